@@ -1,0 +1,146 @@
+/**
+ * Causal contexts: a vector clock of contiguous knowledge plus a "dot cloud" of single events
+ * known beyond it (as in delta-CRDTs and Riak's ORSWOT). `X: m` in the clock means every event
+ * of X for this key up to m has been seen; a dot `(X, c)` in the cloud means exactly that one
+ * event has been seen.
+ *
+ * Why the cloud: a PUT answers with the context of the *new* version — what the client sent plus
+ * the new dot. The client has not seen the other siblings the coordinator may hold (for example
+ * an earlier blind write through the same node, with a smaller counter), so folding the new dot
+ * into the clock would claim them as seen, and the client's next write would erase them. Keeping
+ * the dot apart makes that next write supersede exactly what the client saw.
+ */
+import { ByteReader, ByteWriter, DecodeError, fromBase64Url, toBase64Url } from '../bytes.js';
+import type { Dot, VClock } from './vclock.js';
+import { EMPTY_CLOCK, counterOf, mergeClocks, pruneClock } from './vclock.js';
+
+export interface CausalContext {
+  readonly clock: VClock;
+  /** Dots known beyond the clock, sorted by (node, counter), none covered by the clock. */
+  readonly cloud: readonly Dot[];
+}
+
+export const EMPTY_CONTEXT: CausalContext = Object.freeze({ clock: EMPTY_CLOCK, cloud: Object.freeze([] as Dot[]) });
+
+/** How many single dots a context keeps; past it the oldest are forgotten (knowledge lost, never a version). */
+export const MAX_CLOUD_DOTS = 16;
+/** Dynamo's bound on vector-clock entries. */
+export const MAX_CLOCK_ENTRIES = 10;
+
+export function contextCovers(ctx: CausalContext, dot: Dot): boolean {
+  if (counterOf(ctx.clock, dot.node) >= dot.counter) return true;
+  for (const d of ctx.cloud) if (d.node === dot.node && d.counter === dot.counter) return true;
+  return false;
+}
+
+function cmpDot(a: Dot, b: Dot): number {
+  return a.node < b.node ? -1 : a.node > b.node ? 1 : a.counter - b.counter;
+}
+
+/** Drops cloud dots the clock covers and folds dots that extend the clock contiguously. */
+export function normalizeContext(clock: VClock, cloud: readonly Dot[], tsMs = 0): CausalContext {
+  if (cloud.length === 0) return { clock, cloud: EMPTY_CONTEXT.cloud };
+  // Ascending (node, counter) order lets one pass fold chains like X:1 + (X,2),(X,3) → X:3.
+  const sorted = [...cloud].sort(cmpDot);
+  let c = clock;
+  const deduped: Dot[] = [];
+  for (const d of sorted) {
+    const have = counterOf(c, d.node);
+    if (d.counter <= have) continue;
+    if (d.counter === have + 1) {
+      c = mergeClocks(c, [{ node: d.node, counter: d.counter, tsMs }]);
+      continue;
+    }
+    const last = deduped[deduped.length - 1];
+    if (!last || cmpDot(last, d) !== 0) deduped.push(d);
+  }
+  const capped = deduped.length > MAX_CLOUD_DOTS ? deduped.slice(deduped.length - MAX_CLOUD_DOTS) : deduped;
+  return { clock: c, cloud: capped };
+}
+
+export function joinContexts(a: CausalContext, b: CausalContext): CausalContext {
+  if (a.clock.length === 0 && a.cloud.length === 0) return b;
+  if (b.clock.length === 0 && b.cloud.length === 0) return a;
+  return normalizeContext(mergeClocks(a.clock, b.clock), [...a.cloud, ...b.cloud]);
+}
+
+/** Adds one dot as a single known event (not contiguous knowledge). */
+export function addDotToContext(ctx: CausalContext, dot: Dot): CausalContext {
+  return normalizeContext(ctx.clock, [...ctx.cloud, dot]);
+}
+
+export function pruneContext(ctx: CausalContext, keep: ReadonlySet<string>): CausalContext {
+  const clock = pruneClock(ctx.clock, MAX_CLOCK_ENTRIES, keep);
+  return clock === ctx.clock ? ctx : normalizeContext(clock, ctx.cloud);
+}
+
+export function writeContext(w: ByteWriter, ctx: CausalContext): void {
+  w.varint(ctx.clock.length);
+  for (const e of ctx.clock) w.string(e.node).varint(e.counter).varint(e.tsMs);
+  w.varint(ctx.cloud.length);
+  for (const d of ctx.cloud) w.string(d.node).varint(d.counter);
+}
+
+/** Bounds on what a decoder accepts, so a hostile token cannot make us allocate much. */
+const MAX_DECODED_ENTRIES = 1024;
+
+export function readContext(r: ByteReader): CausalContext {
+  const n = r.varint();
+  if (n > MAX_DECODED_ENTRIES) throw new DecodeError('too many clock entries');
+  const clock: { node: string; counter: number; tsMs: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const node = r.string();
+    const counter = r.varint();
+    const tsMs = r.varint();
+    if (counter < 1) throw new DecodeError('clock counter must be ≥ 1');
+    const prev = clock[clock.length - 1];
+    if (prev && !(prev.node < node)) throw new DecodeError('clock entries not sorted');
+    clock.push({ node, counter, tsMs });
+  }
+  const m = r.varint();
+  if (m > MAX_DECODED_ENTRIES) throw new DecodeError('too many dots');
+  const cloud: Dot[] = [];
+  for (let i = 0; i < m; i++) {
+    const node = r.string();
+    const counter = r.varint();
+    if (counter < 1) throw new DecodeError('dot counter must be ≥ 1');
+    cloud.push({ node, counter });
+  }
+  return normalizeContext(clock, cloud);
+}
+
+const TOKEN_VERSION = 1;
+
+/** The opaque `X-Gossamer-Context` token: base64url of a versioned binary context. */
+export function encodeContextToken(ctx: CausalContext): string {
+  const w = new ByteWriter();
+  w.u8(TOKEN_VERSION);
+  writeContext(w, ctx);
+  return toBase64Url(w.finish());
+}
+
+export class ContextError extends Error {
+  readonly code = 'bad_context';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContextError';
+  }
+}
+
+/** Longest token accepted (a context is small; this bounds the work a hostile header can cause). */
+export const MAX_CONTEXT_TOKEN_CHARS = 16 * 1024;
+
+export function decodeContextToken(token: string): CausalContext {
+  if (token.length === 0 || token.length > MAX_CONTEXT_TOKEN_CHARS) throw new ContextError('context token has a bad length');
+  try {
+    const r = new ByteReader(fromBase64Url(token));
+    const version = r.u8();
+    if (version !== TOKEN_VERSION) throw new ContextError(`unknown context version ${version}`);
+    const ctx = readContext(r);
+    if (!r.done) throw new ContextError('trailing bytes in context');
+    return ctx;
+  } catch (e) {
+    if (e instanceof ContextError) throw e;
+    throw new ContextError(`malformed context: ${(e as Error).message}`);
+  }
+}

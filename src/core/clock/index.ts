@@ -1,0 +1,3 @@
+export * from './vclock.js';
+export * from './context.js';
+export * from './state.js';

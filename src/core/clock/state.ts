@@ -1,0 +1,152 @@
+/**
+ * The versions of one key: a set of sibling versions, each with its dot, and the causal context
+ * of everything this replica has seen for the key. Every sibling's dot is covered by the context.
+ *
+ * `syncStates` is a lattice join (commutative, associative, idempotent): replicas exchange whole
+ * states and merge them, so the order and repetition of deliveries never matter. A sibling
+ * survives a merge unless the other side has seen its dot and no longer holds it — which means
+ * the other side replaced it with a write whose context covered it.
+ */
+import { ByteReader, ByteWriter, DecodeError } from '../bytes.js';
+import type { CausalContext } from './context.js';
+import {
+  EMPTY_CONTEXT, addDotToContext, contextCovers, joinContexts, pruneContext, readContext, writeContext,
+} from './context.js';
+import type { Dot } from './vclock.js';
+import { addDot, counterOf } from './vclock.js';
+
+export interface Version {
+  readonly dot: Dot;
+  /** `null` for a tombstone (a delete). */
+  readonly value: Uint8Array | null;
+  readonly contentType: string;
+  /** When the coordinating node created this version (its clock, ms since the epoch). */
+  readonly tsMs: number;
+}
+
+export interface KeyState {
+  readonly context: CausalContext;
+  /** Sorted by dot (node, counter). */
+  readonly siblings: readonly Version[];
+}
+
+export const EMPTY_STATE: KeyState = Object.freeze({ context: EMPTY_CONTEXT, siblings: Object.freeze([] as Version[]) });
+
+function cmpDot(a: Dot, b: Dot): number {
+  return a.node < b.node ? -1 : a.node > b.node ? 1 : a.counter - b.counter;
+}
+
+function hasDot(list: readonly Version[], dot: Dot): boolean {
+  for (const v of list) if (v.dot.node === dot.node && v.dot.counter === dot.counter) return true;
+  return false;
+}
+
+/** The lattice join of two replicas' states of one key. */
+export function syncStates(a: KeyState, b: KeyState): KeyState {
+  if (a === b) return a;
+  const out: Version[] = [];
+  for (const v of a.siblings) {
+    if (hasDot(b.siblings, v.dot) || !contextCovers(b.context, v.dot)) out.push(v);
+  }
+  for (const v of b.siblings) {
+    if (!hasDot(a.siblings, v.dot) && !contextCovers(a.context, v.dot)) out.push(v);
+  }
+  out.sort((x, y) => cmpDot(x.dot, y.dot));
+  return { context: joinContexts(a.context, b.context), siblings: out };
+}
+
+export interface NewWrite {
+  /** The node coordinating the write; the new dot is its. */
+  readonly coordinator: string;
+  /** What the client sent back: the versions it saw. Empty for a blind write. */
+  readonly context: CausalContext;
+  readonly value: Uint8Array | null;
+  readonly contentType: string;
+  readonly tsMs: number;
+}
+
+export interface WriteResult {
+  readonly state: KeyState;
+  readonly dot: Dot;
+  /** The context to hand the client: what it sent plus the new dot — and nothing it has not seen. */
+  readonly clientContext: CausalContext;
+}
+
+/** Test-only faults that break reconciliation on purpose, to prove the checkers can fail. */
+export type ReconcileBug = 'none' | 'drop-siblings';
+
+/**
+ * A write at its coordinator: the new version replaces exactly the local siblings covered by the
+ * client's context; every other sibling stays. The coordinator's local state holds all of its
+ * own earlier dots for the key, so its new counter extends its clock entry contiguously.
+ */
+export function applyWrite(local: KeyState, w: NewWrite, bug: ReconcileBug = 'none'): WriteResult {
+  const own = Math.max(counterOf(local.context.clock, w.coordinator), counterOf(w.context.clock, w.coordinator));
+  let cloudMax = 0;
+  for (const d of local.context.cloud) if (d.node === w.coordinator) cloudMax = Math.max(cloudMax, d.counter);
+  for (const d of w.context.cloud) if (d.node === w.coordinator) cloudMax = Math.max(cloudMax, d.counter);
+  const dot: Dot = { node: w.coordinator, counter: Math.max(own, cloudMax) + 1 };
+  const kept = bug === 'drop-siblings' ? [] : local.siblings.filter((v) => !contextCovers(w.context, v.dot));
+  const version: Version = { dot, value: w.value, contentType: w.contentType, tsMs: w.tsMs };
+  const siblings = [...kept, version].sort((x, y) => cmpDot(x.dot, y.dot));
+  const joined = joinContexts(local.context, w.context);
+  let context: CausalContext = { clock: addDot(joined.clock, dot, w.tsMs), cloud: joined.cloud };
+  const keep = new Set(siblings.map((v) => v.dot.node));
+  keep.add(w.coordinator);
+  context = pruneContext(context, keep);
+  return { state: { context, siblings }, dot, clientContext: addDotToContext(w.context, dot) };
+}
+
+/** True when every sibling is a tombstone (the key reads as absent). */
+export function isDeleted(state: KeyState): boolean {
+  return state.siblings.every((v) => v.value === null);
+}
+
+export function statesEqual(a: KeyState, b: KeyState): boolean {
+  const x = encodeState(a);
+  const y = encodeState(b);
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+const STATE_FORMAT = 1;
+const FLAG_TOMBSTONE = 1;
+
+/** The on-disk and on-wire form of a key's state (deterministic: equal states, equal bytes). */
+export function encodeState(s: KeyState): Uint8Array {
+  let size = 32;
+  for (const v of s.siblings) size += (v.value?.length ?? 0) + v.contentType.length + 32;
+  const w = new ByteWriter(size);
+  w.u8(STATE_FORMAT);
+  writeContext(w, s.context);
+  w.varint(s.siblings.length);
+  for (const v of s.siblings) {
+    w.string(v.dot.node).varint(v.dot.counter).u8(v.value === null ? FLAG_TOMBSTONE : 0);
+    w.string(v.contentType).varint(v.tsMs);
+    if (v.value !== null) w.bytes(v.value);
+  }
+  return w.finish();
+}
+
+export function decodeState(b: Uint8Array): KeyState {
+  const r = new ByteReader(b);
+  const format = r.u8();
+  if (format !== STATE_FORMAT) throw new DecodeError(`unknown state format ${format}`);
+  const context = readContext(r);
+  const n = r.varint();
+  const siblings: Version[] = [];
+  for (let i = 0; i < n; i++) {
+    const node = r.string();
+    const counter = r.varint();
+    const flags = r.u8();
+    const contentType = r.string();
+    const tsMs = r.varint();
+    const value = flags & FLAG_TOMBSTONE ? null : r.bytes().slice();
+    siblings.push({ dot: { node, counter }, value, contentType, tsMs });
+  }
+  if (!r.done) throw new DecodeError('trailing bytes in state');
+  return { context, siblings };
+}
+
+export { EMPTY_CONTEXT };

@@ -1,0 +1,109 @@
+/** The vocabulary shared by the core, the runtime and the API layers. */
+import type { CausalContext } from './clock/context.js';
+import type { Version } from './clock/state.js';
+
+export type NodeId = string;
+
+/** R or W as a client asks for it. Numbers are replica counts. */
+export type Consistency = number | 'one' | 'quorum' | 'all';
+export type QuorumMode = 'sloppy' | 'strict';
+
+export interface GetOp {
+  readonly op: 'get';
+  readonly key: string;
+  readonly r?: Consistency;
+  readonly quorum?: QuorumMode;
+  readonly timeoutMs?: number;
+}
+
+export interface PutOp {
+  readonly op: 'put';
+  readonly key: string;
+  /** `null` writes a tombstone: a delete. */
+  readonly value: Uint8Array | null;
+  readonly contentType?: string;
+  readonly context?: CausalContext;
+  readonly w?: Consistency;
+  readonly quorum?: QuorumMode;
+  readonly timeoutMs?: number;
+}
+
+export type ClientOp = GetOp | PutOp;
+
+export interface GetResult {
+  readonly ok: true;
+  readonly op: 'get';
+  /** Live siblings and tombstones; empty when nothing is stored. */
+  readonly siblings: readonly Version[];
+  /** Covers every sibling returned (and every tombstone). */
+  readonly context: CausalContext;
+}
+
+export interface PutResult {
+  readonly ok: true;
+  readonly op: 'put';
+  /** The new version's context: what the client sent plus the new version. */
+  readonly context: CausalContext;
+}
+
+export interface ErrorResult {
+  readonly ok: false;
+  readonly error: 'insufficient_replicas' | 'bad_request' | 'unavailable';
+  readonly message: string;
+  readonly required?: number;
+  readonly received?: number;
+}
+
+export type ClientReply = GetResult | PutResult | ErrorResult;
+
+/** Messages between nodes. `id` matches a reply to its request at the sender. */
+export type Message =
+  | { readonly type: 'replica-put'; readonly id: number; readonly key: string; readonly state: Uint8Array }
+  | { readonly type: 'replica-put-ack'; readonly id: number }
+  | { readonly type: 'replica-get'; readonly id: number; readonly key: string }
+  | { readonly type: 'replica-get-reply'; readonly id: number; readonly state: Uint8Array | null }
+  | { readonly type: 'forward'; readonly id: number; readonly op: WireOp }
+  | { readonly type: 'forward-reply'; readonly id: number; readonly reply: WireReply };
+
+/** A client op as it crosses the wire (contexts as tokens). */
+export type WireOp =
+  | { readonly op: 'get'; readonly key: string; readonly r?: Consistency; readonly quorum?: QuorumMode; readonly timeoutMs?: number }
+  | {
+    readonly op: 'put'; readonly key: string; readonly value: Uint8Array | null; readonly contentType?: string;
+    readonly context?: string; readonly w?: Consistency; readonly quorum?: QuorumMode; readonly timeoutMs?: number;
+  };
+
+export type WireReply =
+  | { readonly ok: true; readonly op: 'put'; readonly context: string }
+  | ErrorResult;
+
+export interface OutMessage {
+  readonly to: NodeId;
+  readonly msg: Message;
+}
+
+export interface Reply {
+  readonly reqId: number;
+  readonly reply: ClientReply;
+}
+
+export interface StorageWrite {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | null;
+}
+
+/**
+ * What one round of the node produced. The runtime must make `writes` durable before it sends
+ * `messages` or gives `replies` ("persist before reply"), and must handle Readys in order.
+ */
+export interface Ready {
+  readonly seq: number;
+  readonly writes: readonly StorageWrite[];
+  readonly messages: readonly OutMessage[];
+  readonly replies: readonly Reply[];
+}
+
+/** The synchronous read side of the local storage engine. */
+export interface StoreReader {
+  get(key: Uint8Array): Uint8Array | undefined;
+}

@@ -1,0 +1,58 @@
+/**
+ * What the client-facing servers (HTTP, RESP, admin) need from a running node. The runtime
+ * implements it; API tests can use a fake.
+ */
+import type { ClientOp, ClientReply } from '../core/types.js';
+import type { CausalContext } from '../core/clock/context.js';
+
+export type MemberState = 'alive' | 'suspect' | 'faulty' | 'leaving' | 'left';
+
+export interface MemberView {
+  nodeId: string;
+  address: string;
+  dc: string;
+  rack: string;
+  weight: number;
+  state: MemberState;
+  heartbeat: number;
+  /** Fraction of partitions this member owns. */
+  ownership: number;
+}
+
+export interface RingView {
+  partitionCount: number;
+  n: number;
+  /** owner of each partition */
+  owners: readonly string[];
+  preferenceList(partition: number): readonly string[];
+  partitionForKey(key: string): number;
+}
+
+export interface LocalVersionView {
+  value: Uint8Array | null;
+  context: CausalContext;
+  contentType: string;
+  tsMs: number;
+  /** The node this copy is held for as a hint, or null when it is this node's own replica. */
+  hintFor: string | null;
+}
+
+export interface ClusterDefaults {
+  n: number;
+  r: number | 'one' | 'quorum' | 'all';
+  w: number | 'one' | 'quorum' | 'all';
+  maxValueBytes: number;
+  requestTimeoutMs: number;
+}
+
+export interface NodeService {
+  readonly nodeId: string;
+  /** True once the node serves requests with a known ring; false while starting or stopping. */
+  isServing(): boolean;
+  submit(op: ClientOp): Promise<ClientReply>;
+  ring(): RingView | undefined;
+  members(): MemberView[];
+  /** What this node stores for `key` itself, without coordination. */
+  localVersions(key: string): LocalVersionView[];
+  defaults(): ClusterDefaults;
+}
