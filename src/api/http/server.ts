@@ -1,0 +1,233 @@
+/**
+ * The HTTP front end over node:http (measured faster than fastify here). It owns sockets and
+ * streams: bodies are read with a hard cap (a request over the limit is refused as soon as it
+ * passes it, without buffering the rest), aborted requests are dropped quietly, and every
+ * response goes through one place that also counts it for /metrics.
+ */
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from '../../ports/index.js';
+import { silentLogger } from '../../ports/index.js';
+import type { NodeService } from '../../runtime/service.js';
+import { HttpError } from './errors.js';
+import type { HttpResponse, Plan, RouteName, RouterOptions } from './router.js';
+import { errorResponse, planRequest, routeName, toResponse, tooLarge } from './router.js';
+import { HttpMetrics } from './metrics.js';
+
+export interface HttpServerOptions extends RouterOptions {
+  logger?: Logger;
+  /** How long `close()` waits for in-flight requests before cutting connections. */
+  shutdownGraceMs?: number;
+  /** After refusing an oversized body, how long to keep draining it so the client reads the 413. */
+  drainAfterRefusalMs?: number;
+  /** Serve a minimal `/metrics` (default true). */
+  metrics?: boolean;
+}
+
+export interface GossamerHttpServer {
+  listen(host: string, port: number): Promise<{ port: number }>;
+  close(): Promise<void>;
+  /** The underlying node:http server (for tests and tuning). */
+  readonly server: http.Server;
+  readonly metrics: HttpMetrics;
+}
+
+class BodyTooLarge extends Error {}
+class BodyAborted extends Error {}
+
+/** Upper bound on bytes discarded after a 413, past which the connection is simply cut. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+export function createHttpServer(service: NodeService, opts: HttpServerOptions = {}): GossamerHttpServer {
+  const logger = opts.logger ?? silentLogger;
+  const metrics = new HttpMetrics();
+  const routerOpts: RouterOptions = {
+    ...opts,
+    onBug: opts.onBug ?? ((err, where) => {
+      logger.error('http handler failed', { where, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }),
+  };
+  const serveMetrics = opts.metrics ?? true;
+  let closing = false;
+
+  // Headers up to 32 KiB: a context token may be 16 KiB, and a too-long one deserves a clear 400.
+  const server = http.createServer({ keepAlive: true, noDelay: true, maxHeaderSize: 32 * 1024 });
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+
+  function send(req: IncomingMessage, res: ServerResponse, route: RouteName, r: HttpResponse): void {
+    metrics.count(route, req.method ?? '', r.status);
+    if (res.headersSent || res.destroyed) return;
+    if (closing) res.setHeader('Connection', 'close');
+    for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+    if (r.body === undefined) {
+      res.statusCode = r.status;
+      res.end();
+      return;
+    }
+    const body = typeof r.body === 'string' ? Buffer.from(r.body) : Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength);
+    res.setHeader('Content-Length', body.length);
+    res.statusCode = r.status;
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+    const route = routeName(url);
+    req.on('error', () => { /* an aborted upload: handled by readBody or nothing to do */ });
+    res.on('error', () => { /* the client went away */ });
+
+    let plan: Plan;
+    if (serveMetrics && (url === '/metrics' || url.startsWith('/metrics?'))) {
+      plan = method === 'GET' || method === 'HEAD'
+        ? { kind: 'respond', response: { status: 200, headers: { 'Content-Type': 'text/plain; version=0.0.4' }, body: metrics.render() } }
+        : { kind: 'respond', response: errorResponse(new HttpError('method_not_allowed', `${method} is not allowed here; use GET`, {}, { Allow: 'GET, HEAD' })) };
+    } else {
+      plan = planRequest(service, routerOpts, method, url, req.headers);
+    }
+
+    if (plan.kind === 'respond') {
+      // A body nobody asked for (e.g. on a 4xx): let node:http discard it, but never buffer it.
+      // Refused before 100 Continue: the client may or may not send the body now; start afresh.
+      if (expectsContinue) res.setHeader('Connection', 'close');
+      settle(req, res, route, plan.response);
+      return;
+    }
+    if (expectsContinue) res.writeContinue();
+    readBody(req, plan.maxBytes).then(
+      (body) => settle(req, res, route, plan.handle(body)),
+      (e: unknown) => {
+        if (e instanceof BodyTooLarge) {
+          refuseOversized(req, res, route, plan.maxBytes);
+          return;
+        }
+        // Aborted mid-body: the client is gone; nothing to answer, nothing stored.
+        if (!(e instanceof BodyAborted)) logger.warn('http body read failed', { err: String(e) });
+      },
+    );
+  }
+
+  function settle(req: IncomingMessage, res: ServerResponse, route: RouteName, response: HttpResponse | Promise<HttpResponse>): void {
+    if (!(response instanceof Promise)) {
+      send(req, res, route, response);
+      return;
+    }
+    response.then(
+      (r) => send(req, res, route, r),
+      (e: unknown) => send(req, res, route, toResponse(e, routerOpts, `${req.method ?? ''} ${route}`)),
+    );
+  }
+
+  function refuseOversized(req: IncomingMessage, res: ServerResponse, route: RouteName, maxBytes: number): void {
+    res.setHeader('Connection', 'close');
+    send(req, res, route, errorResponse(tooLarge(maxBytes)));
+    // Keep reading (and dropping) for a short while so the client, still sending, sees the 413
+    // instead of a reset; then cut the connection.
+    let drained = 0;
+    const socket = req.socket;
+    const cut = (): void => { socket.destroy(); };
+    const timer = setTimeout(cut, opts.drainAfterRefusalMs ?? 2_000);
+    timer.unref();
+    req.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > MAX_DRAIN_BYTES) cut();
+    });
+    req.on('end', () => { clearTimeout(timer); });
+    socket.on('close', () => { clearTimeout(timer); });
+    req.resume();
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      handle(req, res, false);
+    } catch (e) {
+      send(req, res, routeName(req.url ?? ''), toResponse(e, routerOpts, 'request'));
+    }
+  });
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      handle(req, res, true);
+    } catch (e) {
+      send(req, res, routeName(req.url ?? ''), toResponse(e, routerOpts, 'request'));
+    }
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({ error: 'bad_request', message: status === 431 ? 'request headers too large' : 'malformed HTTP request' });
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\n`
+      + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+
+  return {
+    server,
+    metrics,
+    listen(host: string, port: number): Promise<{ port: number }> {
+      return new Promise((resolve, reject) => {
+        const onError = (e: Error): void => { reject(e); };
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          server.on('error', (e) => { logger.error('http server error', { err: String(e) }); });
+          const addr = server.address();
+          resolve({ port: typeof addr === 'object' && addr ? addr.port : port });
+        });
+      });
+    },
+    close(): Promise<void> {
+      closing = true;
+      return new Promise((resolve) => {
+        if (!server.listening) {
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => { server.closeAllConnections(); }, opts.shutdownGraceMs ?? 5_000);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+/** Reads a request body, refusing it (BodyTooLarge) the moment it passes `maxBytes`. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (err: Error | null): void => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      if (err) reject(err);
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        chunks.length = 0;
+        req.pause();
+        finish(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => { finish(null); };
+    const onClose = (): void => { finish(new BodyAborted()); };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+  });
+}
