@@ -1,0 +1,92 @@
+/**
+ * Coordinator state machines for one client request each. They only count and decide; the
+ * node (src/core/node.ts) sends the messages and writes the state they ask for.
+ */
+import type { KeyState } from '../clock/state.js';
+import { EMPTY_STATE, statesEqual, syncStates } from '../clock/state.js';
+import type { CausalContext } from '../clock/context.js';
+import type { NodeId } from '../types.js';
+import { tally } from '../quorum/index.js';
+
+/** A read: ask every replica, answer after R, keep listening for read repair until all answer or time runs out. */
+export class GetCoordination {
+  readonly replies = new Map<NodeId, KeyState>();
+  failures = 0;
+  responded = false;
+  constructor(
+    readonly reqId: number,
+    readonly key: string,
+    readonly replicas: readonly NodeId[],
+    readonly required: number,
+    readonly deadlineTick: number,
+  ) {}
+
+  /** Records a replica's state; returns the tally afterwards. */
+  record(from: NodeId, state: KeyState): 'pending' | 'won' | 'lost' {
+    if (!this.replicas.includes(from) || this.replies.has(from)) return this.status();
+    this.replies.set(from, state);
+    return this.status();
+  }
+
+  status(): 'pending' | 'won' | 'lost' {
+    return tally(this.required, this.replicas.length, this.replies.size, this.failures);
+  }
+
+  get complete(): boolean {
+    return this.replies.size + this.failures >= this.replicas.length;
+  }
+
+  merged(): KeyState {
+    let m = EMPTY_STATE;
+    for (const s of this.replies.values()) m = syncStates(m, s);
+    return m;
+  }
+
+  /** Replicas whose reply differs from the merged state: the read-repair targets. */
+  stale(merged: KeyState): NodeId[] {
+    const out: NodeId[] = [];
+    for (const [node, s] of this.replies) if (!statesEqual(s, merged)) out.push(node);
+    return out;
+  }
+}
+
+/** A write: the coordinator's own persisted copy counts as the first ack; answer after W. */
+export class PutCoordination {
+  readonly acked = new Set<NodeId>();
+  failures = 0;
+  responded = false;
+  constructor(
+    readonly reqId: number,
+    readonly key: string,
+    readonly replicas: readonly NodeId[],
+    readonly required: number,
+    readonly deadlineTick: number,
+    readonly clientContext: CausalContext,
+  ) {}
+
+  ack(from: NodeId): 'pending' | 'won' | 'lost' {
+    if (this.replicas.includes(from)) this.acked.add(from);
+    return this.status();
+  }
+
+  status(): 'pending' | 'won' | 'lost' {
+    return tally(this.required, this.replicas.length, this.acked.size, this.failures);
+  }
+}
+
+/** A write received by a node outside the key's replicas: handed to the replicas in order. */
+export class Forwarding<Op = unknown> {
+  attempt = 0;
+  attemptDeadlineTick = 0;
+  constructor(
+    readonly reqId: number,
+    readonly op: Op,
+    readonly targets: readonly NodeId[],
+    readonly deadlineTick: number,
+    /** Each target gets an equal share of the time before the next one is tried. */
+    readonly ticksPerAttempt: number,
+  ) {}
+  get target(): NodeId | undefined {
+    return this.targets[this.attempt];
+  }
+}

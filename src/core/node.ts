@@ -1,0 +1,430 @@
+/**
+ * One Gossamer node as a deterministic state machine, in the manner of etcd's raft `Node`:
+ * inputs are `request` (a client op), `step` (a message from a peer) and `tick` (time passes);
+ * outputs accumulate in a `Ready` of storage writes, messages and client replies.
+ *
+ * Contract with the runtime: take `ready()`, make its writes durable, then send its messages and
+ * give its replies, then call `advance(ready)`; handle Readys in order. Because a reply never
+ * leaves before the writes of its Ready (and of every earlier Ready) are durable, an
+ * acknowledged write is on disk at the coordinator and at every replica that acknowledged it.
+ *
+ * Reads of local state are synchronous (the engine serves them from memory or with one pread);
+ * writes not yet persisted are kept in an overlay so the node always reads its own writes.
+ */
+import type { KeyState, ReconcileBug } from './clock/state.js';
+import { EMPTY_STATE, applyWrite, decodeState, encodeState, statesEqual, syncStates } from './clock/state.js';
+import type { CausalContext } from './clock/context.js';
+import { EMPTY_CONTEXT, decodeContextToken, encodeContextToken } from './clock/context.js';
+import type { Dot } from './clock/vclock.js';
+import { utf8 } from './bytes.js';
+import { dataKeyFromBytes } from './keys.js';
+import type { Ring } from './ring/index.js';
+import { keyHash, preferenceListForKey } from './ring/index.js';
+import { resolveConsistency } from './quorum/index.js';
+import { Forwarding, GetCoordination, PutCoordination } from './coordinator/index.js';
+import type {
+  ClientOp, ClientReply, Consistency, ErrorResult, Message, NodeId, OutMessage, PutOp, Ready, Reply,
+  StorageWrite, StoreReader, WireOp, WireReply,
+} from './types.js';
+
+export interface NodeConfig {
+  readonly nodeId: NodeId;
+  readonly ring: Ring;
+  /** The cluster's replication factor. */
+  readonly n: number;
+  readonly tickMs: number;
+  readonly requestTimeoutMs: number;
+  readonly defaultR: Consistency;
+  readonly defaultW: Consistency;
+  /** Test-only: break the node on purpose so tests can show the checkers catch it. */
+  readonly bug?: ReconcileBug;
+  /** Sees every version this node creates as a coordinator (the simulator's history uses it). */
+  readonly observer?: (event: NodeEvent) => void;
+}
+
+export type NodeEvent = {
+  type: 'version-created';
+  key: string;
+  dot: Dot;
+  /** The context the client sent: the versions this one supersedes. */
+  context: CausalContext;
+  contentType: string;
+  value: Uint8Array | null;
+};
+
+interface Requester {
+  /** A local client request, or a forwarded one to answer with a message. */
+  kind: 'local' | 'forward';
+  reqId: number;
+  from?: NodeId;
+}
+
+interface Pending<T> {
+  coord: T;
+  requester: Requester;
+}
+
+export class Node {
+  readonly id: NodeId;
+  private ring: Ring;
+  private tickCount = 0;
+  private nowMs = 0;
+  private seq = 0;
+  private nextMsgId = 1;
+  private writes: StorageWrite[] = [];
+  private writtenKeys: string[] = [];
+  private messages: OutMessage[] = [];
+  private replies: Reply[] = [];
+  private readonly overlay = new Map<string, { state: KeyState; seq: number }>();
+  private readonly keysBySeq = new Map<number, string[]>();
+  private readonly gets = new Map<number, Pending<GetCoordination>>();
+  private readonly puts = new Map<number, Pending<PutCoordination>>();
+  private readonly forwards = new Map<number, Pending<Forwarding<WireOp>>>();
+
+  constructor(private readonly cfg: NodeConfig, private readonly store: StoreReader) {
+    this.id = cfg.nodeId;
+    this.ring = cfg.ring;
+  }
+
+  setRing(ring: Ring): void {
+    this.ring = ring;
+  }
+
+  get currentRing(): Ring {
+    return this.ring;
+  }
+
+  /** Time moves on by one tick; `nowMs` is the wall clock, used only for timestamps. */
+  tick(nowMs: number): void {
+    this.tickCount++;
+    this.nowMs = Math.floor(nowMs);
+    for (const [id, p] of this.gets) {
+      if (this.tickCount < p.coord.deadlineTick) continue;
+      if (!p.coord.responded) this.fail(p.requester, 'insufficient_replicas', p.coord.required, p.coord.replies.size);
+      this.finishGet(id, p);
+    }
+    for (const [id, p] of this.puts) {
+      if (this.tickCount < p.coord.deadlineTick) continue;
+      if (!p.coord.responded) this.fail(p.requester, 'insufficient_replicas', p.coord.required, p.coord.acked.size);
+      this.puts.delete(id);
+    }
+    for (const [id, p] of this.forwards) {
+      const f = p.coord;
+      if (this.tickCount >= f.deadlineTick) {
+        this.forwards.delete(id);
+        this.fail(p.requester, 'insufficient_replicas', 1, 0);
+      } else if (this.tickCount >= f.attemptDeadlineTick) {
+        f.attempt++;
+        this.sendForward(id, p);
+      }
+    }
+  }
+
+  setTime(nowMs: number): void {
+    this.nowMs = Math.floor(nowMs);
+  }
+
+  request(reqId: number, op: ClientOp): void {
+    this.handleOp(op, { kind: 'local', reqId }, false);
+  }
+
+  step(from: NodeId, msg: Message): void {
+    switch (msg.type) {
+      case 'replica-get': {
+        const state = this.readLocal(msg.key);
+        this.send(from, { type: 'replica-get-reply', id: msg.id, state: isEmpty(state) ? null : encodeState(state) });
+        return;
+      }
+      case 'replica-put': {
+        let incoming: KeyState;
+        try {
+          incoming = decodeState(msg.state);
+        } catch {
+          return; // a malformed state from a peer is dropped, never merged
+        }
+        const local = this.readLocal(msg.key);
+        const merged = syncStates(local, incoming);
+        if (!statesEqual(merged, local)) this.writeLocal(msg.key, merged);
+        if (msg.id !== 0) this.send(from, { type: 'replica-put-ack', id: msg.id });
+        return;
+      }
+      case 'replica-get-reply': {
+        const p = this.gets.get(msg.id);
+        if (!p) return;
+        let state = EMPTY_STATE;
+        if (msg.state !== null) {
+          try {
+            state = decodeState(msg.state);
+          } catch {
+            p.coord.failures++;
+            this.afterGetReply(msg.id, p);
+            return;
+          }
+        }
+        p.coord.record(from, state);
+        this.afterGetReply(msg.id, p);
+        return;
+      }
+      case 'replica-put-ack': {
+        const p = this.puts.get(msg.id);
+        if (!p) return;
+        if (p.coord.ack(from) === 'won' && !p.coord.responded) this.respondPut(p);
+        if (p.coord.acked.size >= p.coord.replicas.length) this.puts.delete(msg.id);
+        return;
+      }
+      case 'forward': {
+        let op: ClientOp;
+        try {
+          op = fromWireOp(msg.op);
+        } catch {
+          this.send(from, { type: 'forward-reply', id: msg.id, reply: badRequest('malformed context') });
+          return;
+        }
+        this.handleOp(op, { kind: 'forward', reqId: msg.id, from }, true);
+        return;
+      }
+      case 'forward-reply': {
+        const p = this.forwards.get(msg.id);
+        if (!p || p.coord.target !== from) return;
+        this.forwards.delete(msg.id);
+        const r = msg.reply;
+        if (r.ok) {
+          let context: CausalContext;
+          try {
+            context = decodeContextToken(r.context);
+          } catch {
+            context = EMPTY_CONTEXT;
+          }
+          this.reply(p.requester, { ok: true, op: 'put', context });
+        } else {
+          this.reply(p.requester, r);
+        }
+        return;
+      }
+    }
+  }
+
+  hasReady(): boolean {
+    return this.writes.length > 0 || this.messages.length > 0 || this.replies.length > 0;
+  }
+
+  ready(): Ready {
+    const rd: Ready = { seq: ++this.seq, writes: this.writes, messages: this.messages, replies: this.replies };
+    if (this.writtenKeys.length > 0) this.keysBySeq.set(rd.seq, this.writtenKeys);
+    this.writes = [];
+    this.writtenKeys = [];
+    this.messages = [];
+    this.replies = [];
+    return rd;
+  }
+
+  /** The runtime made `rd`'s writes durable: the engine now serves them, the overlay can let go. */
+  advance(rd: Ready): void {
+    const keys = this.keysBySeq.get(rd.seq);
+    if (!keys) return;
+    this.keysBySeq.delete(rd.seq);
+    for (const k of keys) {
+      const o = this.overlay.get(k);
+      if (o && o.seq <= rd.seq) this.overlay.delete(k);
+    }
+  }
+
+  /** What this node holds for `key` (overlay included). */
+  localState(key: string): KeyState {
+    return this.readLocal(key);
+  }
+
+  /** Number of requests in flight (for graceful shutdown and metrics). */
+  inFlight(): number {
+    return this.gets.size + this.puts.size + this.forwards.size;
+  }
+
+  // --- coordination ---------------------------------------------------------------------------
+
+  private replicasFor(key: string): readonly NodeId[] {
+    return preferenceListForKey(this.ring, utf8(key));
+  }
+
+  private deadline(timeoutMs: number | undefined): number {
+    const ms = timeoutMs ?? this.cfg.requestTimeoutMs;
+    return this.tickCount + Math.max(1, Math.ceil(ms / this.cfg.tickMs));
+  }
+
+  private handleOp(op: ClientOp, requester: Requester, forwarded: boolean): void {
+    const replicas = this.replicasFor(op.key);
+    if (op.op === 'get') {
+      const r = resolveConsistency(op.r ?? this.cfg.defaultR, this.cfg.n, replicas.length, 'r');
+      if (!r.ok) return this.reply(requester, badRequest(r.message));
+      this.startGet(op.key, replicas, r.count, this.deadline(op.timeoutMs), requester);
+      return;
+    }
+    const w = resolveConsistency(op.w ?? this.cfg.defaultW, this.cfg.n, replicas.length, 'w');
+    if (!w.ok) return this.reply(requester, badRequest(w.message));
+    if (!replicas.includes(this.id) && !forwarded) {
+      // Only a replica may create a dot for a key: its local state holds all of its earlier dots.
+      this.startForward(op, replicas, requester);
+      return;
+    }
+    this.startPut(op, replicas, w.count, requester);
+  }
+
+  private startGet(key: string, replicas: readonly NodeId[], required: number, deadline: number, requester: Requester): void {
+    const id = this.nextMsgId++;
+    const coord = new GetCoordination(id, key, replicas, required, deadline);
+    const p = { coord, requester };
+    this.gets.set(id, p);
+    for (const node of replicas) {
+      if (node !== this.id) this.send(node, { type: 'replica-get', id, key });
+    }
+    if (replicas.includes(this.id)) {
+      coord.record(this.id, this.readLocal(key));
+      this.afterGetReply(id, p);
+    }
+  }
+
+  private afterGetReply(id: number, p: Pending<GetCoordination>): void {
+    const status = p.coord.status();
+    if (!p.coord.responded && status === 'won') {
+      p.coord.responded = true;
+      const merged = p.coord.merged();
+      this.reply(p.requester, { ok: true, op: 'get', siblings: merged.siblings, context: merged.context });
+    } else if (!p.coord.responded && status === 'lost') {
+      p.coord.responded = true;
+      this.fail(p.requester, 'insufficient_replicas', p.coord.required, p.coord.replies.size);
+    }
+    if (p.coord.complete) this.finishGet(id, p);
+  }
+
+  /** Read repair: every replica that answered with less than the merged state gets the merge. */
+  private finishGet(id: number, p: Pending<GetCoordination>): void {
+    this.gets.delete(id);
+    if (p.coord.replies.size < 2) return;
+    const merged = p.coord.merged();
+    const stale = p.coord.stale(merged);
+    if (stale.length === 0) return;
+    const bytes = encodeState(merged);
+    for (const node of stale) {
+      if (node === this.id) {
+        const local = this.readLocal(p.coord.key);
+        const m = syncStates(local, merged);
+        if (!statesEqual(m, local)) this.writeLocal(p.coord.key, m);
+      } else {
+        this.send(node, { type: 'replica-put', id: 0, key: p.coord.key, state: bytes });
+      }
+    }
+  }
+
+  private startPut(op: PutOp, replicas: readonly NodeId[], required: number, requester: Requester): void {
+    const local = this.readLocal(op.key);
+    const result = applyWrite(local, {
+      coordinator: this.id,
+      context: op.context ?? EMPTY_CONTEXT,
+      value: op.value,
+      contentType: op.contentType ?? 'application/octet-stream',
+      tsMs: this.nowMs,
+    }, this.cfg.bug ?? 'none');
+    this.writeLocal(op.key, result.state);
+    this.cfg.observer?.({
+      type: 'version-created', key: op.key, dot: result.dot, context: op.context ?? EMPTY_CONTEXT,
+      contentType: op.contentType ?? 'application/octet-stream', value: op.value,
+    });
+    const id = this.nextMsgId++;
+    const coord = new PutCoordination(id, op.key, replicas.includes(this.id) ? replicas : [...replicas, this.id],
+      required, this.deadline(op.timeoutMs), result.clientContext);
+    const p = { coord, requester };
+    const bytes = encodeState(result.state);
+    for (const node of replicas) if (node !== this.id) this.send(node, { type: 'replica-put', id, key: op.key, state: bytes });
+    // The local copy is in this Ready's writes: it is durable before any reply of this Ready leaves.
+    if (coord.ack(this.id) === 'won') this.respondPut(p);
+    if (coord.acked.size >= coord.replicas.length) return;
+    this.puts.set(id, p);
+  }
+
+  private respondPut(p: Pending<PutCoordination>): void {
+    p.coord.responded = true;
+    this.reply(p.requester, { ok: true, op: 'put', context: p.coord.clientContext });
+  }
+
+  private startForward(op: PutOp, replicas: readonly NodeId[], requester: Requester): void {
+    const id = this.nextMsgId++;
+    const deadline = this.deadline(op.timeoutMs);
+    const perAttempt = Math.max(1, Math.floor((deadline - this.tickCount) / Math.max(1, replicas.length)));
+    const p = { coord: new Forwarding(id, toWireOp(op), replicas, deadline, perAttempt), requester };
+    this.forwards.set(id, p);
+    this.sendForward(id, p);
+  }
+
+  private sendForward(id: number, p: Pending<Forwarding<WireOp>>): void {
+    const target = p.coord.target;
+    if (target === undefined) {
+      this.forwards.delete(id);
+      this.fail(p.requester, 'insufficient_replicas', 1, 0);
+      return;
+    }
+    p.coord.attemptDeadlineTick = this.tickCount + p.coord.ticksPerAttempt;
+    this.send(target, { type: 'forward', id, op: p.coord.op });
+  }
+
+  // --- plumbing -------------------------------------------------------------------------------
+
+  private readLocal(key: string): KeyState {
+    const o = this.overlay.get(key);
+    if (o) return o.state;
+    const k = utf8(key);
+    const raw = this.store.get(dataKeyFromBytes(k, keyHash(k)));
+    return raw === undefined ? EMPTY_STATE : decodeState(raw);
+  }
+
+  private writeLocal(key: string, state: KeyState): void {
+    const k = utf8(key);
+    this.overlay.set(key, { state, seq: this.seq + 1 });
+    this.writes.push({ key: dataKeyFromBytes(k, keyHash(k)), value: encodeState(state) });
+    this.writtenKeys.push(key);
+  }
+
+  private send(to: NodeId, msg: Message): void {
+    this.messages.push({ to, msg });
+  }
+
+  private reply(requester: Requester, reply: ClientReply): void {
+    if (requester.kind === 'local') {
+      this.replies.push({ reqId: requester.reqId, reply });
+      return;
+    }
+    let wire: WireReply;
+    if (!reply.ok) wire = reply;
+    else if (reply.op === 'put') wire = { ok: true, op: 'put', context: encodeContextToken(reply.context) };
+    else wire = badRequest('forwarded reads are not supported');
+    this.send(requester.from!, { type: 'forward-reply', id: requester.reqId, reply: wire });
+  }
+
+  private fail(requester: Requester, error: 'insufficient_replicas', required: number, received: number): void {
+    this.reply(requester, {
+      ok: false, error, required, received,
+      message: `needed ${required} replies, received ${received} within the timeout`,
+    });
+  }
+}
+
+function isEmpty(s: KeyState): boolean {
+  return s.siblings.length === 0 && s.context.clock.length === 0 && s.context.cloud.length === 0;
+}
+
+function badRequest(message: string): ErrorResult {
+  return { ok: false, error: 'bad_request', message };
+}
+
+function toWireOp(op: PutOp): WireOp {
+  // Only defined fields: msgpack would otherwise carry explicit nils.
+  const { context, ...rest } = op;
+  const w: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rest)) if (v !== undefined) w[k] = v;
+  if (context !== undefined) w['context'] = encodeContextToken(context);
+  return w as WireOp;
+}
+
+function fromWireOp(w: WireOp): ClientOp {
+  if (w.op === 'get') return { ...w };
+  const { context, ...rest } = w;
+  return context === undefined ? { ...rest } : { ...rest, context: decodeContextToken(context) };
+}

@@ -1,0 +1,321 @@
+/**
+ * Drives a core `Node` with real (or simulated) ports: the clock ticks it, the transport feeds
+ * it, the storage engine persists what it writes. The same code runs in production and in the
+ * simulator; only the ports differ.
+ *
+ * Ordering: Readys are released strictly in order, each after its own writes and every earlier
+ * Ready's writes are durable. Writes are handed to the engine as soon as a Ready is taken, so a
+ * group-commit engine batches the writes of many Readys into one fsync.
+ */
+import type { Clock, Envelope, Logger, PeerInfo, StorageEngine, TimerHandle, Transport } from '../ports/index.js';
+import { silentLogger } from '../ports/index.js';
+import type { NodeConfig, NodeEvent } from '../core/node.js';
+import { Node } from '../core/node.js';
+import type { KeyState, ReconcileBug } from '../core/clock/state.js';
+import type { ClientOp, ClientReply, Consistency, Message, Ready } from '../core/types.js';
+import type { Ring, RingMember } from '../core/ring/index.js';
+import { createRing, ownership, partitionForKey, preferenceList } from '../core/ring/index.js';
+import { utf8, fromUtf8 } from '../core/bytes.js';
+import { metaKey } from '../core/keys.js';
+import { isValidMessage } from './validate.js';
+import type { ClusterDefaults, LocalVersionView, MemberView, NodeService, RingView } from './service.js';
+import { RUNTIME_LIMITS } from './constants.js';
+
+export interface RuntimeSettings {
+  n: number;
+  partitions: number;
+  tickMs: number;
+  requestTimeoutMs: number;
+  r: Consistency;
+  w: Consistency;
+  maxValueBytes: number;
+  replication?: Record<string, number>;
+  /** Inter-node addresses of the nodes that form the first ring together (this node's may be among them). */
+  seeds: string[];
+}
+
+export interface RuntimeDeps {
+  self: PeerInfo;
+  settings: RuntimeSettings;
+  engine: StorageEngine;
+  transport: Transport<Message>;
+  clock: Clock;
+  logger?: Logger;
+  /** Test-only fault injection (see ReconcileBug). */
+  bug?: ReconcileBug;
+  observer?: (event: NodeEvent) => void;
+  /** Called when the node can no longer run safely (a failed fsync): the process should exit. */
+  onFatal?: (err: Error) => void;
+}
+
+const RING_META_KEY = metaKey('ring');
+
+interface StoredRing {
+  partitions: number;
+  n: number;
+  replication?: Record<string, number>;
+  members: PeerInfo[];
+}
+
+export class NodeRuntime implements NodeService {
+  readonly nodeId: string;
+  private node: Node | undefined;
+  private readonly peers = new Map<string, PeerInfo>();
+  private ringMembers: PeerInfo[] = [];
+  private serving = false;
+  private stopping = false;
+  private nextReqId = 1;
+  private readonly waiting = new Map<number, (reply: ClientReply) => void>();
+  private tail: Promise<void> = Promise.resolve();
+  private unreleased = 0;
+  private tickTimer: TimerHandle | undefined;
+  private readonly logger: Logger;
+  private fatal: Error | undefined;
+
+  static create(deps: RuntimeDeps): NodeRuntime {
+    return new NodeRuntime(deps);
+  }
+
+  private constructor(private readonly deps: RuntimeDeps) {
+    this.nodeId = deps.self.nodeId;
+    this.logger = deps.logger ?? silentLogger;
+    this.peers.set(deps.self.nodeId, deps.self);
+  }
+
+  /** Loads the ring if this node already belongs to one, starts ticking and listening. */
+  start(): void {
+    const { transport } = this.deps;
+    transport.onMessage((env) => this.onMessage(env));
+    transport.onPeer?.((peer) => this.onPeer(peer));
+    const stored = this.deps.engine.get(RING_META_KEY);
+    if (stored !== undefined) {
+      const ring = JSON.parse(fromUtf8(stored)) as StoredRing;
+      if (ring.n !== this.deps.settings.n || ring.partitions !== this.deps.settings.partitions) {
+        this.logger.warn('cluster settings differ from this node\'s; using the cluster\'s', { n: ring.n, partitions: ring.partitions });
+      }
+      for (const m of ring.members) if (!this.peers.has(m.nodeId)) this.peers.set(m.nodeId, m);
+      this.install(ring);
+    } else {
+      this.maybeFormRing();
+    }
+    this.scheduleTick();
+  }
+
+  /** Records a peer's facts, as a transport handshake reports them. */
+  notePeer(peer: PeerInfo): void {
+    this.onPeer(peer);
+  }
+
+  private onPeer(peer: PeerInfo): void {
+    this.peers.set(peer.nodeId, peer);
+    if (!this.node) this.maybeFormRing();
+  }
+
+  /**
+   * The first ring forms once this node knows every seed's facts: nodes started with the same
+   * seeds then compute the same ring. Membership changes after that are staged by operators
+   * (join/leave, a later issue).
+   */
+  private maybeFormRing(): void {
+    const { settings, self } = this.deps;
+    const seedAddrs = new Set(settings.seeds.filter((s) => s !== self.address));
+    const known = [...this.peers.values()];
+    const knownAddrs = new Set(known.map((p) => p.address));
+    for (const s of seedAddrs) if (!knownAddrs.has(s)) return;
+    const members = known.filter((p) => p.nodeId === self.nodeId || seedAddrs.has(p.address));
+    const stored: StoredRing = { partitions: settings.partitions, n: settings.n, members };
+    if (settings.replication) stored.replication = settings.replication;
+    this.install(stored);
+    void this.deps.engine.write([{ key: RING_META_KEY, value: utf8(JSON.stringify(stored)) }]).catch((e: Error) => this.die(e));
+  }
+
+  private install(stored: StoredRing): void {
+    this.ringMembers = [...stored.members].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+    const ringMembers: RingMember[] = this.ringMembers.map((m) => ({ nodeId: m.nodeId, dc: m.dc, rack: m.rack, weight: m.weight }));
+    const opts: { partitionCount: number; n: number; replication?: Record<string, number> } = { partitionCount: stored.partitions, n: stored.n };
+    if (stored.replication) opts.replication = stored.replication;
+    const ring = createRing(ringMembers, opts);
+    const s = this.deps.settings;
+    const cfg: NodeConfig = {
+      nodeId: this.nodeId, ring, n: stored.n, tickMs: s.tickMs, requestTimeoutMs: s.requestTimeoutMs,
+      defaultR: s.r, defaultW: s.w,
+      ...(this.deps.bug ? { bug: this.deps.bug } : {}),
+      ...(this.deps.observer ? { observer: this.deps.observer } : {}),
+    };
+    if (this.node) this.node.setRing(ring);
+    else this.node = new Node(cfg, this.deps.engine);
+    this.node.setTime(this.deps.clock.nowMs());
+    if (!this.stopping && !this.fatal) this.serving = true;
+    this.logger.info('ring ready', { members: this.ringMembers.length, partitions: stored.partitions, n: stored.n });
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.deps.clock.setTimer(this.deps.settings.tickMs, () => {
+      if (this.node) {
+        this.node.tick(this.deps.clock.nowMs());
+        this.pump();
+      }
+      if (!this.stopped) this.scheduleTick();
+    });
+  }
+
+  private stopped = false;
+
+  private onMessage(env: Envelope<Message>): void {
+    if (!this.node || this.stopped) return;
+    if (!isValidMessage(env.msg)) {
+      this.logger.warn('dropped a malformed message', { from: env.from });
+      return;
+    }
+    this.node.setTime(this.deps.clock.nowMs());
+    this.node.step(env.from, env.msg);
+    this.pump();
+  }
+
+  submit(op: ClientOp): Promise<ClientReply> {
+    const node = this.node;
+    if (!node || !this.serving) {
+      return Promise.resolve({ ok: false, error: 'unavailable', message: this.stopping ? 'node is shutting down' : 'node is starting' });
+    }
+    if (this.waiting.size >= RUNTIME_LIMITS.maxInFlightRequests) {
+      return Promise.resolve({ ok: false, error: 'unavailable', message: 'too many requests in flight' });
+    }
+    const reqId = this.nextReqId++;
+    const p = new Promise<ClientReply>((resolve) => this.waiting.set(reqId, resolve));
+    node.setTime(this.deps.clock.nowMs());
+    node.request(reqId, op);
+    this.pump();
+    return p;
+  }
+
+  private pump(): void {
+    const node = this.node;
+    if (!node) return;
+    while (node.hasReady()) {
+      const rd = node.ready();
+      if (rd.writes.length === 0 && this.unreleased === 0) {
+        this.release(rd);
+        continue;
+      }
+      this.unreleased++;
+      const durable = rd.writes.length > 0 ? this.deps.engine.write(rd.writes) : undefined;
+      const prev = this.tail;
+      this.tail = (async () => {
+        await prev;
+        if (durable) {
+          try {
+            await durable;
+          } catch (e) {
+            this.die(e as Error);
+            return;
+          }
+        }
+        if (this.fatal) return;
+        this.unreleased--;
+        this.release(rd);
+      })();
+    }
+  }
+
+  private release(rd: Ready): void {
+    if (this.stopped) return;
+    const { transport } = this.deps;
+    for (const m of rd.messages) transport.send({ from: this.nodeId, to: m.to, msg: m.msg });
+    for (const r of rd.replies) {
+      const resolve = this.waiting.get(r.reqId);
+      if (resolve) {
+        this.waiting.delete(r.reqId);
+        resolve(r.reply);
+      }
+    }
+    this.node?.advance(rd);
+  }
+
+  private die(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.serving = false;
+    this.logger.error('storage failed; the node stops serving', { error: err.message });
+    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'unavailable', message: 'storage failed' });
+    this.waiting.clear();
+    this.deps.onFatal?.(err);
+  }
+
+  /** Stops accepting requests, lets in-flight ones finish (bounded), then stops ticking. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopping = true;
+    this.serving = false;
+    const deadline = this.deps.clock.nowMs() + this.deps.settings.requestTimeoutMs + RUNTIME_LIMITS.shutdownGraceMs;
+    while (this.waiting.size > 0 && this.deps.clock.nowMs() < deadline) {
+      await new Promise<void>((resolve) => this.deps.clock.setTimer(this.deps.settings.tickMs, resolve));
+    }
+    await this.tail;
+    this.stopped = true;
+    if (this.tickTimer) this.deps.clock.clearTimer(this.tickTimer);
+    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'unavailable', message: 'node is shutting down' });
+    this.waiting.clear();
+  }
+
+  /** Abandons everything at once, as a crash would (the simulator uses it). */
+  halt(): void {
+    this.stopped = true;
+    this.serving = false;
+    if (this.tickTimer) this.deps.clock.clearTimer(this.tickTimer);
+    this.waiting.clear();
+  }
+
+  // --- NodeService ----------------------------------------------------------------------------
+
+  isServing(): boolean {
+    return this.serving;
+  }
+
+  coreRing(): Ring | undefined {
+    return this.node?.currentRing;
+  }
+
+  ring(): RingView | undefined {
+    const ring = this.node?.currentRing;
+    if (!ring) return undefined;
+    return {
+      partitionCount: ring.partitionCount,
+      n: ring.n,
+      owners: ring.owners,
+      preferenceList: (p) => preferenceList(ring, p),
+      partitionForKey: (key) => partitionForKey(ring, utf8(key)),
+    };
+  }
+
+  members(): MemberView[] {
+    const ring = this.node?.currentRing;
+    const share = ring ? ownership(ring) : new Map<string, number>();
+    return this.ringMembers.map((m) => ({
+      nodeId: m.nodeId, address: m.address, dc: m.dc, rack: m.rack, weight: m.weight,
+      state: 'alive', heartbeat: 0, ownership: share.get(m.nodeId) ?? 0,
+    }));
+  }
+
+  /** This node's own state of `key` (tests and the simulator). */
+  localState(key: string): KeyState | undefined {
+    return this.node?.localState(key);
+  }
+
+  localVersions(key: string): LocalVersionView[] {
+    if (!this.node) return [];
+    const state = this.node.localState(key);
+    return state.siblings.map((v) => ({
+      value: v.value, context: state.context, contentType: v.contentType, tsMs: v.tsMs, hintFor: null,
+    }));
+  }
+
+  defaults(): ClusterDefaults {
+    const s = this.deps.settings;
+    return { n: this.node?.currentRing.n ?? s.n, r: s.r, w: s.w, maxValueBytes: s.maxValueBytes, requestTimeoutMs: s.requestTimeoutMs };
+  }
+
+  /** Requests waiting for a reply (for metrics and shutdown). */
+  inFlight(): number {
+    return this.waiting.size;
+  }
+}

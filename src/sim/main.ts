@@ -1,0 +1,60 @@
+/**
+ * `npm run sim -- --seed S` runs one seeded simulation and prints `digest: <hex>`;
+ * `--seeds A..B` runs a range. A failing run prints its seed and the violated invariant.
+ */
+import { runSimulation } from './run.js';
+import type { ReconcileBug } from '../core/clock/state.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const range = arg('--seeds');
+  const single = arg('--seed');
+  const bug = (arg('--bug') ?? 'none') as ReconcileBug;
+  let seeds: number[];
+  if (range) {
+    const [a, b] = range.split('..').map(Number);
+    if (a === undefined || b === undefined || !Number.isInteger(a) || !Number.isInteger(b) || b < a) {
+      console.error('gossamer sim: --seeds takes A..B');
+      process.exit(2);
+    }
+    seeds = Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  } else {
+    const s = Number(single ?? '1');
+    if (!Number.isInteger(s)) {
+      console.error('gossamer sim: --seed takes an integer');
+      process.exit(2);
+    }
+    seeds = [s];
+  }
+  let failed = 0;
+  let ops = 0;
+  let virtualMs = 0;
+  const t0 = performance.now();
+  for (const seed of seeds) {
+    const r = await runSimulation({ seed, bug });
+    ops += r.ops;
+    virtualMs += r.virtualMs;
+    if (seeds.length === 1) {
+      console.log(`seed: ${seed}`);
+      console.log(`digest: ${r.digest}`);
+      console.log(`ops: ${r.ops} (${r.acknowledged} acknowledged), events: ${r.events}, virtual time: ${(r.virtualMs / 1000).toFixed(1)} s`);
+      console.log(`faults: ${r.faults.crashes} crashes, ${r.faults.partitions} partitions, ${r.faults.dropped} messages dropped; converged: ${r.converged}`);
+    }
+    if (r.violations.length > 0) {
+      failed++;
+      console.log(`FAIL seed ${seed}: ${r.violations[0]!.invariant} on ${r.violations[0]!.key}: ${r.violations[0]!.detail}` +
+        (r.violations.length > 1 ? ` (+${r.violations.length - 1} more)` : ''));
+      console.log(`  reproduce: npm run sim -- --seed ${seed}${bug !== 'none' ? ` --bug ${bug}` : ''}`);
+    }
+  }
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`speed: ${Math.round(ops / secs)} simulated ops/s, ${(virtualMs / 1000 / secs).toFixed(1)}× real time (${seeds.length} run${seeds.length > 1 ? 's' : ''} in ${secs.toFixed(2)} s)`);
+  if (seeds.length > 1) console.log(`${seeds.length - failed} passed, ${failed} failed`);
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+void main();

@@ -1,0 +1,138 @@
+/**
+ * Concurrent clients that read and write a few hot keys through random nodes, carrying the
+ * contexts they were given the way real clients do, and a history of everything they saw.
+ */
+import type { CausalContext } from '../core/clock/context.js';
+import { EMPTY_CONTEXT, encodeContextToken } from '../core/clock/context.js';
+import { fromUtf8, utf8 } from '../core/bytes.js';
+import type { ClientReply } from '../core/types.js';
+import type { SimCluster } from './cluster.js';
+import type { Prng } from './prng.js';
+
+export interface HistoryRecord {
+  opId: number;
+  client: number;
+  node: string;
+  kind: 'get' | 'put' | 'del';
+  key: string;
+  /** The version tag a write carries (its content type), unique per write. */
+  tag?: string;
+  contextIn?: string;
+  startMs: number;
+  endMs: number;
+  outcome: 'ok' | 'error' | 'timeout';
+  error?: string;
+  /** For gets: the tags of the versions returned (`~tag` for a tombstone). */
+  seen?: string[];
+  contextOut?: string;
+}
+
+export interface WorkloadOptions {
+  clients: number;
+  opsPerClient: number;
+  keys: number;
+  /** Share of writes sent with no context at all. */
+  blindRate: number;
+  deleteRate: number;
+  readRate: number;
+  /** A client gives up on a request after this long (virtual ms). */
+  clientTimeoutMs: number;
+  /** Think time between a client's operations (virtual ms). */
+  maxThinkMs: number;
+}
+
+export class Workload {
+  readonly history: HistoryRecord[] = [];
+  private nextOp = 1;
+  private running = 0;
+
+  constructor(private readonly cluster: SimCluster, private readonly rng: Prng, readonly opts: WorkloadOptions) {}
+
+  get keys(): string[] {
+    return Array.from({ length: this.opts.keys }, (_, i) => `key-${i}`);
+  }
+
+  /** Starts every client; resolves when all have finished their operations. */
+  start(): Promise<void> {
+    const done: Promise<void>[] = [];
+    for (let c = 0; c < this.opts.clients; c++) done.push(this.client(c, this.rng.fork()));
+    return Promise.all(done).then(() => undefined);
+  }
+
+  get active(): number {
+    return this.running;
+  }
+
+  private async client(c: number, rng: Prng): Promise<void> {
+    this.running++;
+    const contexts = new Map<string, CausalContext>();
+    for (let i = 0; i < this.opts.opsPerClient; i++) {
+      await this.sleep(rng.next() * this.opts.maxThinkMs);
+      const key = rng.pick(this.keys);
+      const roll = rng.next();
+      if (roll < this.opts.readRate) {
+        const rec = await this.run(c, rng, 'get', key, undefined);
+        if (rec.reply?.ok && rec.reply.op === 'get') contexts.set(key, rec.reply.context);
+      } else {
+        const kind = rng.next() < this.opts.deleteRate ? 'del' : 'put';
+        const blind = rng.next() < this.opts.blindRate;
+        const ctx = blind ? undefined : contexts.get(key);
+        const rec = await this.run(c, rng, kind, key, ctx);
+        if (rec.reply?.ok && rec.reply.op === 'put') contexts.set(key, rec.reply.context);
+      }
+    }
+    this.running--;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.cluster.queue.schedule(ms, resolve));
+  }
+
+  private async run(c: number, rng: Prng, kind: 'get' | 'put' | 'del', key: string, ctx: CausalContext | undefined):
+    Promise<{ reply?: ClientReply }> {
+    const opId = this.nextOp++;
+    const target = rng.pick(this.cluster.nodes);
+    const rec: HistoryRecord = {
+      opId, client: c, node: target.info.nodeId, kind, key, startMs: this.cluster.queue.now, endMs: 0, outcome: 'timeout',
+    };
+    if (ctx) rec.contextIn = encodeContextToken(ctx);
+    this.history.push(rec);
+    const runtime = target.runtime;
+    if (!target.up || !runtime) {
+      rec.outcome = 'error';
+      rec.error = 'connection refused';
+      rec.endMs = this.cluster.queue.now;
+      return {};
+    }
+    let reply: Promise<ClientReply>;
+    if (kind === 'get') {
+      reply = runtime.submit({ op: 'get', key });
+    } else {
+      const tag = `c${c}-op${opId}`;
+      rec.tag = tag;
+      reply = runtime.submit({
+        op: 'put', key, value: kind === 'del' ? null : utf8(tag), contentType: tag, context: ctx ?? EMPTY_CONTEXT,
+      });
+    }
+    const outcome = await new Promise<ClientReply | undefined>((resolve) => {
+      const timer = this.cluster.queue.schedule(this.opts.clientTimeoutMs, () => resolve(undefined));
+      void reply.then((r) => {
+        timer.cancelled = true;
+        resolve(r);
+      });
+    });
+    rec.endMs = this.cluster.queue.now;
+    if (!outcome) return {};
+    if (!outcome.ok) {
+      rec.outcome = 'error';
+      rec.error = outcome.error;
+      return { reply: outcome };
+    }
+    rec.outcome = 'ok';
+    rec.contextOut = encodeContextToken(outcome.context);
+    if (outcome.op === 'get') {
+      rec.seen = outcome.siblings.map((v) => (v.value === null ? `~${v.contentType}` : fromUtf8(v.value)));
+    }
+    return { reply: outcome };
+  }
+}
