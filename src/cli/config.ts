@@ -1,0 +1,352 @@
+/**
+ * The settings of API.md. Each is a config-file key (JSON or YAML, by file extension), a flag
+ * and a GOSSAMER_* environment variable; the first source that has it wins, in the order
+ * flag > env > file > default. Every value is validated (zod); a bad one stops start-up with
+ * one line naming the setting and where it came from, e.g.
+ *   gossamer: invalid setting "partitions" (--partitions): must be a power of two
+ *
+ * Beyond API.md's table: `advertise` (the inter-node address peers are told, default `listen`),
+ * `logLevel` and `tickMs` (how often the runtime ticks the core).
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export type ConsistencyLevel = number | 'one' | 'quorum' | 'all';
+export type CommitlogSync = 'group' | 'periodic' | 'none';
+export type LogLevelSetting = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface RateLimitRule {
+  name: string;
+  match?: { clientIp?: string; apiKeyHeader?: string; routes?: string[] };
+  algorithm: 'token_bucket' | 'leaky_bucket' | 'fixed_window' | 'sliding_window_log' | 'sliding_window_counter';
+  limit: number;
+  windowMs: number;
+  burst?: number;
+  scope?: 'node' | 'cluster';
+  mode?: 'hard' | 'soft';
+  softPercent?: number;
+}
+
+export interface NodeConfig {
+  nodeId: string;
+  dataDir: string;
+  /** Inter-node listen address, `host:port`. */
+  listen: string;
+  /** The inter-node address announced to peers. */
+  advertise: string;
+  http: string;
+  resp: string;
+  seeds: string[];
+  dc: string;
+  rack: string;
+  weight: number;
+  n: number;
+  r: ConsistencyLevel;
+  w: ConsistencyLevel;
+  partitions: number;
+  requestTimeoutMs: number;
+  maxValueBytes: number;
+  commitlogSync: CommitlogSync;
+  replication: Record<string, number>;
+  rateLimits: RateLimitRule[];
+  tickMs: number;
+  logLevel: LogLevelSetting;
+  /** The config file read, if any. */
+  configFile?: string;
+}
+
+export type SettingKey = Exclude<keyof NodeConfig, 'configFile'>;
+export type Source = 'flag' | 'env' | 'file' | 'default';
+
+export interface SettingSpec {
+  readonly key: SettingKey;
+  /** Long flag without the dashes; absent for config-file-only settings. */
+  readonly flag?: string;
+  /** Placeholder for the flag's value in --help. */
+  readonly arg?: string;
+  readonly env?: string;
+  readonly describe: string;
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { key: 'nodeId', flag: 'node-id', arg: 'id', env: 'GOSSAMER_NODE_ID', describe: 'unique node id (default: derived from --listen)' },
+  { key: 'dataDir', flag: 'data', arg: 'dir', env: 'GOSSAMER_DATA', describe: 'data directory (default: ./data/<nodeId>)' },
+  { key: 'listen', flag: 'listen', arg: 'host:port', env: 'GOSSAMER_LISTEN', describe: 'inter-node address (default 127.0.0.1:7000)' },
+  { key: 'advertise', flag: 'advertise', arg: 'host:port', env: 'GOSSAMER_ADVERTISE', describe: 'inter-node address told to peers (default: --listen)' },
+  { key: 'http', flag: 'http', arg: 'host:port', env: 'GOSSAMER_HTTP', describe: 'HTTP API address (default 127.0.0.1:8000)' },
+  { key: 'resp', flag: 'resp', arg: 'host:port', env: 'GOSSAMER_RESP', describe: 'RESP (Redis protocol) address (default 127.0.0.1:6380)' },
+  { key: 'seeds', flag: 'seeds', arg: 'h:p,...', env: 'GOSSAMER_SEEDS', describe: 'inter-node addresses of seed nodes (default: none, a cluster of one)' },
+  { key: 'dc', flag: 'dc', arg: 'dc', env: 'GOSSAMER_DC', describe: 'data centre (default dc1)' },
+  { key: 'rack', flag: 'rack', arg: 'rack', env: 'GOSSAMER_RACK', describe: 'rack (default rack1)' },
+  { key: 'weight', flag: 'weight', arg: 'w', env: 'GOSSAMER_WEIGHT', describe: 'share of partitions to claim, relative (default 1)' },
+  { key: 'n', flag: 'n', arg: 'n', env: 'GOSSAMER_N', describe: 'replicas per key, for a new cluster (default 3)' },
+  { key: 'r', flag: 'r', arg: 'r', env: 'GOSSAMER_R', describe: 'default R: 1..N, one, quorum, all (default quorum)' },
+  { key: 'w', flag: 'w', arg: 'w', env: 'GOSSAMER_W', describe: 'default W: 1..N, one, quorum, all (default quorum)' },
+  { key: 'partitions', flag: 'partitions', arg: 'q', env: 'GOSSAMER_PARTITIONS', describe: 'partitions Q, a power of two, for a new cluster (default 1024)' },
+  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', arg: 'ms', env: 'GOSSAMER_REQUEST_TIMEOUT_MS', describe: 'default request timeout (default 2000)' },
+  { key: 'maxValueBytes', flag: 'max-value-bytes', arg: 'bytes', env: 'GOSSAMER_MAX_VALUE_BYTES', describe: 'largest value accepted (default 1048576)' },
+  { key: 'commitlogSync', flag: 'commitlog-sync', arg: 'mode', env: 'GOSSAMER_COMMITLOG_SYNC', describe: 'group, periodic or none (default group)' },
+  { key: 'replication', describe: 'replicas per data centre (config file only)' },
+  { key: 'rateLimits', describe: 'rate-limit rules (config file only)' },
+  { key: 'tickMs', flag: 'tick-ms', arg: 'ms', env: 'GOSSAMER_TICK_MS', describe: 'how often the core ticks (default 10)' },
+  { key: 'logLevel', flag: 'log-level', arg: 'level', env: 'GOSSAMER_LOG_LEVEL', describe: 'debug, info, warn, error or silent (default info)' },
+];
+
+export const CONFIG_ENV = 'GOSSAMER_CONFIG';
+
+export class ConfigError extends Error {
+  readonly code = 'bad_config';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+  /** The one line printed before exiting with status 2. */
+  get line(): string {
+    return `gossamer: ${this.message}`;
+  }
+}
+
+// ---- value schemas (inputs are strings from flags and env, or whatever YAML/JSON gives) ----
+
+function toNumber(v: unknown): unknown {
+  if (typeof v === 'string' && /^\s*-?[0-9]+(\.[0-9]+)?\s*$/.test(v)) return Number(v);
+  return v;
+}
+
+const intIn = (min: number, max: number) =>
+  z.preprocess(toNumber, z.number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` }));
+
+const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
+
+export function splitHostPort(addr: string): { host: string; port: number } {
+  const m = ADDRESS.exec(addr);
+  if (!m) throw new Error(`not a host:port address: ${addr}`);
+  const host = m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!;
+  return { host, port: Number(m[2]) };
+}
+
+const address = z.string({ error: 'must be host:port' }).trim()
+  .regex(ADDRESS, { error: 'must be host:port (e.g. 127.0.0.1:7000)' })
+  .refine((s) => { const p = Number(ADDRESS.exec(s)?.[2]); return p >= 1 && p <= 65535; }, { error: 'port must be 1..65535' });
+
+const name = (what: string) => z.string({ error: `must be a ${what}` }).trim()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1..64 letters, digits, ".", "_" or "-"' });
+
+const consistency = z.preprocess(
+  (v) => {
+    const s = toNumber(v);
+    if (s === 'local_one') return 'one';
+    if (s === 'local_quorum' || s === 'each_quorum') return 'quorum';
+    return s;
+  },
+  z.union([z.literal('one'), z.literal('quorum'), z.literal('all'), z.number().int().min(1)],
+    { error: 'must be a whole number ≥ 1, one, quorum or all' }),
+);
+
+const seeds = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : v),
+  z.array(address, { error: 'must be a list of host:port addresses' }).max(256, { error: 'at most 256 seeds' }),
+);
+
+const rateLimitRule = z.object({
+  name: z.string().min(1),
+  match: z.object({
+    clientIp: z.string().optional(),
+    apiKeyHeader: z.string().optional(),
+    routes: z.array(z.string()).optional(),
+  }).strict().optional(),
+  algorithm: z.enum(['token_bucket', 'leaky_bucket', 'fixed_window', 'sliding_window_log', 'sliding_window_counter']),
+  limit: z.number().positive(),
+  windowMs: z.number().int().positive(),
+  burst: z.number().positive().optional(),
+  scope: z.enum(['node', 'cluster']).optional(),
+  mode: z.enum(['hard', 'soft']).optional(),
+  softPercent: z.number().min(0).max(100).optional(),
+}).strict();
+
+const SCHEMAS: Record<SettingKey, z.ZodType> = {
+  nodeId: name('node id'),
+  dataDir: z.string({ error: 'must be a path' }).min(1, { error: 'must not be empty' }),
+  listen: address,
+  advertise: address,
+  http: address,
+  resp: address,
+  seeds,
+  dc: name('data-centre name'),
+  rack: name('rack name'),
+  weight: z.preprocess(toNumber, z.number({ error: 'must be a number' })
+    .positive({ error: 'must be above 0' }).max(1000, { error: 'must be at most 1000' })),
+  n: intIn(1, 16),
+  r: consistency,
+  w: consistency,
+  partitions: intIn(1, 65536).refine((v) => (v & (v - 1)) === 0, { error: 'must be a power of two' }),
+  requestTimeoutMs: intIn(1, 600_000),
+  maxValueBytes: intIn(1, 64 * 1024 * 1024),
+  commitlogSync: z.enum(['group', 'periodic', 'none'], { error: 'must be group, periodic or none' }),
+  replication: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), z.number().int().min(1).max(16),
+    { error: 'must map data-centre names to replica counts, e.g. {"dc1": 3}' }),
+  rateLimits: z.array(rateLimitRule, { error: 'must be a list of rules' }),
+  tickMs: intIn(1, 1000),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be debug, info, warn, error or silent' }),
+};
+
+export const DEFAULT_LISTEN = '127.0.0.1:7000';
+export const DEFAULT_HTTP = '127.0.0.1:8000';
+export const DEFAULT_RESP = '127.0.0.1:6380';
+
+/** A readable, stable id from an address: `127.0.0.1:7000` → `node-127.0.0.1-7000`. */
+export function deriveNodeId(listen: string): string {
+  const { host, port } = splitHostPort(listen);
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  const base = (wildcard ? hostname() : host).replace(/[^A-Za-z0-9.]+/g, '-').replace(/^-+|-+$/g, '') || 'host';
+  return `node-${base.slice(0, 40)}-${port}`;
+}
+
+export interface LoadOptions {
+  /** Raw flag values by setting key (as the CLI parsed them), plus `config` for --config. */
+  flags?: Partial<Record<SettingKey | 'config', unknown>>;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: NodeConfig;
+  sources: Record<SettingKey, Source>;
+}
+
+function describeSource(spec: SettingSpec, source: Source, file?: string): string {
+  switch (source) {
+    case 'flag': return `--${spec.flag}`;
+    case 'env': return spec.env ?? 'env';
+    case 'file': return `in ${file ?? 'the config file'}`;
+    default: return 'default';
+  }
+}
+
+function firstIssue(err: z.ZodError): string {
+  const issue = err.issues[0];
+  if (!issue) return 'is invalid';
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return where + issue.message;
+}
+
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const ext = path.extname(file).toLowerCase();
+  let data: unknown;
+  try {
+    if (ext === '.json') data = JSON.parse(text);
+    else if (ext === '.yaml' || ext === '.yml') data = parseYaml(text);
+    else throw new ConfigError(`config file ${file} must end in .json, .yaml or .yml`);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`config file ${file} is not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${String((e as Error).message).split('\n')[0]}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`config file ${file} must hold an object of settings`);
+  const known = new Set<string>(SETTINGS.map((s) => s.key));
+  for (const k of Object.keys(data)) {
+    if (!known.has(k)) throw new ConfigError(`unknown setting "${k}" in config file ${file}`);
+  }
+  return data as Record<string, unknown>;
+}
+
+/** Resolves every setting from its sources and validates it; throws ConfigError (one line). */
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const flags = opts.flags ?? {};
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+
+  const configPath = flags.config ?? env[CONFIG_ENV];
+  let file: Record<string, unknown> = {};
+  let configFile: string | undefined;
+  if (configPath !== undefined && configPath !== '') {
+    configFile = path.resolve(cwd, String(configPath));
+    file = readConfigFile(configFile);
+  }
+
+  const values: Partial<Record<SettingKey, unknown>> = {};
+  const sources = {} as Record<SettingKey, Source>;
+  for (const spec of SETTINGS) {
+    let raw: unknown;
+    let source: Source = 'default';
+    if (spec.flag && flags[spec.key] !== undefined) {
+      raw = flags[spec.key];
+      source = 'flag';
+    } else if (spec.env && env[spec.env] !== undefined && env[spec.env] !== '') {
+      raw = env[spec.env];
+      source = 'env';
+    } else if (file[spec.key] !== undefined) {
+      raw = file[spec.key];
+      source = 'file';
+    }
+    sources[spec.key] = source;
+    if (source === 'default') continue;
+    const parsed = SCHEMAS[spec.key].safeParse(raw);
+    if (!parsed.success) {
+      throw new ConfigError(`invalid setting "${spec.key}" (${describeSource(spec, source, configFile)}): ${firstIssue(parsed.error)}`);
+    }
+    values[spec.key] = parsed.data;
+  }
+
+  const listen = (values.listen as string | undefined) ?? DEFAULT_LISTEN;
+  const nodeId = (values.nodeId as string | undefined) ?? deriveNodeId(listen);
+  const n = (values.n as number | undefined) ?? 3;
+  const dc = (values.dc as string | undefined) ?? 'dc1';
+  const config: NodeConfig = {
+    nodeId,
+    dataDir: path.resolve(cwd, (values.dataDir as string | undefined) ?? path.join('data', nodeId)),
+    listen,
+    advertise: (values.advertise as string | undefined) ?? listen,
+    http: (values.http as string | undefined) ?? DEFAULT_HTTP,
+    resp: (values.resp as string | undefined) ?? DEFAULT_RESP,
+    seeds: [...new Set((values.seeds as string[] | undefined) ?? [])],
+    dc,
+    rack: (values.rack as string | undefined) ?? 'rack1',
+    weight: (values.weight as number | undefined) ?? 1,
+    n,
+    r: (values.r as ConsistencyLevel | undefined) ?? 'quorum',
+    w: (values.w as ConsistencyLevel | undefined) ?? 'quorum',
+    partitions: (values.partitions as number | undefined) ?? 1024,
+    requestTimeoutMs: (values.requestTimeoutMs as number | undefined) ?? 2000,
+    maxValueBytes: (values.maxValueBytes as number | undefined) ?? 1_048_576,
+    commitlogSync: (values.commitlogSync as CommitlogSync | undefined) ?? 'group',
+    replication: (values.replication as Record<string, number> | undefined) ?? { [dc]: n },
+    rateLimits: (values.rateLimits as RateLimitRule[] | undefined) ?? [],
+    tickMs: (values.tickMs as number | undefined) ?? 10,
+    logLevel: (values.logLevel as LogLevelSetting | undefined) ?? 'info',
+    ...(configFile !== undefined ? { configFile } : {}),
+  };
+
+  // Checks across settings, named after the one that is out of line.
+  const spec = (k: SettingKey): SettingSpec => SETTINGS.find((s) => s.key === k)!;
+  for (const k of ['r', 'w'] as const) {
+    const v = config[k];
+    if (typeof v === 'number' && v > n) {
+      throw new ConfigError(`invalid setting "${k}" (${describeSource(spec(k), sources[k], configFile)}): ${k.toUpperCase()}=${v} is above N=${n}`);
+    }
+  }
+  if (sources.replication !== 'default') {
+    const total = Object.values(config.replication).reduce((a, b) => a + b, 0);
+    if (total < 1) throw new ConfigError(`invalid setting "replication" (in ${configFile}): must name at least one data centre`);
+  }
+  const ports = new Map<string, SettingKey>();
+  for (const k of ['listen', 'http', 'resp'] as const) {
+    const a = config[k];
+    const other = ports.get(a);
+    if (other) throw new ConfigError(`invalid setting "${k}" (${describeSource(spec(k), sources[k], configFile)}): same address as "${other}" (${a})`);
+    ports.set(a, k);
+  }
+  return { config, sources };
+}
