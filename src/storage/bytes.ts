@@ -1,0 +1,27 @@
+/** Byte helpers shared by the engines. */
+
+/** A Buffer view of the same memory (no copy). */
+export function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+/**
+ * A string whose code units are the bytes: JavaScript string order then equals unsigned byte
+ * order, so it can key an ordinary sorted map.
+ */
+export function toLatin1(u: Uint8Array): string {
+  return asBuffer(u).toString('latin1');
+}
+
+export function fromLatin1(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+/** A private copy (callers may not mutate engine memory, nor the engine theirs). */
+export function copyBytes(u: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(u);
+}

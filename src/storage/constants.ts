@@ -1,0 +1,50 @@
+/**
+ * Every bound the storage engines keep, in one place. Each one can be overridden through the
+ * engine options (see `LsmOptions` in lsm/options.ts); these are the defaults.
+ */
+export const KIB = 1024;
+export const MIB = 1024 * KIB;
+
+export const STORAGE_LIMITS = {
+  /** The active memtable is frozen (and flushed in the background) once it holds this much. */
+  memtableBytes: 4 * MIB,
+  /**
+   * Frozen memtables waiting for their flush. Beyond this the active memtable keeps taking
+   * writes (they stay visible at once) but their acknowledgements wait until a flush finishes,
+   * so memory stays bounded by what callers keep in flight.
+   */
+  maxImmutableMemtables: 2,
+  /** Acknowledgements also wait while more tables than this are live (compaction behind). */
+  tableCountStall: 24,
+  /** Target uncompressed size of an SSTable data block. */
+  blockBytes: 4 * KIB,
+  /** Bloom filter false-positive rate. */
+  bloomFpRate: 0.01,
+  /** Decoded data blocks kept in memory. */
+  blockCacheBytes: 32 * MIB,
+  /** Interval of the `periodic` sync policy. */
+  periodicMs: 100,
+  /** At most this many bytes go into one commit-log write + fsync (one group). */
+  groupCommitBytes: 8 * MIB,
+  /** Largest batch record accepted (and believed when reading a log length prefix). */
+  maxRecordBytes: 256 * MIB,
+  /** Size-tiered compaction: merge at least / at most this many adjacent tables. */
+  compactionMinMerge: 4,
+  compactionMaxMerge: 16,
+  /** A table joins a run when it is at most this % larger than the run so far. */
+  compactionSizeRatioPercent: 100,
+  /** Merge everything (into the bottom) when newer tables outweigh the oldest by this %. */
+  compactionMaxSizeAmpPercent: 200,
+  /** Merge the newest tables whenever more than this many are live. */
+  compactionMaxTables: 12,
+  /** I/O budget of compaction (bytes read + written per second). */
+  compactionBytesPerSec: 64 * MIB,
+  /** Compaction yields to the event loop after this many bytes of work. */
+  compactionSliceBytes: 256 * KIB,
+  /** Table writer buffers this much before each append. */
+  tableWriteChunkBytes: 256 * KIB,
+  /** Open table files; the engine stalls writes long before (see tableCountStall). */
+  maxOpenFiles: 256,
+} as const;
+
+export type StorageLimits = { -readonly [K in keyof typeof STORAGE_LIMITS]: number };

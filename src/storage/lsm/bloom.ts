@@ -1,0 +1,98 @@
+/**
+ * A bloom filter with k probes derived from two 32-bit murmur3 hashes (Kirsch–Mitzenmacher
+ * double hashing). Sized for the configured false-positive rate p: m/n = -ln p / ln²2 bits per
+ * key, k = round(m/n · ln 2). Serialized as [u32 k][bit array].
+ */
+export function murmur3(key: Uint8Array, seed: number): number {
+  let h = seed >>> 0;
+  const n = key.length;
+  const blocks = n & ~3;
+  let i = 0;
+  for (; i < blocks; i += 4) {
+    let k = key[i]! | (key[i + 1]! << 8) | (key[i + 2]! << 16) | (key[i + 3]! << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  switch (n & 3) {
+    case 3: k ^= key[i + 2]! << 16; // falls through
+    case 2: k ^= key[i + 1]! << 8; // falls through
+    case 1:
+      k ^= key[i]!;
+      k = Math.imul(k, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      k = Math.imul(k, 0x1b873593);
+      h ^= k;
+  }
+  h ^= n;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export function bloomBitsPerKey(fpRate: number): number {
+  return -Math.log(fpRate) / (Math.LN2 * Math.LN2);
+}
+
+export class BloomFilter {
+  private constructor(readonly bits: Uint8Array, readonly k: number) {}
+
+  /** A filter for `keys` hashed with `hashPair`. */
+  static build(hashes: readonly number[], fpRate: number): BloomFilter {
+    const n = Math.max(1, hashes.length / 2);
+    const bitsPerKey = bloomBitsPerKey(fpRate);
+    const mBits = Math.max(64, Math.ceil(n * bitsPerKey));
+    const k = Math.max(1, Math.min(30, Math.round(bitsPerKey * Math.LN2)));
+    const filter = new BloomFilter(new Uint8Array(Math.ceil(mBits / 8)), k);
+    for (let i = 0; i < hashes.length; i += 2) filter.add(hashes[i]!, hashes[i + 1]!);
+    return filter;
+  }
+
+  static hashes(key: Uint8Array, out: number[]): void {
+    out.push(murmur3(key, 0x9747b28c), murmur3(key, 0x5bd1e995));
+  }
+
+  static decode(data: Uint8Array): BloomFilter {
+    if (data.length < 5) throw new Error('bloom filter too short');
+    const k = data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24);
+    if (k < 1 || k > 30) throw new Error(`bad bloom filter k=${k}`);
+    return new BloomFilter(data.subarray(4), k);
+  }
+
+  encode(): Uint8Array {
+    const out = new Uint8Array(4 + this.bits.length);
+    out[0] = this.k;
+    out.set(this.bits, 4);
+    return out;
+  }
+
+  private add(h1: number, h2: number): void {
+    const m = this.bits.length * 8;
+    let h = h1;
+    for (let i = 0; i < this.k; i++) {
+      const bit = h % m;
+      this.bits[bit >>> 3]! |= 1 << (bit & 7);
+      h = (h + h2) >>> 0;
+    }
+  }
+
+  mayContain(key: Uint8Array): boolean {
+    const h1 = murmur3(key, 0x9747b28c);
+    const h2 = murmur3(key, 0x5bd1e995);
+    const m = this.bits.length * 8;
+    let h = h1;
+    for (let i = 0; i < this.k; i++) {
+      const bit = h % m;
+      if ((this.bits[bit >>> 3]! & (1 << (bit & 7))) === 0) return false;
+      h = (h + h2) >>> 0;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,59 @@
+import { BTree } from './btree.js';
+import { copyBytes, fromLatin1, toLatin1 } from './bytes.js';
+import { StorageError } from './engine.js';
+import type { ScanOptions, StorageEngine, WriteOp } from './engine.js';
+
+/**
+ * The in-memory engine: a sorted map keyed by the latin1 string of the key bytes (string order
+ * is then unsigned byte order). Nothing is durable; `write` resolves on the next microtask.
+ * Used by unit tests and the simulator where the disk is not the subject.
+ */
+export class MemoryEngine implements StorageEngine {
+  private readonly tree = new BTree<string, Uint8Array>();
+  private closed = false;
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    this.check();
+    const v = this.tree.get(toLatin1(key));
+    return v === undefined ? undefined : copyBytes(v);
+  }
+
+  write(batch: readonly WriteOp[]): Promise<void> {
+    try {
+      this.check();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    for (const op of batch) {
+      const k = toLatin1(op.key);
+      if (op.value === null) this.tree.delete(k);
+      else this.tree.set(k, copyBytes(op.value));
+    }
+    return Promise.resolve();
+  }
+
+  *scan(options: ScanOptions = {}): IterableIterator<[Uint8Array, Uint8Array]> {
+    this.check();
+    const limit = options.limit ?? Infinity;
+    if (limit <= 0) return;
+    const lo = options.gte ? toLatin1(options.gte) : undefined;
+    const hi = options.lt ? toLatin1(options.lt) : undefined;
+    // A clone is O(1) and copy-on-write: the scan sees a snapshot even if writes interleave.
+    const snapshot = this.tree.clone();
+    let n = 0;
+    for (const [k, v] of snapshot.entries(lo)) {
+      if (hi !== undefined && k >= hi) return;
+      yield [fromLatin1(k), copyBytes(v)];
+      if (++n >= limit) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.check();
+    this.closed = true;
+  }
+
+  private check(): void {
+    if (this.closed) throw new StorageError('closed', 'storage engine is closed');
+  }
+}

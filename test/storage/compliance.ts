@@ -1,0 +1,193 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StorageEngine } from '../../src/storage/engine.js';
+import { StorageError } from '../../src/storage/engine.js';
+
+export interface EngineFixture {
+  engine: StorageEngine;
+  /** Closes nothing: the caller closes `engine` first; returns a fresh engine on the same data. */
+  reopen?: () => Promise<StorageEngine>;
+  cleanup: () => Promise<void>;
+}
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const dec = (u: Uint8Array | undefined): string | undefined => (u === undefined ? undefined : Buffer.from(u).toString());
+const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');
+
+function rand(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x1_0000_0000;
+  };
+}
+
+/** The storage contract (src/storage/engine.ts), run against every engine. */
+export function runEngineCompliance(name: string, makeEngine: () => Promise<EngineFixture>): void {
+  describe(`${name}: StorageEngine compliance`, () => {
+    const withEngine = (title: string, fn: (f: EngineFixture) => Promise<void>): void => {
+      it(title, async () => {
+        const f = await makeEngine();
+        try {
+          await fn(f);
+        } finally {
+          await f.engine.close().catch(() => undefined);
+          await f.cleanup();
+        }
+      });
+    };
+
+    withEngine('get of a missing key is undefined', async ({ engine }) => {
+      assert.equal(engine.get(enc('nope')), undefined);
+    });
+
+    withEngine('a write is visible at once, before its promise resolves', async ({ engine }) => {
+      const p = engine.write([{ key: enc('a'), value: enc('1') }]);
+      assert.equal(dec(engine.get(enc('a'))), '1');
+      await p;
+      assert.equal(dec(engine.get(enc('a'))), '1');
+    });
+
+    withEngine('overwrites and deletes', async ({ engine }) => {
+      await engine.write([{ key: enc('k'), value: enc('v1') }]);
+      await engine.write([{ key: enc('k'), value: enc('v2') }]);
+      assert.equal(dec(engine.get(enc('k'))), 'v2');
+      await engine.write([{ key: enc('k'), value: null }]);
+      assert.equal(engine.get(enc('k')), undefined);
+      await engine.write([{ key: enc('k'), value: enc('v3') }]);
+      assert.equal(dec(engine.get(enc('k'))), 'v3');
+      await engine.write([{ key: enc('never'), value: null }]);
+      assert.equal(engine.get(enc('never')), undefined);
+    });
+
+    withEngine('a batch applies in order and whole', async ({ engine }) => {
+      await engine.write([
+        { key: enc('x'), value: enc('1') },
+        { key: enc('y'), value: enc('2') },
+        { key: enc('x'), value: enc('3') },
+        { key: enc('y'), value: null },
+      ]);
+      assert.equal(dec(engine.get(enc('x'))), '3');
+      assert.equal(engine.get(enc('y')), undefined);
+      await engine.write([]);
+    });
+
+    withEngine('empty values are values, not deletes', async ({ engine }) => {
+      await engine.write([{ key: enc('e'), value: new Uint8Array(0) }]);
+      const v = engine.get(enc('e'));
+      assert.ok(v !== undefined);
+      assert.equal(v.length, 0);
+      assert.deepEqual([...engine.scan()].map(([k]) => dec(k)), ['e']);
+    });
+
+    withEngine('returned bytes are copies; written bytes are copied', async ({ engine }) => {
+      const val = enc('abc');
+      await engine.write([{ key: enc('c'), value: val }]);
+      val[0] = 0x7a;
+      const got = engine.get(enc('c'))!;
+      assert.equal(dec(got), 'abc');
+      got[0] = 0x7a;
+      assert.equal(dec(engine.get(enc('c'))), 'abc');
+    });
+
+    withEngine('values up to 1 MiB', async ({ engine }) => {
+      const big = new Uint8Array(1024 * 1024);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+      await engine.write([{ key: enc('big'), value: big }]);
+      assert.equal(hex(engine.get(enc('big'))!), hex(big));
+    });
+
+    withEngine('scan: byte order, bounds, limit, keys with 0x00 and 0xFF', async ({ engine }) => {
+      const keys = [
+        Uint8Array.of(0x00), Uint8Array.of(0x00, 0x00), Uint8Array.of(0x00, 0xff), Uint8Array.of(0x01),
+        Uint8Array.of(0x7f), Uint8Array.of(0x80), Uint8Array.of(0xfe, 0xff), Uint8Array.of(0xff),
+        Uint8Array.of(0xff, 0x00), Uint8Array.of(0xff, 0xff, 0xff), enc('a'), enc('ab'), enc('b'),
+      ];
+      const shuffled = keys.slice().reverse();
+      await engine.write(shuffled.map((k) => ({ key: k, value: k })));
+      const sorted = keys.map(hex).sort();
+      assert.deepEqual([...engine.scan()].map(([k]) => hex(k)), sorted);
+      for (const [k, v] of engine.scan()) assert.equal(hex(k), hex(v));
+      const gte = Uint8Array.of(0x00, 0xff);
+      const lt = Uint8Array.of(0xff, 0x00);
+      assert.deepEqual(
+        [...engine.scan({ gte, lt })].map(([k]) => hex(k)),
+        sorted.filter((h) => h >= hex(gte) && h < hex(lt)),
+      );
+      assert.deepEqual([...engine.scan({ limit: 3 })].map(([k]) => hex(k)), sorted.slice(0, 3));
+      assert.deepEqual([...engine.scan({ gte: Uint8Array.of(0xff), limit: 2 })].map(([k]) => hex(k)), ['ff', 'ff00']);
+      assert.deepEqual([...engine.scan({ limit: 0 })], []);
+      assert.deepEqual([...engine.scan({ gte: lt, lt: gte })], []);
+      await engine.write([{ key: Uint8Array.of(0x80), value: null }]);
+      assert.ok(![...engine.scan()].some(([k]) => hex(k) === '80'));
+    });
+
+    withEngine('a scan is not disturbed by writes made while it runs', async ({ engine }) => {
+      await engine.write(Array.from({ length: 50 }, (_, i) => ({ key: enc(`s${String(i).padStart(3, '0')}`), value: enc('old') })));
+      const seen: string[] = [];
+      let writes: Promise<void> | undefined;
+      for (const [k, v] of engine.scan()) {
+        seen.push(`${dec(k)}=${dec(v)}`);
+        if (!writes) writes = engine.write([{ key: enc('s025'), value: enc('new') }, { key: enc('s0001'), value: enc('x') }]);
+      }
+      await writes;
+      assert.equal(seen.length, 50);
+      assert.ok(seen.every((s) => s.endsWith('=old')));
+      assert.equal(dec(engine.get(enc('s025'))), 'new');
+    });
+
+    withEngine('many keys with overwrites and deletes match a model', async ({ engine }) => {
+      const model = new Map<string, string>();
+      const r = rand(42);
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < 6000; i++) {
+        const k = `key-${Math.floor(r() * 3000).toString().padStart(5, '0')}`;
+        if (r() < 0.15) {
+          model.delete(k);
+          pending.push(engine.write([{ key: enc(k), value: null }]));
+        } else {
+          const v = `${k}:${i}:${'x'.repeat(Math.floor(r() * 200))}`;
+          model.set(k, v);
+          pending.push(engine.write([{ key: enc(k), value: enc(v) }]));
+        }
+        if (pending.length >= 64) await Promise.all(pending.splice(0));
+      }
+      await Promise.all(pending);
+      for (let i = 0; i < 3000; i++) {
+        const k = `key-${i.toString().padStart(5, '0')}`;
+        assert.equal(dec(engine.get(enc(k))), model.get(k), k);
+      }
+      const expected = [...model.keys()].sort();
+      assert.deepEqual([...engine.scan()].map(([k]) => dec(k)), expected);
+      const lo = 'key-01000';
+      const hi = 'key-02000';
+      assert.deepEqual(
+        [...engine.scan({ gte: enc(lo), lt: enc(hi), limit: 100 })].map(([k]) => dec(k)),
+        expected.filter((k) => k >= lo && k < hi).slice(0, 100),
+      );
+    });
+
+    withEngine('reopen after close keeps the data', async (f) => {
+      if (!f.reopen) return;
+      await f.engine.write([{ key: enc('p'), value: enc('persist') }, { key: enc('q'), value: enc('gone') }]);
+      await f.engine.write([{ key: enc('q'), value: null }]);
+      for (let i = 0; i < 500; i++) await f.engine.write([{ key: enc(`r${i}`), value: enc(`v${i}`.repeat(20)) }]);
+      await f.engine.close();
+      f.engine = await f.reopen();
+      assert.equal(dec(f.engine.get(enc('p'))), 'persist');
+      assert.equal(f.engine.get(enc('q')), undefined);
+      for (let i = 0; i < 500; i++) assert.equal(dec(f.engine.get(enc(`r${i}`))), `v${i}`.repeat(20));
+      assert.equal([...f.engine.scan()].length, 501);
+    });
+
+    withEngine('a closed engine refuses calls', async (f) => {
+      await f.engine.close();
+      assert.throws(() => f.engine.get(enc('a')), (e: unknown) => e instanceof StorageError && e.code === 'closed');
+      await assert.rejects(f.engine.write([{ key: enc('a'), value: enc('b') }]), (e: unknown) => e instanceof StorageError && e.code === 'closed');
+      assert.throws(() => [...f.engine.scan()], (e: unknown) => e instanceof StorageError && e.code === 'closed');
+      await assert.rejects(f.engine.close());
+    });
+  });
+}

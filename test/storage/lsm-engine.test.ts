@@ -1,0 +1,95 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { nodeFileSystem } from '../../src/adapters/node-fs.js';
+import { MemoryDisk } from '../../src/storage/fs/memory-fs.js';
+import { openLsmEngine } from '../../src/storage/lsm/index.js';
+import type { LsmOptions } from '../../src/storage/lsm/index.js';
+import { runEngineCompliance } from './compliance.js';
+import { dec, enc, tempDir } from './helpers.js';
+
+// Small sizes so that flushes and compactions happen inside the compliance tests too.
+const small: Partial<LsmOptions> = { memtableBytes: 16 * 1024, blockBytes: 1024, compaction: { minMerge: 3, maxTables: 6 } };
+
+runEngineCompliance('LsmEngine on node:fs', async () => {
+  const t = tempDir();
+  const open = (): ReturnType<typeof openLsmEngine> => openLsmEngine({ dir: t.dir, fs: nodeFileSystem, ...small });
+  return { engine: await open(), reopen: open, cleanup: async () => t.remove() };
+});
+
+runEngineCompliance('LsmEngine on the memory disk', async () => {
+  const disk = new MemoryDisk({ seed: 7 });
+  const open = (): ReturnType<typeof openLsmEngine> => openLsmEngine({ dir: '/db', fs: disk.mount(), sync: 'none', ...small });
+  return { engine: await open(), reopen: open, cleanup: async () => {} };
+});
+
+describe('LsmEngine', () => {
+  it('flushes, compacts and keeps every key; tombstones purged at the bottom', async () => {
+    const disk = new MemoryDisk();
+    const e = await openLsmEngine({ dir: '/db', fs: disk.mount(), memtableBytes: 8 * 1024, blockBytes: 512, compaction: { minMerge: 2, maxTables: 4 } });
+    for (let round = 0; round < 5; round++) {
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < 400; i++) writes.push(e.write([{ key: enc(`k${i}`), value: round === 4 && i % 2 === 0 ? null : enc(`v${round}-${i}`) }]));
+      await Promise.all(writes);
+    }
+    await e.flush();
+    await e.idle();
+    const s = e.stats();
+    assert.ok(s.flushes > 5, `flushes ${s.flushes}`);
+    assert.ok(s.compactions > 0, `compactions ${s.compactions}`);
+    for (let i = 0; i < 400; i++) assert.equal(dec(e.get(enc(`k${i}`))), i % 2 === 0 ? undefined : `v4-${i}`);
+    assert.equal([...e.scan()].length, 200);
+    await e.close();
+    const e2 = await openLsmEngine({ dir: '/db', fs: disk.mount(), compaction: { maxSizeAmpPercent: 0, minMerge: 2 } });
+    await e2.idle();
+    const s2 = e2.stats();
+    assert.equal(s2.tables, 1);
+    assert.equal(s2.tableEntries, 200, 'tombstones dropped in the bottom table');
+    await e2.close();
+  });
+
+  it('canPurge drops application tombstones only when compacting into the bottom', async () => {
+    const disk = new MemoryDisk();
+    const purgeable = (_k: Uint8Array, v: Uint8Array): boolean => Buffer.from(v).toString() === 'TOMB';
+    const opts: LsmOptions = { dir: '/db', fs: disk.mount(), memtableBytes: 1 << 20, canPurge: purgeable, compaction: { minMerge: 2, maxSizeAmpPercent: 0 } };
+    const e = await openLsmEngine(opts);
+    await e.write([{ key: enc('a'), value: enc('live') }, { key: enc('b'), value: enc('TOMB') }]);
+    await e.flush();
+    await e.write([{ key: enc('c'), value: enc('TOMB') }]);
+    await e.flush();
+    await e.idle();
+    assert.equal(dec(e.get(enc('a'))), 'live');
+    assert.equal(e.get(enc('b')), undefined);
+    assert.equal(e.get(enc('c')), undefined);
+    assert.equal(e.stats().tables, 1);
+    await e.close();
+  });
+
+  it('writes stall instead of growing without bound when flushing falls behind', async () => {
+    const disk = new MemoryDisk();
+    const events: string[] = [];
+    const e = await openLsmEngine({
+      dir: '/db', fs: disk.mount(), memtableBytes: 4096, maxImmutableMemtables: 1, onEvent: (ev) => events.push(ev.type),
+    });
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 2000; i++) writes.push(e.write([{ key: enc(`k${i}`), value: new Uint8Array(100) }]));
+    await Promise.all(writes);
+    assert.ok(events.includes('stall'));
+    assert.ok(e.get(enc('k1999')));
+    await e.close();
+  });
+
+  it('periodic sync acknowledges and survives a clean reopen', async () => {
+    const t = tempDir();
+    try {
+      const e = await openLsmEngine({ dir: t.dir, fs: nodeFileSystem, sync: 'periodic', periodicMs: 5 });
+      await e.write([{ key: enc('a'), value: enc('b') }]);
+      await new Promise((r) => setTimeout(r, 20));
+      await e.close();
+      const e2 = await openLsmEngine({ dir: t.dir, fs: nodeFileSystem });
+      assert.equal(dec(e2.get(enc('a'))), 'b');
+      await e2.close();
+    } finally {
+      t.remove();
+    }
+  });
+});
