@@ -1,0 +1,252 @@
+/**
+ * The client and operator commands (`get`, `put`, `del`, `status`, `ring`): each is one or two
+ * HTTP requests to the node `--host` names. Output goes to `out`/`err` so tests can capture it.
+ */
+import { readFileSync } from 'node:fs';
+import { CliError, failure, usage } from './errors.js';
+
+export interface Io {
+  out(s: string | Uint8Array): void;
+  err(s: string): void;
+  stdin(): Promise<Buffer>;
+  stdoutIsTty: boolean;
+}
+
+export interface CommonOptions {
+  host?: string;
+  timeout?: string;
+  verbose?: boolean;
+}
+
+const HOST_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
+
+export function parseHost(host: string | undefined): string {
+  const h = host ?? '127.0.0.1:8000';
+  const m = HOST_RE.exec(h);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw usage(`--host must be host:port without a scheme (got "${h}")`);
+  return h;
+}
+
+const LEVEL_RE = /^([1-9][0-9]{0,8}|one|quorum|all|local_one|local_quorum|each_quorum)$/;
+
+function checkLevel(name: string, v: string | undefined): void {
+  if (v !== undefined && !LEVEL_RE.test(v)) throw usage(`--${name} must be a whole number ≥ 1 or one, quorum, all (got "${v}")`);
+}
+
+function timeoutMs(opts: CommonOptions): number {
+  if (opts.timeout === undefined) return 10_000;
+  if (!/^[1-9][0-9]{0,8}$/.test(opts.timeout)) throw usage(`--timeout must be a whole number of milliseconds (got "${opts.timeout}")`);
+  return Number(opts.timeout);
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+async function call(host: string, method: string, path: string, opts: CommonOptions, init: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<Answer> {
+  const url = `http://${host}${path}`;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: init.headers,
+      body: init.body,
+      signal: AbortSignal.timeout(timeoutMs(opts) + 1000),
+    });
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = (e as Error).name === 'TimeoutError' ? 'timed out' : (cause?.code ?? cause?.message ?? (e as Error).message);
+    throw failure(`cannot reach ${host}: ${why}`);
+  }
+  const body = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** Turns an error answer into a CliError: 4xx is bad usage (2), the rest operational (1). */
+function answerError(a: Answer, what: string): CliError {
+  let message = `${what}: HTTP ${a.status}`;
+  try {
+    const j = JSON.parse(a.body.toString('utf8')) as { error?: string; message?: string; required?: number; received?: number };
+    if (j.error) {
+      message = `${what}: ${j.error}: ${j.message ?? ''}`.trimEnd();
+      if (j.required !== undefined) message += ` (required ${j.required}, received ${j.received ?? 0})`;
+    }
+  } catch { /* not JSON */ }
+  const badUsage = a.status === 400 || a.status === 405 || a.status === 413 || a.status === 414;
+  return new CliError(message, badUsage ? 2 : 1);
+}
+
+function kvPath(key: string, params: Record<string, string | undefined>): string {
+  if (key.length === 0) throw usage('the key must not be empty');
+  if (Buffer.byteLength(key) > 1024) throw usage('the key is over 1024 bytes');
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
+  const qs = q.toString();
+  return `/kv/${encodeURIComponent(key)}${qs ? `?${qs}` : ''}`;
+}
+
+export interface GetOptions extends CommonOptions {
+  r?: string;
+  quorum?: string;
+  json?: boolean;
+}
+
+interface SiblingJson { value: string | null; contentType: string; lastModified: string }
+
+export async function cmdGet(key: string, opts: GetOptions, io: Io): Promise<void> {
+  checkLevel('r', opts.r);
+  const host = parseHost(opts.host);
+  const a = await call(host, 'GET', kvPath(key, { r: opts.r, quorum: opts.quorum, timeout: opts.timeout }), opts);
+  const context = a.headers.get('x-gossamer-context') ?? '';
+  if (a.status === 200) {
+    if (opts.json) {
+      io.out(JSON.stringify({ key, value: a.body.toString('base64'), contentType: a.headers.get('content-type'), context }) + '\n');
+      return;
+    }
+    io.out(a.body);
+    if (io.stdoutIsTty && a.body.length > 0 && a.body[a.body.length - 1] !== 0x0a) io.out('\n');
+    if (opts.verbose) io.err(`content-type: ${a.headers.get('content-type') ?? ''}\ncontext: ${context}\n`);
+    return;
+  }
+  if (a.status === 300) {
+    const doc = JSON.parse(a.body.toString('utf8')) as { context: string; siblings: SiblingJson[] };
+    if (opts.json) {
+      io.out(JSON.stringify({ key, ...doc }) + '\n');
+      return;
+    }
+    io.out(`${doc.siblings.length} siblings for "${key}" (concurrent writes; write back with --context to resolve):\n`);
+    doc.siblings.forEach((s, i) => {
+      const shown = s.value === null ? '(deleted)' : showValue(Buffer.from(s.value, 'base64'), s.contentType);
+      io.out(`  [${i + 1}] ${s.lastModified}  ${s.contentType || '-'}  ${shown}\n`);
+    });
+    io.out(`context: ${doc.context}\n`);
+    return;
+  }
+  if (a.status === 404 && a.body.length === 0) {
+    if (opts.verbose && context) io.err(`context: ${context}\n`);
+    throw failure(`not found: ${key}`);
+  }
+  throw answerError(a, `get ${key}`);
+}
+
+/** Text values are shown as text (quoted), anything else as a size and base64. */
+function showValue(v: Buffer, contentType: string): string {
+  const text = v.toString('utf8');
+  const printable = /^[\P{Cc}\t]*$/u.test(text) && !text.includes('\uFFFD');
+  if (printable && (contentType.startsWith('text/') || contentType.includes('json') || v.length <= 200)) {
+    return JSON.stringify(text.length > 200 ? text.slice(0, 200) + '…' : text);
+  }
+  return `<${v.length} bytes> base64:${v.toString('base64').slice(0, 80)}${v.length > 60 ? '…' : ''}`;
+}
+
+export interface PutOptions extends CommonOptions {
+  w?: string;
+  quorum?: string;
+  context?: string;
+  file?: string;
+  contentType?: string;
+}
+
+export async function cmdPut(key: string, value: string | undefined, opts: PutOptions, io: Io): Promise<void> {
+  checkLevel('w', opts.w);
+  const host = parseHost(opts.host);
+  if (value !== undefined && opts.file !== undefined) throw usage('give the value either as an argument or with --file, not both');
+  let body: Buffer;
+  if (value !== undefined) body = Buffer.from(value, 'utf8');
+  else if (opts.file !== undefined) {
+    try {
+      body = opts.file === '-' ? await io.stdin() : readFileSync(opts.file);
+    } catch (e) {
+      throw failure(`cannot read ${opts.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  } else body = await io.stdin();
+  const headers: Record<string, string> = { 'Content-Type': opts.contentType ?? (value !== undefined ? 'text/plain; charset=utf-8' : 'application/octet-stream') };
+  if (opts.context) headers['X-Gossamer-Context'] = opts.context;
+  const a = await call(host, 'PUT', kvPath(key, { w: opts.w, quorum: opts.quorum, timeout: opts.timeout }), opts, { body, headers });
+  if (a.status !== 204) throw answerError(a, `put ${key}`);
+  if (opts.verbose) io.err(`context: ${a.headers.get('x-gossamer-context') ?? ''}\n`);
+}
+
+export async function cmdDel(key: string, opts: PutOptions, io: Io): Promise<void> {
+  checkLevel('w', opts.w);
+  const host = parseHost(opts.host);
+  const headers: Record<string, string> = {};
+  if (opts.context) headers['X-Gossamer-Context'] = opts.context;
+  const a = await call(host, 'DELETE', kvPath(key, { w: opts.w, quorum: opts.quorum, timeout: opts.timeout }), opts, { headers });
+  if (a.status !== 204) throw answerError(a, `del ${key}`);
+  if (opts.verbose) io.err(`context: ${a.headers.get('x-gossamer-context') ?? ''}\n`);
+}
+
+interface MemberJson { nodeId: string; address: string; dc: string; rack: string; weight: number; state: string; heartbeat: number; ownership: number }
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export async function cmdStatus(opts: CommonOptions & { json?: boolean }, io: Io): Promise<void> {
+  const host = parseHost(opts.host);
+  const [cluster, health] = await Promise.all([
+    call(host, 'GET', '/cluster', opts),
+    call(host, 'GET', '/health', opts),
+  ]);
+  if (cluster.status !== 200) throw answerError(cluster, 'status');
+  const doc = JSON.parse(cluster.body.toString('utf8')) as { nodeId: string; members: MemberJson[] };
+  if (opts.json) {
+    io.out(JSON.stringify({ ...doc, serving: health.status === 200 }) + '\n');
+    return;
+  }
+  io.out(`node ${doc.nodeId} at ${host}: ${health.status === 200 ? 'serving' : 'not serving (starting or shutting down)'}\n`);
+  if (doc.members.length === 0) {
+    io.out('no ring yet (waiting for the seeds)\n');
+    return;
+  }
+  const rows = [['NODE', 'ADDRESS', 'DC', 'RACK', 'WEIGHT', 'STATE', 'HEARTBEAT', 'OWNERSHIP']];
+  for (const m of doc.members) {
+    rows.push([m.nodeId + (m.nodeId === doc.nodeId ? '*' : ''), m.address, m.dc, m.rack, String(m.weight), m.state,
+      String(m.heartbeat), `${(m.ownership * 100).toFixed(1)}%`]);
+  }
+  io.out(table(rows));
+}
+
+interface RingJson { partitionCount: number; n: number; partitions: { id: number; owner: string; preferenceList: string[] }[] }
+
+export async function cmdRing(opts: CommonOptions & { key?: string; all?: boolean; json?: boolean }, io: Io): Promise<void> {
+  const host = parseHost(opts.host);
+  if (opts.key !== undefined) {
+    const a = await call(host, 'GET', `/ring?key=${encodeURIComponent(opts.key)}`, opts);
+    if (a.status !== 200) throw answerError(a, 'ring');
+    const doc = JSON.parse(a.body.toString('utf8')) as { key: string; partition: number; preferenceList: string[] };
+    if (opts.json) io.out(JSON.stringify(doc) + '\n');
+    else io.out(`key "${doc.key}": partition ${doc.partition}, replicas ${doc.preferenceList.join(', ')}\n`);
+    return;
+  }
+  const a = await call(host, 'GET', '/ring', opts);
+  if (a.status !== 200) throw answerError(a, 'ring');
+  const doc = JSON.parse(a.body.toString('utf8')) as RingJson;
+  if (opts.json) {
+    io.out(JSON.stringify(doc) + '\n');
+    return;
+  }
+  io.out(`${doc.partitionCount} partitions, N=${doc.n}\n`);
+  const owned = new Map<string, number>();
+  const replicas = new Map<string, number>();
+  for (const p of doc.partitions) {
+    owned.set(p.owner, (owned.get(p.owner) ?? 0) + 1);
+    for (const id of p.preferenceList) replicas.set(id, (replicas.get(id) ?? 0) + 1);
+  }
+  const rows = [['NODE', 'OWNS', 'SHARE', 'REPLICA OF']];
+  for (const id of [...replicas.keys()].sort()) {
+    const o = owned.get(id) ?? 0;
+    rows.push([id, String(o), `${((o / doc.partitionCount) * 100).toFixed(1)}%`, `${replicas.get(id)} partitions`]);
+  }
+  io.out(table(rows));
+  if (opts.all) {
+    const prow = [['PARTITION', 'OWNER', 'PREFERENCE LIST']];
+    for (const p of doc.partitions) prow.push([String(p.id), p.owner, p.preferenceList.join(', ')]);
+    io.out('\n' + table(prow));
+  }
+}
