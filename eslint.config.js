@@ -7,6 +7,7 @@ import tseslint from 'typescript-eslint';
  * no timers, no process. These rules are what keeps the simulator honest; the fixture in
  * test/lint/fixtures proves that a breach fails.
  */
+/** @type {import("eslint").Linter.Config} */
 export const corePurity = {
   rules: {
     'no-restricted-imports': ['error', {

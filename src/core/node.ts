@@ -113,7 +113,7 @@ export class Node {
       if (this.tickCount >= f.deadlineTick) {
         this.forwards.delete(id);
         this.fail(p.requester, 'insufficient_replicas', 1, 0);
-      } else if (this.tickCount >= f.attemptDeadlineTick) {
+      } else if (!f.accepted && this.tickCount >= f.attemptDeadlineTick) {
         f.attempt++;
         this.sendForward(id, p);
       }
@@ -143,7 +143,7 @@ export class Node {
           return; // a malformed state from a peer is dropped, never merged
         }
         const local = this.readLocal(msg.key);
-        const merged = syncStates(local, incoming);
+        const merged = this.cfg.bug === 'replica-overwrites' ? incoming : syncStates(local, incoming);
         if (!statesEqual(merged, local)) this.writeLocal(msg.key, merged);
         if (msg.id !== 0) this.send(from, { type: 'replica-put-ack', id: msg.id });
         return;
@@ -180,7 +180,13 @@ export class Node {
           this.send(from, { type: 'forward-reply', id: msg.id, reply: badRequest('malformed context') });
           return;
         }
+        if (op.op === 'put') this.send(from, { type: 'forward-accepted', id: msg.id });
         this.handleOp(op, { kind: 'forward', reqId: msg.id, from }, true);
+        return;
+      }
+      case 'forward-accepted': {
+        const p = this.forwards.get(msg.id);
+        if (p && p.coord.target === from) p.coord.accepted = true;
         return;
       }
       case 'forward-reply': {

@@ -63,6 +63,8 @@ export type Message =
   | { readonly type: 'replica-get'; readonly id: number; readonly key: string }
   | { readonly type: 'replica-get-reply'; readonly id: number; readonly state: Uint8Array | null }
   | { readonly type: 'forward'; readonly id: number; readonly op: WireOp }
+  /** The replica took the forwarded write on: the forwarder stops trying others and waits. */
+  | { readonly type: 'forward-accepted'; readonly id: number }
   | { readonly type: 'forward-reply'; readonly id: number; readonly reply: WireReply };
 
 /** A client op as it crosses the wire (contexts as tokens). */

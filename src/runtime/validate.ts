@@ -41,6 +41,7 @@ export function isValidMessage(v: unknown): v is Message {
     case 'replica-get': return isStr(m['key']);
     case 'replica-get-reply': return m['state'] === null || isBytes(m['state']);
     case 'forward': return isWireOp(m['op']);
+    case 'forward-accepted': return true;
     case 'forward-reply': return isWireReply(m['reply']);
     default: return false;
   }

@@ -28,17 +28,14 @@ export class SimNetwork {
   constructor(private readonly queue: EventQueue, private readonly rng: Prng) {}
 
   transport<M>(nodeId: string): Transport<M> {
-    const net = this;
     return {
       localId: nodeId,
-      send(env: Envelope<M>): void {
-        net.send(env as Envelope);
+      send: (env: Envelope<M>): void => this.send(env as Envelope),
+      onMessage: (handler: (env: Envelope<M>) => void): void => {
+        this.handlers.set(nodeId, handler as (env: Envelope) => void);
       },
-      onMessage(handler: (env: Envelope<M>) => void): void {
-        net.handlers.set(nodeId, handler as (env: Envelope) => void);
-      },
-      async close(): Promise<void> {
-        net.handlers.delete(nodeId);
+      close: async (): Promise<void> => {
+        this.handlers.delete(nodeId);
       },
     };
   }

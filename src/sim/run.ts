@@ -150,6 +150,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   for (const rec of workload.history) hash.update(JSON.stringify(rec) + '\n');
   for (const [key, m] of finalStates) for (const [id, s] of m) hash.update(`${key}@${id}:`).update(encodeState(s));
   faults.dropped = cluster.network.dropped;
+
   for (const n of cluster.nodes) n.runtime?.halt();
   return {
     seed: opts.seed,

@@ -3,7 +3,7 @@
  * contexts they were given the way real clients do, and a history of everything they saw.
  */
 import type { CausalContext } from '../core/clock/context.js';
-import { EMPTY_CONTEXT, encodeContextToken } from '../core/clock/context.js';
+import { EMPTY_CONTEXT, encodeContextToken, joinContexts } from '../core/clock/context.js';
 import { fromUtf8, utf8 } from '../core/bytes.js';
 import type { ClientReply } from '../core/types.js';
 import type { SimCluster } from './cluster.js';
@@ -39,6 +39,11 @@ export interface WorkloadOptions {
   clientTimeoutMs: number;
   /** Think time between a client's operations (virtual ms). */
   maxThinkMs: number;
+  /**
+   * Clients join every context they receive for a key into what they send next (a session that
+   * never forgets its own writes), instead of sending only the latest one.
+   */
+  sessionContexts?: boolean;
 }
 
 export class Workload {
@@ -72,16 +77,21 @@ export class Workload {
       const roll = rng.next();
       if (roll < this.opts.readRate) {
         const rec = await this.run(c, rng, 'get', key, undefined);
-        if (rec.reply?.ok && rec.reply.op === 'get') contexts.set(key, rec.reply.context);
+        if (rec.reply?.ok && rec.reply.op === 'get') this.remember(contexts, key, rec.reply.context);
       } else {
         const kind = rng.next() < this.opts.deleteRate ? 'del' : 'put';
         const blind = rng.next() < this.opts.blindRate;
         const ctx = blind ? undefined : contexts.get(key);
         const rec = await this.run(c, rng, kind, key, ctx);
-        if (rec.reply?.ok && rec.reply.op === 'put') contexts.set(key, rec.reply.context);
+        if (rec.reply?.ok && rec.reply.op === 'put') this.remember(contexts, key, rec.reply.context);
       }
     }
     this.running--;
+  }
+
+  private remember(contexts: Map<string, CausalContext>, key: string, ctx: CausalContext): void {
+    const prev = contexts.get(key);
+    contexts.set(key, this.opts.sessionContexts && prev ? joinContexts(prev, ctx) : ctx);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -73,7 +73,7 @@ export interface WriteResult {
 }
 
 /** Test-only faults that break reconciliation on purpose, to prove the checkers can fail. */
-export type ReconcileBug = 'none' | 'drop-siblings';
+export type ReconcileBug = 'none' | 'drop-siblings' | 'replica-overwrites';
 
 /**
  * A write at its coordinator: the new version replaces exactly the local siblings covered by the

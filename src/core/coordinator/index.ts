@@ -74,10 +74,16 @@ export class PutCoordination {
   }
 }
 
-/** A write received by a node outside the key's replicas: handed to the replicas in order. */
+/**
+ * A write received by a node outside the key's replicas: handed to the replicas in order. A
+ * replica that takes it says so at once; only a replica that stays silent for its share of the
+ * time is passed over. (If the acceptance itself is lost, the next replica coordinates the write
+ * too: delivery is at least once, and the duplicate shows as one more sibling.)
+ */
 export class Forwarding<Op = unknown> {
   attempt = 0;
   attemptDeadlineTick = 0;
+  accepted = false;
   constructor(
     readonly reqId: number,
     readonly op: Op,

@@ -1,0 +1,201 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { CausalContext, Dot, KeyState } from '../../../src/core/clock/index.js';
+import {
+  EMPTY_CONTEXT, EMPTY_STATE, applyWrite, contextCovers, decodeState, dotKey, encodeState, isDeleted, statesEqual,
+  syncStates,
+} from '../../../src/core/clock/index.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const values = (s: KeyState): string[] => s.siblings.map((v) => (v.value === null ? '<deleted>' : new TextDecoder().decode(v.value))).sort();
+
+function write(local: KeyState, coordinator: string, value: string | null, context: CausalContext = EMPTY_CONTEXT) {
+  return applyWrite(local, { coordinator, context, value: value === null ? null : enc(value), contentType: 'text/plain', tsMs: 1 });
+}
+
+describe('sibling reconciliation', () => {
+  it('two blind writes through the same coordinator become two siblings', () => {
+    const w1 = write(EMPTY_STATE, 'x', 'one');
+    const w2 = write(w1.state, 'x', 'two');
+    assert.deepEqual(values(w2.state), ['one', 'two']);
+  });
+
+  it('a write with the read context replaces exactly the versions read', () => {
+    const w1 = write(EMPTY_STATE, 'x', 'one');
+    const w2 = write(w1.state, 'y', 'two');
+    const read = w2.state.context;
+    const w3 = write(w2.state, 'x', 'merged', read);
+    assert.deepEqual(values(w3.state), ['merged']);
+  });
+
+  it('a PUT answer context supersedes only that write, not siblings the client never saw', () => {
+    const a = write(EMPTY_STATE, 'x', 'from-a');
+    const b = write(a.state, 'x', 'from-b'); // a concurrent blind write through the same node
+    // Client A writes again with the context its own PUT returned.
+    const a2 = write(b.state, 'x', 'from-a-again', a.clientContext);
+    assert.deepEqual(values(a2.state), ['from-a-again', 'from-b']);
+  });
+
+  it('a delete is a tombstone sibling; the key reads as deleted when only tombstones remain', () => {
+    const w1 = write(EMPTY_STATE, 'x', 'one');
+    const d = write(w1.state, 'x', null, w1.state.context);
+    assert.equal(d.state.siblings.length, 1);
+    assert.ok(isDeleted(d.state));
+    const concurrent = write(w1.state, 'y', 'two'); // a replica that had not seen the delete
+    const merged = syncStates(d.state, concurrent.state);
+    assert.deepEqual(values(merged), ['<deleted>', 'two']);
+    assert.ok(!isDeleted(merged));
+  });
+
+  it('sync drops a version the other side superseded, keeps one it never saw', () => {
+    const base = write(EMPTY_STATE, 'x', 'v1');
+    const replicaA = base.state;
+    const replicaB = write(base.state, 'x', 'v2', base.state.context).state; // supersedes v1
+    assert.deepEqual(values(syncStates(replicaA, replicaB)), ['v2']);
+    const other = write(EMPTY_STATE, 'y', 'w1').state;
+    assert.deepEqual(values(syncStates(replicaB, other)), ['v2', 'w1']);
+  });
+
+  it('encodes deterministically and decodes to an equal state', () => {
+    const w1 = write(EMPTY_STATE, 'x', 'one');
+    const w2 = write(w1.state, 'y', null);
+    const bytes = encodeState(w2.state);
+    assert.ok(statesEqual(decodeState(bytes), w2.state));
+    assert.deepEqual(encodeState(decodeState(bytes)), bytes);
+    assert.throws(() => decodeState(bytes.subarray(0, bytes.length - 1)));
+    assert.throws(() => decodeState(new Uint8Array([9, 0, 0, 0])));
+  });
+
+  it('past ten coordinators the clock is pruned, but no live sibling is dropped', () => {
+    let s = EMPTY_STATE;
+    let ctx = EMPTY_CONTEXT;
+    for (let i = 0; i < 14; i++) {
+      const r = applyWrite(s, { coordinator: `n${i}`, context: ctx, value: enc(`v${i}`), contentType: 't', tsMs: i });
+      s = r.state;
+      ctx = s.context;
+    }
+    assert.ok(s.context.clock.length <= 10);
+    assert.deepEqual(values(s), ['v13']);
+    const blind = write(s, 'n0', 'blind');
+    assert.deepEqual(values(blind.state), ['blind', 'v13']);
+  });
+});
+
+// ---- a model of replicas exchanging states, for property tests --------------------------------
+
+interface Created {
+  dot: Dot;
+  context: CausalContext;
+}
+
+type Cmd =
+  | { t: 'write'; writer: number; coord: number; ctx: 'none' | 'latest' | 'read'; del: boolean }
+  | { t: 'sync'; from: number; to: number };
+
+const REPLICAS = 3;
+const cmdArb = (writers: number): fc.Arbitrary<Cmd> => fc.oneof(
+  fc.record({
+    t: fc.constant('write' as const), writer: fc.integer({ min: 0, max: writers - 1 }),
+    coord: fc.integer({ min: 0, max: REPLICAS - 1 }), ctx: fc.constantFrom('none' as const, 'latest' as const, 'read' as const),
+    del: fc.boolean(),
+  }),
+  fc.record({ t: fc.constant('sync' as const), from: fc.integer({ min: 0, max: REPLICAS - 1 }), to: fc.integer({ min: 0, max: REPLICAS - 1 }) }),
+);
+
+function converge(replicas: KeyState[]): KeyState {
+  let all = EMPTY_STATE;
+  for (const r of replicas) all = syncStates(all, r);
+  return all;
+}
+
+function survives(dot: Dot, final: KeyState, created: readonly Created[]): boolean {
+  if (final.siblings.some((v) => dotKey(v.dot) === dotKey(dot))) return true;
+  return created.some((c) => dotKey(c.dot) !== dotKey(dot) && contextCovers(c.context, dot) && survives(c.dot, final, created));
+}
+
+describe('reconciliation properties over random interleavings', () => {
+  it('sync is commutative, associative and idempotent on reachable states', () => {
+    fc.assert(fc.property(fc.array(cmdArb(3), { maxLength: 30 }), (cmds) => {
+      const replicas: KeyState[] = Array.from({ length: REPLICAS }, () => EMPTY_STATE);
+      const latest: CausalContext[] = [EMPTY_CONTEXT, EMPTY_CONTEXT, EMPTY_CONTEXT];
+      for (const c of cmds) {
+        if (c.t === 'sync') replicas[c.to] = syncStates(replicas[c.to]!, replicas[c.from]!);
+        else {
+          const r = write(replicas[c.coord]!, `r${c.coord}`, 'v', c.ctx === 'none' ? EMPTY_CONTEXT : latest[c.writer]!);
+          replicas[c.coord] = r.state;
+          latest[c.writer] = r.clientContext;
+        }
+      }
+      const [a, b, c] = replicas as [KeyState, KeyState, KeyState];
+      assert.ok(statesEqual(syncStates(a, b), syncStates(b, a)));
+      assert.ok(statesEqual(syncStates(syncStates(a, b), c), syncStates(a, syncStates(b, c))));
+      assert.ok(statesEqual(syncStates(a, a), a));
+    }), { numRuns: 300 });
+  });
+
+  it('no write is lost and the siblings left are exactly the concurrent ones', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 4 }).chain((w) => fc.array(cmdArb(w), { maxLength: 60 })), (cmds) => {
+      const replicas: KeyState[] = Array.from({ length: REPLICAS }, () => EMPTY_STATE);
+      const latest = new Map<number, CausalContext>();
+      const created: Created[] = [];
+      let n = 0;
+      for (const c of cmds) {
+        if (c.t === 'sync') {
+          replicas[c.to] = syncStates(replicas[c.to]!, replicas[c.from]!);
+          continue;
+        }
+        const ctx = c.ctx === 'none' ? EMPTY_CONTEXT
+          : c.ctx === 'read' ? replicas[(c.coord + 1) % REPLICAS]!.context // a read from another, maybe stale, replica
+          : latest.get(c.writer) ?? EMPTY_CONTEXT;
+        const r = write(replicas[c.coord]!, `r${c.coord}`, c.del ? null : `w${n++}`, ctx);
+        replicas[c.coord] = r.state;
+        latest.set(c.writer, r.clientContext);
+        created.push({ dot: r.dot, context: ctx });
+      }
+      const final = converge(replicas);
+      for (const c of created) assert.ok(survives(c.dot, final, created), `write ${dotKey(c.dot)} lost`);
+      const ctxOf = new Map(created.map((c) => [dotKey(c.dot), c.context]));
+      for (const s of final.siblings) {
+        for (const t of final.siblings) {
+          if (s !== t) assert.ok(!contextCovers(ctxOf.get(dotKey(t.dot))!, s.dot), `${dotKey(t.dot)} supersedes ${dotKey(s.dot)} yet both remain`);
+        }
+      }
+    }), { numRuns: 500 });
+  });
+
+  it('K writers racing with stale or empty contexts leave at most K siblings beyond what none of them saw', () => {
+    fc.assert(fc.property(
+      fc.array(cmdArb(2), { maxLength: 25 }),
+      fc.integer({ min: 1, max: 6 }).chain((k) => fc.tuple(
+        fc.array(fc.record({ coord: fc.integer({ min: 0, max: REPLICAS - 1 }), ctxFrom: fc.integer({ min: -1, max: 25 }) }), { minLength: k, maxLength: k }),
+        fc.array(fc.record({ from: fc.integer({ min: 0, max: REPLICAS - 1 }), to: fc.integer({ min: 0, max: REPLICAS - 1 }), after: fc.integer({ min: 0, max: k }) }), { maxLength: 10 }),
+      )),
+      (history, [writers, syncs]) => {
+        // Phase 1: some history, remembering every context a reader could have taken.
+        const replicas: KeyState[] = Array.from({ length: REPLICAS }, () => EMPTY_STATE);
+        const snapshots: CausalContext[] = [];
+        for (const c of history) {
+          if (c.t === 'sync') replicas[c.to] = syncStates(replicas[c.to]!, replicas[c.from]!);
+          else replicas[c.coord] = write(replicas[c.coord]!, `r${c.coord}`, 'old', c.ctx === 'none' ? EMPTY_CONTEXT : replicas[c.coord]!.context).state;
+          snapshots.push(replicas[snapshots.length % REPLICAS]!.context);
+        }
+        const before = converge(replicas);
+        // Phase 2: K writers race, each with a stale context (or none), through any replica.
+        const contexts = writers.map((w) => (w.ctxFrom < 0 || snapshots.length === 0 ? EMPTY_CONTEXT : snapshots[w.ctxFrom % snapshots.length]!));
+        const raced: Dot[] = [];
+        writers.forEach((w, i) => {
+          for (const s of syncs) if (s.after === i) replicas[s.to] = syncStates(replicas[s.to]!, replicas[s.from]!);
+          const r = write(replicas[w.coord]!, `r${w.coord}`, `new${i}`, contexts[i]!);
+          replicas[w.coord] = r.state;
+          raced.push(r.dot);
+        });
+        const after = converge(replicas);
+        const uncovered = before.siblings.filter((v) => !contexts.some((c) => contextCovers(c, v.dot)));
+        const expected = new Set([...raced.map(dotKey), ...uncovered.map((v) => dotKey(v.dot))]);
+        assert.deepEqual(new Set(after.siblings.map((v) => dotKey(v.dot))), expected);
+        assert.ok(after.siblings.length <= writers.length + uncovered.length);
+      },
+    ), { numRuns: 400 });
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * A scripted cluster of core Nodes for scenario tests: no runtime, no timers. Messages wait in a
+ * list until the test delivers them, so a test decides every interleaving and can drop any message.
+ */
+import { Node } from '../../src/core/node.js';
+import type { NodeConfig } from '../../src/core/node.js';
+import type { ClientReply, Message, Ready, StoreReader } from '../../src/core/types.js';
+import { createRing } from '../../src/core/ring/index.js';
+
+export class MapStore implements StoreReader {
+  readonly data = new Map<string, Uint8Array>();
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.data.get(Buffer.from(key).toString('hex'));
+  }
+  apply(rd: Ready): void {
+    for (const w of rd.writes) {
+      const k = Buffer.from(w.key).toString('hex');
+      if (w.value === null) this.data.delete(k);
+      else this.data.set(k, w.value);
+    }
+  }
+}
+
+export interface InFlight {
+  from: string;
+  to: string;
+  msg: Message;
+}
+
+export class Harness {
+  readonly nodes = new Map<string, Node>();
+  readonly stores = new Map<string, MapStore>();
+  readonly inflight: InFlight[] = [];
+  readonly replies = new Map<string, ClientReply>();
+  private reqId = 1;
+  private readonly reqNames = new Map<number, string>();
+
+  constructor(ids: string[], opts: Partial<NodeConfig> = {}) {
+    const ring = createRing(ids.map((nodeId, i) => ({ nodeId, dc: 'dc1', rack: `r${i}`, weight: 1 })), { partitionCount: 16, n: 3 });
+    for (const id of ids) {
+      const store = new MapStore();
+      this.stores.set(id, store);
+      this.nodes.set(id, new Node({
+        nodeId: id, ring, n: 3, tickMs: 10, requestTimeoutMs: 100, defaultR: 'quorum', defaultW: 'quorum', ...opts,
+      }, store));
+    }
+  }
+
+  node(id: string): Node {
+    return this.nodes.get(id)!;
+  }
+
+  /** Persists and releases everything every node has ready (as the runtime would). */
+  flush(): void {
+    for (const [id, node] of this.nodes) {
+      while (node.hasReady()) {
+        const rd = node.ready();
+        this.stores.get(id)!.apply(rd);
+        for (const m of rd.messages) this.inflight.push({ from: id, to: m.to, msg: m.msg });
+        for (const r of rd.replies) this.replies.set(this.reqNames.get(r.reqId)!, r.reply);
+        node.advance(rd);
+      }
+    }
+  }
+
+  request(name: string, at: string, op: Parameters<Node['request']>[1]): void {
+    const id = this.reqId++;
+    this.reqNames.set(id, name);
+    this.node(at).request(id, op);
+    this.flush();
+  }
+
+  /** Delivers the in-flight messages that match (all by default), then flushes. */
+  deliver(filter: (m: InFlight) => boolean = () => true): number {
+    const picked = this.inflight.filter(filter);
+    for (const m of picked) this.inflight.splice(this.inflight.indexOf(m), 1);
+    for (const m of picked) this.node(m.to).step(m.from, m.msg);
+    this.flush();
+    return picked.length;
+  }
+
+  /** Delivers until nothing is in flight (bounded). */
+  settle(filter: (m: InFlight) => boolean = () => true): void {
+    for (let i = 0; i < 50 && this.inflight.some(filter); i++) this.deliver(filter);
+  }
+
+  drop(filter: (m: InFlight) => boolean): void {
+    for (const m of this.inflight.filter(filter)) this.inflight.splice(this.inflight.indexOf(m), 1);
+  }
+
+  tick(times = 1): void {
+    for (let i = 0; i < times; i++) for (const n of this.nodes.values()) n.tick(1000 + i);
+    this.flush();
+  }
+}
