@@ -1,0 +1,30 @@
+/**
+ * `npm run bench -- [suite...]`: runs the named benchmark suites (all when none is named).
+ * Each prints a table, writes JSON to bench/results/<suite>.json, and compares against a
+ * reference system run on this machine in the same run where the suite has one.
+ */
+type Suite = () => Promise<void>;
+
+const suites: Record<string, Suite> = {
+  ring: async () => (await import('./ring.js')).runRingBench(),
+  sim: async () => (await import('./sim.js')).runSimBench(),
+  codec: async () => (await import('./codec.js')).runCodecBench(),
+  storage: async () => (await import('./storage.js')).runStorageBench(),
+  http: async () => (await import('./http.js')).runHttpBench(),
+};
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  for (const name of names) {
+    if (!(name in suites)) {
+      console.error(`gossamer bench: unknown suite "${name}" (known: ${Object.keys(suites).join(', ')})`);
+      process.exit(2);
+    }
+  }
+  for (const name of names.length > 0 ? names : Object.keys(suites)) {
+    console.log(`\n=== bench: ${name} ===`);
+    await suites[name]!();
+  }
+}
+
+await main();
