@@ -63,7 +63,11 @@ export class MemoryDisk {
   crashes = 0;
 
   constructor(options: MemoryDiskOptions = {}) {
-    this.rngState = (options.seed ?? 1) >>> 0 || 1;
+    // Scramble the seed (murmur3's finalizer) so that nearby seeds give unrelated sequences.
+    let h = (options.seed ?? 1) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    this.rngState = (h ^ (h >>> 16)) >>> 0 || 1;
     this.torn = options.tornWrites ?? true;
     this.partialDirOps = options.partialDirOps ?? true;
   }

@@ -296,7 +296,12 @@ export class Table {
 
   private readAt(offset: number, length: number): Buffer {
     const buf = Buffer.allocUnsafe(length);
-    const n = this.fs.readSync(this.handle, buf, offset, length);
+    let n: number;
+    try {
+      n = this.fs.readSync(this.handle, buf, offset, length);
+    } catch (err) {
+      throw new StorageError('io', `read of ${this.path} at ${offset} failed: ${(err as Error).message}`, this.path);
+    }
     if (n !== length) throw new Error(`short read at ${offset}`);
     return buf;
   }
@@ -314,6 +319,7 @@ export class Table {
         metaOff: f.readUIntLE(24, 6), metaLen: f.readUInt32LE(32),
       };
     } catch (err) {
+      if (err instanceof StorageError) throw err;
       report({ file: this.path, offset: Math.max(0, size - FOOTER_BYTES), what: `footer: ${(err as Error).message}` });
     }
     let meta: TableMeta | undefined;
@@ -322,17 +328,20 @@ export class Table {
       try {
         meta = JSON.parse(decodeFrame(this.readAt(footer.metaOff, footer.metaLen), KIND_META).toString()) as TableMeta;
       } catch (err) {
+        if (err instanceof StorageError) throw err;
         report({ file: this.path, offset: footer.metaOff, what: `meta block: ${(err as Error).message}` });
       }
       try {
         this.decodeIndex(decodeFrame(this.readAt(footer.indexOff, footer.indexLen), KIND_INDEX));
         indexOk = true;
       } catch (err) {
+        if (err instanceof StorageError) throw err;
         report({ file: this.path, offset: footer.indexOff, what: `index block: ${(err as Error).message}` });
       }
       try {
         this.filter = BloomFilter.decode(decodeFrame(this.readAt(footer.filterOff, footer.filterLen), KIND_FILTER));
       } catch (err) {
+        if (err instanceof StorageError) throw err;
         report({ file: this.path, offset: footer.filterOff, what: `bloom filter: ${(err as Error).message} (reads go without it)` });
       }
     }
@@ -372,6 +381,7 @@ export class Table {
         if (p + frameLen > end) throw new Error('frame overruns the data region');
         block = parseBlock(decodeFrame(this.readAt(p, frameLen), KIND_DATA));
       } catch (err) {
+        if (err instanceof StorageError) throw err;
         // The rest of the data region cannot be delimited: the table is only partly readable.
         report({ file: this.path, offset: p, what: `data block while rebuilding the index: ${(err as Error).message}` });
         this.damaged = true;
