@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryDisk } from '../../src/storage/fs/memory-fs.js';
+import { BloomFilter } from '../../src/storage/lsm/bloom.js';
+import { openLsmEngine } from '../../src/storage/lsm/index.js';
+import { enc } from './helpers.js';
+
+function measure(fpRate: number, n: number, probes: number): number {
+  const hashes: number[] = [];
+  for (let i = 0; i < n; i++) BloomFilter.hashes(enc(`present-${i}`), hashes);
+  const filter = BloomFilter.decode(BloomFilter.build(hashes, fpRate).encode());
+  for (let i = 0; i < n; i++) assert.ok(filter.mayContain(enc(`present-${i}`)), 'no false negatives');
+  let fp = 0;
+  for (let i = 0; i < probes; i++) if (filter.mayContain(enc(`absent-${i}`))) fp++;
+  return fp / probes;
+}
+
+describe('bloom filter', () => {
+  for (const rate of [0.01, 0.05, 0.001]) {
+    it(`measured false-positive rate is within 1.5× of the configured ${rate}`, () => {
+      const measured = measure(rate, 50_000, 200_000);
+      console.log(`# bloom fp: configured ${rate}, measured ${measured.toFixed(5)} (${(measured / rate).toFixed(2)}×)`);
+      assert.ok(measured <= rate * 1.5, `measured ${measured}`);
+      assert.ok(measured >= rate / 3, `suspiciously low ${measured}: filter larger than configured?`);
+    });
+  }
+
+  it('in the engine: absent keys within a table\'s key range touch a block about 1% of the time', async () => {
+    const disk = new MemoryDisk();
+    const e = await openLsmEngine({ dir: '/db', fs: disk.mount(), memtableBytes: 1 << 26, compaction: { enabled: false } });
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 20_000; i++) writes.push(e.write([{ key: enc(`k${String(i * 2).padStart(6, '0')}`), value: enc('v') }]));
+    await Promise.all(writes);
+    await e.flush();
+    const before = e.stats();
+    const probes = 20_000;
+    for (let i = 0; i < probes; i++) assert.equal(e.get(enc(`k${String(i * 2 + 1).padStart(6, '0')}`)), undefined);
+    const after = e.stats();
+    const touched = after.blockCacheHits + after.blockCacheMisses - before.blockCacheHits - before.blockCacheMisses;
+    const rate = touched / probes;
+    console.log(`# bloom fp in the engine: ${rate.toFixed(4)}`);
+    assert.ok(rate <= 0.015, `rate ${rate}`);
+    await e.close();
+  });
+});
