@@ -28,7 +28,7 @@ export class CommitLog {
   private queue: Item[] = [];
   private running = false;
   private dirty = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
   failed: Error | undefined;
   syncs = 0;
   bytes = 0;
@@ -40,18 +40,20 @@ export class CommitLog {
     private readonly periodicMs: number,
     private readonly groupBytes: number,
     private readonly onFail: (err: Error) => void,
+    private readonly sleep: (ms: number) => Promise<void>,
   ) {}
 
   /** Creates segment `num` and makes its directory entry durable. */
   async start(num: number): Promise<void> {
     await this.openSegment(num);
-    if (this.policy === 'periodic') {
-      this.timer = setInterval(() => {
-        if (this.dirty && !this.queue.some((i) => i.kind === 'sync')) {
-          this.enqueue('sync', 0).catch(() => undefined);
-        }
-      }, this.periodicMs);
-      this.timer.unref?.();
+    if (this.policy === 'periodic') void this.periodicSyncs();
+  }
+
+  private async periodicSyncs(): Promise<void> {
+    while (!this.stopped && !this.failed) {
+      await this.sleep(this.periodicMs);
+      if (this.stopped || this.failed) return;
+      if (this.dirty && !this.queue.some((i) => i.kind === 'sync')) await this.enqueue('sync', 0).catch(() => undefined);
     }
   }
 
@@ -78,7 +80,7 @@ export class CommitLog {
 
   /** Drains, syncs and closes. */
   close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
     return this.enqueue('close', 0);
   }
 
@@ -151,7 +153,7 @@ export class CommitLog {
       for (const it of inFlight) it.reject(e);
       for (const it of this.queue) it.reject(e);
       this.queue = [];
-      if (this.timer) clearInterval(this.timer);
+      this.stopped = true;
       this.onFail(e);
     } finally {
       this.running = false;

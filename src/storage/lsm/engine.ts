@@ -32,8 +32,15 @@ function fileNumber(name: string, ext: string): number | undefined {
   return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+class CompactionAborted extends Error {
+  constructor() {
+    super('compaction aborted by close');
+  }
+}
+
+/** Real timers; the simulator passes its own `sleep` that settles from the virtual clock. */
+const realSleep = (ms: number): Promise<void> =>
+  new Promise((r) => (ms <= 0 ? setImmediate(r) : setTimeout(r, ms).unref()));
 
 /**
  * Gossamer's log-structured merge engine. See docs/storage.md for the design; in short:
@@ -187,7 +194,7 @@ export class LsmEngine implements StorageEngine {
     for (const n of replay) await fs.unlink(joinPath(dir, segmentFileName(n)));
 
     this.active = new Memtable(segment);
-    this.log = new CommitLog(fs, dir, this.s.sync, this.s.periodicMs, this.s.groupCommitBytes, (err) => this.fail(err));
+    this.log = new CommitLog(fs, dir, this.s.sync, this.s.periodicMs, this.s.groupCommitBytes, (err) => this.fail(err), this.sleep);
     await this.log.start(segment);
     this.scheduleCompaction();
   }
@@ -382,6 +389,7 @@ export class LsmEngine implements StorageEngine {
     if (!pick) return;
     this.compacting = this.compact(pick)
       .catch((err: unknown) => {
+        if (err instanceof CompactionAborted) return;
         if (err instanceof StorageError && err.code === 'corruption') {
           this.reportCorruption({ file: err.file ?? '?', what: `compaction stopped: ${err.message}` });
           for (const t of this.tables) if (t.path === err.file) t.damaged = true;
@@ -407,7 +415,7 @@ export class LsmEngine implements StorageEngine {
     let done = false;
     try {
       await w.open();
-      const started = Date.now();
+      const started = this.now();
       let work = 0;
       let slice = 0;
       let dropped = 0;
@@ -426,9 +434,8 @@ export class LsmEngine implements StorageEngine {
           slice = 0;
           if (this.closing) throw new CompactionAborted();
           // Stay within the I/O budget, and let foreground work run between slices.
-          const dueMs = (work / this.s.compactionBytesPerSec) * 1000 - (Date.now() - started);
-          if (dueMs > 1) await sleep(dueMs);
-          else await yieldToLoop();
+          const dueMs = (work / this.s.compactionBytesPerSec) * 1000 - (this.now() - started);
+          await this.sleep(dueMs > 1 ? dueMs : 0);
         }
       }
       const output = w.count > 0
@@ -551,15 +558,12 @@ export class LsmEngine implements StorageEngine {
     this.options.onEvent?.(e);
   }
 
+  private readonly sleep = (ms: number): Promise<void> => (this.options.sleep ?? realSleep)(ms);
+
   private now(): number {
     return this.options.nowMs?.() ?? Date.now();
   }
 }
 
-class CompactionAborted extends Error {
-  constructor() {
-    super('compaction aborted by close');
-  }
-}
 
 export type { TableMeta };

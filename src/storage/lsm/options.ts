@@ -49,8 +49,13 @@ export interface LsmOptions {
   canPurge?: (key: Uint8Array, value: Uint8Array) => boolean;
   logger?: Logger;
   onEvent?: (event: LsmEvent) => void;
-  /** Wall clock for table timestamps (the simulator injects its own). */
+  /** Wall clock for table timestamps and the compaction budget (the simulator injects its own). */
   nowMs?: () => number;
+  /**
+   * Waits `ms` (0: yield to other work). Used for periodic syncs, compaction pacing and yields;
+   * the simulator injects one driven by its virtual clock so runs stay deterministic.
+   */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface LsmStats {
