@@ -42,7 +42,7 @@ export interface RedisResult {
 
 export interface HttpBenchResult {
   date: string;
-  machine: { cpus: number; node: string; platform: string };
+  machine: { cpus: number; node: string; platform: string; loadAvgAtStart: number[] };
   settings: { nodes: number; n: number; r: number; w: number; clients: number; valueBytes: number; seconds: number; keys: number; commitlogSync: string };
   gossamer: PhaseResult[];
   redis: RedisResult[] | null;
@@ -196,15 +196,15 @@ function toMarkdown(r: HttpBenchResult): string {
   const lines = [
     '# HTTP API benchmark',
     '',
-    `Measured ${r.date} on ${r.machine.cpus} CPUs (${r.machine.platform}, Node ${r.machine.node}); the cluster, the load`,
-    'generator and Redis all share this machine, so absolute figures are low and noisy (±30% between runs);',
-    'read the ratio to Redis measured in the same run.',
+    `Measured ${r.date} on ${r.machine.cpus} CPUs (${r.machine.platform}, Node ${r.machine.node}; load average`,
+    `${r.machine.loadAvgAtStart[0] ?? '?'} when the run began). The cluster, the load generator and Redis all share this machine,`,
+    'so absolute figures are low and noisy (±30% between runs); read the ratio to Redis measured in the same run.',
     '',
     `Workload: a ${r.settings.nodes}-node \`gossamer dev\` cluster (N=${r.settings.n}, W=${r.settings.w} for puts, R=${r.settings.r} for gets,`,
     `commit log \`${r.settings.commitlogSync}\`), ${r.settings.clients} closed-loop clients over keep-alive HTTP/1.1`,
     `connections spread evenly over the nodes, ${r.settings.valueBytes}-byte values over ${r.settings.keys} keys, ${r.settings.seconds} s per phase`,
     '(puts first, then gets of the written keys). Redis: `redis-benchmark -t set,get -d 1024 -c 50` against a',
-    '`redis-server` started by the bench (no persistence), one pipelined-free request per client at a time.',
+    '`redis-server` started by the bench (no persistence, no pipelining), over the same number of clients.',
     '',
     '| operation | Gossamer req/s | p50 ms | p99 ms | errors | Redis req/s | Redis p50 ms | Redis p99 ms | Gossamer / Redis |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -241,6 +241,7 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
   const valueBytes = opts.valueBytes ?? 1024;
   const keys = opts.keys ?? 10_000;
   const commitlogSync = 'group';
+  const loadAvgAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
   if (!existsSync(CLI)) console.error(`(note: ${CLI} missing; running the CLI through tsx — run \`npm run build\` for representative figures)`);
 
   const base = await freePortRange(9);
@@ -281,7 +282,7 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
 
   const result: HttpBenchResult = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
+    machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`, loadAvgAtStart },
     settings: { nodes: 3, n: 3, r: 2, w: 2, clients, valueBytes, seconds, keys, commitlogSync },
     gossamer,
     redis: redis.results,
