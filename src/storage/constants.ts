@@ -40,7 +40,7 @@ export const STORAGE_LIMITS = {
   /** I/O budget of compaction (bytes read + written per second). */
   compactionBytesPerSec: 64 * MIB,
   /** Compaction yields to the event loop after this many bytes of work. */
-  compactionSliceBytes: 256 * KIB,
+  compactionSliceBytes: 128 * KIB,
   /** Table writer buffers this much before each append. */
   tableWriteChunkBytes: 256 * KIB,
   /** Open table files; the engine stalls writes long before (see tableCountStall). */

@@ -29,6 +29,11 @@ export class CommitLog {
   private running = false;
   private dirty = false;
   private stopped = false;
+  private allocate: () => number = () => {
+    throw new Error('commit log not started');
+  };
+  /** Segments created ahead of rotations, by number (insertion order = number order). */
+  private readonly spares = new Map<number, Promise<FileHandle>>();
   failed: Error | undefined;
   syncs = 0;
   bytes = 0;
@@ -43,9 +48,15 @@ export class CommitLog {
     private readonly sleep: (ms: number) => Promise<void>,
   ) {}
 
-  /** Creates segment `num` and makes its directory entry durable. */
-  async start(num: number): Promise<void> {
-    await this.openSegment(num);
+  /**
+   * Creates segment `num` and makes its directory entry durable. `allocate` hands out numbers
+   * for the spare segments, which are created ahead of time so that a rotation never waits
+   * for a file creation and a directory fsync.
+   */
+  async start(num: number, allocate: () => number): Promise<void> {
+    this.allocate = allocate;
+    this.handle = await this.createSegment(num);
+    this.prepareSpare();
     if (this.policy === 'periodic') void this.periodicSyncs();
   }
 
@@ -57,9 +68,17 @@ export class CommitLog {
     }
   }
 
-  private async openSegment(num: number): Promise<void> {
-    this.handle = await this.fs.create(joinPath(this.dir, segmentFileName(num)));
+  private async createSegment(num: number): Promise<FileHandle> {
+    const h = await this.fs.create(joinPath(this.dir, segmentFileName(num)));
     await this.fs.syncDir(this.dir);
+    return h;
+  }
+
+  private prepareSpare(): void {
+    const num = this.allocate();
+    const ready = this.createSegment(num);
+    ready.catch(() => undefined);
+    this.spares.set(num, ready);
   }
 
   /** Frames and queues a record. `buf` has 8 spare bytes in front for the frame header. */
@@ -73,15 +92,22 @@ export class CommitLog {
     });
   }
 
-  /** Records queued after this go to segment `num`; resolves once the old segment is closed. */
-  rotate(num: number): Promise<void> {
-    return this.enqueue('rotate', num);
+  /**
+   * Records queued after this go to a new segment, whose number is returned at once; `done`
+   * resolves once the old segment is synced and closed.
+   */
+  rotate(): { num: number; done: Promise<void> } {
+    const num = [...this.spares.keys()].pop()!;
+    this.prepareSpare();
+    return { num, done: this.enqueue('rotate', num) };
   }
 
-  /** Drains, syncs and closes. */
-  close(): Promise<void> {
+  /** Drains, syncs and closes (the unused spare segment stays, empty, for the next open). */
+  async close(): Promise<void> {
     this.stopped = true;
-    return this.enqueue('close', 0);
+    await this.enqueue('close', 0);
+    for (const ready of this.spares.values()) await this.fs.close(await ready);
+    this.spares.clear();
   }
 
   private enqueue(kind: 'rotate' | 'sync' | 'close', num: number): Promise<void> {
@@ -116,7 +142,11 @@ export class CommitLog {
           if (head.kind === 'rotate' || head.kind === 'close') {
             if (this.handle) await this.fs.close(this.handle);
             this.handle = undefined;
-            if (head.kind === 'rotate') await this.openSegment(head.num);
+            if (head.kind === 'rotate') {
+              const spare = this.spares.get(head.num)!;
+              this.spares.delete(head.num);
+              this.handle = await spare;
+            }
           }
           inFlight = [];
           head.resolve();

@@ -32,6 +32,9 @@ function fileNumber(name: string, ext: string): number | undefined {
   return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
+/** A flush yields to the event loop after this much input (a few ms of block building). */
+const FLUSH_SLICE_BYTES = 64 * 1024;
+
 class CompactionAborted extends Error {
   constructor() {
     super('compaction aborted by close');
@@ -173,9 +176,17 @@ export class LsmEngine implements StorageEngine {
     // empty log (a torn tail never ends up in the middle of the log).
     const replay = logNums.filter((n) => n >= this.logNumber);
     const mt = new Memtable(replay[0] ?? this.nextFileNumber);
+    // Only the last non-empty segment may end torn: later ones are spares, created ahead of use
+    // and never written, and every earlier one was synced whole before the log moved on.
+    let lastWritten = -1;
+    for (let i = 0; i < replay.length; i++) {
+      const h = await fs.openRead(joinPath(dir, segmentFileName(replay[i]!)));
+      if (fs.sizeSync(h) > 0) lastWritten = i;
+      await fs.close(h);
+    }
     for (let i = 0; i < replay.length; i++) {
       const path = joinPath(dir, segmentFileName(replay[i]!));
-      const r = await replaySegment(fs, path, i === replay.length - 1, this.s.maxRecordBytes, (k, v) => {
+      const r = await replaySegment(fs, path, i >= lastWritten, this.s.maxRecordBytes, (k, v) => {
         mt.put(toLatin1(k), v);
       });
       mt.maxSeq = replay[i]!;
@@ -195,7 +206,7 @@ export class LsmEngine implements StorageEngine {
 
     this.active = new Memtable(segment);
     this.log = new CommitLog(fs, dir, this.s.sync, this.s.periodicMs, this.s.groupCommitBytes, (err) => this.fail(err), this.sleep);
-    await this.log.start(segment);
+    await this.log.start(segment, () => this.nextFileNumber++);
     this.scheduleCompaction();
   }
 
@@ -315,9 +326,8 @@ export class LsmEngine implements StorageEngine {
   private maybeFreeze(): void {
     if (this.active.size === 0 || this.immutables.length >= this.s.maxImmutableMemtables || this.failed) return;
     const old = this.active;
-    const num = this.nextFileNumber++;
+    const { num, done: rotated } = this.log.rotate();
     this.active = new Memtable(num);
-    const rotated = this.log.rotate(num);
     rotated.catch(() => undefined);
     this.immutables.unshift({ mt: old, rotated });
     this.scheduleFlush();
@@ -356,9 +366,16 @@ export class LsmEngine implements StorageEngine {
     const path = joinPath(this.dir, tableFileName(num));
     const w = new TableWriter(this.fs, path, this.s.blockBytes, this.s.bloomFpRate);
     await w.open();
+    let slice = 0;
     for (const [k, v] of mt.tree.entries()) {
       w.add(Buffer.from(k, 'latin1'), v);
+      slice += k.length + (v === null ? 0 : v.length);
       if (w.pendingBytes >= this.s.tableWriteChunkBytes) await w.drain();
+      // Let writes and reads run between slices: a flush is background work.
+      if (slice >= FLUSH_SLICE_BYTES) {
+        slice = 0;
+        await this.sleep(0);
+      }
     }
     const meta = await w.finish({ num, minSeq: mt.minSeq, maxSeq: mt.maxSeq, createdMs: this.now() });
     const table = await Table.open(this.fs, path, num, this.cache, (r) => this.reportCorruption(r), meta);

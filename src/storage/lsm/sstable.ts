@@ -1,5 +1,5 @@
 import { crc32 } from '../checksum.js';
-import { compressBlock, decompressBlock } from '../compress.js';
+import { CODEC_NONE, compressBlock, decompressBlock } from '../compress.js';
 import { StorageError } from '../engine.js';
 import type { FileHandle, FileSystem } from '../fs/file-system.js';
 import { BloomFilter } from './bloom.js';
@@ -30,6 +30,7 @@ const FRAME_OVERHEAD = 10;
 const FOOTER_BYTES = 44;
 const MAGIC = 0x47535354; // 'GSST'
 const TOMBSTONE = 0xffffffff;
+const SYNC_EVERY_BYTES = 512 * 1024;
 
 export interface TableMeta {
   num: number;
@@ -95,6 +96,8 @@ export class TableWriter {
   private handle: FileHandle | undefined;
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
+  private unsynced = 0;
+  private incompressible = 0;
   private offset = 0;
   private block: Buffer;
   private blockLen = 0;
@@ -161,6 +164,13 @@ export class TableWriter {
     this.chunks = [];
     this.chunkBytes = 0;
     await this.fs.append(this.handle!, data);
+    // Sync as we go: one big fdatasync at the end would hold up the commit log's fsyncs
+    // (which queue behind it in the file system journal) for tens of milliseconds.
+    this.unsynced += data.length;
+    if (this.unsynced >= SYNC_EVERY_BYTES) {
+      this.unsynced = 0;
+      await this.fs.sync(this.handle!);
+    }
   }
 
   private push(frame: Buffer): number {
@@ -175,7 +185,14 @@ export class TableWriter {
     if (this.blockLen === 0) return;
     const raw = this.block.subarray(0, this.blockLen);
     this.rawBytes += raw.length;
-    const { codec, data } = compressBlock(raw);
+    // Adaptive: after a run of blocks that did not compress (random or already compressed
+    // values), only every 8th block tries again; deflate's per-call setup is not free.
+    let codec: number = CODEC_NONE;
+    let data: Uint8Array = raw;
+    if (this.incompressible < 4 || this.blocks % 8 === 0) {
+      ({ codec, data } = compressBlock(raw));
+      this.incompressible = codec === CODEC_NONE ? this.incompressible + 1 : 0;
+    }
     const frame = encodeFrame(KIND_DATA, codec, data);
     const at = this.push(frame);
     const last = this.lastKey!;
