@@ -437,15 +437,26 @@ export class LsmEngine implements StorageEngine {
       let slice = 0;
       let dropped = 0;
       const canPurge = this.options.canPurge;
-      for (const [k, v] of mergeSources(inputs.map((t) => t.entries(undefined, false)))) {
-        const size = k.length + (v === null ? 0 : v.length) + 8;
-        work += 2 * size;
-        slice += 2 * size;
+      // The I/O budget counts every entry read from the inputs (shadowed ones too) and written.
+      let read = 0;
+      const counted = function* (t: Table): Generator<[Buffer, Buffer | null]> {
+        for (const e of t.entries(undefined, false)) {
+          read += e[0].length + (e[1] === null ? 0 : e[1].length) + 8;
+          yield e;
+        }
+      };
+      let lastRead = 0;
+      for (const [k, v] of mergeSources(inputs.map(counted))) {
+        let size = read - lastRead;
+        lastRead = read;
         if (bottom && (v === null || (canPurge !== undefined && canPurge(k, v)))) {
           dropped++;
         } else {
           w.add(k, v);
+          size += k.length + (v === null ? 0 : v.length) + 8;
         }
+        work += size;
+        slice += size;
         if (w.pendingBytes >= this.s.tableWriteChunkBytes) await w.drain();
         if (slice >= this.s.compactionSliceBytes) {
           slice = 0;
