@@ -3,6 +3,7 @@
  * HTTP requests to the node `--host` names. Output goes to `out`/`err` so tests can capture it.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { CliError, failure, usage } from './errors.js';
 
 export interface Io {
@@ -41,28 +42,40 @@ function timeoutMs(opts: CommonOptions): number {
 
 interface Answer {
   status: number;
-  headers: Headers;
+  headers: { get(name: string): string | null };
   body: Buffer;
 }
 
-async function call(host: string, method: string, path: string, opts: CommonOptions, init: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const url = `http://${host}${path}`;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers: init.headers,
-      body: init.body,
-      signal: AbortSignal.timeout(timeoutMs(opts) + 1000),
+/** One request over node:http (not fetch: fetch refuses "unsafe" ports such as 6000). */
+function call(host: string, method: string, path: string, opts: CommonOptions, init: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<Answer> {
+  const { hostname, port } = splitHost(host);
+  const limitMs = timeoutMs(opts) + 1000;
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { ...init.headers };
+    if (init.body !== undefined) headers['Content-Length'] = init.body.length;
+    const req = http.request({ host: hostname, port, method, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (e) => reject(failure(`cannot reach ${host}: ${e.message}`)));
+      res.on('end', () => {
+        const h = res.headers;
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: { get: (name) => { const v = h[name.toLowerCase()]; return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v; } },
+          body: Buffer.concat(chunks),
+        });
+      });
     });
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    const why = (e as Error).name === 'TimeoutError' ? 'timed out' : (cause?.code ?? cause?.message ?? (e as Error).message);
-    throw failure(`cannot reach ${host}: ${why}`);
-  }
-  const body = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, headers: res.headers, body };
+    req.setTimeout(limitMs, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', (e: NodeJS.ErrnoException) => reject(failure(`cannot reach ${host}: ${e.code === 'ETIMEDOUT' ? `timed out after ${limitMs} ms` : (e.code ?? e.message)}`)));
+    req.end(init.body);
+  });
+}
+
+function splitHost(host: string): { hostname: string; port: number } {
+  const m = HOST_RE.exec(host)!;
+  const h = m[1]!;
+  return { hostname: h.startsWith('[') ? h.slice(1, -1) : h, port: Number(m[2]) };
 }
 
 /** Turns an error answer into a CliError: 4xx is bad usage (2), the rest operational (1). */
