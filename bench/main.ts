@@ -3,7 +3,7 @@
  * Each prints a table, writes JSON to bench/results/<suite>.json, and compares against a
  * reference system run on this machine in the same run where the suite has one.
  */
-type Suite = () => Promise<void>;
+type Suite = () => Promise<unknown>;
 
 const suites: Record<string, Suite> = {
   ring: async () => (await import('./ring.js')).runRingBench(),
