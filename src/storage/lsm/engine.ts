@@ -152,12 +152,18 @@ export class LsmEngine implements StorageEngine {
           this.reportCorruption({ file: joinPath(dir, tableFileName(num)), what: `unreadable table: ${(err as Error).message}` });
         }
       }
-      found.sort((a, b) => b.meta.maxSeq - a.meta.maxSeq || b.meta.minSeq - a.meta.minSeq);
+      // Intact tables first, widest range first: a complete compaction output replaces its
+      // inputs; a damaged (torn) one is dropped when the inputs at both ends of its range exist.
+      found.sort((a, b) => Number(a.damaged) - Number(b.damaged) || (b.meta.maxSeq - b.meta.minSeq) - (a.meta.maxSeq - a.meta.minSeq));
       for (const t of found) {
         const covered = this.tables.some((o) => o.meta.minSeq <= t.meta.minSeq && o.meta.maxSeq >= t.meta.maxSeq);
-        if (covered) await t.close();
+        const replaced = t.damaged
+          && this.tables.some((o) => o.meta.minSeq === t.meta.minSeq)
+          && this.tables.some((o) => o.meta.maxSeq === t.meta.maxSeq);
+        if (covered || replaced) await t.close();
         else this.tables.push(t);
       }
+      this.tables.sort((a, b) => b.meta.maxSeq - a.meta.maxSeq);
       this.logNumber = this.tables.reduce((m, t) => Math.max(m, t.meta.maxSeq + 1), 0);
     }
     this.nextFileNumber = maxSeen + 1;
