@@ -1,19 +1,20 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /**
- * Block codecs. Measured on this machine (docs/storage.md): raw deflate level 1 is the fastest
- * built-in codec with a useful ratio; brotli compresses better but is several times slower
- * to write. A block that does not shrink by 1/8 is stored raw.
+ * Block codecs. Measured on this machine (docs/storage.md, `node --import tsx bench/storage.ts
+ * --codecs`): raw deflate level 1 decompresses 1.5–1.7× faster than brotli quality 1 at about
+ * the same ratio; brotli compresses faster. Decompression sits on the synchronous read path
+ * (every block-cache miss), compression on the background flush, so deflate wins.
+ * A block that does not shrink by 1/8 is stored raw.
  */
 export const CODEC_NONE = 0;
 export const CODEC_DEFLATE = 1;
 
 /**
- * An 8 KiB window and a small hash table: blocks are a few KiB, and zlib's default state
- * (32 KiB window, memLevel 8: about 256 KiB set up per call) cost a third of the speed and
- * much native memory for no better ratio on such blocks.
+ * zlib's defaults apart from the level: a smaller window or hash table (tried: windowBits 13,
+ * memLevel 6) measured no faster on 4 KiB blocks, and inflate got slower.
  */
-const DEFLATE_OPTIONS = { level: 1, windowBits: 13, memLevel: 6 } as const;
+const DEFLATE_OPTIONS = { level: 1 } as const;
 
 export function compressBlock(raw: Uint8Array): { codec: number; data: Uint8Array } {
   if (raw.length < 64) return { codec: CODEC_NONE, data: raw };
@@ -24,6 +25,6 @@ export function compressBlock(raw: Uint8Array): { codec: number; data: Uint8Arra
 
 export function decompressBlock(codec: number, data: Uint8Array): Buffer {
   if (codec === CODEC_NONE) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (codec === CODEC_DEFLATE) return inflateRawSync(data, { windowBits: DEFLATE_OPTIONS.windowBits });
+  if (codec === CODEC_DEFLATE) return inflateRawSync(data);
   throw new Error(`unknown codec ${codec}`);
 }

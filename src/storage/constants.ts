@@ -43,7 +43,10 @@ export const STORAGE_LIMITS = {
   compactionSliceBytes: 128 * KIB,
   /** Table writer buffers this much before each append. */
   tableWriteChunkBytes: 256 * KIB,
-  /** Open table files; the engine stalls writes long before (see tableCountStall). */
+  /**
+   * Open files: one per live table, plus the commit log, its spare segment and a table being
+   * written. Acknowledgements stall (tableCountStall, capped at maxOpenFiles - 8) before this.
+   */
   maxOpenFiles: 256,
 } as const;
 

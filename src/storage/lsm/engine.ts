@@ -83,7 +83,8 @@ export class LsmEngine implements StorageEngine {
       compactionEnabled: c.enabled ?? true,
       memtableBytes: options.memtableBytes ?? L.memtableBytes,
       maxImmutableMemtables: Math.max(1, options.maxImmutableMemtables ?? L.maxImmutableMemtables),
-      tableCountStall: options.tableCountStall ?? L.tableCountStall,
+      // Every live table holds one open file: stall well before the descriptor bound.
+      tableCountStall: Math.min(options.tableCountStall ?? L.tableCountStall, (options.maxOpenFiles ?? L.maxOpenFiles) - 8),
       blockBytes: options.blockBytes ?? L.blockBytes,
       bloomFpRate: options.bloomFpRate ?? L.bloomFpRate,
       blockCacheBytes: options.blockCacheBytes ?? L.blockCacheBytes,
