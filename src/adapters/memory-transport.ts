@@ -1,0 +1,285 @@
+/**
+ * The in-memory twin of the TCP transport, for unit tests of the runtime and anything above it.
+ * A `MemoryNetwork` hub plays the role of the IP network: transports register at an address,
+ * "dial" addresses (seeds, `addPeer`), exchange hellos, and deliver encoded frames through one
+ * FIFO drained on `setImmediate` — never synchronously inside `send`, in order per pair.
+ *
+ * Same semantics as TCP: frames go through the real codec (so a message that would not survive
+ * the wire fails here too, and receivers never alias senders' objects); hello/onPeer; a bounded
+ * per-peer queue while the peer is down (oldest dropped); frames in flight to a transport that
+ * closes are lost; a new transport at a known address is "reconnected" to at once (no backoff).
+ *
+ * Not the simulator's network: the simulator needs virtual time and seeded faults; this one runs
+ * on the host's event loop.
+ */
+import type { PeerInfo } from '../ports/index.js';
+import { FrameQueue, TransportBase } from './transport-common.js';
+import type { PeerLinkStats, TransportBaseOptions } from './transport-common.js';
+import { MEMORY_NETWORK_IN_FLIGHT_MAX } from './transport-constants.js';
+
+export interface MemoryTransportOptions extends TransportBaseOptions {
+  /** `address` defaults to `mem:<nodeId>`. */
+  self: Omit<PeerInfo, 'address'> & { address?: string };
+  seeds?: string[];
+}
+
+/** What the hub sees of a transport, whatever its message type. @internal */
+interface MemoryEndpoint {
+  readonly self: PeerInfo;
+  readonly closedNow: boolean;
+  addressUp(address: string): void;
+  addressDown(remote: MemoryEndpoint): void;
+  acceptHello(peer: PeerInfo): void;
+  deliverFrame(fromId: string, frame: Uint8Array): void;
+}
+
+export class MemoryNetwork {
+  private readonly endpoints = new Map<string, MemoryEndpoint>();
+  private pending: Array<() => void> = [];
+  private drainScheduled = false;
+  /** Deliveries refused because the network-wide bound was reached. */
+  droppedInFlight = 0;
+
+  constructor(private readonly inFlightMax: number = MEMORY_NETWORK_IN_FLIGHT_MAX) {}
+
+  /** Creates a transport registered at its address and dials its seeds. */
+  createTransport<M = unknown>(opts: MemoryTransportOptions): MemoryTransport<M> {
+    const address = opts.self.address ?? `mem:${opts.self.nodeId}`;
+    if (this.endpoints.has(address)) throw new Error(`address in use: ${address}`);
+    const transport = new MemoryTransport<M>(this, { ...opts, self: { ...opts.self, address } });
+    this.endpoints.set(address, transport);
+    for (const other of this.endpoints.values()) if (other !== transport) other.addressUp(address);
+    for (const seed of opts.seeds ?? []) if (seed !== address) transport.dialAddress(seed);
+    return transport;
+  }
+
+  /** @internal */
+  lookup(address: string): MemoryEndpoint | undefined {
+    return this.endpoints.get(address);
+  }
+
+  /** @internal */
+  unregister(transport: MemoryEndpoint): void {
+    const address = transport.self.address;
+    if (this.endpoints.get(address) !== transport) return;
+    this.endpoints.delete(address);
+    for (const other of this.endpoints.values()) other.addressDown(transport);
+  }
+
+  /** @internal Runs `fn` later, after everything scheduled before it. False when over the bound. */
+  schedule(fn: () => void): boolean {
+    if (this.pending.length >= this.inFlightMax) {
+      this.droppedInFlight++;
+      return false;
+    }
+    this.pending.push(fn);
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(() => this.drain());
+    }
+    return true;
+  }
+
+  private drain(): void {
+    this.drainScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    for (const fn of batch) fn();
+  }
+}
+
+interface MemoryLink {
+  address: string;
+  nodeId: string | undefined;
+  remote: MemoryEndpoint | undefined;
+  open: boolean;
+  connecting: boolean;
+  removed: boolean;
+  queue: FrameQueue;
+}
+
+export class MemoryTransport<M = unknown> extends TransportBase<M> implements MemoryEndpoint {
+  readonly self: PeerInfo;
+  private readonly links = new Map<string, MemoryLink>();
+  private readonly linkById = new Map<string, MemoryLink>();
+
+  /** Use `MemoryNetwork.createTransport`. */
+  constructor(private readonly network: MemoryNetwork, opts: MemoryTransportOptions & { self: PeerInfo }) {
+    super(opts);
+    this.self = opts.self;
+  }
+
+  addPeer(info: PeerInfo): void {
+    if (this.closed || info.nodeId === this.localId) return;
+    if (!this.known.has(info.nodeId)) this.known.set(info.nodeId, info);
+    this.ensureLink(info.address, info.nodeId);
+  }
+
+  removePeer(nodeId: string): void {
+    this.known.delete(nodeId);
+    const link = this.linkById.get(nodeId);
+    if (link) this.dropLink(link);
+  }
+
+  isConnected(nodeId: string): boolean {
+    return this.linkById.get(nodeId)?.open ?? false;
+  }
+
+  peerStats(nodeId: string): PeerLinkStats | undefined {
+    const link = this.linkById.get(nodeId);
+    if (!link) return undefined;
+    return { nodeId: link.nodeId, address: link.address, connected: link.open, queuedFrames: link.queue.length, queuedBytes: link.queue.bytes };
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.failPending();
+      for (const link of this.links.values()) link.queue.clear();
+      this.network.unregister(this);
+    }
+    return Promise.resolve();
+  }
+
+  protected enqueueFrame(to: string, frame: Uint8Array): boolean {
+    const link = this.linkById.get(to);
+    if (!link) return false;
+    const dropped = link.queue.push(frame);
+    if (dropped > 0) this.counters.droppedQueueFull += dropped;
+    if (link.open) this.flush(link);
+    return true;
+  }
+
+  /** @internal */
+  dialAddress(address: string): void {
+    this.ensureLink(address, undefined);
+  }
+
+  /** @internal A transport registered at `address`: (re)connect the links aimed at it. */
+  addressUp(address: string): void {
+    const link = this.links.get(address);
+    if (link && !this.closed) this.connect(link);
+  }
+
+  /** @internal `remote` closed: its links go down, their frames wait in the queue again. */
+  addressDown(remote: MemoryEndpoint): void {
+    for (const link of this.links.values()) {
+      if (link.remote === remote) {
+        link.remote = undefined;
+        link.open = false;
+      }
+    }
+  }
+
+  /** @internal The far side of a handshake: `peer` connected to us. */
+  acceptHello(peer: PeerInfo): void {
+    if (this.closed) return;
+    this.counters.connectionsOpened++;
+    this.ensureLink(peer.address, peer.nodeId);
+    this.learnPeer(peer);
+  }
+
+  /** @internal */
+  deliverFrame(fromId: string, frame: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.receive(fromId, frame.subarray(4));
+    } catch (err) {
+      this.counters.malformedFrames++;
+      this.logger.warn('transport: bad frame', { from: fromId, error: (err as Error).message });
+    }
+  }
+
+  private ensureLink(address: string, nodeId: string | undefined): MemoryLink {
+    let link = nodeId !== undefined ? this.linkById.get(nodeId) : undefined;
+    if (link) {
+      if (link.address !== address && !link.open) {
+        this.links.delete(link.address);
+        link.address = address;
+        this.links.set(address, link);
+        this.connect(link);
+      }
+      return link;
+    }
+    link = this.links.get(address);
+    if (link) {
+      if (nodeId !== undefined && link.nodeId === undefined) {
+        link.nodeId = nodeId;
+        this.linkById.set(nodeId, link);
+      }
+      return link;
+    }
+    link = {
+      address, nodeId, remote: undefined, open: false, connecting: false, removed: false,
+      queue: new FrameQueue(this.limits.sendQueueFramesMax, this.limits.sendQueueBytesMax),
+    };
+    this.links.set(address, link);
+    if (nodeId !== undefined) this.linkById.set(nodeId, link);
+    this.connect(link);
+    return link;
+  }
+
+  private dropLink(link: MemoryLink): void {
+    link.removed = true;
+    link.open = false;
+    link.remote = undefined;
+    link.queue.clear();
+    if (this.links.get(link.address) === link) this.links.delete(link.address);
+    if (link.nodeId !== undefined && this.linkById.get(link.nodeId) === link) this.linkById.delete(link.nodeId);
+  }
+
+  private connect(link: MemoryLink): void {
+    if (this.closed || link.removed || link.open || link.connecting) return;
+    const remote = this.network.lookup(link.address);
+    if (!remote) return; // connected when something registers at the address
+    link.connecting = true;
+    this.network.schedule(() => {
+      link.connecting = false;
+      if (this.closed || link.removed || remote.closedNow) return;
+      if (remote.self.nodeId === this.localId) {
+        this.dropLink(link);
+        return;
+      }
+      remote.acceptHello(this.self);
+      this.bindLink(link, remote);
+      this.learnPeer(remote.self);
+    });
+  }
+
+  /** Whether close() was called (for the network's handshake). @internal */
+  get closedNow(): boolean {
+    return this.closed;
+  }
+
+  private bindLink(link: MemoryLink, remote: MemoryEndpoint): void {
+    const nodeId = remote.self.nodeId;
+    if (link.nodeId !== undefined && link.nodeId !== nodeId && this.linkById.get(link.nodeId) === link) {
+      this.linkById.delete(link.nodeId);
+    }
+    const other = this.linkById.get(nodeId);
+    if (other && other !== link) {
+      const carried = new FrameQueue(this.limits.sendQueueFramesMax, this.limits.sendQueueBytesMax);
+      for (let f = other.queue.shift(); f; f = other.queue.shift()) this.counters.droppedQueueFull += carried.push(f);
+      for (let f = link.queue.shift(); f; f = link.queue.shift()) this.counters.droppedQueueFull += carried.push(f);
+      link.queue = carried;
+      this.dropLink(other);
+    }
+    link.nodeId = nodeId;
+    this.linkById.set(nodeId, link);
+    link.remote = remote;
+    link.open = true;
+    this.counters.connectionsOpened++;
+    this.flush(link);
+  }
+
+  private flush(link: MemoryLink): void {
+    const remote = link.remote;
+    if (!remote || !link.open) return;
+    for (let frame = link.queue.shift(); frame; frame = link.queue.shift()) {
+      const f = frame;
+      if (!this.network.schedule(() => remote.deliverFrame(this.localId, f))) continue;
+      this.counters.framesSent++;
+      this.counters.bytesSent += f.length;
+    }
+  }
+}

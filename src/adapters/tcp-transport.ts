@@ -1,0 +1,433 @@
+/**
+ * The inter-node transport over TCP.
+ *
+ * Connections: every node *sends* only on connections it dialed itself ("links", one per peer) and
+ * *receives* on every connection. So a pair of nodes that talk both ways holds two connections,
+ * each carrying one direction, pipelined: any number of frames in flight, no per-message
+ * connection, and no tie-break between simultaneous dials (which would reorder frames while the
+ * loser drains). A node that receives a hello on an inbound connection learns the peer's address
+ * and dials it back.
+ *
+ * Handshake: the first frame each side writes is a hello (protocol version + PeerInfo); until the
+ * peer's hello arrives nothing else is accepted. A malformed frame, an unexpected first frame or
+ * a version mismatch closes that one connection (warning logged); the transport keeps serving.
+ *
+ * Sending never blocks and never throws. Frames wait in a bounded per-peer queue while the link
+ * is down or the socket is congested (`write` returned false, no 'drain' yet); when the queue is
+ * full the oldest frames are dropped and counted. Frames written in the same tick are batched into
+ * one `write`. A dropped link is redialed with exponential backoff and jitter, forever, until the
+ * peer is removed or the transport closed.
+ */
+import net from 'node:net';
+import type { Logger, PeerInfo, Random } from '../ports/index.js';
+import { FrameDecoder, FrameError, decodeWireMessage, encodeFrame } from '../codec/frame.js';
+import { FrameQueue, TransportBase } from './transport-common.js';
+import type { PeerLinkStats, TransportFaults, TransportLimits } from './transport-common.js';
+import {
+  CONNECT_TIMEOUT_MS,
+  HANDSHAKE_TIMEOUT_MS,
+  RECONNECT_DELAY_BASE_MS,
+  RECONNECT_DELAY_MAX_MS,
+  RECONNECT_JITTER_RATIO,
+  TCP_KEEPALIVE_DELAY_MS,
+  TRANSPORT_PROTOCOL_VERSION,
+  WRITE_BATCH_BYTES_MAX,
+  WRITE_DIRECT_BYTES_MIN,
+} from './transport-constants.js';
+
+/** Grace period of `close()` for queued frames to leave before sockets are destroyed. */
+const CLOSE_GRACE_MS = 500;
+
+export interface TcpTransportTimings {
+  reconnectDelayBaseMs: number;
+  reconnectDelayMaxMs: number;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+}
+
+export interface TcpTransportOptions {
+  /** This node's facts; `address` defaults to `listenHost:boundPort` (useful with port 0). */
+  self: Omit<PeerInfo, 'address'> & { address?: string };
+  listenHost: string;
+  listenPort: number;
+  /** Inter-node addresses (`host:port`) dialed at start; may include this node's own. */
+  seeds?: string[];
+  logger?: Logger;
+  faults?: TransportFaults;
+  random?: Random;
+  limits?: Partial<TransportLimits>;
+  timings?: Partial<TcpTransportTimings>;
+}
+
+interface Conn {
+  readonly socket: net.Socket;
+  readonly direction: 'in' | 'out';
+  readonly link: Link | undefined;
+  readonly decoder: FrameDecoder;
+  remoteId: string | undefined;
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  dead: boolean;
+}
+
+interface Link {
+  address: string;
+  nodeId: string | undefined;
+  conn: Conn | undefined;
+  /** The peer's hello arrived on `conn`: frames may flow. */
+  open: boolean;
+  congested: boolean;
+  flushScheduled: boolean;
+  removed: boolean;
+  attempts: number;
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
+  queue: FrameQueue;
+}
+
+export class TcpTransport<M = unknown> extends TransportBase<M> {
+  readonly self: PeerInfo;
+  private readonly server: net.Server;
+  private readonly timings: TcpTransportTimings;
+  private readonly links = new Map<string, Link>();
+  private readonly linkById = new Map<string, Link>();
+  private readonly conns = new Set<Conn>();
+  private readonly helloFrame: Uint8Array;
+  private closing: Promise<void> | undefined;
+
+  /** Use `createTcpTransport`, which also starts listening. */
+  constructor(opts: TcpTransportOptions, server: net.Server, private readonly boundPort: number) {
+    super(opts);
+    this.server = server;
+    this.self = { ...opts.self, address: opts.self.address ?? `${opts.listenHost}:${boundPort}` };
+    this.timings = {
+      reconnectDelayBaseMs: RECONNECT_DELAY_BASE_MS,
+      reconnectDelayMaxMs: RECONNECT_DELAY_MAX_MS,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+      ...opts.timings,
+    };
+    this.helloFrame = encodeFrame(
+      { kind: 'hello', version: TRANSPORT_PROTOCOL_VERSION, peer: this.self },
+      this.limits.framePayloadBytesMax,
+    );
+    server.on('connection', (socket) => this.accept(socket));
+    for (const seed of opts.seeds ?? []) {
+      if (seed !== this.self.address) this.ensureLink(seed, undefined);
+    }
+  }
+
+  /** The port the server is (or was, once closed) bound to: the real one when asked for port 0. */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  addPeer(info: PeerInfo): void {
+    if (this.closed || info.nodeId === this.localId) return;
+    if (!this.known.has(info.nodeId)) this.known.set(info.nodeId, info);
+    this.ensureLink(info.address, info.nodeId);
+  }
+
+  removePeer(nodeId: string): void {
+    this.known.delete(nodeId);
+    const link = this.linkById.get(nodeId);
+    if (link) this.dropLink(link);
+  }
+
+  isConnected(nodeId: string): boolean {
+    return this.linkById.get(nodeId)?.open ?? false;
+  }
+
+  peerStats(nodeId: string): PeerLinkStats | undefined {
+    const link = this.linkById.get(nodeId);
+    if (!link) return undefined;
+    return { nodeId: link.nodeId, address: link.address, connected: link.open, queuedFrames: link.queue.length, queuedBytes: link.queue.bytes };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    this.failPending();
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const link of this.links.values()) {
+      if (link.retryTimer) clearTimeout(link.retryTimer);
+      link.retryTimer = undefined;
+      if (link.open) this.flush(link);
+      link.queue.clear();
+    }
+    const socketsClosed = [...this.conns].map((conn) => new Promise<void>((resolve) => {
+      if (conn.socket.destroyed) return resolve();
+      conn.socket.once('close', () => resolve());
+      conn.socket.end();
+    }));
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(socketsClosed),
+      new Promise<void>((resolve) => { grace = setTimeout(resolve, CLOSE_GRACE_MS); }),
+    ]);
+    clearTimeout(grace);
+    for (const conn of this.conns) conn.socket.destroy();
+    await serverClosed;
+  }
+
+  protected enqueueFrame(to: string, frame: Uint8Array): boolean {
+    const link = this.linkById.get(to);
+    if (!link) return false;
+    const dropped = link.queue.push(frame);
+    if (dropped > 0) this.counters.droppedQueueFull += dropped;
+    if (link.open && !link.congested) this.scheduleFlush(link);
+    return true;
+  }
+
+  // --- links (outbound) ---
+
+  private ensureLink(address: string, nodeId: string | undefined): Link {
+    let link = nodeId !== undefined ? this.linkById.get(nodeId) : undefined;
+    if (link) {
+      if (link.address !== address && !link.open) {
+        // The peer moved: aim the next dial at its new address.
+        this.links.delete(link.address);
+        link.address = address;
+        this.links.set(address, link);
+      }
+      return link;
+    }
+    link = this.links.get(address);
+    if (link) {
+      if (nodeId !== undefined && link.nodeId === undefined) {
+        link.nodeId = nodeId;
+        this.linkById.set(nodeId, link);
+      }
+      return link;
+    }
+    link = {
+      address, nodeId, conn: undefined, open: false, congested: false, flushScheduled: false,
+      removed: false, attempts: 0, retryTimer: undefined,
+      queue: new FrameQueue(this.limits.sendQueueFramesMax, this.limits.sendQueueBytesMax),
+    };
+    this.links.set(address, link);
+    if (nodeId !== undefined) this.linkById.set(nodeId, link);
+    this.dial(link);
+    return link;
+  }
+
+  private dropLink(link: Link): void {
+    link.removed = true;
+    if (link.retryTimer) clearTimeout(link.retryTimer);
+    link.retryTimer = undefined;
+    link.queue.clear();
+    if (this.links.get(link.address) === link) this.links.delete(link.address);
+    if (link.nodeId !== undefined && this.linkById.get(link.nodeId) === link) this.linkById.delete(link.nodeId);
+    link.conn?.socket.destroy();
+  }
+
+  private dial(link: Link): void {
+    link.retryTimer = undefined;
+    if (this.closed || link.removed || link.conn) return;
+    const { host, port } = splitAddress(link.address);
+    if (port === undefined) {
+      this.logger.warn('transport: bad peer address', { address: link.address });
+      this.dropLink(link);
+      return;
+    }
+    const socket = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS });
+    const conn = this.track(socket, 'out', link);
+    link.conn = conn;
+    const connectTimer = setTimeout(() => socket.destroy(new Error('connect timeout')), this.timings.connectTimeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(connectTimer);
+      socket.write(this.helloFrame);
+    });
+    socket.once('close', () => clearTimeout(connectTimer));
+  }
+
+  private scheduleReconnect(link: Link): void {
+    if (this.closed || link.removed || link.retryTimer || link.conn) return;
+    const { reconnectDelayBaseMs: base, reconnectDelayMaxMs: max } = this.timings;
+    const delay = Math.min(max, base * 2 ** Math.min(link.attempts, 30));
+    const jittered = delay * (1 - RECONNECT_JITTER_RATIO * this.random.next());
+    link.attempts++;
+    link.retryTimer = setTimeout(() => this.dial(link), jittered);
+  }
+
+  private scheduleFlush(link: Link): void {
+    if (link.flushScheduled) return;
+    link.flushScheduled = true;
+    // Everything sent during this synchronous run goes out in one write.
+    queueMicrotask(() => {
+      link.flushScheduled = false;
+      this.flush(link);
+    });
+  }
+
+  private flush(link: Link): void {
+    const conn = link.conn;
+    if (!conn || !link.open || link.congested || conn.dead) return;
+    const queue = link.queue;
+    while (queue.length > 0) {
+      const first = queue.shift()!;
+      let chunk: Uint8Array = first;
+      let frames = 1;
+      if (first.length < WRITE_DIRECT_BYTES_MIN) {
+        const batch = [first];
+        let bytes = first.length;
+        for (let next = queue.peek(); next && bytes + next.length <= WRITE_BATCH_BYTES_MAX; next = queue.peek()) {
+          batch.push(queue.shift()!);
+          bytes += next.length;
+        }
+        if (batch.length > 1) chunk = Buffer.concat(batch, bytes);
+        frames = batch.length;
+      }
+      this.counters.framesSent += frames;
+      this.counters.bytesSent += chunk.length;
+      if (!conn.socket.write(chunk)) {
+        link.congested = true;
+        return;
+      }
+    }
+  }
+
+  // --- connections (both directions) ---
+
+  private accept(socket: net.Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
+    this.track(socket, 'in', undefined);
+    socket.write(this.helloFrame);
+  }
+
+  private track(socket: net.Socket, direction: 'in' | 'out', link: Link | undefined): Conn {
+    const conn: Conn = {
+      socket, direction, link, decoder: new FrameDecoder(this.limits.framePayloadBytesMax),
+      remoteId: undefined, handshakeTimer: undefined, dead: false,
+    };
+    this.conns.add(conn);
+    conn.handshakeTimer = setTimeout(() => {
+      this.logger.warn('transport: no hello in time, closing', { remote: remoteOf(conn), direction });
+      socket.destroy();
+    }, this.timings.handshakeTimeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      if (conn.dead) return;
+      try {
+        conn.decoder.push(chunk, (payload) => this.onPayload(conn, payload));
+      } catch (err) {
+        this.counters.malformedFrames++;
+        this.logger.warn('transport: closing connection after bad frame', {
+          remote: remoteOf(conn), nodeId: conn.remoteId, error: (err as Error).message,
+        });
+        conn.dead = true;
+        socket.destroy();
+      }
+    });
+    socket.on('drain', () => {
+      if (conn.link && conn.link.conn === conn) {
+        conn.link.congested = false;
+        this.flush(conn.link);
+      }
+    });
+    socket.on('error', (err) => {
+      this.logger.debug('transport: socket error', { remote: remoteOf(conn), direction, error: err.message });
+    });
+    socket.on('close', () => this.onClose(conn));
+    return conn;
+  }
+
+  private onPayload(conn: Conn, payload: Uint8Array): void {
+    if (conn.dead || this.closed) return;
+    if (conn.remoteId !== undefined) {
+      this.receive(conn.remoteId, payload);
+      return;
+    }
+    const wire = decodeWireMessage(payload);
+    if (wire.kind !== 'hello') throw new FrameError('frame_malformed', `expected hello, got ${wire.kind}`);
+    if (wire.version !== TRANSPORT_PROTOCOL_VERSION) {
+      throw new FrameError('frame_malformed', `protocol version ${wire.version}, expected ${TRANSPORT_PROTOCOL_VERSION}`);
+    }
+    const peer = wire.peer;
+    clearTimeout(conn.handshakeTimer);
+    conn.handshakeTimer = undefined;
+    if (peer.nodeId === this.localId) {
+      // A seed that is this very node: forget it.
+      conn.dead = true;
+      if (conn.link) this.dropLink(conn.link);
+      conn.socket.destroy();
+      return;
+    }
+    conn.remoteId = peer.nodeId;
+    this.counters.connectionsOpened++;
+    if (conn.link) this.bindLink(conn.link, peer.nodeId);
+    else this.ensureLink(peer.address, peer.nodeId);
+    this.learnPeer(peer);
+  }
+
+  /** The hello on an outbound link tells who is at its address. */
+  private bindLink(link: Link, nodeId: string): void {
+    if (link.nodeId !== undefined && link.nodeId !== nodeId && this.linkById.get(link.nodeId) === link) {
+      this.linkById.delete(link.nodeId);
+    }
+    const other = this.linkById.get(nodeId);
+    if (other && other !== link) {
+      // The same node reached under two addresses: keep this (open) link, carry over older frames.
+      const carried = new FrameQueue(this.limits.sendQueueFramesMax, this.limits.sendQueueBytesMax);
+      for (let f = other.queue.shift(); f; f = other.queue.shift()) this.counters.droppedQueueFull += carried.push(f);
+      for (let f = link.queue.shift(); f; f = link.queue.shift()) this.counters.droppedQueueFull += carried.push(f);
+      link.queue = carried;
+      this.dropLink(other);
+    }
+    link.nodeId = nodeId;
+    this.linkById.set(nodeId, link);
+    link.open = true;
+    link.attempts = 0;
+    this.flush(link);
+  }
+
+  private onClose(conn: Conn): void {
+    conn.dead = true;
+    this.conns.delete(conn);
+    clearTimeout(conn.handshakeTimer);
+    const link = conn.link;
+    if (link && link.conn === conn) {
+      if (link.open) this.logger.info('transport: link down', { nodeId: link.nodeId, address: link.address });
+      link.conn = undefined;
+      link.open = false;
+      link.congested = false;
+      this.scheduleReconnect(link);
+    }
+  }
+}
+
+/** Starts listening and dialing the seeds; resolves once the server is bound. */
+export async function createTcpTransport<M = unknown>(opts: TcpTransportOptions): Promise<TcpTransport<M>> {
+  const server = net.createServer({ noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(opts.listenPort, opts.listenHost, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => (opts.logger?.error('transport: server error', { error: err.message })));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : opts.listenPort;
+  return new TcpTransport<M>(opts, server, port);
+}
+
+export function splitAddress(address: string): { host: string; port: number | undefined } {
+  const at = address.lastIndexOf(':');
+  if (at <= 0) return { host: address, port: undefined };
+  let host = address.slice(0, at);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  const port = Number(address.slice(at + 1));
+  return { host, port: Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined };
+}
+
+function remoteOf(conn: Conn): string {
+  return `${conn.socket.remoteAddress ?? '?'}:${conn.socket.remotePort ?? '?'}`;
+}

@@ -1,0 +1,422 @@
+/**
+ * What the TCP transport and its in-memory twin share: the extended transport interface, the
+ * bounded per-peer frame queue, and a base class that owns everything above the link layer
+ * (handlers, self-delivery, fault hooks, the optional request/reply RPC, counters). Subclasses
+ * only move encoded frames to a peer (`enqueueFrame`) and feed received payloads to `receive`.
+ */
+import type { Envelope, Logger, PeerInfo, Random, Transport } from '../ports/index.js';
+import { silentLogger } from '../ports/index.js';
+import { FrameError, decodeWireMessage, encodeFrame } from '../codec/frame.js';
+import type { WireMessage } from '../codec/frame.js';
+import {
+  FRAME_PAYLOAD_BYTES_MAX,
+  RPC_IN_FLIGHT_MAX,
+  RPC_TIMEOUT_MS_DEFAULT,
+  SEND_QUEUE_BYTES_MAX,
+  SEND_QUEUE_FRAMES_MAX,
+} from './transport-constants.js';
+
+/** Test and fault-injection hooks, applied to every outgoing frame (this kernel has no netem). */
+export interface TransportFaults {
+  /** Extra latency added to each outgoing frame. Equal delays keep per-peer order. */
+  delayMs?: number;
+  /** Probability in [0, 1] that an outgoing frame is silently dropped. */
+  dropRate?: number;
+}
+
+export interface TransportLimits {
+  sendQueueFramesMax: number;
+  sendQueueBytesMax: number;
+  framePayloadBytesMax: number;
+}
+
+export const defaultTransportLimits: TransportLimits = {
+  sendQueueFramesMax: SEND_QUEUE_FRAMES_MAX,
+  sendQueueBytesMax: SEND_QUEUE_BYTES_MAX,
+  framePayloadBytesMax: FRAME_PAYLOAD_BYTES_MAX,
+};
+
+export interface TransportStats {
+  /** Frames handed to the link (socket write, or the in-memory network). */
+  framesSent: number;
+  bytesSent: number;
+  /** Envelopes delivered to `onMessage` handlers (including self-sends). */
+  messagesDelivered: number;
+  framesReceived: number;
+  bytesReceived: number;
+  /** Oldest frames dropped because a peer's send queue was full. */
+  droppedQueueFull: number;
+  droppedUnknownPeer: number;
+  droppedClosed: number;
+  droppedFault: number;
+  droppedTooLarge: number;
+  /** Received envelopes addressed to another node id (e.g. a restarted node with a new id). */
+  droppedMisaddressed: number;
+  /** Connections closed because of a malformed frame or a failed handshake. */
+  malformedFrames: number;
+  connectionsOpened: number;
+}
+
+export interface PeerLinkStats {
+  nodeId: string | undefined;
+  address: string;
+  /** Hello exchanged and the link may carry frames now. */
+  connected: boolean;
+  queuedFrames: number;
+  queuedBytes: number;
+}
+
+export type TransportErrorCode = 'timeout' | 'unreachable' | 'closed' | 'overloaded' | 'remote_error' | 'no_handler';
+
+export class TransportError extends Error {
+  readonly code: TransportErrorCode;
+  constructor(code: TransportErrorCode, message: string) {
+    super(message);
+    this.name = 'TransportError';
+    this.code = code;
+  }
+}
+
+export type RequestHandler = (envelope: Envelope) => unknown;
+
+/** The transport port plus what a runtime and tests need from a real one. */
+export interface ClusterTransport<M = unknown> extends Transport<M> {
+  readonly self: PeerInfo;
+  onPeer(handler: (peer: PeerInfo) => void): void;
+  /** Makes a peer known (e.g. from gossip) and starts connecting to it. */
+  addPeer(info: PeerInfo): void;
+  /** Forgets a peer: stops reconnecting and drops its queue (operator `removenode`). */
+  removePeer(nodeId: string): void;
+  /** Peers this transport knows (from hellos and `addPeer`), self excluded. */
+  peers(): PeerInfo[];
+  isConnected(nodeId: string): boolean;
+  peerStats(nodeId: string): PeerLinkStats | undefined;
+  stats(): TransportStats;
+  setFaults(faults: TransportFaults | undefined): void;
+  /** RPC convenience: sends `msg` to `to` and resolves with what its `onRequest` handler returned. */
+  request(to: string, msg: M, timeoutMs?: number): Promise<unknown>;
+  /** Answers requests; the handler may return a value or a promise; a throw becomes a `remote_error`. */
+  onRequest(handler: RequestHandler): void;
+}
+
+/**
+ * A FIFO of encoded frames bounded by count and bytes. When full it drops the *oldest* frames:
+ * anything that old has most likely timed out at its sender already, while the newest (a fresh
+ * heartbeat, a retry) is worth delivering.
+ */
+export class FrameQueue {
+  private items: Uint8Array[] = [];
+  private head = 0;
+  private bytesQueued = 0;
+
+  constructor(private readonly framesMax: number, private readonly bytesMax: number) {}
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  get bytes(): number {
+    return this.bytesQueued;
+  }
+
+  /** Appends a frame; returns how many frames were dropped to respect the bounds. */
+  push(frame: Uint8Array): number {
+    if (frame.length > this.bytesMax) return 1;
+    let dropped = 0;
+    while (this.length > 0 && (this.length + 1 > this.framesMax || this.bytesQueued + frame.length > this.bytesMax)) {
+      this.shift();
+      dropped++;
+    }
+    this.items.push(frame);
+    this.bytesQueued += frame.length;
+    return dropped;
+  }
+
+  peek(): Uint8Array | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): Uint8Array | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const frame = this.items[this.head]!;
+    this.items[this.head] = EMPTY;
+    this.head++;
+    this.bytesQueued -= frame.length;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return frame;
+  }
+
+  /** Removes everything; returns the number of frames removed. */
+  clear(): number {
+    const n = this.length;
+    this.items = [];
+    this.head = 0;
+    this.bytesQueued = 0;
+    return n;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+export const mathRandom: Random = {
+  next: () => Math.random(),
+  int: (n: number) => Math.floor(Math.random() * n),
+};
+
+interface PendingRequest {
+  to: string;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export interface TransportBaseOptions {
+  logger?: Logger;
+  faults?: TransportFaults;
+  /** Randomness for fault injection and reconnect jitter. */
+  random?: Random;
+  limits?: Partial<TransportLimits>;
+}
+
+export abstract class TransportBase<M = unknown> implements ClusterTransport<M> {
+  abstract readonly self: PeerInfo;
+  protected readonly logger: Logger;
+  protected readonly random: Random;
+  protected readonly limits: TransportLimits;
+  protected closed = false;
+  protected readonly counters: TransportStats = {
+    framesSent: 0, bytesSent: 0, messagesDelivered: 0, framesReceived: 0, bytesReceived: 0,
+    droppedQueueFull: 0, droppedUnknownPeer: 0, droppedClosed: 0, droppedFault: 0,
+    droppedTooLarge: 0, droppedMisaddressed: 0, malformedFrames: 0, connectionsOpened: 0,
+  };
+  /** Facts of every known peer, from hellos (authoritative) and `addPeer`. */
+  protected readonly known = new Map<string, PeerInfo>();
+  private readonly helloSeen = new Set<string>();
+  private faults: TransportFaults | undefined;
+  private readonly messageHandlers: Array<(envelope: Envelope<M>) => void> = [];
+  private readonly peerHandlers: Array<(peer: PeerInfo) => void> = [];
+  private requestHandler: RequestHandler | undefined;
+  private readonly pending = new Map<number, PendingRequest>();
+  private nextRequestId = 1;
+
+  constructor(opts: TransportBaseOptions) {
+    this.logger = opts.logger ?? silentLogger;
+    this.random = opts.random ?? mathRandom;
+    this.limits = { ...defaultTransportLimits, ...opts.limits };
+    this.faults = opts.faults;
+  }
+
+  get localId(): string {
+    return this.self.nodeId;
+  }
+
+  abstract addPeer(info: PeerInfo): void;
+  abstract removePeer(nodeId: string): void;
+  abstract isConnected(nodeId: string): boolean;
+  abstract peerStats(nodeId: string): PeerLinkStats | undefined;
+  abstract close(): Promise<void>;
+  /** Queues one encoded frame for `to`; false when `to` is unknown (the frame is dropped). */
+  protected abstract enqueueFrame(to: string, frame: Uint8Array): boolean;
+
+  onMessage(handler: (envelope: Envelope<M>) => void): void {
+    this.messageHandlers.push(handler);
+  }
+
+  onPeer(handler: (peer: PeerInfo) => void): void {
+    this.peerHandlers.push(handler);
+  }
+
+  onRequest(handler: RequestHandler): void {
+    this.requestHandler = handler;
+  }
+
+  setFaults(faults: TransportFaults | undefined): void {
+    this.faults = faults;
+  }
+
+  peers(): PeerInfo[] {
+    return [...this.known.values()].filter((p) => p.nodeId !== this.localId);
+  }
+
+  stats(): TransportStats {
+    return { ...this.counters };
+  }
+
+  send(envelope: Envelope<M>): void {
+    this.outgoing(envelope.to, { kind: 'envelope', envelope });
+  }
+
+  request(to: string, msg: M, timeoutMs: number = RPC_TIMEOUT_MS_DEFAULT): Promise<unknown> {
+    if (this.closed) return Promise.reject(new TransportError('closed', 'transport is closed'));
+    if (this.pending.size >= RPC_IN_FLIGHT_MAX) {
+      return Promise.reject(new TransportError('overloaded', `${RPC_IN_FLIGHT_MAX} requests already in flight`));
+    }
+    const id = this.nextRequestId++;
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new TransportError('timeout', `no reply from ${to} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { to, resolve, reject, timer });
+      const accepted = this.outgoing(to, { kind: 'request', id, envelope: { from: this.localId, to, msg } });
+      if (!accepted) this.settle(id, new TransportError('unreachable', `unknown peer ${to}`));
+    });
+  }
+
+  /** Sends a wire message, applying fault hooks. False only when it cannot possibly be sent. */
+  protected outgoing(to: string, wire: WireMessage): boolean {
+    if (this.closed) {
+      this.counters.droppedClosed++;
+      return false;
+    }
+    const faults = this.faults;
+    if (faults?.dropRate !== undefined && faults.dropRate > 0 && this.random.next() < faults.dropRate) {
+      this.counters.droppedFault++;
+      return true;
+    }
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame(wire, this.limits.framePayloadBytesMax);
+    } catch (err) {
+      this.counters.droppedTooLarge++;
+      this.logger.warn('transport: frame not sent', { to, error: (err as Error).message });
+      return false;
+    }
+    if (faults?.delayMs !== undefined && faults.delayMs > 0) {
+      if (to !== this.localId && !this.known.has(to)) {
+        this.counters.droppedUnknownPeer++;
+        return false;
+      }
+      setTimeout(() => this.route(to, frame), faults.delayMs);
+      return true;
+    }
+    return this.route(to, frame);
+  }
+
+  private route(to: string, frame: Uint8Array): boolean {
+    if (this.closed) {
+      this.counters.droppedClosed++;
+      return false;
+    }
+    if (to === this.localId) {
+      // Never synchronous, and through the codec so the receiver cannot alias the sender's objects.
+      setImmediate(() => {
+        if (this.closed) return;
+        try {
+          this.receive(this.localId, frame.subarray(4));
+        } catch (err) {
+          this.logger.warn('transport: bad message to self', { error: (err as Error).message });
+        }
+      });
+      return true;
+    }
+    const ok = this.enqueueFrame(to, frame);
+    if (!ok) this.counters.droppedUnknownPeer++;
+    return ok;
+  }
+
+  /** Records a peer's hello; fires `onPeer` the first time and whenever its facts change. */
+  protected learnPeer(peer: PeerInfo): void {
+    const before = this.known.get(peer.nodeId);
+    this.known.set(peer.nodeId, peer);
+    const changed = !before || before.address !== peer.address || before.dc !== peer.dc
+      || before.rack !== peer.rack || before.weight !== peer.weight;
+    if (!changed && this.helloSeen.has(peer.nodeId)) return;
+    this.helloSeen.add(peer.nodeId);
+    for (const handler of this.peerHandlers) {
+      try {
+        handler(peer);
+      } catch (err) {
+        this.logger.error('transport: onPeer handler threw', { error: String(err) });
+      }
+    }
+  }
+
+  /**
+   * Handles one payload received from `remoteId` (already past the hello). Throws FrameError when
+   * the frame is malformed or claims another sender; the caller closes that connection.
+   */
+  protected receive(remoteId: string, payload: Uint8Array): void {
+    const wire = decodeWireMessage(payload);
+    this.counters.framesReceived++;
+    this.counters.bytesReceived += payload.length + 4;
+    switch (wire.kind) {
+      case 'hello':
+        throw new FrameError('frame_malformed', 'second hello on a connection');
+      case 'envelope':
+      case 'request': {
+        const env = wire.envelope;
+        if (env.from !== remoteId) throw new FrameError('frame_malformed', `envelope from ${env.from} on ${remoteId}'s connection`);
+        if (env.to !== this.localId) {
+          this.counters.droppedMisaddressed++;
+          return;
+        }
+        if (wire.kind === 'envelope') this.deliver(env as Envelope<M>);
+        else this.answer(wire.id, env);
+        return;
+      }
+      case 'reply': {
+        if (wire.from !== remoteId) throw new FrameError('frame_malformed', `reply from ${wire.from} on ${remoteId}'s connection`);
+        const pending = this.pending.get(wire.id);
+        if (!pending || pending.to !== wire.from) return;
+        if (wire.ok) this.settle(wire.id, undefined, wire.body);
+        else this.settle(wire.id, remoteError(wire.body));
+        return;
+      }
+    }
+  }
+
+  private deliver(envelope: Envelope<M>): void {
+    this.counters.messagesDelivered++;
+    for (const handler of this.messageHandlers) {
+      try {
+        handler(envelope);
+      } catch (err) {
+        this.logger.error('transport: onMessage handler threw', { from: envelope.from, error: String(err) });
+      }
+    }
+  }
+
+  private answer(id: number, env: Envelope): void {
+    const handler = this.requestHandler;
+    const reply = (ok: boolean, body: unknown): void => {
+      this.outgoing(env.from, { kind: 'reply', id, from: this.localId, to: env.from, ok, body });
+    };
+    if (!handler) {
+      reply(false, { code: 'no_handler', message: `${this.localId} serves no requests` });
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(env))
+      .then(
+        (body) => reply(true, body ?? null),
+        (err: unknown) => reply(false, { code: 'remote_error', message: err instanceof Error ? err.message : String(err) }),
+      );
+  }
+
+  private settle(id: number, err: Error | undefined, value?: unknown): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (err) pending.reject(err);
+    else pending.resolve(value);
+  }
+
+  /** Called by subclasses' close(): fails every request still waiting. */
+  protected failPending(): void {
+    for (const id of [...this.pending.keys()]) this.settle(id, new TransportError('closed', 'transport closed'));
+  }
+}
+
+function remoteError(body: unknown): TransportError {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { code?: unknown; message?: unknown };
+  const code: TransportErrorCode = b.code === 'no_handler' ? 'no_handler' : 'remote_error';
+  return new TransportError(code, typeof b.message === 'string' ? b.message : 'remote error');
+}
