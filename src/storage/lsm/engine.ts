@@ -43,7 +43,7 @@ class CompactionAborted extends Error {
 
 /** Real timers; the simulator passes its own `sleep` that settles from the virtual clock. */
 const realSleep = (ms: number): Promise<void> =>
-  new Promise((r) => (ms <= 0 ? setImmediate(r) : setTimeout(r, ms).unref()));
+  new Promise((r) => (ms <= 0 ? setImmediate(r) : setTimeout(r, ms)));
 
 /**
  * Gossamer's log-structured merge engine. See docs/storage.md for the design; in short:
@@ -314,7 +314,9 @@ export class LsmEngine implements StorageEngine {
 
   private stallReason(): 'memtables' | 'tables' | undefined {
     if (this.immutables.length >= this.s.maxImmutableMemtables && this.active.bytes >= this.s.memtableBytes) return 'memtables';
-    if (this.tables.filter((t) => !t.damaged).length >= this.s.tableCountStall) return 'tables';
+    // Only while a compaction runs: it is what will bring the count down (and if none can,
+    // e.g. around damaged tables, stalling would never end).
+    if (this.compacting && this.tables.length >= this.s.tableCountStall) return 'tables';
     return undefined;
   }
 
