@@ -80,7 +80,9 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     logger.error('fatal error; exiting', { error: err.message });
     void stop().finally(() => process.exit(1));
   });
-  const runtime = NodeRuntime.create({ self, settings, engine, transport, clock, logger, onFatal });
+  const runtime = NodeRuntime.create({
+    self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
+  });
   runtime.start();
 
   const http = createHttpServer(runtime, { logger, maxValueBytes: config.maxValueBytes });

@@ -44,6 +44,11 @@ export interface RuntimeDeps {
   /** Test-only fault injection (see ReconcileBug). */
   bug?: ReconcileBug;
   observer?: (event: NodeEvent) => void;
+  /**
+   * Whether this node has a live connection to a peer. Until gossip-based failure detection
+   * lands, members without one are reported `suspect`.
+   */
+  isReachable?: (nodeId: string) => boolean;
   /** Called when the node can no longer run safely (a failed fsync): the process should exit. */
   onFatal?: (err: Error) => void;
 }
@@ -292,7 +297,8 @@ export class NodeRuntime implements NodeService {
     const share = ring ? ownership(ring) : new Map<string, number>();
     return this.ringMembers.map((m) => ({
       nodeId: m.nodeId, address: m.address, dc: m.dc, rack: m.rack, weight: m.weight,
-      state: 'alive', heartbeat: 0, ownership: share.get(m.nodeId) ?? 0,
+      state: m.nodeId === this.nodeId || (this.deps.isReachable?.(m.nodeId) ?? true) ? 'alive' : 'suspect',
+      heartbeat: 0, ownership: share.get(m.nodeId) ?? 0,
     }));
   }
 

@@ -62,9 +62,16 @@ describe('a 3-node cluster of real processes', { timeout: 180_000 }, () => {
   });
 
   it('/cluster and /ring describe three members', async () => {
-    const cl = (await call(1, 'GET', '/cluster')).json() as { nodeId: string; members: { nodeId: string; ownership: number }[] };
+    type Cluster = { nodeId: string; members: { nodeId: string; ownership: number; state: string }[] };
+    let cl = (await call(1, 'GET', '/cluster')).json() as Cluster;
+    // A member is alive once this node's own connection to it is up (it may trail the ring by a moment).
+    for (let i = 0; i < 100 && cl.members.some((m) => m.state !== 'alive'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      cl = (await call(1, 'GET', '/cluster')).json() as Cluster;
+    }
     assert.equal(cl.nodeId, 'n1');
     assert.deepEqual(cl.members.map((m) => m.nodeId).sort(), ['n0', 'n1', 'n2']);
+    assert.deepEqual(cl.members.map((m) => m.state), ['alive', 'alive', 'alive']);
     const total = cl.members.reduce((a, m) => a + m.ownership, 0);
     assert.ok(Math.abs(total - 1) < 1e-9);
     const ring = (await call(1, 'GET', '/ring')).json() as { partitionCount: number; n: number; partitions: { preferenceList: string[] }[] };
@@ -221,6 +228,14 @@ describe('a 3-node cluster of real processes', { timeout: 180_000 }, () => {
       assert.equal(body.required, 3);
       assert.equal(body.received, 2);
     }
+    // The killed node's connection is gone, so the others report it as suspect.
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'suspect'; i++) {
+      const cl = (await call(0, 'GET', '/cluster')).json() as { members: { nodeId: string; state: string }[] };
+      state = cl.members.find((m) => m.nodeId === 'n2')!.state;
+      if (state !== 'suspect') await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(state, 'suspect');
     await stillServing();
   });
 
