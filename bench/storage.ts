@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants as zc, deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -220,6 +220,7 @@ export async function runStorageBench(): Promise<void> {
   try {
     console.log(`storage bench: ${CONCURRENCY} concurrent writers, durable (Gossamer group commit, LevelDB sync:true), ` +
       `keyspace ${KEYSPACE}, ops put100=${OPS.put100} get=${OPS.get} put1k=${OPS.put1k} (scale ${scale})`);
+    const loadBefore = loadavg();
     const codecs = codecBench();
     const results: EngineResult[] = [];
     for (const engine of ['gossamer', 'leveldb']) {
@@ -240,6 +241,7 @@ export async function runStorageBench(): Promise<void> {
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    console.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     console.log(`peak RSS: gossamer ${g.peakRssMB.toFixed(0)} MB, leveldb ${l.peakRssMB.toFixed(0)} MB`);
     console.log(`ratios (gossamer / leveldb): puts 100 B ${ratios.put100.toFixed(2)}×  gets ${ratios.get.toFixed(2)}×  ` +
       `puts 1 KiB ${ratios.put1k.toFixed(2)}×  (goals: puts ≥ 1.0×, gets ≥ 0.8×)`);
@@ -254,6 +256,8 @@ export async function runStorageBench(): Promise<void> {
       command: 'npm run bench -- storage',
       date: new Date().toISOString(),
       node: process.version,
+      // The machine is shared: the load average says how quiet it was.
+      loadAverage: { before: loadBefore, after: loadavg() },
       config: { keyspace: KEYSPACE, concurrency: CONCURRENCY, ops: OPS, scale },
       results,
       ratios,
