@@ -35,6 +35,13 @@ export interface MemoryDiskOptions {
   tornWrites?: boolean;
   /** Keep a random prefix of un-synced directory operations at a crash (default true). */
   partialDirOps?: boolean;
+  /**
+   * When set, every asynchronous operation completes (takes effect and settles its promise)
+   * in the callback given to `schedule`: the simulator passes one that runs it from its
+   * virtual clock's event queue, so no interleaving depends on the host. The engine never has
+   * two operations in flight on one file, so any completion order is a possible one.
+   */
+  schedule?: (complete: () => void) => void;
 }
 
 function parentOf(path: string): string {
@@ -61,8 +68,10 @@ export class MemoryDisk {
   /** When set, the disk crashes right before mutating operation number `crashAfterOps`. */
   crashAfterOps: number | undefined;
   crashes = 0;
+  readonly schedule: ((complete: () => void) => void) | undefined;
 
   constructor(options: MemoryDiskOptions = {}) {
+    this.schedule = options.schedule;
     // Scramble the seed (murmur3's finalizer) so that nearby seeds give unrelated sequences.
     let h = (options.seed ?? 1) >>> 0;
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -199,6 +208,26 @@ function enoent(path: string): Error {
 class MemoryFileSystem implements FileSystem {
   constructor(private readonly disk: MemoryDisk, private readonly epoch: number) {}
 
+  /**
+   * Runs an operation and settles its promise: at once (in a microtask), or, when the disk
+   * has a `schedule`, when the simulator's event queue says the operation completes. The
+   * operation takes effect at completion, so a crash before then loses it.
+   */
+  private settle<T>(op: () => T): Promise<T> {
+    const run = (resolve: (v: T) => void, reject: (e: unknown) => void): void => {
+      try {
+        resolve(op());
+      } catch (err) {
+        reject(err);
+      }
+    };
+    const schedule = this.disk.schedule;
+    return new Promise<T>((resolve, reject) => {
+      if (schedule) schedule(() => run(resolve, reject));
+      else run(resolve, reject);
+    });
+  }
+
   private handle(h: FileHandle, mutating: boolean): MemoryHandle {
     const mh = h as MemoryHandle;
     if (mh.epoch !== this.epoch) throw new SimulatedCrash('stale handle');
@@ -207,42 +236,52 @@ class MemoryFileSystem implements FileSystem {
     return mh;
   }
 
-  async mkdir(dir: string): Promise<void> {
-    this.disk.check(this.epoch, false);
-    this.disk.addDir(dir);
+  mkdir(dir: string): Promise<void> {
+    return this.settle(() => {
+      this.disk.check(this.epoch, false);
+      this.disk.addDir(dir);
+    });
   }
 
-  async readdir(dir: string): Promise<string[]> {
-    this.disk.check(this.epoch, false);
-    if (!this.disk.hasDir(dir)) throw enoent(dir);
-    return this.disk.list(dir);
+  readdir(dir: string): Promise<string[]> {
+    return this.settle(() => {
+      this.disk.check(this.epoch, false);
+      if (!this.disk.hasDir(dir)) throw enoent(dir);
+      return this.disk.list(dir);
+    });
   }
 
-  async openRead(path: string): Promise<FileHandle> {
-    this.disk.check(this.epoch, false);
-    const inode = this.disk.lookup(path);
-    if (!inode) throw enoent(path);
-    return new MemoryHandle(path, inode, this.epoch);
+  openRead(path: string): Promise<FileHandle> {
+    return this.settle(() => {
+      this.disk.check(this.epoch, false);
+      const inode = this.disk.lookup(path);
+      if (!inode) throw enoent(path);
+      return new MemoryHandle(path, inode, this.epoch);
+    });
   }
 
-  async create(path: string): Promise<FileHandle> {
-    this.disk.check(this.epoch, true);
-    if (!this.disk.hasDir(parentOf(path))) throw enoent(path);
-    const inode: Inode = { data: Buffer.alloc(256), length: 0, durableLength: 0 };
-    this.disk.dirOp(parentOf(path), (names) => names.set(path, inode));
-    return new MemoryHandle(path, inode, this.epoch);
+  create(path: string): Promise<FileHandle> {
+    return this.settle(() => {
+      this.disk.check(this.epoch, true);
+      if (!this.disk.hasDir(parentOf(path))) throw enoent(path);
+      const inode: Inode = { data: Buffer.alloc(256), length: 0, durableLength: 0 };
+      this.disk.dirOp(parentOf(path), (names) => names.set(path, inode));
+      return new MemoryHandle(path, inode, this.epoch);
+    });
   }
 
-  async append(handle: FileHandle, data: Uint8Array): Promise<void> {
-    const { inode } = this.handle(handle, true);
-    const need = inode.length + data.length;
-    if (need > inode.data.length) {
-      const grown = Buffer.alloc(Math.max(need, inode.data.length * 2));
-      inode.data.copy(grown, 0, 0, inode.length);
-      inode.data = grown;
-    }
-    inode.data.set(data, inode.length);
-    inode.length = need;
+  append(handle: FileHandle, data: Uint8Array): Promise<void> {
+    return this.settle(() => {
+      const { inode } = this.handle(handle, true);
+      const need = inode.length + data.length;
+      if (need > inode.data.length) {
+        const grown = Buffer.alloc(Math.max(need, inode.data.length * 2));
+        inode.data.copy(grown, 0, 0, inode.length);
+        inode.data = grown;
+      }
+      inode.data.set(data, inode.length);
+      inode.length = need;
+    });
   }
 
   readSync(handle: FileHandle, buffer: Uint8Array, position: number, length = buffer.length): number {
@@ -257,48 +296,62 @@ class MemoryFileSystem implements FileSystem {
     return this.handle(handle, false).inode.length;
   }
 
-  async sync(handle: FileHandle): Promise<void> {
-    const { inode } = this.handle(handle, true);
-    inode.durableLength = inode.length;
-  }
-
-  async close(handle: FileHandle): Promise<void> {
-    const mh = handle as MemoryHandle;
-    mh.closed = true;
-  }
-
-  async readFile(path: string): Promise<Uint8Array> {
-    this.disk.check(this.epoch, false);
-    const inode = this.disk.lookup(path);
-    if (!inode) throw enoent(path);
-    return Buffer.from(inode.data.subarray(0, inode.length));
-  }
-
-  async exists(path: string): Promise<boolean> {
-    this.disk.check(this.epoch, false);
-    return this.disk.lookup(path) !== undefined || this.disk.hasDir(path);
-  }
-
-  async rename(from: string, to: string): Promise<void> {
-    this.disk.check(this.epoch, true);
-    if (!this.disk.lookup(from)) throw enoent(from);
-    const dir = parentOf(to);
-    this.disk.dirOp(dir, (names) => {
-      const inode = names.get(from);
-      if (!inode) return;
-      names.delete(from);
-      names.set(to, inode);
+  sync(handle: FileHandle): Promise<void> {
+    return this.settle(() => {
+      const { inode } = this.handle(handle, true);
+      inode.durableLength = inode.length;
     });
   }
 
-  async unlink(path: string): Promise<void> {
-    this.disk.check(this.epoch, true);
-    if (!this.disk.lookup(path)) throw enoent(path);
-    this.disk.dirOp(parentOf(path), (names) => names.delete(path));
+  close(handle: FileHandle): Promise<void> {
+    return this.settle(() => {
+      const mh = handle as MemoryHandle;
+      mh.closed = true;
+    });
   }
 
-  async syncDir(dir: string): Promise<void> {
-    this.disk.check(this.epoch, true);
-    this.disk.syncDir(dir);
+  readFile(path: string): Promise<Uint8Array> {
+    return this.settle(() => {
+      this.disk.check(this.epoch, false);
+      const inode = this.disk.lookup(path);
+      if (!inode) throw enoent(path);
+      return Buffer.from(inode.data.subarray(0, inode.length));
+    });
+  }
+
+  exists(path: string): Promise<boolean> {
+    return this.settle(() => {
+      this.disk.check(this.epoch, false);
+      return this.disk.lookup(path) !== undefined || this.disk.hasDir(path);
+    });
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.settle(() => {
+      this.disk.check(this.epoch, true);
+      if (!this.disk.lookup(from)) throw enoent(from);
+      const dir = parentOf(to);
+      this.disk.dirOp(dir, (names) => {
+        const inode = names.get(from);
+        if (!inode) return;
+        names.delete(from);
+        names.set(to, inode);
+      });
+    });
+  }
+
+  unlink(path: string): Promise<void> {
+    return this.settle(() => {
+      this.disk.check(this.epoch, true);
+      if (!this.disk.lookup(path)) throw enoent(path);
+      this.disk.dirOp(parentOf(path), (names) => names.delete(path));
+    });
+  }
+
+  syncDir(dir: string): Promise<void> {
+    return this.settle(() => {
+      this.disk.check(this.epoch, true);
+      this.disk.syncDir(dir);
+    });
   }
 }
