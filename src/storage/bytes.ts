@@ -17,11 +17,26 @@ export function fromLatin1(s: string): Buffer {
   return Buffer.from(s, 'latin1');
 }
 
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
-}
-
 /** A private copy (callers may not mutate engine memory, nor the engine theirs). */
 export function copyBytes(u: Uint8Array): Uint8Array {
   return Uint8Array.prototype.slice.call(u);
+}
+
+/**
+ * Unsigned byte order of `a` against `b[bStart, bEnd)`. A plain loop: for keys of tens of
+ * bytes it beats Buffer#compare, whose native call and argument checks dominate (measured on
+ * the get path).
+ */
+export function compareRange(a: Uint8Array, b: Uint8Array, bStart: number, bEnd: number): number {
+  const bl = bEnd - bStart;
+  const n = a.length < bl ? a.length : bl;
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[bStart + i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - bl;
+}
+
+export function compareKeys(a: Uint8Array, b: Uint8Array): number {
+  return compareRange(a, b, 0, b.length);
 }

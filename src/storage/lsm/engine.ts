@@ -1,6 +1,6 @@
 import type { Logger } from '../../ports/index.js';
 import { silentLogger } from '../../ports/index.js';
-import { asBuffer, copyBytes, toLatin1 } from '../bytes.js';
+import { asBuffer, compareKeys, copyBytes, toLatin1 } from '../bytes.js';
 import { STORAGE_LIMITS } from '../constants.js';
 import type { StorageLimits } from '../constants.js';
 import { StorageError } from '../engine.js';
@@ -253,7 +253,7 @@ export class LsmEngine implements StorageEngine {
     const kb = asBuffer(key);
     for (const t of this.tables) {
       const r = t.get(kb);
-      if (r !== undefined) return r === null ? undefined : copyBytes(r);
+      if (r !== undefined) return r ?? undefined;
     }
     return undefined;
   }
@@ -281,7 +281,7 @@ export class LsmEngine implements StorageEngine {
     try {
       let n = 0;
       for (const [k, v] of mergeSources(sources)) {
-        if (lt && Buffer.compare(k, lt) >= 0) return;
+        if (lt && compareKeys(k, lt) >= 0) return;
         if (v === null) continue;
         yield [copyBytes(k), copyBytes(v)];
         if (++n >= limit) return;

@@ -1,3 +1,5 @@
+import { compareKeys } from '../bytes.js';
+
 /** An ordered stream of entries; `null` is a tombstone. */
 export type EntryIterator = Iterator<[Buffer, Buffer | null]>;
 
@@ -18,7 +20,7 @@ export function* mergeSources(sources: EntryIterator[]): Generator<[Buffer, Buff
     for (let i = 0; i < heads.length; i++) {
       const h = heads[i];
       if (h === undefined) continue;
-      if (bestKey === undefined || Buffer.compare(h[0], bestKey) < 0) {
+      if (bestKey === undefined || compareKeys(h[0], bestKey) < 0) {
         best = i;
         bestKey = h[0];
       }
@@ -29,7 +31,7 @@ export function* mergeSources(sources: EntryIterator[]): Generator<[Buffer, Buff
     for (let i = 0; i < heads.length; i++) {
       const h = heads[i];
       if (h === undefined) continue;
-      if (i === best || Buffer.compare(h[0], bestKey) === 0) {
+      if (i === best || compareKeys(h[0], bestKey) === 0) {
         const r = sources[i]!.next();
         heads[i] = r.done ? undefined : r.value;
       }

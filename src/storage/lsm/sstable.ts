@@ -1,3 +1,4 @@
+import { compareKeys, compareRange } from '../bytes.js';
 import { crc32 } from '../checksum.js';
 import { CODEC_NONE, compressBlock, decompressBlock } from '../compress.js';
 import { StorageError } from '../engine.js';
@@ -457,15 +458,15 @@ export class Table {
     let hi = this.lastKeys.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (Buffer.compare(this.lastKeys[mid]!, key) < 0) lo = mid + 1;
+      if (compareKeys(this.lastKeys[mid]!, key) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** The value (null: tombstone) or undefined when the table does not hold the key. */
+  /** A copy of the value (null: tombstone), or undefined when the table does not hold the key. */
   get(key: Buffer): Buffer | null | undefined {
-    if (Buffer.compare(key, this.minKey) < 0 || Buffer.compare(key, this.maxKey) > 0) return undefined;
+    if (compareKeys(key, this.minKey) < 0 || compareKeys(key, this.maxKey) > 0) return undefined;
     if (this.filter !== null && !this.filter.mayContain(key)) return undefined;
     const bi = this.findBlock(key);
     if (bi >= this.lastKeys.length) {
@@ -479,12 +480,13 @@ export class Table {
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       const ko = e[mid * 4]!;
-      const c = b.data.compare(key, 0, key.length, ko, ko + e[mid * 4 + 1]!);
+      const c = -compareRange(key, b.data, ko, ko + e[mid * 4 + 1]!);
       if (c === 0) {
         const vl = e[mid * 4 + 3]!;
         if (vl < 0) return null;
         const vo = e[mid * 4 + 2]!;
-        return b.data.subarray(vo, vo + vl);
+        // A copy: the caller owns it, and it does not pin the cached block.
+        return Uint8Array.prototype.slice.call(b.data, vo, vo + vl) as Buffer;
       }
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
@@ -501,7 +503,7 @@ export class Table {
       for (let j = 0; j < b.count; j++) {
         const ko = e[j * 4]!;
         const key = b.data.subarray(ko, ko + e[j * 4 + 1]!);
-        if (gte && Buffer.compare(key, gte) < 0) continue;
+        if (gte && compareKeys(key, gte) < 0) continue;
         const vl = e[j * 4 + 3]!;
         const vo = e[j * 4 + 2]!;
         yield [key, vl < 0 ? null : b.data.subarray(vo, vo + vl)];
