@@ -163,3 +163,20 @@ describe('LsmEngine internals', () => {
     await e.close();
   });
 });
+
+describe('BlockCache', () => {
+  it('stays within its byte bound and keeps recently used blocks', async () => {
+    const { BlockCache, blockCost } = await import('../../src/storage/lsm/block-cache.js');
+    const block = () => ({ data: Buffer.alloc(1000), entries: new Int32Array(4), count: 1 });
+    const cost = blockCost(block());
+    const cache = new BlockCache(cost * 10);
+    for (let i = 0; i < 10; i++) cache.set(i, block());
+    for (let i = 0; i < 5; i++) assert.ok(cache.get(i));
+    for (let i = 10; i < 15; i++) cache.set(i, block());
+    assert.ok(cache.sizeBytes <= cost * 10);
+    for (let i = 0; i < 5; i++) assert.ok(cache.get(i), `hot block ${i} kept`);
+    for (let i = 5; i < 10; i++) assert.equal(cache.get(i), undefined, `cold block ${i} evicted`);
+    cache.dropTable(0, 20);
+    assert.equal(cache.sizeBytes, 0);
+  });
+});

@@ -465,7 +465,7 @@ export class Table {
   }
 
   /** A copy of the value (null: tombstone), or undefined when the table does not hold the key. */
-  get(key: Buffer): Buffer | null | undefined {
+  get(key: Buffer): Uint8Array | null | undefined {
     if (compareKeys(key, this.minKey) < 0 || compareKeys(key, this.maxKey) > 0) return undefined;
     if (this.filter !== null && !this.filter.mayContain(key)) return undefined;
     const bi = this.findBlock(key);
@@ -486,7 +486,7 @@ export class Table {
         if (vl < 0) return null;
         const vo = e[mid * 4 + 2]!;
         // A copy: the caller owns it, and it does not pin the cached block.
-        return Uint8Array.prototype.slice.call(b.data, vo, vo + vl) as Buffer;
+        return new Uint8Array(b.data.buffer, b.data.byteOffset + vo, vl).slice();
       }
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
