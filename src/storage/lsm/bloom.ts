@@ -37,6 +37,17 @@ export function murmur3(key: Uint8Array, seed: number): number {
   return h >>> 0;
 }
 
+const SEED1 = 0x9747b28c;
+const SEED2 = 0x5bd1e995;
+
+export function keyHash1(key: Uint8Array): number {
+  return murmur3(key, SEED1);
+}
+
+export function keyHash2(key: Uint8Array): number {
+  return murmur3(key, SEED2);
+}
+
 export function bloomBitsPerKey(fpRate: number): number {
   return -Math.log(fpRate) / (Math.LN2 * Math.LN2);
 }
@@ -56,7 +67,7 @@ export class BloomFilter {
   }
 
   static hashes(key: Uint8Array, out: number[]): void {
-    out.push(murmur3(key, 0x9747b28c), murmur3(key, 0x5bd1e995));
+    out.push(murmur3(key, SEED1), murmur3(key, SEED2));
   }
 
   static decode(data: Uint8Array): BloomFilter {
@@ -84,8 +95,11 @@ export class BloomFilter {
   }
 
   mayContain(key: Uint8Array): boolean {
-    const h1 = murmur3(key, 0x9747b28c);
-    const h2 = murmur3(key, 0x5bd1e995);
+    return this.mayContainHashes(murmur3(key, SEED1), murmur3(key, SEED2));
+  }
+
+  /** The same, with the key's two hashes computed once for all tables (see `hashes`). */
+  mayContainHashes(h1: number, h2: number): boolean {
     const m = this.bits.length * 8;
     let h = h1;
     for (let i = 0; i < this.k; i++) {

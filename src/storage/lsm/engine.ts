@@ -8,6 +8,7 @@ import type { ScanOptions, StorageEngine, WriteOp } from '../engine.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { joinPath } from '../fs/file-system.js';
 import { BlockCache } from './block-cache.js';
+import { keyHash1, keyHash2 } from './bloom.js';
 import { CommitLog, replaySegment, segmentFileName } from './commit-log.js';
 import { pickCompaction } from './compaction.js';
 import type { CompactionPick } from './compaction.js';
@@ -250,9 +251,13 @@ export class LsmEngine implements StorageEngine {
       }
     }
     if (v !== undefined) return v === null ? undefined : copyBytes(v);
+    const tables = this.tables;
+    if (tables.length === 0) return undefined;
     const kb = asBuffer(key);
-    for (const t of this.tables) {
-      const r = t.get(kb);
+    const h1 = keyHash1(kb);
+    const h2 = keyHash2(kb);
+    for (const t of tables) {
+      const r = t.get(kb, h1, h2);
       if (r !== undefined) return r ?? undefined;
     }
     return undefined;

@@ -464,10 +464,13 @@ export class Table {
     return lo;
   }
 
-  /** A copy of the value (null: tombstone), or undefined when the table does not hold the key. */
-  get(key: Buffer): Uint8Array | null | undefined {
+  /**
+   * A copy of the value (null: tombstone), or undefined when the table does not hold the key.
+   * `h1`, `h2` are the key's bloom hashes (keyHash1/keyHash2), computed once per lookup.
+   */
+  get(key: Buffer, h1: number, h2: number): Uint8Array | null | undefined {
     if (compareKeys(key, this.minKey) < 0 || compareKeys(key, this.maxKey) > 0) return undefined;
-    if (this.filter !== null && !this.filter.mayContain(key)) return undefined;
+    if (this.filter !== null && !this.filter.mayContainHashes(h1, h2)) return undefined;
     const bi = this.findBlock(key);
     if (bi >= this.lastKeys.length) {
       if (this.damaged) throw new StorageError('corruption', `key may be in an unreadable part of ${this.path}`, this.path);
