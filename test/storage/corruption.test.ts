@@ -161,5 +161,12 @@ describe('corruption is detected, reported and survived', () => {
     disk.flipBit(path, 20, 4);
     await assert.rejects(openLsmEngine(opts(disk)), (err: unknown) =>
       err instanceof StorageError && err.code === 'corruption' && err.file === path && /at offset 0\b/.test(err.message));
+    // The operator may choose to salvage: the damaged record is skipped and reported.
+    const events: LsmEvent[] = [];
+    const e2 = await openLsmEngine({ ...opts(disk, events), logCorruption: 'salvage' });
+    assert.ok(corruptionOf(events).some((r) => r.file === path && r.what.includes('salvage')));
+    assert.equal(e2.get(enc(key(0))), undefined);
+    for (let i = 1; i < 10; i++) assert.equal(dec(e2.get(enc(key(i)))), val(i));
+    await e2.close();
   });
 });

@@ -196,21 +196,26 @@ export interface ReplayReport {
   tornBytes: number;
   tornOffset?: number;
   records: number;
+  /** With `salvage`: corrupt stretches skipped (up to the next valid record). */
+  skipped: { offset: number; bytes: number; what: string }[];
 }
 
 /**
  * Replays one segment. A damaged record with no valid record after it is a torn tail (a write
  * cut short by the crash): it is dropped and reported. A damaged record followed by valid
  * ones, or in a segment that is not the last, is corruption: replay stops with a StorageError
- * naming the file and offset, since skipping it would silently lose acknowledged writes.
+ * naming the file and offset, since skipping it would silently lose acknowledged writes —
+ * unless `salvage` (an operator's choice): then the damaged stretch is skipped up to the next
+ * valid record and reported.
  */
 export async function replaySegment(
   fs: FileSystem, path: string, isLast: boolean, maxRecordBytes: number,
-  apply: (key: Buffer, value: Buffer | null) => void,
+  apply: (key: Buffer, value: Buffer | null) => void, salvage = false,
 ): Promise<ReplayReport> {
   const data = Buffer.from(await fs.readFile(path));
   let p = 0;
   let records = 0;
+  const skipped: ReplayReport['skipped'] = [];
   while (p < data.length) {
     let bad: string | undefined;
     let len = 0;
@@ -235,19 +240,26 @@ export async function replaySegment(
         continue;
       }
     }
-    if (!isLast || validRecordAfter(data, p + 1, maxRecordBytes)) {
-      throw new StorageError('corruption', `corrupt commit-log record in ${path} at offset ${p}: ${bad}`, path);
+    const next = nextValidRecord(data, p + 1, maxRecordBytes);
+    if (!isLast || next >= 0) {
+      const message = `corrupt commit-log record in ${path} at offset ${p}: ${bad}`;
+      if (!salvage) throw new StorageError('corruption', message, path);
+      const resume = next >= 0 ? next : data.length;
+      skipped.push({ offset: p, bytes: resume - p, what: message });
+      p = resume;
+      continue;
     }
-    return { tornBytes: data.length - p, tornOffset: p, records };
+    return { tornBytes: data.length - p, tornOffset: p, records, skipped };
   }
-  return { tornBytes: 0, records };
+  return { tornBytes: 0, records, skipped };
 }
 
-function validRecordAfter(data: Buffer, from: number, maxRecordBytes: number): boolean {
+/** Offset of the first record after `from` whose checksum holds, or -1. */
+function nextValidRecord(data: Buffer, from: number, maxRecordBytes: number): number {
   for (let q = from; q + 8 <= data.length; q++) {
     const len = data.readUInt32LE(q);
     if (len < 4 || len > maxRecordBytes || q + 8 + len > data.length) continue;
-    if (crc32(data.subarray(q + 8, q + 8 + len)) === data.readUInt32LE(q + 4)) return true;
+    if (crc32(data.subarray(q + 8, q + 8 + len)) === data.readUInt32LE(q + 4)) return q;
   }
-  return false;
+  return -1;
 }

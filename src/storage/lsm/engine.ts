@@ -196,7 +196,10 @@ export class LsmEngine implements StorageEngine {
       const path = joinPath(dir, segmentFileName(replay[i]!));
       const r = await replaySegment(fs, path, i >= lastWritten, this.s.maxRecordBytes, (k, v) => {
         mt.put(toLatin1(k), v);
-      });
+      }, this.options.logCorruption === 'salvage');
+      for (const sk of r.skipped) {
+        this.reportCorruption({ file: path, offset: sk.offset, what: `${sk.what}; skipped ${sk.bytes} bytes (salvage)` });
+      }
       mt.maxSeq = replay[i]!;
       if (r.tornBytes > 0) {
         this.logger.warn('discarded a torn commit-log tail', { file: path, offset: r.tornOffset, bytes: r.tornBytes });

@@ -47,6 +47,11 @@ export interface LsmOptions {
    * The core uses it to purge its own tombstone values once they are safe to forget.
    */
   canPurge?: (key: Uint8Array, value: Uint8Array) => boolean;
+  /**
+   * A corrupt record in the middle of the commit log: `fail` (default) refuses to open, naming
+   * the file and offset; `salvage` skips it up to the next valid record, reports it, and opens.
+   */
+  logCorruption?: 'fail' | 'salvage';
   logger?: Logger;
   onEvent?: (event: LsmEvent) => void;
   /** Wall clock for table timestamps and the compaction budget (the simulator injects its own). */
