@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from '../api/http-client.js';
-import { CLI, freePortRange, requireBuild, sleep } from './helpers.js';
+import { CLI, ROOT, freePortRange, requireBuild, sleep } from './helpers.js';
 
 function alive(pid: number): boolean {
   try {
@@ -38,13 +38,17 @@ interface Dev {
   httpBase: number;
 }
 
-async function startDev(dataDir: string): Promise<Dev> {
+/** Starts `gossamer dev` directly, or through `npm start` in a process group of its own (as a terminal would). */
+async function startDev(dataDir: string, via: 'bin' | 'npm-start' = 'bin'): Promise<Dev> {
   requireBuild();
   const listen = await freePortRange(9);
   const http = listen + 3;
   const resp = listen + 6;
-  const proc = spawn(process.execPath, [CLI, 'dev', '--nodes', '3', '--data', dataDir, '--partitions', '64',
-    '--listen-port', String(listen), '--http-port', String(http), '--resp-port', String(resp)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['--nodes', '3', '--data', dataDir, '--partitions', '64',
+    '--listen-port', String(listen), '--http-port', String(http), '--resp-port', String(resp)];
+  const proc = via === 'bin'
+    ? spawn(process.execPath, [CLI, 'dev', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('npm', ['start', '--silent', '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
@@ -81,5 +85,24 @@ describe('gossamer dev', { timeout: 120_000 }, () => {
     dev.proc.kill('SIGKILL');
     await dev.exit;
     assert.deepEqual(await waitGone(dev.pids, 10_000), [], 'orphans left behind');
+  });
+
+  it('npm start: Ctrl-C (SIGINT to its process group) leaves no process behind', async () => {
+    const dev = await startDev(path.join(dir, 'c'), 'npm-start');
+    assert.equal((await request(dev.httpBase + 1, 'PUT', '/kv/npm-start', { body: 'v' })).status, 204);
+    const group = dev.proc.pid!;
+    process.kill(-group, 'SIGINT');
+    await dev.exit;
+    assert.deepEqual(await waitGone(dev.pids, 10_000), [], 'every node exited');
+    let groupAlive = true;
+    for (let i = 0; i < 100 && groupAlive; i++) {
+      try {
+        process.kill(-group, 0);
+        await sleep(50);
+      } catch {
+        groupAlive = false;
+      }
+    }
+    assert.equal(groupAlive, false, `processes of the npm start group remain:\n${dev.out()}`);
   });
 });
