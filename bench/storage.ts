@@ -5,6 +5,7 @@
  *
  *   npm run bench -- storage            (or: node --import tsx bench/storage.ts)
  *   BENCH_STORAGE_SCALE=0.5 ...          scales every op count
+ *   BENCH_STORAGE_CACHE_MIB=8 ...        Gossamer's block cache (default 32 MiB)
  *
  * Phases: random puts of 100-byte values over 200k keys; random gets over the same keys; a
  * run of random 1 KiB puts. Results: bench/results/storage.json; figures in docs/storage.md.
@@ -94,7 +95,11 @@ async function openAdapter(engine: string, dir: string): Promise<Adapter> {
   }
   const { openLsmEngine } = await import('../src/storage/lsm/index.js');
   const { nodeFileSystem } = await import('../src/adapters/node-fs.js');
-  const db = await openLsmEngine({ dir, fs: nodeFileSystem, sync: 'group' });
+  const cacheMiB = process.env.BENCH_STORAGE_CACHE_MIB;
+  const db = await openLsmEngine({
+    dir, fs: nodeFileSystem, sync: 'group',
+    ...(cacheMiB ? { blockCacheBytes: Number(cacheMiB) * 1024 * 1024 } : {}),
+  });
   return {
     put: (k, v) => db.write([{ key: k, value: v }]),
     get: (k) => db.get(k) as Buffer | undefined,
