@@ -75,21 +75,30 @@ export function decodeFrame(frame: Buffer, expectKind: number): Buffer {
 }
 
 export function parseBlock(data: Buffer): ParsedBlock {
-  const offs: number[] = [];
+  // Two passes (count, then fill) so the offsets go straight into one typed array.
+  let count = 0;
   let p = 0;
   while (p < data.length) {
     if (p + 8 > data.length) throw new Error('truncated entry');
     const kl = data.readUInt32LE(p);
-    const vlRaw = data.readUInt32LE(p + 4);
-    const vl = vlRaw === TOMBSTONE ? -1 : vlRaw;
-    const ko = p + 8;
-    const vo = ko + kl;
-    const end = vo + (vl < 0 ? 0 : vl);
-    if (end > data.length) throw new Error('entry overruns block');
-    offs.push(ko, kl, vo, vl);
-    p = end;
+    const vl = data.readUInt32LE(p + 4);
+    p += 8 + kl + (vl === TOMBSTONE ? 0 : vl);
+    if (p > data.length) throw new Error('entry overruns block');
+    count++;
   }
-  return { data, entries: Int32Array.from(offs), count: offs.length / 4 };
+  const entries = new Int32Array(count * 4);
+  p = 0;
+  for (let i = 0; i < count * 4; i += 4) {
+    const kl = data.readUInt32LE(p);
+    const vlRaw = data.readUInt32LE(p + 4);
+    const ko = p + 8;
+    entries[i] = ko;
+    entries[i + 1] = kl;
+    entries[i + 2] = ko + kl;
+    entries[i + 3] = vlRaw === TOMBSTONE ? -1 : vlRaw;
+    p = ko + kl + (vlRaw === TOMBSTONE ? 0 : vlRaw);
+  }
+  return { data, entries, count };
 }
 
 /** Writes one SSTable front to back, appending in chunks. */
