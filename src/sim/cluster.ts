@@ -9,13 +9,27 @@ import { EventQueue, SimClock } from './virtual-time.js';
 import { SimNetwork } from './network.js';
 import { SimDisk, SimDiskEngine } from './sim-disk.js';
 import type { Prng } from './prng.js';
+import { MemoryDisk } from '../storage/fs/memory-fs.js';
+import { openLsmEngine } from '../storage/lsm/index.js';
+import type { StorageEngine } from '../storage/engine.js';
+
+/**
+ * Which engine the simulated nodes run: `sim-disk` is a map whose writes become durable at a
+ * simulated fsync; `lsm` is Gossamer's real LSM engine on the in-memory disk, whose every
+ * operation completes from the event queue and whose crash loses what was not fsynced (torn
+ * tails, lost renames included). Small memtables make flushes and compactions happen mid-run.
+ */
+export type SimEngineKind = 'sim-disk' | 'lsm';
 
 export interface SimNode {
   info: PeerInfo;
   disk: SimDisk;
+  lsmDisk: MemoryDisk;
   up: boolean;
+  /** An LSM engine is opening (recovering) on this node's disk. */
+  starting: boolean;
   runtime?: NodeRuntime;
-  engine?: SimDiskEngine;
+  engine?: StorageEngine & { crash?: () => void };
   clock?: SimClock;
   restarts: number;
 }
@@ -25,12 +39,15 @@ export interface SimClusterOptions {
   settings: Omit<RuntimeSettings, 'seeds'>;
   bug?: ReconcileBug;
   observer?: (nodeId: string, event: NodeEvent) => void;
+  engine?: SimEngineKind;
 }
 
 export class SimCluster {
   readonly queue = new EventQueue();
   readonly network: SimNetwork;
   readonly nodes: SimNode[] = [];
+  /** What the LSM engines did (with `engine: 'lsm'`). */
+  readonly storageEvents = { flushes: 0, compactions: 0, corruptions: 0 };
   private readonly diskRng: Prng;
 
   constructor(readonly rng: Prng, private readonly opts: SimClusterOptions) {
@@ -38,7 +55,13 @@ export class SimCluster {
     this.diskRng = rng.fork();
     for (let i = 0; i < opts.nodes; i++) {
       const info: PeerInfo = { nodeId: `n${i}`, address: `sim:${7000 + i}`, dc: 'dc1', rack: `rack${i % 2}`, weight: 1 };
-      this.nodes.push({ info, disk: new SimDisk(), up: false, restarts: 0 });
+      const diskRng = this.diskRng;
+      const queue = this.queue;
+      const lsmDisk = new MemoryDisk({
+        seed: rng.u32(),
+        schedule: (complete) => queue.schedule(0.02 + diskRng.next() * 0.3, complete),
+      });
+      this.nodes.push({ info, disk: new SimDisk(), lsmDisk, up: false, starting: false, restarts: 0 });
     }
   }
 
@@ -46,14 +69,47 @@ export class SimCluster {
     return this.nodes.map((n) => n.info.nodeId);
   }
 
-  /** Every node starts with all members known (the seeds' facts), so the first ring forms at once. */
+  /**
+   * Every node starts with all members known (the seeds' facts), so the first ring forms at once.
+   * With the LSM engine a node is up only once its engine has opened: drive the queue meanwhile.
+   */
   startAll(): void {
     for (const n of this.nodes) this.start(n);
   }
 
+  get allUp(): boolean {
+    return this.nodes.every((n) => n.up);
+  }
+
   private start(n: SimNode): void {
+    if (this.opts.engine !== 'lsm') {
+      this.launch(n, new SimDiskEngine(n.disk, this.queue, this.diskRng), new SimClock(this.queue));
+      return;
+    }
+    n.starting = true;
     const clock = new SimClock(this.queue);
-    const engine = new SimDiskEngine(n.disk, this.queue, this.diskRng);
+    const epoch = n.lsmDisk.crashes;
+    openLsmEngine({
+      dir: '/data', fs: n.lsmDisk.mount(), sync: 'group',
+      memtableBytes: 2 * 1024, blockBytes: 256, maxImmutableMemtables: 2,
+      compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 1e12 },
+      nowMs: () => clock.nowMs(),
+      sleep: (ms) => new Promise((resolve) => this.queue.schedule(ms, resolve)),
+      onEvent: (e) => {
+        if (e.type === 'flush-start') this.storageEvents.flushes++;
+        else if (e.type === 'compaction-start') this.storageEvents.compactions++;
+        else if (e.type === 'corruption') this.storageEvents.corruptions++;
+      },
+    }).then((engine) => {
+      n.starting = false;
+      if (n.lsmDisk.crashes !== epoch) return; // crashed while opening
+      this.launch(n, engine, clock);
+    }, () => {
+      n.starting = false; // the disk crashed under the open; a later restart tries again
+    });
+  }
+
+  private launch(n: SimNode, engine: StorageEngine, clock: SimClock): void {
     const transport = this.network.transport<Message>(n.info.nodeId);
     const seeds = this.nodes.map((m) => m.info.address);
     const runtime = NodeRuntime.create({
@@ -70,9 +126,11 @@ export class SimCluster {
 
   crash(i: number): void {
     const n = this.nodes[i]!;
+    if (n.starting) n.lsmDisk.crash();
     if (!n.up) return;
     n.up = false;
-    n.engine?.crash();
+    if (this.opts.engine === 'lsm') n.lsmDisk.crash();
+    else n.engine?.crash?.();
     n.runtime?.halt();
     n.clock?.cancelAll();
     this.network.setUp(n.info.nodeId, false);
@@ -83,7 +141,7 @@ export class SimCluster {
 
   restart(i: number): void {
     const n = this.nodes[i]!;
-    if (n.up) return;
+    if (n.up || n.starting) return;
     n.restarts++;
     this.start(n);
   }

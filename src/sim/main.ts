@@ -4,6 +4,7 @@
  */
 import { runSimulation } from './run.js';
 import type { ReconcileBug } from '../core/clock/state.js';
+import type { SimEngineKind } from './cluster.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -14,6 +15,11 @@ async function main(): Promise<void> {
   const range = arg('--seeds');
   const single = arg('--seed');
   const bug = (arg('--bug') ?? 'none') as ReconcileBug;
+  const engine = (arg('--engine') ?? 'sim-disk') as SimEngineKind;
+  if (engine !== 'sim-disk' && engine !== 'lsm') {
+    console.error('gossamer sim: --engine takes sim-disk or lsm');
+    process.exit(2);
+  }
   let seeds: number[];
   if (range) {
     const [a, b] = range.split('..').map(Number);
@@ -35,7 +41,7 @@ async function main(): Promise<void> {
   let virtualMs = 0;
   const t0 = performance.now();
   for (const seed of seeds) {
-    const r = await runSimulation({ seed, bug });
+    const r = await runSimulation({ seed, bug, engine });
     ops += r.ops;
     virtualMs += r.virtualMs;
     if (seeds.length === 1) {
@@ -43,12 +49,13 @@ async function main(): Promise<void> {
       console.log(`digest: ${r.digest}`);
       console.log(`ops: ${r.ops} (${r.acknowledged} acknowledged), events: ${r.events}, virtual time: ${(r.virtualMs / 1000).toFixed(1)} s`);
       console.log(`faults: ${r.faults.crashes} crashes, ${r.faults.partitions} partitions, ${r.faults.dropped} messages dropped; converged: ${r.converged}`);
+      if (engine === 'lsm') console.log(`storage: ${r.storage.flushes} flushes, ${r.storage.compactions} compactions`);
     }
     if (r.violations.length > 0) {
       failed++;
       console.log(`FAIL seed ${seed}: ${r.violations[0]!.invariant} on ${r.violations[0]!.key}: ${r.violations[0]!.detail}` +
         (r.violations.length > 1 ? ` (+${r.violations.length - 1} more)` : ''));
-      console.log(`  reproduce: npm run sim -- --seed ${seed}${bug !== 'none' ? ` --bug ${bug}` : ''}`);
+      console.log(`  reproduce: npm run sim -- --seed ${seed}${bug !== 'none' ? ` --bug ${bug}` : ''}${engine !== 'sim-disk' ? ` --engine ${engine}` : ''}`);
     }
   }
   const secs = (performance.now() - t0) / 1000;

@@ -9,6 +9,7 @@ import type { ReconcileBug } from '../core/clock/state.js';
 import { utf8 } from '../core/bytes.js';
 import { preferenceListForKey } from '../core/ring/index.js';
 import { SimCluster } from './cluster.js';
+import type { SimEngineKind } from './cluster.js';
 import type { CreatedVersion, Violation } from './checker.js';
 import { checkInvariants } from './checker.js';
 import { Prng } from './prng.js';
@@ -24,6 +25,8 @@ export interface SimOptions {
   workload?: Partial<WorkloadOptions>;
   /** Check that no key ends with more siblings than writers (for workloads without blind writes). */
   checkSiblingBound?: boolean;
+  /** The storage engine the nodes run (default: the simulated-fsync map). */
+  engine?: SimEngineKind;
 }
 
 export interface SimResult {
@@ -36,6 +39,7 @@ export interface SimResult {
   virtualMs: number;
   converged: boolean;
   faults: { crashes: number; partitions: number; dropped: number };
+  storage: { flushes: number; compactions: number; corruptions: number };
 }
 
 const SETTINGS = {
@@ -54,6 +58,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     nodes: nodeCount,
     settings: SETTINGS,
     ...(opts.bug ? { bug: opts.bug } : {}),
+    ...(opts.engine ? { engine: opts.engine } : {}),
     observer: (_node, ev) => {
       if (ev.type === 'version-created') created.push({ key: ev.key, tag: ev.contentType, dot: ev.dot, context: ev.context });
     },
@@ -71,6 +76,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     ...opts.workload,
   });
   cluster.startAll();
+  await runUntil(cluster, () => cluster.allUp);
   const faults = { crashes: 0, partitions: 0, dropped: 0 };
   const nemesisRng = rng.fork();
   let nemesisOn = opts.faults ?? true;
@@ -115,6 +121,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   nemesisOn = false;
   cluster.network.heal();
   for (let i = 0; i < nodeCount; i++) cluster.restart(i);
+  await runUntil(cluster, () => cluster.allUp);
   await runFor(cluster, 200);
 
   const keys = workload.keys;
@@ -144,6 +151,9 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     history: workload.history, created, finalStates,
     ...(opts.checkSiblingBound ? { maxSiblings: workload.opts.clients } : {}),
   });
+  if (cluster.storageEvents.corruptions > 0) {
+    violations.push({ invariant: 'divergence', key: '*', detail: `${cluster.storageEvents.corruptions} storage corruption reports` });
+  }
   if (!finished) violations.push({ invariant: 'divergence', key: '*', detail: 'workload did not finish within the virtual time bound' });
 
   const hash = createHash('sha256');
@@ -162,7 +172,16 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     virtualMs: cluster.queue.now,
     converged,
     faults,
+    storage: { ...cluster.storageEvents },
   };
+}
+
+/** Drives the queue until `done` holds (bounded by the queue running dry). */
+async function runUntil(cluster: SimCluster, done: () => boolean): Promise<void> {
+  while (!done()) {
+    if (!cluster.queue.step()) throw new Error('the simulation ran out of events before it could continue');
+    await drainMicrotasks();
+  }
 }
 
 async function runFor(cluster: SimCluster, ms: number): Promise<void> {
