@@ -255,12 +255,23 @@ export class TcpTransport<M = unknown> extends TransportBase<M> {
   private scheduleFlush(link: Link): void {
     if (link.flushScheduled) return;
     link.flushScheduled = true;
-    // Everything sent during this synchronous run goes out in one write.
-    queueMicrotask(() => {
-      link.flushScheduled = false;
-      this.flush(link);
+    this.flushPending.push(link);
+    if (this.flushPending.length > 1) return;
+    // Everything sent during this turn of the event loop — every HTTP request, every incoming
+    // frame and every released Ready handled in its poll phase — goes out in one write per
+    // peer. (A microtask flushed after each I/O callback: one write syscall per message under
+    // load, each one paying loopback delivery too.)
+    setImmediate(() => {
+      const links = this.flushPending;
+      this.flushPending = [];
+      for (const l of links) {
+        l.flushScheduled = false;
+        this.flush(l);
+      }
     });
   }
+
+  private flushPending: Link[] = [];
 
   private flush(link: Link): void {
     const conn = link.conn;
