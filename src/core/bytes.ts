@@ -11,6 +11,31 @@ export function fromUtf8(b: Uint8Array): string {
   return decoder.decode(b);
 }
 
+/** Bytes of `s` in UTF-8, as TextEncoder writes it (a lone surrogate becomes U+FFFD: 3 bytes). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** Bytes of `v` as `ByteWriter.varint` writes it. */
+export function varintLength(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
 export class DecodeError extends Error {
   readonly code = 'decode_error';
   constructor(message: string) {
@@ -41,7 +66,7 @@ export class ByteWriter {
   /** Unsigned LEB128 varint of a safe non-negative integer (up to 2^53 - 1). */
   varint(v: number): this {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`varint out of range: ${v}`);
-    this.reserve(8);
+    this.reserve(v < 0x80 ? 1 : varintLength(v));
     while (v >= 0x80) {
       this.buf[this.len++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
@@ -57,10 +82,30 @@ export class ByteWriter {
     return this;
   }
   string(s: string): this {
+    // Node ids, content types and keys are nearly always ASCII: write them in place rather than
+    // allocate an encoded copy (the same bytes TextEncoder would produce).
+    const n = s.length;
+    if (n < 0x80) {
+      this.reserve(1 + n);
+      const buf = this.buf;
+      let o = this.len + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[o++] = c;
+      }
+      if (i === n) {
+        buf[this.len] = n;
+        this.len = o;
+        return this;
+      }
+    }
     return this.bytes(encoder.encode(s));
   }
+  /** The bytes written; no copy when the writer was sized exactly. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return this.len === this.buf.length ? this.buf : this.buf.slice(0, this.len);
   }
 }
 
@@ -151,8 +196,19 @@ export function fromBase64Url(s: string): Uint8Array {
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  const n = a.length;
+  if (n !== b.length) return false;
+  let i = 0;
+  // Values (kilobytes) are compared on every read's repair check: four bytes at a time when
+  // both start on a 4-byte boundary, as decoded and engine-returned values do.
+  if (n >= 64 && ((a.byteOffset | b.byteOffset) & 3) === 0) {
+    const words = n >>> 2;
+    const x = new Int32Array(a.buffer, a.byteOffset, words);
+    const y = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let j = 0; j < words; j++) if (x[j] !== y[j]) return false;
+    i = words << 2;
+  }
+  for (; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 

@@ -329,7 +329,7 @@ export class Node {
       contentType: op.contentType ?? 'application/octet-stream',
       tsMs: this.nowMs,
     }, this.cfg.bug ?? 'none');
-    this.writeLocal(op.key, result.state);
+    const bytes = this.writeLocal(op.key, result.state);
     this.cfg.observer?.({
       type: 'version-created', key: op.key, dot: result.dot, context: op.context ?? EMPTY_CONTEXT,
       contentType: op.contentType ?? 'application/octet-stream', value: op.value,
@@ -338,7 +338,6 @@ export class Node {
     const coord = new PutCoordination(id, op.key, replicas.includes(this.id) ? replicas : [...replicas, this.id],
       required, this.deadline(op.timeoutMs), result.clientContext);
     const p = { coord, requester };
-    const bytes = encodeState(result.state);
     for (const node of replicas) if (node !== this.id) this.send(node, { type: 'replica-put', id, key: op.key, state: bytes });
     // The local copy is in this Ready's writes: it is durable before any reply of this Ready leaves.
     if (coord.ack(this.id) === 'won') this.respondPut(p);
@@ -381,11 +380,14 @@ export class Node {
     return raw === undefined ? EMPTY_STATE : decodeState(raw);
   }
 
-  private writeLocal(key: string, state: KeyState): void {
+  /** Returns the encoded state, which is also what replicas are sent. */
+  private writeLocal(key: string, state: KeyState): Uint8Array {
     const k = utf8(key);
+    const value = encodeState(state);
     this.overlay.set(key, { state, seq: this.seq + 1 });
-    this.writes.push({ key: dataKeyFromBytes(k, keyHash(k)), value: encodeState(state) });
+    this.writes.push({ key: dataKeyFromBytes(k, keyHash(k)), value });
     this.writtenKeys.push(key);
+    return value;
   }
 
   private send(to: NodeId, msg: Message): void {

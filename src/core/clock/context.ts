@@ -10,7 +10,7 @@
  * into the clock would claim them as seen, and the client's next write would erase them. Keeping
  * the dot apart makes that next write supersede exactly what the client saw.
  */
-import { ByteReader, ByteWriter, DecodeError, fromBase64Url, toBase64Url } from '../bytes.js';
+import { ByteReader, ByteWriter, DecodeError, fromBase64Url, toBase64Url, utf8Length, varintLength } from '../bytes.js';
 import type { Dot, VClock } from './vclock.js';
 import { EMPTY_CLOCK, counterOf, mergeClocks, pruneClock } from './vclock.js';
 
@@ -79,6 +79,36 @@ export function writeContext(w: ByteWriter, ctx: CausalContext): void {
   for (const e of ctx.clock) w.string(e.node).varint(e.counter).varint(e.tsMs);
   w.varint(ctx.cloud.length);
   for (const d of ctx.cloud) w.string(d.node).varint(d.counter);
+}
+
+/** The length of what `writeContext` writes. */
+export function contextSize(ctx: CausalContext): number {
+  let size = varintLength(ctx.clock.length) + varintLength(ctx.cloud.length);
+  for (const e of ctx.clock) size += stringSize(e.node) + varintLength(e.counter) + varintLength(e.tsMs);
+  for (const d of ctx.cloud) size += stringSize(d.node) + varintLength(d.counter);
+  return size;
+}
+
+function stringSize(s: string): number {
+  const n = utf8Length(s);
+  return varintLength(n) + n;
+}
+
+/** Whether `writeContext` writes the same bytes for both. */
+export function contextsEqual(a: CausalContext, b: CausalContext): boolean {
+  if (a === b) return true;
+  if (a.clock.length !== b.clock.length || a.cloud.length !== b.cloud.length) return false;
+  for (let i = 0; i < a.clock.length; i++) {
+    const x = a.clock[i]!;
+    const y = b.clock[i]!;
+    if (x !== y && (x.node !== y.node || x.counter !== y.counter || x.tsMs !== y.tsMs)) return false;
+  }
+  for (let i = 0; i < a.cloud.length; i++) {
+    const x = a.cloud[i]!;
+    const y = b.cloud[i]!;
+    if (x !== y && (x.node !== y.node || x.counter !== y.counter)) return false;
+  }
+  return true;
 }
 
 /** Bounds on what a decoder accepts, so a hostile token cannot make us allocate much. */

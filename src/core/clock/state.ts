@@ -7,10 +7,11 @@
  * survives a merge unless the other side has seen its dot and no longer holds it — which means
  * the other side replaced it with a write whose context covered it.
  */
-import { ByteReader, ByteWriter, DecodeError } from '../bytes.js';
+import { ByteReader, ByteWriter, DecodeError, bytesEqual, utf8Length, varintLength } from '../bytes.js';
 import type { CausalContext } from './context.js';
 import {
-  EMPTY_CONTEXT, addDotToContext, contextCovers, joinContexts, pruneContext, readContext, writeContext,
+  EMPTY_CONTEXT, addDotToContext, contextCovers, contextSize, contextsEqual, joinContexts, pruneContext, readContext,
+  writeContext,
 } from './context.js';
 import type { Dot } from './vclock.js';
 import { addDot, counterOf } from './vclock.js';
@@ -102,11 +103,25 @@ export function isDeleted(state: KeyState): boolean {
   return state.siblings.every((v) => v.value === null);
 }
 
+/**
+ * Whether two states have the same encoding — compared field by field, without encoding them
+ * (this runs on every replica write and for every reply of a read).
+ */
 export function statesEqual(a: KeyState, b: KeyState): boolean {
-  const x = encodeState(a);
-  const y = encodeState(b);
+  if (a === b) return true;
+  if (!contextsEqual(a.context, b.context)) return false;
+  const x = a.siblings;
+  const y = b.siblings;
   if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    const w = y[i]!;
+    if (v === w) continue;
+    if (v.dot.node !== w.dot.node || v.dot.counter !== w.dot.counter || v.contentType !== w.contentType || v.tsMs !== w.tsMs) return false;
+    if (v.value === null || w.value === null) {
+      if (v.value !== w.value) return false;
+    } else if (v.value !== w.value && !bytesEqual(v.value, w.value)) return false;
+  }
   return true;
 }
 
@@ -115,9 +130,7 @@ const FLAG_TOMBSTONE = 1;
 
 /** The on-disk and on-wire form of a key's state (deterministic: equal states, equal bytes). */
 export function encodeState(s: KeyState): Uint8Array {
-  let size = 32;
-  for (const v of s.siblings) size += (v.value?.length ?? 0) + v.contentType.length + 32;
-  const w = new ByteWriter(size);
+  const w = new ByteWriter(stateSize(s));
   w.u8(STATE_FORMAT);
   writeContext(w, s.context);
   w.varint(s.siblings.length);
@@ -127,6 +140,21 @@ export function encodeState(s: KeyState): Uint8Array {
     if (v.value !== null) w.bytes(v.value);
   }
   return w.finish();
+}
+
+/** The exact length of `encodeState(s)`, so the writer allocates once and never copies. */
+function stateSize(s: KeyState): number {
+  let size = 1 + contextSize(s.context) + varintLength(s.siblings.length);
+  for (const v of s.siblings) {
+    size += stringSize(v.dot.node) + varintLength(v.dot.counter) + 1 + stringSize(v.contentType) + varintLength(v.tsMs);
+    if (v.value !== null) size += varintLength(v.value.length) + v.value.length;
+  }
+  return size;
+}
+
+function stringSize(str: string): number {
+  const n = utf8Length(str);
+  return varintLength(n) + n;
 }
 
 export function decodeState(b: Uint8Array): KeyState {

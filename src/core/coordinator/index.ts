@@ -25,8 +25,11 @@ export class GetCoordination {
   record(from: NodeId, state: KeyState): 'pending' | 'won' | 'lost' {
     if (!this.replicas.includes(from) || this.replies.has(from)) return this.status();
     this.replies.set(from, state);
+    this.mergedCache = undefined;
     return this.status();
   }
+
+  private mergedCache: KeyState | undefined;
 
   status(): 'pending' | 'won' | 'lost' {
     return tally(this.required, this.replicas.length, this.replies.size, this.failures);
@@ -36,9 +39,12 @@ export class GetCoordination {
     return this.replies.size + this.failures >= this.replicas.length;
   }
 
+  /** The join of every reply so far (kept until the next reply: the answer and read repair both need it). */
   merged(): KeyState {
+    if (this.mergedCache) return this.mergedCache;
     let m = EMPTY_STATE;
     for (const s of this.replies.values()) m = syncStates(m, s);
+    this.mergedCache = m;
     return m;
   }
 
