@@ -131,8 +131,7 @@ export class Node {
   step(from: NodeId, msg: Message): void {
     switch (msg.type) {
       case 'replica-get': {
-        const state = this.readLocal(msg.key);
-        this.send(from, { type: 'replica-get-reply', id: msg.id, state: isEmpty(state) ? null : encodeState(state) });
+        this.send(from, { type: 'replica-get-reply', id: msg.id, state: this.readLocalEncoded(msg.key) });
         return;
       }
       case 'replica-put': {
@@ -381,6 +380,19 @@ export class Node {
   }
 
   /** Returns the encoded state, which is also what replicas are sent. */
+  /**
+   * The local state of `key` as `replica-get-reply` carries it: `null` when empty. A durable state
+   * goes out as the engine's bytes, without decoding and re-encoding it: both ends decode to the
+   * same state (decoding normalizes, and normalizing a normalized state changes nothing).
+   */
+  private readLocalEncoded(key: string): Uint8Array | null {
+    const o = this.overlay.get(key);
+    if (o) return isEmpty(o.state) ? null : encodeState(o.state);
+    const k = utf8(key);
+    const raw = this.store.get(dataKeyFromBytes(k, keyHash(k)));
+    return raw === undefined || isEmptyEncoding(raw) ? null : raw;
+  }
+
   private writeLocal(key: string, state: KeyState): Uint8Array {
     const k = utf8(key);
     const value = encodeState(state);
@@ -416,6 +428,11 @@ export class Node {
 
 function isEmpty(s: KeyState): boolean {
   return s.siblings.length === 0 && s.context.clock.length === 0 && s.context.cloud.length === 0;
+}
+
+/** `encodeState(EMPTY_STATE)`: format 1, no clock entries, no dots, no siblings. */
+function isEmptyEncoding(b: Uint8Array): boolean {
+  return b.length === 4 && b[0] === 1 && b[1] === 0 && b[2] === 0 && b[3] === 0;
 }
 
 function badRequest(message: string): ErrorResult {

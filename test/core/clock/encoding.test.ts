@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { KeyState, Version } from '../../../src/core/clock/index.js';
-import { decodeState, encodeState, statesEqual } from '../../../src/core/clock/index.js';
+import { EMPTY_STATE, decodeState, encodeState, statesEqual } from '../../../src/core/clock/index.js';
 import { ByteWriter, bytesEqual, utf8Length, varintLength } from '../../../src/core/bytes.js';
 
 // The fast paths of the state encoding (in-place ASCII strings, exact sizing, field-by-field
@@ -114,3 +114,8 @@ describe('state encoding fast paths', () => {
   });
 });
 
+describe('the empty state encoding', () => {
+  it('is the 4 bytes the node recognizes without decoding (src/core/node.ts isEmptyEncoding)', () => {
+    assert.deepEqual([...encodeState(EMPTY_STATE)], [1, 0, 0, 0]);
+  });
+});
