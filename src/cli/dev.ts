@@ -171,6 +171,7 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
     const first = children[0]!;
     io.out(`\nTry:  curl -X PUT --data-binary 'hello' http://${first.http}/kv/greeting\n`
       + `      curl -i http://${first.http}/kv/greeting\n`
+      + '(The RESP front end and the dashboard have their ports and URLs reserved; they are not served yet.)\n'
       + 'Press Ctrl-C to stop the cluster.\n');
   }
 
