@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -58,6 +58,8 @@ export interface HttpBenchOptions {
   keys?: number;
   write?: boolean;
 }
+
+const PRESERVED_SECTION = '## Where the time goes';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -296,7 +298,11 @@ export async function measureHttpBench(opts: HttpBenchOptions = {}): Promise<Htt
     mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(path.join(ROOT, 'bench', 'results', 'http.json'), JSON.stringify(result, null, 2) + '\n');
     mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-    writeFileSync(path.join(ROOT, 'docs', 'http.md'), toMarkdown(result));
+    const docPath = path.join(ROOT, 'docs', 'http.md');
+    // Hand-written analysis (profiles) below PRESERVED_SECTION survives a rerun.
+    const previous = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';
+    const at = previous.indexOf(PRESERVED_SECTION);
+    writeFileSync(docPath, toMarkdown(result) + (at >= 0 ? '\n' + previous.slice(at) : ''));
   }
   return result;
 }
