@@ -14,7 +14,7 @@
  */
 import type { PeerInfo } from '../ports/index.js';
 import { FrameQueue, TransportBase } from './transport-common.js';
-import type { PeerLinkStats, TransportBaseOptions } from './transport-common.js';
+import type { TransportBaseOptions } from './transport-common.js';
 import { MEMORY_NETWORK_IN_FLIGHT_MAX } from './transport-constants.js';
 
 export interface MemoryTransportOptions extends TransportBaseOptions {
@@ -98,37 +98,14 @@ interface MemoryLink {
   queue: FrameQueue;
 }
 
-export class MemoryTransport<M = unknown> extends TransportBase<M> implements MemoryEndpoint {
+export class MemoryTransport<M = unknown> extends TransportBase<M, MemoryLink> implements MemoryEndpoint {
   readonly self: PeerInfo;
   private readonly links = new Map<string, MemoryLink>();
-  private readonly linkById = new Map<string, MemoryLink>();
 
   /** Use `MemoryNetwork.createTransport`. */
   constructor(private readonly network: MemoryNetwork, opts: MemoryTransportOptions & { self: PeerInfo }) {
     super(opts);
     this.self = opts.self;
-  }
-
-  addPeer(info: PeerInfo): void {
-    if (this.closed || info.nodeId === this.localId) return;
-    if (!this.known.has(info.nodeId)) this.known.set(info.nodeId, info);
-    this.ensureLink(info.address, info.nodeId);
-  }
-
-  removePeer(nodeId: string): void {
-    this.known.delete(nodeId);
-    const link = this.linkById.get(nodeId);
-    if (link) this.dropLink(link);
-  }
-
-  isConnected(nodeId: string): boolean {
-    return this.linkById.get(nodeId)?.open ?? false;
-  }
-
-  peerStats(nodeId: string): PeerLinkStats | undefined {
-    const link = this.linkById.get(nodeId);
-    if (!link) return undefined;
-    return { nodeId: link.nodeId, address: link.address, connected: link.open, queuedFrames: link.queue.length, queuedBytes: link.queue.bytes };
   }
 
   close(): Promise<void> {
@@ -190,7 +167,7 @@ export class MemoryTransport<M = unknown> extends TransportBase<M> implements Me
     }
   }
 
-  private ensureLink(address: string, nodeId: string | undefined): MemoryLink {
+  protected ensureLink(address: string, nodeId: string | undefined): MemoryLink {
     let link = nodeId !== undefined ? this.linkById.get(nodeId) : undefined;
     if (link) {
       if (link.address !== address && !link.open) {
@@ -219,7 +196,7 @@ export class MemoryTransport<M = unknown> extends TransportBase<M> implements Me
     return link;
   }
 
-  private dropLink(link: MemoryLink): void {
+  protected dropLink(link: MemoryLink): void {
     link.removed = true;
     link.open = false;
     link.remote = undefined;

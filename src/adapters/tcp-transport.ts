@@ -22,7 +22,7 @@ import net from 'node:net';
 import type { Logger, PeerInfo, Random } from '../ports/index.js';
 import { FrameDecoder, FrameError, decodeWireMessage, encodeFrame } from '../codec/frame.js';
 import { FrameQueue, TransportBase } from './transport-common.js';
-import type { PeerLinkStats, TransportFaults, TransportLimits } from './transport-common.js';
+import type { TransportFaults, TransportLimits } from './transport-common.js';
 import {
   CONNECT_TIMEOUT_MS,
   HANDSHAKE_TIMEOUT_MS,
@@ -83,12 +83,11 @@ interface Link {
   queue: FrameQueue;
 }
 
-export class TcpTransport<M = unknown> extends TransportBase<M> {
+export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
   readonly self: PeerInfo;
   private readonly server: net.Server;
   private readonly timings: TcpTransportTimings;
   private readonly links = new Map<string, Link>();
-  private readonly linkById = new Map<string, Link>();
   private readonly conns = new Set<Conn>();
   private readonly helloFrame: Uint8Array;
   private closing: Promise<void> | undefined;
@@ -118,28 +117,6 @@ export class TcpTransport<M = unknown> extends TransportBase<M> {
   /** The port the server is (or was, once closed) bound to: the real one when asked for port 0. */
   get port(): number {
     return this.boundPort;
-  }
-
-  addPeer(info: PeerInfo): void {
-    if (this.closed || info.nodeId === this.localId) return;
-    if (!this.known.has(info.nodeId)) this.known.set(info.nodeId, info);
-    this.ensureLink(info.address, info.nodeId);
-  }
-
-  removePeer(nodeId: string): void {
-    this.known.delete(nodeId);
-    const link = this.linkById.get(nodeId);
-    if (link) this.dropLink(link);
-  }
-
-  isConnected(nodeId: string): boolean {
-    return this.linkById.get(nodeId)?.open ?? false;
-  }
-
-  peerStats(nodeId: string): PeerLinkStats | undefined {
-    const link = this.linkById.get(nodeId);
-    if (!link) return undefined;
-    return { nodeId: link.nodeId, address: link.address, connected: link.open, queuedFrames: link.queue.length, queuedBytes: link.queue.bytes };
   }
 
   close(): Promise<void> {
@@ -183,7 +160,7 @@ export class TcpTransport<M = unknown> extends TransportBase<M> {
 
   // --- links (outbound) ---
 
-  private ensureLink(address: string, nodeId: string | undefined): Link {
+  protected ensureLink(address: string, nodeId: string | undefined): Link {
     let link = nodeId !== undefined ? this.linkById.get(nodeId) : undefined;
     if (link) {
       if (link.address !== address && !link.open) {
@@ -213,7 +190,7 @@ export class TcpTransport<M = unknown> extends TransportBase<M> {
     return link;
   }
 
-  private dropLink(link: Link): void {
+  protected dropLink(link: Link): void {
     link.removed = true;
     if (link.retryTimer) clearTimeout(link.retryTimer);
     link.retryTimer = undefined;

@@ -184,7 +184,16 @@ export interface TransportBaseOptions {
   limits?: Partial<TransportLimits>;
 }
 
-export abstract class TransportBase<M = unknown> implements ClusterTransport<M> {
+/** What the base class needs to know of a subclass's link to one peer. */
+export interface LinkState {
+  address: string;
+  nodeId: string | undefined;
+  /** The peer's hello arrived: frames may flow. */
+  open: boolean;
+  queue: FrameQueue;
+}
+
+export abstract class TransportBase<M = unknown, L extends LinkState = LinkState> implements ClusterTransport<M> {
   abstract readonly self: PeerInfo;
   protected readonly logger: Logger;
   protected readonly random: Random;
@@ -197,6 +206,8 @@ export abstract class TransportBase<M = unknown> implements ClusterTransport<M> 
   };
   /** Facts of every known peer, from hellos (authoritative) and `addPeer`. */
   protected readonly known = new Map<string, PeerInfo>();
+  /** The link to each peer whose id is known. */
+  protected readonly linkById = new Map<string, L>();
   private readonly helloSeen = new Set<string>();
   private faults: TransportFaults | undefined;
   private readonly messageHandlers: Array<(envelope: Envelope<M>) => void> = [];
@@ -216,11 +227,33 @@ export abstract class TransportBase<M = unknown> implements ClusterTransport<M> 
     return this.self.nodeId;
   }
 
-  abstract addPeer(info: PeerInfo): void;
-  abstract removePeer(nodeId: string): void;
-  abstract isConnected(nodeId: string): boolean;
-  abstract peerStats(nodeId: string): PeerLinkStats | undefined;
+  /** The link to `address` (and `nodeId`, when known), created and connecting if new. */
+  protected abstract ensureLink(address: string, nodeId: string | undefined): L;
+  /** Forgets a link: closes its connection and stops reconnecting. */
+  protected abstract dropLink(link: L): void;
   abstract close(): Promise<void>;
+
+  addPeer(info: PeerInfo): void {
+    if (this.closed || info.nodeId === this.localId) return;
+    if (!this.known.has(info.nodeId)) this.known.set(info.nodeId, info);
+    this.ensureLink(info.address, info.nodeId);
+  }
+
+  removePeer(nodeId: string): void {
+    this.known.delete(nodeId);
+    const link = this.linkById.get(nodeId);
+    if (link) this.dropLink(link);
+  }
+
+  isConnected(nodeId: string): boolean {
+    return this.linkById.get(nodeId)?.open ?? false;
+  }
+
+  peerStats(nodeId: string): PeerLinkStats | undefined {
+    const link = this.linkById.get(nodeId);
+    if (!link || link.nodeId === undefined) return undefined;
+    return { nodeId: link.nodeId, address: link.address, connected: link.open, queuedFrames: link.queue.length, queuedBytes: link.queue.bytes };
+  }
   /** Queues one encoded frame for `to`; false when `to` is unknown (the frame is dropped). */
   protected abstract enqueueFrame(to: string, frame: Uint8Array): boolean;
 

@@ -3,39 +3,10 @@
  * double hashing). Sized for the configured false-positive rate p: m/n = -ln p / ln²2 bits per
  * key, k = round(m/n · ln 2). Serialized as [u32 k][bit array].
  */
-export function murmur3(key: Uint8Array, seed: number): number {
-  let h = seed >>> 0;
-  const n = key.length;
-  const blocks = n & ~3;
-  let i = 0;
-  for (; i < blocks; i += 4) {
-    let k = key[i]! | (key[i + 1]! << 8) | (key[i + 2]! << 16) | (key[i + 3]! << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  let k = 0;
-  switch (n & 3) {
-    case 3: k ^= key[i + 2]! << 16; // falls through
-    case 2: k ^= key[i + 1]! << 8; // falls through
-    case 1:
-      k ^= key[i]!;
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, 0x1b873593);
-      h ^= k;
-  }
-  h ^= n;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { murmur3x86_32 } from '../../core/ring/hash.js';
+
+/** MurmurHash3 x86_32 — the ring's key hash with a seed (part of the table format, as it is). */
+export const murmur3 = murmur3x86_32;
 
 const SEED1 = 0x9747b28c;
 const SEED2 = 0x5bd1e995;
