@@ -187,7 +187,8 @@ const SCHEMAS: Record<SettingKey, z.ZodType> = {
   w: consistency,
   partitions: intIn(1, 65536).refine((v) => (v & (v - 1)) === 0, { error: 'must be a power of two' }),
   requestTimeoutMs: intIn(1, 600_000),
-  maxValueBytes: intIn(1, 64 * 1024 * 1024),
+  // A key's whole state crosses the wire in one frame (8 MiB): values stay well below it.
+  maxValueBytes: intIn(1, 4 * 1024 * 1024),
   commitlogSync: z.enum(['group', 'periodic', 'none'], { error: 'must be group, periodic or none' }),
   replication: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), z.number().int().min(1).max(16),
     { error: 'must map data-centre names to replica counts, e.g. {"dc1": 3}' }),

@@ -2,6 +2,7 @@
  * The composition root of one node: real adapters → runtime → HTTP server. `gossamer start`
  * calls `startNode` in its own process; tests can call it in-process too.
  */
+import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Message } from '../core/types.js';
 import type { Logger, PeerInfo, StorageEngine } from '../ports/index.js';
@@ -82,6 +83,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   });
   const runtime = NodeRuntime.create({
     self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
+    incarnation: randomInt(2 ** 31),
   });
   runtime.start();
 

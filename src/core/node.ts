@@ -12,7 +12,7 @@
  * writes not yet persisted are kept in an overlay so the node always reads its own writes.
  */
 import type { KeyState, ReconcileBug } from './clock/state.js';
-import { EMPTY_STATE, applyWrite, decodeState, encodeState, statesEqual, syncStates } from './clock/state.js';
+import { CounterExhaustedError, EMPTY_STATE, applyWrite, decodeState, encodeState, statesEqual, syncStates } from './clock/state.js';
 import type { CausalContext } from './clock/context.js';
 import { EMPTY_CONTEXT, decodeContextToken, encodeContextToken } from './clock/context.js';
 import type { Dot } from './clock/vclock.js';
@@ -38,9 +38,20 @@ export interface NodeConfig {
   readonly defaultW: Consistency;
   /** Test-only: break the node on purpose so tests can show the checkers catch it. */
   readonly bug?: ReconcileBug;
+  /**
+   * A number chosen afresh each time the node starts (the runtime draws it at random). Request
+   * ids start from it, so replies that peers queued for an earlier run of this node — a TCP
+   * transport delivers them after a reconnect — never match a request of this run.
+   */
+  readonly incarnation?: number;
+  /** Largest encoded state of one key a write may create (whole states cross the wire). */
+  readonly maxStateBytes?: number;
   /** Sees every version this node creates as a coordinator (the simulator's history uses it). */
   readonly observer?: (event: NodeEvent) => void;
 }
+
+/** Below the transport's 8 MiB frame limit, with room for the message around the state. */
+export const DEFAULT_MAX_STATE_BYTES = 7 * 1024 * 1024;
 
 export type NodeEvent = {
   type: 'version-created';
@@ -70,7 +81,7 @@ export class Node {
   private tickCount = 0;
   private nowMs = 0;
   private seq = 0;
-  private nextMsgId = 1;
+  private nextMsgId: number;
   private writes: StorageWrite[] = [];
   private writtenKeys: string[] = [];
   private messages: OutMessage[] = [];
@@ -84,6 +95,8 @@ export class Node {
   constructor(private readonly cfg: NodeConfig, private readonly store: StoreReader) {
     this.id = cfg.nodeId;
     this.ring = cfg.ring;
+    // 2^21 ids per incarnation step keeps every id a safe integer for incarnations below 2^31.
+    this.nextMsgId = (((cfg.incarnation ?? 0) >>> 0) % 2 ** 31) * 2 ** 21 + 1;
   }
 
   setRing(ring: Ring): void {
@@ -112,7 +125,7 @@ export class Node {
       const f = p.coord;
       if (this.tickCount >= f.deadlineTick) {
         this.forwards.delete(id);
-        this.fail(p.requester, 'insufficient_replicas', 1, 0);
+        this.fail(p.requester, 'insufficient_replicas', f.required, 0);
       } else if (!f.accepted && this.tickCount >= f.attemptDeadlineTick) {
         f.attempt++;
         this.sendForward(id, p);
@@ -131,7 +144,7 @@ export class Node {
   step(from: NodeId, msg: Message): void {
     switch (msg.type) {
       case 'replica-get': {
-        this.send(from, { type: 'replica-get-reply', id: msg.id, state: this.readLocalEncoded(msg.key) });
+        this.send(from, { type: 'replica-get-reply', id: msg.id, key: msg.key, state: this.readLocalEncoded(msg.key) });
         return;
       }
       case 'replica-put': {
@@ -144,18 +157,18 @@ export class Node {
         const local = this.readLocal(msg.key);
         const merged = this.cfg.bug === 'replica-overwrites' ? incoming : syncStates(local, incoming);
         if (!statesEqual(merged, local)) this.writeLocal(msg.key, merged);
-        if (msg.id !== 0) this.send(from, { type: 'replica-put-ack', id: msg.id });
+        if (msg.id !== 0) this.send(from, { type: 'replica-put-ack', id: msg.id, key: msg.key });
         return;
       }
       case 'replica-get-reply': {
         const p = this.gets.get(msg.id);
-        if (!p) return;
+        if (!p || p.coord.key !== msg.key) return;
         let state = EMPTY_STATE;
         if (msg.state !== null) {
           try {
             state = decodeState(msg.state);
           } catch {
-            p.coord.failures++;
+            p.coord.fail(from);
             this.afterGetReply(msg.id, p);
             return;
           }
@@ -166,9 +179,9 @@ export class Node {
       }
       case 'replica-put-ack': {
         const p = this.puts.get(msg.id);
-        if (!p) return;
-        if (p.coord.ack(from) === 'won' && !p.coord.responded) this.respondPut(p);
-        if (p.coord.acked.size >= p.coord.replicas.length) this.puts.delete(msg.id);
+        if (!p || p.coord.key !== msg.key) return;
+        p.coord.ack(from);
+        this.afterPutAck(msg.id, p);
         return;
       }
       case 'forward': {
@@ -177,6 +190,14 @@ export class Node {
           op = fromWireOp(msg.op);
         } catch {
           this.send(from, { type: 'forward-reply', id: msg.id, reply: badRequest('malformed context') });
+          return;
+        }
+        if (op.op === 'put' && !this.replicasFor(op.key).includes(this.id)) {
+          // Our rings disagree: only a replica may create a dot, so refuse rather than coordinate.
+          this.send(from, {
+            type: 'forward-reply', id: msg.id,
+            reply: { ok: false, error: 'unavailable', message: `${this.id} is not a replica of this key in its ring` },
+          });
           return;
         }
         if (op.op === 'put') this.send(from, { type: 'forward-accepted', id: msg.id });
@@ -267,7 +288,7 @@ export class Node {
     if (!w.ok) return this.reply(requester, badRequest(w.message));
     if (!replicas.includes(this.id) && !forwarded) {
       // Only a replica may create a dot for a key: its local state holds all of its earlier dots.
-      this.startForward(op, replicas, requester);
+      this.startForward(op, replicas, w.count, requester);
       return;
     }
     this.startPut(op, replicas, w.count, requester);
@@ -321,27 +342,54 @@ export class Node {
 
   private startPut(op: PutOp, replicas: readonly NodeId[], required: number, requester: Requester): void {
     const local = this.readLocal(op.key);
-    const result = applyWrite(local, {
-      coordinator: this.id,
-      context: op.context ?? EMPTY_CONTEXT,
-      value: op.value,
-      contentType: op.contentType ?? 'application/octet-stream',
-      tsMs: this.nowMs,
-    }, this.cfg.bug ?? 'none');
-    const bytes = this.writeLocal(op.key, result.state);
+    let result: ReturnType<typeof applyWrite>;
+    try {
+      result = applyWrite(local, {
+        coordinator: this.id,
+        context: op.context ?? EMPTY_CONTEXT,
+        value: op.value,
+        contentType: op.contentType ?? 'application/octet-stream',
+        tsMs: this.nowMs,
+      }, this.cfg.bug ?? 'none');
+    } catch (e) {
+      if (!(e instanceof CounterExhaustedError)) throw e;
+      this.reply(requester, badRequest(e.message));
+      return;
+    }
+    const bytes = encodeState(result.state);
+    const maxBytes = this.cfg.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+    if (bytes.length > maxBytes) {
+      // Whole states cross the wire; one past the frame limit could never replicate.
+      this.reply(requester, {
+        ok: false, error: 'value_too_large',
+        message: `the key's versions would take ${bytes.length} bytes, over the ${maxBytes}-byte limit: resolve its siblings first`,
+      });
+      return;
+    }
+    this.writeLocalBytes(op.key, result.state, bytes);
     this.cfg.observer?.({
       type: 'version-created', key: op.key, dot: result.dot, context: op.context ?? EMPTY_CONTEXT,
       contentType: op.contentType ?? 'application/octet-stream', value: op.value,
     });
     const id = this.nextMsgId++;
-    const coord = new PutCoordination(id, op.key, replicas.includes(this.id) ? replicas : [...replicas, this.id],
-      required, this.deadline(op.timeoutMs), result.clientContext);
+    const coord = new PutCoordination(id, op.key, replicas, required, this.deadline(op.timeoutMs), result.clientContext);
     const p = { coord, requester };
     for (const node of replicas) if (node !== this.id) this.send(node, { type: 'replica-put', id, key: op.key, state: bytes });
-    // The local copy is in this Ready's writes: it is durable before any reply of this Ready leaves.
-    if (coord.ack(this.id) === 'won') this.respondPut(p);
-    if (coord.acked.size >= coord.replicas.length) return;
     this.puts.set(id, p);
+    // The local copy is in this Ready's writes: it is durable before any reply of this Ready leaves.
+    coord.ack(this.id);
+    this.afterPutAck(id, p);
+  }
+
+  /** Answers once the tally is decided (won, or lost because too few replicas exist); forgets the put once all acked. */
+  private afterPutAck(id: number, p: Pending<PutCoordination>): void {
+    const status = p.coord.status();
+    if (!p.coord.responded && status === 'won') this.respondPut(p);
+    else if (!p.coord.responded && status === 'lost') {
+      p.coord.responded = true;
+      this.fail(p.requester, 'insufficient_replicas', p.coord.required, p.coord.acked.size);
+    }
+    if (p.coord.acked.size >= p.coord.replicas.length) this.puts.delete(id);
   }
 
   private respondPut(p: Pending<PutCoordination>): void {
@@ -349,11 +397,11 @@ export class Node {
     this.reply(p.requester, { ok: true, op: 'put', context: p.coord.clientContext });
   }
 
-  private startForward(op: PutOp, replicas: readonly NodeId[], requester: Requester): void {
+  private startForward(op: PutOp, replicas: readonly NodeId[], required: number, requester: Requester): void {
     const id = this.nextMsgId++;
     const deadline = this.deadline(op.timeoutMs);
     const perAttempt = Math.max(1, Math.floor((deadline - this.tickCount) / Math.max(1, replicas.length)));
-    const p = { coord: new Forwarding(id, toWireOp(op), replicas, deadline, perAttempt), requester };
+    const p = { coord: new Forwarding(id, toWireOp(op), replicas, deadline, perAttempt, required), requester };
     this.forwards.set(id, p);
     this.sendForward(id, p);
   }
@@ -362,11 +410,13 @@ export class Node {
     const target = p.coord.target;
     if (target === undefined) {
       this.forwards.delete(id);
-      this.fail(p.requester, 'insufficient_replicas', 1, 0);
+      this.fail(p.requester, 'insufficient_replicas', p.coord.required, 0);
       return;
     }
     p.coord.attemptDeadlineTick = this.tickCount + p.coord.ticksPerAttempt;
-    this.send(target, { type: 'forward', id, op: p.coord.op });
+    // The replica gets what is left of the client's time, not the whole of it again.
+    const timeoutMs = Math.max(1, (p.coord.deadlineTick - this.tickCount) * this.cfg.tickMs);
+    this.send(target, { type: 'forward', id, op: { ...p.coord.op, timeoutMs } });
   }
 
   // --- plumbing -------------------------------------------------------------------------------
@@ -393,13 +443,15 @@ export class Node {
     return raw === undefined || isEmptyEncoding(raw) ? null : raw;
   }
 
-  private writeLocal(key: string, state: KeyState): Uint8Array {
+  private writeLocal(key: string, state: KeyState): void {
+    this.writeLocalBytes(key, state, encodeState(state));
+  }
+
+  private writeLocalBytes(key: string, state: KeyState, value: Uint8Array): void {
     const k = utf8(key);
-    const value = encodeState(state);
     this.overlay.set(key, { state, seq: this.seq + 1 });
     this.writes.push({ key: dataKeyFromBytes(k, keyHash(k)), value });
     this.writtenKeys.push(key);
-    return value;
   }
 
   private send(to: NodeId, msg: Message): void {

@@ -48,7 +48,7 @@ export interface PutResult {
 
 export interface ErrorResult {
   readonly ok: false;
-  readonly error: 'insufficient_replicas' | 'bad_request' | 'unavailable';
+  readonly error: 'insufficient_replicas' | 'bad_request' | 'unavailable' | 'value_too_large';
   readonly message: string;
   readonly required?: number;
   readonly received?: number;
@@ -59,9 +59,9 @@ export type ClientReply = GetResult | PutResult | ErrorResult;
 /** Messages between nodes. `id` matches a reply to its request at the sender. */
 export type Message =
   | { readonly type: 'replica-put'; readonly id: number; readonly key: string; readonly state: Uint8Array }
-  | { readonly type: 'replica-put-ack'; readonly id: number }
+  | { readonly type: 'replica-put-ack'; readonly id: number; readonly key: string }
   | { readonly type: 'replica-get'; readonly id: number; readonly key: string }
-  | { readonly type: 'replica-get-reply'; readonly id: number; readonly state: Uint8Array | null }
+  | { readonly type: 'replica-get-reply'; readonly id: number; readonly key: string; readonly state: Uint8Array | null }
   | { readonly type: 'forward'; readonly id: number; readonly op: WireOp }
   /** The replica took the forwarded write on: the forwarder stops trying others and waits. */
   | { readonly type: 'forward-accepted'; readonly id: number }

@@ -41,6 +41,11 @@ export interface RuntimeDeps {
   transport: Transport<Message>;
   clock: Clock;
   logger?: Logger;
+  /**
+   * A number drawn at random for each start of the process (see NodeConfig.incarnation): replies
+   * queued for an earlier run never match a request of this one.
+   */
+  incarnation?: number;
   /** Test-only fault injection (see ReconcileBug). */
   bug?: ReconcileBug;
   observer?: (event: NodeEvent) => void;
@@ -143,7 +148,7 @@ export class NodeRuntime implements NodeService {
     const s = this.deps.settings;
     const cfg: NodeConfig = {
       nodeId: this.nodeId, ring, n: stored.n, tickMs: s.tickMs, requestTimeoutMs: s.requestTimeoutMs,
-      defaultR: s.r, defaultW: s.w,
+      defaultR: s.r, defaultW: s.w, incarnation: this.deps.incarnation ?? 0,
       ...(this.deps.bug ? { bug: this.deps.bug } : {}),
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
     };
@@ -173,7 +178,12 @@ export class NodeRuntime implements NodeService {
       return;
     }
     this.node.setTime(this.deps.clock.nowMs());
-    this.node.step(env.from, env.msg);
+    try {
+      this.node.step(env.from, env.msg);
+    } catch (e) {
+      // A bug or undecodable local data must not take the node down with one message.
+      this.logger.error('a message could not be handled', { from: env.from, type: env.msg.type, error: String(e) });
+    }
     this.pump();
   }
 
@@ -188,7 +198,14 @@ export class NodeRuntime implements NodeService {
     const reqId = this.nextReqId++;
     const p = new Promise<ClientReply>((resolve) => this.waiting.set(reqId, resolve));
     node.setTime(this.deps.clock.nowMs());
-    node.request(reqId, op);
+    try {
+      node.request(reqId, op);
+    } catch (e) {
+      this.logger.error('a request could not be handled', { key: op.key, error: String(e) });
+      this.waiting.delete(reqId);
+      this.pump();
+      return Promise.resolve({ ok: false, error: 'unavailable', message: `the node could not handle the request: ${String(e)}` });
+    }
     this.pump();
     return p;
   }

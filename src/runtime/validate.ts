@@ -37,9 +37,9 @@ export function isValidMessage(v: unknown): v is Message {
   if (!isId(m['id'])) return false;
   switch (m['type']) {
     case 'replica-put': return isStr(m['key']) && isBytes(m['state']);
-    case 'replica-put-ack': return true;
+    case 'replica-put-ack': return isStr(m['key']);
     case 'replica-get': return isStr(m['key']);
-    case 'replica-get-reply': return m['state'] === null || isBytes(m['state']);
+    case 'replica-get-reply': return isStr(m['key']) && (m['state'] === null || isBytes(m['state']));
     case 'forward': return isWireOp(m['op']);
     case 'forward-accepted': return true;
     case 'forward-reply': return isWireReply(m['reply']);

@@ -113,7 +113,7 @@ export class SimCluster {
     const transport = this.network.transport<Message>(n.info.nodeId);
     const seeds = this.nodes.map((m) => m.info.address);
     const runtime = NodeRuntime.create({
-      self: n.info, settings: { ...this.opts.settings, seeds }, engine, transport, clock,
+      self: n.info, settings: { ...this.opts.settings, seeds }, engine, transport, clock, incarnation: this.diskRng.int(2 ** 31),
       ...(this.opts.bug ? { bug: this.opts.bug } : {}),
       ...(this.opts.observer ? { observer: (ev: NodeEvent) => this.opts.observer!(n.info.nodeId, ev) } : {}),
     });

@@ -133,6 +133,8 @@ describe('a 3-node cluster of real processes', { timeout: 180_000 }, () => {
       assert.equal((a.json() as { error: string }).error, code);
     };
     await expectError(await call(0, 'PUT', '/kv/greeting', { body: 'evil', headers: { 'X-Gossamer-Context': 'not-a-context!' } }), 400, 'bad_request');
+    // A well-formed context whose counter is 2^53 - 1: refused, never an overflow that kills the node.
+    await expectError(await call(0, 'PUT', '/kv/greeting', { body: 'evil', headers: { 'X-Gossamer-Context': 'AQECbjD_________DwAA' } }), 400, 'bad_request');
     await expectError(await call(0, 'GET', '/kv/greeting?r=4'), 400, 'bad_request');
     await expectError(await call(0, 'PUT', '/kv/greeting?w=abc', { body: 'evil' }), 400, 'bad_request');
     await expectError(await call(0, 'GET', '/kv/greeting?timeout=-5'), 400, 'bad_request');

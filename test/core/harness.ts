@@ -35,15 +35,34 @@ export class Harness {
   private reqId = 1;
   private readonly reqNames = new Map<number, string>();
 
-  constructor(ids: string[], opts: Partial<NodeConfig> = {}) {
-    const ring = createRing(ids.map((nodeId, i) => ({ nodeId, dc: 'dc1', rack: `r${i}`, weight: 1 })), { partitionCount: 16, n: 3 });
+  private readonly ring;
+
+  constructor(ids: string[], private readonly opts: Partial<NodeConfig> = {}) {
+    this.ring = createRing(ids.map((nodeId, i) => ({ nodeId, dc: 'dc1', rack: `r${i}`, weight: 1 })), { partitionCount: 16, n: 3 });
     for (const id of ids) {
       const store = new MapStore();
       this.stores.set(id, store);
-      this.nodes.set(id, new Node({
-        nodeId: id, ring, n: 3, tickMs: 10, requestTimeoutMs: 100, defaultR: 'quorum', defaultW: 'quorum', ...opts,
-      }, store));
+      this.nodes.set(id, this.makeNode(id, store, 0));
     }
+  }
+
+  private makeNode(id: string, store: MapStore, incarnation: number): Node {
+    return new Node({
+      nodeId: id, ring: this.ring, n: 3, tickMs: 10, requestTimeoutMs: 100, defaultR: 'quorum', defaultW: 'quorum',
+      incarnation, ...this.opts,
+    }, store);
+  }
+
+  /** The node's process restarts: same durable store, new incarnation, nothing in memory. */
+  restart(id: string, incarnation: number): void {
+    this.nodes.set(id, this.makeNode(id, this.stores.get(id)!, incarnation));
+  }
+
+  /** Persists what every node has ready and returns the messages instead of queueing them. */
+  flushCollect(): InFlight[] {
+    const before = this.inflight.length;
+    this.flush();
+    return this.inflight.splice(before);
   }
 
   node(id: string): Node {

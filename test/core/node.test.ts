@@ -145,3 +145,89 @@ function pick(r: ClientReply | undefined): Record<string, unknown> {
   if (r.ok) return { ok: true };
   return { ok: r.ok, error: r.error, ...(r.required !== undefined ? { required: r.required, received: r.received } : {}) };
 }
+
+describe('review fixes: stale replies, impossible W, oversized states, ring disagreements', () => {
+  it('replies addressed to an earlier run of a node never answer a request of this run', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.request('w', 'b', { op: 'put', key: 'A', value: enc('secret-A'), w: 3 });
+    h.settle();
+    // a's first request of its first run; after the restart, its first request again.
+    h.request('r-old', 'a', { op: 'get', key: 'A', r: 3 });
+    const stale = h.inflight.splice(0); // the replies are still in flight when a restarts
+    for (const m of stale) h.node(m.to).step(m.from, m.msg);
+    const replies = h.flushCollect();
+    // a restarts with a new incarnation and reads a key nobody wrote.
+    h.restart('a', 7);
+    h.request('r-new', 'a', { op: 'get', key: 'B', r: 2 });
+    for (const m of replies) h.node(m.to).step(m.from, m.msg); // the old replies arrive now
+    h.flush();
+    h.settle();
+    const r = h.replies.get('r-new');
+    assert.ok(r?.ok && r.op === 'get');
+    assert.deepEqual(r.siblings, [], 'nothing of key A leaked into key B');
+    assert.equal(h.node('a').localState('B').siblings.length, 0);
+  });
+
+  it('a reply naming another key is ignored even when its id matches', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.request('w', 'b', { op: 'put', key: 'A', value: enc('x'), w: 3 });
+    h.settle();
+    h.request('r', 'a', { op: 'get', key: 'B', r: 3 });
+    const gets = h.inflight.filter((m) => m.msg.type === 'replica-get');
+    h.drop(() => true);
+    for (const g of gets) {
+      assert.ok(g.msg.type === 'replica-get');
+      h.node('a').step(g.to, { type: 'replica-get-reply', id: g.msg.id, key: 'A', state: null });
+    }
+    h.flush();
+    assert.equal(h.replies.get('r'), undefined, 'no answer built from replies for another key');
+  });
+
+  it('a W above the number of ring members fails at once with insufficient_replicas, and is not left pending', () => {
+    const h = new Harness(['solo']);
+    h.request('p', 'solo', { op: 'put', key: 'k', value: enc('v'), w: 2 });
+    assert.deepEqual(pick(h.replies.get('p')), { ok: false, error: 'insufficient_replicas', required: 2, received: 1 });
+    assert.equal(h.node('solo').inFlight(), 0);
+    h.request('q', 'solo', { op: 'put', key: 'k', value: enc('v'), w: 'all' });
+    assert.equal(h.replies.get('q')?.ok, true, 'all = every member of a one-node ring');
+  });
+
+  it('a write that would make the key\'s state too large for one frame is refused with value_too_large', () => {
+    const h = new Harness(['a', 'b', 'c'], { maxStateBytes: 3000 });
+    h.request('p1', 'a', { op: 'put', key: 'k', value: new Uint8Array(1200), w: 1 });
+    h.request('p2', 'a', { op: 'put', key: 'k', value: new Uint8Array(1200), w: 1 });
+    assert.equal(h.replies.get('p1')?.ok, true);
+    assert.equal(h.replies.get('p2')?.ok, true);
+    const before = h.node('a').localState('k').siblings.length;
+    h.request('p3', 'a', { op: 'put', key: 'k', value: new Uint8Array(1200), w: 1 });
+    assert.equal(pick(h.replies.get('p3')).error, 'value_too_large');
+    assert.equal(h.node('a').localState('k').siblings.length, before, 'nothing was written');
+  });
+
+  it('a node that is not a replica refuses a forwarded write instead of coordinating it', () => {
+    const h = new Harness(['a', 'b', 'c', 'd', 'e']);
+    let key = '';
+    let outsider = '';
+    for (let i = 0; !key; i++) {
+      const replicas = preferenceListForKey(h.node('a').currentRing, enc(`k${i}`));
+      const out = ['a', 'b', 'c', 'd', 'e'].find((n) => !replicas.includes(n));
+      if (out) { key = `k${i}`; outsider = out; }
+    }
+    h.node(outsider).step('a', { type: 'forward', id: 5, op: { op: 'put', key, value: enc('v') } });
+    h.flush();
+    const replies = h.inflight.filter((m) => m.to === 'a');
+    assert.equal(replies.length, 1);
+    const m = replies[0]!.msg;
+    assert.ok(m.type === 'forward-reply' && !m.reply.ok && m.reply.error === 'unavailable');
+    assert.equal(h.node(outsider).localState(key).siblings.length, 0);
+  });
+
+  it('a forged context with an exhausted counter is a bad request, and the key stays writable', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const forged = { clock: [{ node: 'a', counter: 2 ** 48, tsMs: 0 }], cloud: [] };
+    h.request('p', 'a', { op: 'put', key: 'k', value: enc('v'), context: forged, w: 1 });
+    assert.equal(pick(h.replies.get('p')).error, 'bad_request');
+    h.request('q', 'a', { op: 'put', key: 'k', value: enc('v'), w: 1 });
+    assert.equal(h.replies.get('q')?.ok, true);
+  });
+});

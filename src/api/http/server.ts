@@ -98,7 +98,8 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
     }
     if (expectsContinue) res.writeContinue();
     readBody(req, plan.maxBytes).then(
-      (body) => settle(req, res, route, plan.handle(body)),
+      // An exception thrown by the handler becomes a rejected promise, which settle turns into a logged 500.
+      (body) => settle(req, res, route, Promise.resolve(body).then((b) => plan.handle(b))),
       (e: unknown) => {
         if (e instanceof BodyTooLarge) {
           refuseOversized(req, res, route, plan.maxBytes);

@@ -22,8 +22,18 @@ export interface CausalContext {
 
 export const EMPTY_CONTEXT: CausalContext = Object.freeze({ clock: EMPTY_CLOCK, cloud: Object.freeze([] as Dot[]) });
 
-/** How many single dots a context keeps; past it the oldest are forgotten (knowledge lost, never a version). */
+/**
+ * How many single dots a context keeps; past it some are forgotten (knowledge lost, never a
+ * version: at worst a superseded version shows up again as a sibling). Which ones go is by
+ * (node, counter) order, except that a dot just added is always kept.
+ */
 export const MAX_CLOUD_DOTS = 16;
+/**
+ * Largest counter a decoded context or state may carry. Far beyond any real count of writes,
+ * it leaves room below 2^53 so that a counter can always be incremented and encoded: a forged
+ * context with a huge counter is refused instead of breaking the key forever.
+ */
+export const MAX_COUNTER = 2 ** 48;
 /** Dynamo's bound on vector-clock entries. */
 export const MAX_CLOCK_ENTRIES = 10;
 
@@ -38,7 +48,7 @@ function cmpDot(a: Dot, b: Dot): number {
 }
 
 /** Drops cloud dots the clock covers and folds dots that extend the clock contiguously. */
-export function normalizeContext(clock: VClock, cloud: readonly Dot[], tsMs = 0): CausalContext {
+export function normalizeContext(clock: VClock, cloud: readonly Dot[], tsMs = 0, keep?: Dot): CausalContext {
   if (cloud.length === 0) return { clock, cloud: EMPTY_CONTEXT.cloud };
   // Ascending (node, counter) order lets one pass fold chains like X:1 + (X,2),(X,3) → X:3.
   const sorted = [...cloud].sort(cmpDot);
@@ -54,7 +64,12 @@ export function normalizeContext(clock: VClock, cloud: readonly Dot[], tsMs = 0)
     const last = deduped[deduped.length - 1];
     if (!last || cmpDot(last, d) !== 0) deduped.push(d);
   }
-  const capped = deduped.length > MAX_CLOUD_DOTS ? deduped.slice(deduped.length - MAX_CLOUD_DOTS) : deduped;
+  let capped = deduped;
+  if (deduped.length > MAX_CLOUD_DOTS) {
+    const kept = keep ? deduped.filter((d) => d.node === keep.node && d.counter === keep.counter) : [];
+    const others = deduped.filter((d) => !kept.includes(d));
+    capped = [...others.slice(others.length - (MAX_CLOUD_DOTS - kept.length)), ...kept].sort(cmpDot);
+  }
   return { clock: c, cloud: capped };
 }
 
@@ -66,7 +81,7 @@ export function joinContexts(a: CausalContext, b: CausalContext): CausalContext 
 
 /** Adds one dot as a single known event (not contiguous knowledge). */
 export function addDotToContext(ctx: CausalContext, dot: Dot): CausalContext {
-  return normalizeContext(ctx.clock, [...ctx.cloud, dot]);
+  return normalizeContext(ctx.clock, [...ctx.cloud, dot], 0, dot);
 }
 
 export function pruneContext(ctx: CausalContext, keep: ReadonlySet<string>): CausalContext {
@@ -122,7 +137,7 @@ export function readContext(r: ByteReader): CausalContext {
     const node = r.string();
     const counter = r.varint();
     const tsMs = r.varint();
-    if (counter < 1) throw new DecodeError('clock counter must be ≥ 1');
+    if (counter < 1 || counter > MAX_COUNTER) throw new DecodeError('clock counter out of range');
     const prev = clock[clock.length - 1];
     if (prev && !(prev.node < node)) throw new DecodeError('clock entries not sorted');
     clock.push({ node, counter, tsMs });
@@ -133,7 +148,7 @@ export function readContext(r: ByteReader): CausalContext {
   for (let i = 0; i < m; i++) {
     const node = r.string();
     const counter = r.varint();
-    if (counter < 1) throw new DecodeError('dot counter must be ≥ 1');
+    if (counter < 1 || counter > MAX_COUNTER) throw new DecodeError('dot counter out of range');
     cloud.push({ node, counter });
   }
   return normalizeContext(clock, cloud);

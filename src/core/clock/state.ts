@@ -10,7 +10,7 @@
 import { ByteReader, ByteWriter, DecodeError, bytesEqual, utf8Length, varintLength } from '../bytes.js';
 import type { CausalContext } from './context.js';
 import {
-  EMPTY_CONTEXT, addDotToContext, contextCovers, contextSize, contextsEqual, joinContexts, pruneContext, readContext,
+  EMPTY_CONTEXT, MAX_COUNTER, addDotToContext, contextCovers, contextSize, contextsEqual, joinContexts, pruneContext, readContext,
   writeContext,
 } from './context.js';
 import type { Dot } from './vclock.js';
@@ -73,6 +73,15 @@ export interface WriteResult {
   readonly clientContext: CausalContext;
 }
 
+/** Only a forged context can get a counter this far; the write is refused (a bad request). */
+export class CounterExhaustedError extends Error {
+  readonly code = 'counter_exhausted';
+  constructor(node: string) {
+    super(`the version counter of ${node} for this key is exhausted (a forged context?)`);
+    this.name = 'CounterExhaustedError';
+  }
+}
+
 /** Test-only faults that break reconciliation on purpose, to prove the checkers can fail. */
 export type ReconcileBug = 'none' | 'drop-siblings' | 'replica-overwrites';
 
@@ -87,6 +96,7 @@ export function applyWrite(local: KeyState, w: NewWrite, bug: ReconcileBug = 'no
   for (const d of local.context.cloud) if (d.node === w.coordinator) cloudMax = Math.max(cloudMax, d.counter);
   for (const d of w.context.cloud) if (d.node === w.coordinator) cloudMax = Math.max(cloudMax, d.counter);
   const dot: Dot = { node: w.coordinator, counter: Math.max(own, cloudMax) + 1 };
+  if (dot.counter > MAX_COUNTER) throw new CounterExhaustedError(w.coordinator);
   const kept = bug === 'drop-siblings' ? [] : local.siblings.filter((v) => !contextCovers(w.context, v.dot));
   const version: Version = { dot, value: w.value, contentType: w.contentType, tsMs: w.tsMs };
   const siblings = [...kept, version].sort((x, y) => cmpDot(x.dot, y.dot));
@@ -167,6 +177,7 @@ export function decodeState(b: Uint8Array): KeyState {
   for (let i = 0; i < n; i++) {
     const node = r.string();
     const counter = r.varint();
+    if (counter < 1 || counter > MAX_COUNTER) throw new DecodeError('dot counter out of range');
     const flags = r.u8();
     const contentType = r.string();
     const tsMs = r.varint();

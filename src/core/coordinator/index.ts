@@ -11,7 +11,7 @@ import { tally } from '../quorum/index.js';
 /** A read: ask every replica, answer after R, keep listening for read repair until all answer or time runs out. */
 export class GetCoordination {
   readonly replies = new Map<NodeId, KeyState>();
-  failures = 0;
+  private readonly failed = new Set<NodeId>();
   responded = false;
   constructor(
     readonly reqId: number,
@@ -23,7 +23,7 @@ export class GetCoordination {
 
   /** Records a replica's state; returns the tally afterwards. */
   record(from: NodeId, state: KeyState): 'pending' | 'won' | 'lost' {
-    if (!this.replicas.includes(from) || this.replies.has(from)) return this.status();
+    if (!this.replicas.includes(from) || this.replies.has(from) || this.failed.has(from)) return this.status();
     this.replies.set(from, state);
     this.mergedCache = undefined;
     return this.status();
@@ -31,12 +31,17 @@ export class GetCoordination {
 
   private mergedCache: KeyState | undefined;
 
+  /** A replica answered with something unusable: it counts as a failure, once. */
+  fail(from: NodeId): void {
+    if (this.replicas.includes(from) && !this.replies.has(from)) this.failed.add(from);
+  }
+
   status(): 'pending' | 'won' | 'lost' {
-    return tally(this.required, this.replicas.length, this.replies.size, this.failures);
+    return tally(this.required, this.replicas.length, this.replies.size, this.failed.size);
   }
 
   get complete(): boolean {
-    return this.replies.size + this.failures >= this.replicas.length;
+    return this.replies.size + this.failed.size >= this.replicas.length;
   }
 
   /** The join of every reply so far (kept until the next reply: the answer and read repair both need it). */
@@ -59,7 +64,6 @@ export class GetCoordination {
 /** A write: the coordinator's own persisted copy counts as the first ack; answer after W. */
 export class PutCoordination {
   readonly acked = new Set<NodeId>();
-  failures = 0;
   responded = false;
   constructor(
     readonly reqId: number,
@@ -76,7 +80,7 @@ export class PutCoordination {
   }
 
   status(): 'pending' | 'won' | 'lost' {
-    return tally(this.required, this.replicas.length, this.acked.size, this.failures);
+    return tally(this.required, this.replicas.length, this.acked.size, 0);
   }
 }
 
@@ -97,6 +101,8 @@ export class Forwarding<Op = unknown> {
     readonly deadlineTick: number,
     /** Each target gets an equal share of the time before the next one is tried. */
     readonly ticksPerAttempt: number,
+    /** The W asked for, reported when forwarding fails. */
+    readonly required: number,
   ) {}
   get target(): NodeId | undefined {
     return this.targets[this.attempt];

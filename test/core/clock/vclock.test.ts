@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { VClock } from '../../../src/core/clock/index.js';
 import {
-  ContextError, EMPTY_CLOCK, clockFromObject, clockToObject, compareClocks, decodeContextToken, encodeContextToken,
+  ContextError, EMPTY_CLOCK, MAX_CLOUD_DOTS, MAX_COUNTER, addDotToContext, clockFromObject, clockToObject, compareClocks, decodeContextToken, encodeContextToken,
   increment, mergeClocks, normalizeContext, pruneClock,
 } from '../../../src/core/clock/index.js';
 
@@ -78,6 +78,21 @@ describe('causal context tokens', () => {
     const ctx = normalizeContext(clockFromObject({ a: 1 }), [{ node: 'a', counter: 3 }, { node: 'a', counter: 2 }, { node: 'b', counter: 2 }, { node: 'a', counter: 1 }]);
     assert.deepEqual(clockToObject(ctx.clock), { a: 3 });
     assert.deepEqual(ctx.cloud, [{ node: 'b', counter: 2 }]);
+  });
+
+  it('rejects counters beyond MAX_COUNTER, so no key can be poisoned past 2^53', () => {
+    const at = (counter: number) => encodeContextToken({ clock: [{ node: 'n0', counter, tsMs: 0 }], cloud: [] });
+    assert.equal(decodeContextToken(at(MAX_COUNTER)).clock[0]!.counter, MAX_COUNTER);
+    assert.throws(() => decodeContextToken(at(MAX_COUNTER + 1)), ContextError);
+    assert.throws(() => decodeContextToken(at(2 ** 53 - 1)), ContextError);
+  });
+
+  it('a full dot cloud keeps the dot just added, whatever its node sorts as', () => {
+    const cloud = Array.from({ length: MAX_CLOUD_DOTS }, (_, i) => ({ node: `z${i}`, counter: 5 }));
+    const ctx = normalizeContext(EMPTY_CLOCK, cloud);
+    const added = addDotToContext(ctx, { node: 'a', counter: 9 });
+    assert.equal(added.cloud.length, MAX_CLOUD_DOTS);
+    assert.ok(added.cloud.some((d) => d.node === 'a' && d.counter === 9));
   });
 
   it('rejects malformed tokens with a ContextError, never anything else', () => {
