@@ -9,6 +9,7 @@
  *
  * Writes bench/results/http.json and docs/http.md.
  */
+import { freePortRange, sleep } from '../test/cluster/helpers.js';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,26 +62,6 @@ export interface HttpBenchOptions {
 
 const PRESERVED_SECTION = '## Where the time goes';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const servers: net.Server[] = [];
-    let ok = true;
-    for (let i = 0; i < count && ok; i++) {
-      const s = net.createServer();
-      ok = await new Promise<boolean>((resolve) => {
-        s.once('error', () => resolve(false));
-        s.listen(base + i, '127.0.0.1', () => resolve(true));
-      });
-      if (ok) servers.push(s);
-    }
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    if (ok) return base;
-  }
-  throw new Error('no free port range');
-}
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;

@@ -229,22 +229,8 @@ export class MemoryTransport<M = unknown> extends TransportBase<M, MemoryLink> i
   }
 
   private bindLink(link: MemoryLink, remote: MemoryEndpoint): void {
-    const nodeId = remote.self.nodeId;
-    if (link.nodeId !== undefined && link.nodeId !== nodeId && this.linkById.get(link.nodeId) === link) {
-      this.linkById.delete(link.nodeId);
-    }
-    const other = this.linkById.get(nodeId);
-    if (other && other !== link) {
-      const carried = new FrameQueue(this.limits.sendQueueFramesMax, this.limits.sendQueueBytesMax);
-      for (let f = other.queue.shift(); f; f = other.queue.shift()) this.counters.droppedQueueFull += carried.push(f);
-      for (let f = link.queue.shift(); f; f = link.queue.shift()) this.counters.droppedQueueFull += carried.push(f);
-      link.queue = carried;
-      this.dropLink(other);
-    }
-    link.nodeId = nodeId;
-    this.linkById.set(nodeId, link);
+    this.adoptLink(link, remote.self.nodeId);
     link.remote = remote;
-    link.open = true;
     this.counters.connectionsOpened++;
     this.flush(link);
   }

@@ -356,21 +356,7 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
 
   /** The hello on an outbound link tells who is at its address. */
   private bindLink(link: Link, nodeId: string): void {
-    if (link.nodeId !== undefined && link.nodeId !== nodeId && this.linkById.get(link.nodeId) === link) {
-      this.linkById.delete(link.nodeId);
-    }
-    const other = this.linkById.get(nodeId);
-    if (other && other !== link) {
-      // The same node reached under two addresses: keep this (open) link, carry over older frames.
-      const carried = new FrameQueue(this.limits.sendQueueFramesMax, this.limits.sendQueueBytesMax);
-      for (let f = other.queue.shift(); f; f = other.queue.shift()) this.counters.droppedQueueFull += carried.push(f);
-      for (let f = link.queue.shift(); f; f = link.queue.shift()) this.counters.droppedQueueFull += carried.push(f);
-      link.queue = carried;
-      this.dropLink(other);
-    }
-    link.nodeId = nodeId;
-    this.linkById.set(nodeId, link);
-    link.open = true;
+    this.adoptLink(link, nodeId);
     link.attempts = 0;
     this.flush(link);
   }

@@ -233,6 +233,28 @@ export abstract class TransportBase<M = unknown, L extends LinkState = LinkState
   protected abstract dropLink(link: L): void;
   abstract close(): Promise<void>;
 
+  /**
+   * A hello told who is at `link`'s address: index the link by that node id. If the same node
+   * was already linked under another address, keep this (open) link and carry the older link's
+   * queued frames over, oldest first.
+   */
+  protected adoptLink(link: L, nodeId: string): void {
+    if (link.nodeId !== undefined && link.nodeId !== nodeId && this.linkById.get(link.nodeId) === link) {
+      this.linkById.delete(link.nodeId);
+    }
+    const other = this.linkById.get(nodeId);
+    if (other && other !== link) {
+      const carried = new FrameQueue(this.limits.sendQueueFramesMax, this.limits.sendQueueBytesMax);
+      for (let f = other.queue.shift(); f; f = other.queue.shift()) this.counters.droppedQueueFull += carried.push(f);
+      for (let f = link.queue.shift(); f; f = link.queue.shift()) this.counters.droppedQueueFull += carried.push(f);
+      link.queue = carried;
+      this.dropLink(other);
+    }
+    link.nodeId = nodeId;
+    this.linkById.set(nodeId, link);
+    link.open = true;
+  }
+
   addPeer(info: PeerInfo): void {
     if (this.closed || info.nodeId === this.localId) return;
     if (!this.known.has(info.nodeId)) this.known.set(info.nodeId, info);
