@@ -13,8 +13,8 @@
  * on the host's event loop.
  */
 import type { PeerInfo } from '../ports/index.js';
-import { FrameQueue, TransportBase } from './transport-common.js';
-import type { TransportBaseOptions } from './transport-common.js';
+import { TransportBase } from './transport-common.js';
+import type { TransportBaseOptions , FrameQueue} from './transport-common.js';
 import { MEMORY_NETWORK_IN_FLIGHT_MAX } from './transport-constants.js';
 
 export interface MemoryTransportOptions extends TransportBaseOptions {
@@ -100,7 +100,6 @@ interface MemoryLink {
 
 export class MemoryTransport<M = unknown> extends TransportBase<M, MemoryLink> implements MemoryEndpoint {
   readonly self: PeerInfo;
-  private readonly links = new Map<string, MemoryLink>();
 
   /** Use `MemoryNetwork.createTransport`. */
   constructor(private readonly network: MemoryNetwork, opts: MemoryTransportOptions & { self: PeerInfo }) {
@@ -167,33 +166,14 @@ export class MemoryTransport<M = unknown> extends TransportBase<M, MemoryLink> i
     }
   }
 
-  protected ensureLink(address: string, nodeId: string | undefined): MemoryLink {
-    let link = nodeId !== undefined ? this.linkById.get(nodeId) : undefined;
-    if (link) {
-      if (link.address !== address && !link.open) {
-        this.links.delete(link.address);
-        link.address = address;
-        this.links.set(address, link);
-        this.connect(link);
-      }
-      return link;
-    }
-    link = this.links.get(address);
-    if (link) {
-      if (nodeId !== undefined && link.nodeId === undefined) {
-        link.nodeId = nodeId;
-        this.linkById.set(nodeId, link);
-      }
-      return link;
-    }
-    link = {
-      address, nodeId, remote: undefined, open: false, connecting: false, removed: false,
-      queue: new FrameQueue(this.limits.sendQueueFramesMax, this.limits.sendQueueBytesMax),
+  protected newLink(address: string, nodeId: string | undefined, queue: FrameQueue): MemoryLink {
+    return {
+      address, nodeId, remote: undefined, open: false, connecting: false, removed: false, queue,
     };
-    this.links.set(address, link);
-    if (nodeId !== undefined) this.linkById.set(nodeId, link);
+  }
+
+  protected connectLink(link: MemoryLink, _reason: 'new' | 'moved'): void {
     this.connect(link);
-    return link;
   }
 
   protected dropLink(link: MemoryLink): void {

@@ -21,8 +21,8 @@
 import net from 'node:net';
 import type { Logger, PeerInfo, Random } from '../ports/index.js';
 import { FrameDecoder, FrameError, decodeWireMessage, encodeFrame } from '../codec/frame.js';
-import { FrameQueue, TransportBase } from './transport-common.js';
-import type { TransportFaults, TransportLimits } from './transport-common.js';
+import { TransportBase } from './transport-common.js';
+import type { TransportFaults, TransportLimits , FrameQueue} from './transport-common.js';
 import {
   CONNECT_TIMEOUT_MS,
   HANDSHAKE_TIMEOUT_MS,
@@ -87,7 +87,6 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
   readonly self: PeerInfo;
   private readonly server: net.Server;
   private readonly timings: TcpTransportTimings;
-  private readonly links = new Map<string, Link>();
   private readonly conns = new Set<Conn>();
   private readonly helloFrame: Uint8Array;
   private closing: Promise<void> | undefined;
@@ -160,34 +159,15 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
 
   // --- links (outbound) ---
 
-  protected ensureLink(address: string, nodeId: string | undefined): Link {
-    let link = nodeId !== undefined ? this.linkById.get(nodeId) : undefined;
-    if (link) {
-      if (link.address !== address && !link.open) {
-        // The peer moved: aim the next dial at its new address.
-        this.links.delete(link.address);
-        link.address = address;
-        this.links.set(address, link);
-      }
-      return link;
-    }
-    link = this.links.get(address);
-    if (link) {
-      if (nodeId !== undefined && link.nodeId === undefined) {
-        link.nodeId = nodeId;
-        this.linkById.set(nodeId, link);
-      }
-      return link;
-    }
-    link = {
+  protected newLink(address: string, nodeId: string | undefined, queue: FrameQueue): Link {
+    return {
       address, nodeId, conn: undefined, open: false, congested: false, flushScheduled: false,
-      removed: false, attempts: 0, retryTimer: undefined,
-      queue: new FrameQueue(this.limits.sendQueueFramesMax, this.limits.sendQueueBytesMax),
+      removed: false, attempts: 0, retryTimer: undefined, queue,
     };
-    this.links.set(address, link);
-    if (nodeId !== undefined) this.linkById.set(nodeId, link);
-    this.dial(link);
-    return link;
+  }
+
+  protected connectLink(link: Link, reason: 'new' | 'moved'): void {
+    if (reason === 'new') this.dial(link);
   }
 
   protected dropLink(link: Link): void {

@@ -208,6 +208,8 @@ export abstract class TransportBase<M = unknown, L extends LinkState = LinkState
   protected readonly known = new Map<string, PeerInfo>();
   /** The link to each peer whose id is known. */
   protected readonly linkById = new Map<string, L>();
+  /** Every link, by the address it dials. */
+  protected readonly links = new Map<string, L>();
   private readonly helloSeen = new Set<string>();
   private faults: TransportFaults | undefined;
   private readonly messageHandlers: Array<(envelope: Envelope<M>) => void> = [];
@@ -227,8 +229,38 @@ export abstract class TransportBase<M = unknown, L extends LinkState = LinkState
     return this.self.nodeId;
   }
 
+  /** A new, unconnected link with an empty queue. */
+  protected abstract newLink(address: string, nodeId: string | undefined, queue: FrameQueue): L;
+  /** Starts connecting a link (a new one, or one whose peer moved to another address). */
+  protected abstract connectLink(link: L, reason: 'new' | 'moved'): void;
+
   /** The link to `address` (and `nodeId`, when known), created and connecting if new. */
-  protected abstract ensureLink(address: string, nodeId: string | undefined): L;
+  protected ensureLink(address: string, nodeId: string | undefined): L {
+    let link = nodeId !== undefined ? this.linkById.get(nodeId) : undefined;
+    if (link) {
+      if (link.address !== address && !link.open) {
+        // The peer moved: aim the next connection at its new address.
+        this.links.delete(link.address);
+        link.address = address;
+        this.links.set(address, link);
+        this.connectLink(link, 'moved');
+      }
+      return link;
+    }
+    link = this.links.get(address);
+    if (link) {
+      if (nodeId !== undefined && link.nodeId === undefined) {
+        link.nodeId = nodeId;
+        this.linkById.set(nodeId, link);
+      }
+      return link;
+    }
+    link = this.newLink(address, nodeId, new FrameQueue(this.limits.sendQueueFramesMax, this.limits.sendQueueBytesMax));
+    this.links.set(address, link);
+    if (nodeId !== undefined) this.linkById.set(nodeId, link);
+    this.connectLink(link, 'new');
+    return link;
+  }
   /** Forgets a link: closes its connection and stops reconnecting. */
   protected abstract dropLink(link: L): void;
   abstract close(): Promise<void>;
