@@ -81,9 +81,12 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     logger.error('fatal error; exiting', { error: err.message });
     void stop().finally(() => process.exit(1));
   });
+  const incarnation = randomInt(2 ** 31);
   const runtime = NodeRuntime.create({
     self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
-    incarnation: randomInt(2 ** 31),
+    incarnation,
+    // Only group commit acknowledges durable writes; otherwise each run gets dots of its own.
+    ...(config.commitlogSync === 'group' ? {} : { actorId: `${config.nodeId}~${incarnation.toString(36)}` }),
   });
   runtime.start();
 

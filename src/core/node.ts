@@ -44,6 +44,13 @@ export interface NodeConfig {
    * transport delivers them after a reconnect — never match a request of this run.
    */
   readonly incarnation?: number;
+  /**
+   * The name this node's dots carry; the node id by default. A node whose writes are
+   * acknowledged before they are durable (commit log `periodic` or `none`) must use a name of
+   * its own per run (e.g. `node-1~k3x9`): after a crash it may have forgotten dots it already
+   * handed out, and a new run reusing them would make two different versions share one dot.
+   */
+  readonly actorId?: string;
   /** Largest encoded state of one key a write may create (whole states cross the wire). */
   readonly maxStateBytes?: number;
   /** Sees every version this node creates as a coordinator (the simulator's history uses it). */
@@ -345,7 +352,7 @@ export class Node {
     let result: ReturnType<typeof applyWrite>;
     try {
       result = applyWrite(local, {
-        coordinator: this.id,
+        coordinator: this.cfg.actorId ?? this.id,
         context: op.context ?? EMPTY_CONTEXT,
         value: op.value,
         contentType: op.contentType ?? 'application/octet-stream',

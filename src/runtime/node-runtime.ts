@@ -46,6 +46,8 @@ export interface RuntimeDeps {
    * queued for an earlier run never match a request of this one.
    */
   incarnation?: number;
+  /** The name this run's dots carry (see NodeConfig.actorId); the node id by default. */
+  actorId?: string;
   /** Test-only fault injection (see ReconcileBug). */
   bug?: ReconcileBug;
   observer?: (event: NodeEvent) => void;
@@ -149,6 +151,7 @@ export class NodeRuntime implements NodeService {
     const cfg: NodeConfig = {
       nodeId: this.nodeId, ring, n: stored.n, tickMs: s.tickMs, requestTimeoutMs: s.requestTimeoutMs,
       defaultR: s.r, defaultW: s.w, incarnation: this.deps.incarnation ?? 0,
+      ...(this.deps.actorId ? { actorId: this.deps.actorId } : {}),
       ...(this.deps.bug ? { bug: this.deps.bug } : {}),
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
     };

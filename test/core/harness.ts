@@ -46,16 +46,20 @@ export class Harness {
     }
   }
 
-  private makeNode(id: string, store: MapStore, incarnation: number): Node {
+  private makeNode(id: string, store: MapStore, incarnation: number, extra: Partial<NodeConfig> = {}): Node {
     return new Node({
       nodeId: id, ring: this.ring, n: 3, tickMs: 10, requestTimeoutMs: 100, defaultR: 'quorum', defaultW: 'quorum',
-      incarnation, ...this.opts,
+      incarnation, ...this.opts, ...extra,
     }, store);
   }
 
-  /** The node's process restarts: same durable store, new incarnation, nothing in memory. */
-  restart(id: string, incarnation: number): void {
-    this.nodes.set(id, this.makeNode(id, this.stores.get(id)!, incarnation));
+  /**
+   * The node's process restarts: same durable store (or, with `lostWrites`, a store that lost
+   * what it held, as an unsynced commit log can), new incarnation, nothing in memory.
+   */
+  restart(id: string, incarnation: number, opts: { lostWrites?: boolean; actorId?: string } = {}): void {
+    if (opts.lostWrites) this.stores.get(id)!.data.clear();
+    this.nodes.set(id, this.makeNode(id, this.stores.get(id)!, incarnation, opts.actorId ? { actorId: opts.actorId } : {}));
   }
 
   /** Persists what every node has ready and returns the messages instead of queueing them. */

@@ -231,3 +231,22 @@ describe('review fixes: stale replies, impossible W, oversized states, ring disa
     assert.equal(h.replies.get('q')?.ok, true);
   });
 });
+
+describe('actor ids per run (commit log periodic or none)', () => {
+  it('a coordinator that forgot acknowledged dots in a crash makes new ones under its new actor id, so no version is shadowed', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.restart('a', 1, { actorId: 'a~run1' });
+    h.request('w1', 'a', { op: 'put', key: 'k', value: enc('before-crash'), w: 3 });
+    h.settle();
+    assert.deepEqual(h.node('b').localState('k').siblings.map((v) => v.dot.node), ['a~run1']);
+    // a crashes having acknowledged w1 but not fsynced it; it comes back empty, with a new actor id.
+    h.restart('a', 2, { lostWrites: true, actorId: 'a~run2' });
+    h.request('w2', 'a', { op: 'put', key: 'k', value: enc('after-crash'), w: 1 });
+    h.drop(() => true);
+    h.request('r', 'b', { op: 'get', key: 'k', r: 3 });
+    h.settle();
+    assert.deepEqual(siblingValues(h.replies.get('r')), ['after-crash', 'before-crash']);
+    h.settle();
+    for (const id of ['a', 'b', 'c']) assert.equal(h.node(id).localState('k').siblings.length, 2, `${id} converged on both versions`);
+  });
+});
