@@ -1,0 +1,216 @@
+/**
+ * The checker of the real-process fault suite: the simulator's invariants (src/sim/checker.ts)
+ * restated over what a black-box client can see — the HTTP history (contexts sent and returned)
+ * and each node's `/admin/local/{key}` view after the cluster healed.
+ *
+ * What a client cannot see is a version's dot: `/admin/local` gives every version the key's
+ * whole context, and tombstones carry no value. So:
+ * - an acknowledged write's dot is the one event its returned context covers and the context it
+ *   sent does not (`newDot`);
+ * - a put is *present* when its unique value is among the final versions; a delete is present
+ *   when some final version is a tombstone and the final context covers its dot (tombstones cannot
+ *   be told apart, so this half is weaker);
+ * - a write is *superseded* when another write on the key that may have taken effect (acknowledged,
+ *   or of unknown outcome: a timeout, a reset connection, a 503 / 5xx) sent a context covering its
+ *   dot — and, when that other write was acknowledged, it is present or superseded in turn.
+ */
+import type { CausalContext } from '../src/core/clock/context.js';
+import { EMPTY_CONTEXT, contextCovers, decodeContextToken, joinContexts } from '../src/core/clock/context.js';
+import type { Dot } from '../src/core/clock/vclock.js';
+
+/** How a request ended. `refused`: the connection was refused, so nothing was sent. */
+export type Outcome = 'ok' | 'status' | 'refused' | 'conn-error' | 'timeout';
+
+export interface OpRecord {
+  id: number;
+  client: number;
+  /** The node (index) the request went through. */
+  node: number;
+  kind: 'get' | 'put' | 'delete';
+  key: string;
+  /** Puts: the unique value written. Deletes: a unique label (not stored anywhere). */
+  tag?: string;
+  /** The context token sent, if any. */
+  sent?: string;
+  outcome: Outcome;
+  status?: number;
+  error?: string;
+  /** The X-Gossamer-Context returned, if any. */
+  returned?: string;
+  startMs: number;
+  endMs: number;
+}
+
+/** One node's `/admin/local/{key}` view; `null` when it answered 404 (holds nothing). */
+export interface LocalView {
+  versions: { value: string | null; context: string }[];
+}
+
+export interface Violation {
+  invariant: 'lost-write' | 'undeterminable-dot' | 'divergence' | 'phantom-value' | 'false-sibling' | 'server-error';
+  key: string;
+  detail: string;
+  /** Ids of the history records that matter for it. */
+  ops: number[];
+}
+
+/** How the acknowledged writes that passed did so: superseded; else present (puts) or left a tombstone (deletes). */
+export interface CheckStats { superseded: number; present: number; tombstone: number }
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same choices. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const decode = (token: string | undefined): CausalContext => (token ? decodeContextToken(token) : EMPTY_CONTEXT);
+
+/**
+ * The dot a write created: the single event its returned context covers that the sent context
+ * does not (a PUT/DELETE answers with what was sent plus the new dot). Throws when there is not
+ * exactly one.
+ */
+export function newDot(sent: string | undefined, returned: string): Dot {
+  const s = decode(sent);
+  const r = decodeContextToken(returned);
+  const maxOf = new Map<string, number>();
+  for (const e of r.clock) maxOf.set(e.node, Math.max(maxOf.get(e.node) ?? 0, e.counter));
+  for (const d of r.cloud) maxOf.set(d.node, Math.max(maxOf.get(d.node) ?? 0, d.counter));
+  const found: Dot[] = [];
+  for (const [node, max] of maxOf) {
+    for (let counter = 1; counter <= max; counter++) {
+      const dot = { node, counter };
+      if (contextCovers(r, dot) && !contextCovers(s, dot)) found.push(dot);
+    }
+  }
+  if (found.length !== 1) {
+    throw new Error(`expected one new dot, found ${found.length}: ${found.map((d) => `${d.node}:${d.counter}`).join(', ')}`);
+  }
+  return found[0]!;
+}
+
+const dotStr = (d: Dot): string => `${d.node}:${d.counter}`;
+const b64text = (v: string): string => Buffer.from(v, 'base64').toString('utf8');
+
+/** Whether a write that did not get a 2xx may still have been stored by its coordinator. */
+function mayHaveApplied(op: OpRecord): boolean {
+  if (op.outcome === 'ok' || op.outcome === 'timeout' || op.outcome === 'conn-error') return true;
+  if (op.outcome === 'refused') return false;
+  return (op.status ?? 0) >= 500; // 503 insufficient_replicas: the coordinator kept its copy
+}
+
+/**
+ * Checks a history against the final local views (key → node id → view). Returns every
+ * violation found; an empty list means the run was consistent.
+ */
+export function checkHistory(history: readonly OpRecord[], finals: ReadonlyMap<string, ReadonlyMap<string, LocalView | null>>,
+  stats: CheckStats = { superseded: 0, present: 0, tombstone: 0 }): Violation[] {
+  const violations: Violation[] = [];
+  for (const op of history) {
+    if (op.status !== undefined && op.status >= 500 && op.status !== 503) {
+      violations.push({ invariant: 'server-error', key: op.key, detail: `${op.kind} #${op.id} answered ${op.status}: ${op.error ?? ''}`, ops: [op.id] });
+    }
+  }
+  for (const [key, views] of finals) {
+    const entries = [...views.entries()];
+    const [firstNode, first] = entries[0] ?? ['?', null];
+    const canon = (v: LocalView | null): string => JSON.stringify(v?.versions.map((x) => [x.value, x.context]) ?? []);
+    for (const [node, v] of entries.slice(1)) {
+      if (canon(v) !== canon(first)) {
+        violations.push({ invariant: 'divergence', key, detail: `${node} holds ${canon(v)}, ${firstNode} holds ${canon(first)}`, ops: [] });
+      }
+    }
+    const versions = first?.versions ?? [];
+    const finalCtx = versions.reduce((acc, v) => joinContexts(acc, decodeContextToken(v.context)), EMPTY_CONTEXT);
+    const presentCount = new Map<string, number>();
+    for (const v of versions) if (v.value !== null) presentCount.set(b64text(v.value), (presentCount.get(b64text(v.value)) ?? 0) + 1);
+    const tombstones = versions.filter((v) => v.value === null).length;
+
+    const writes = history.filter((op) => op.key === key && op.kind !== 'get');
+    const putTags = new Set(writes.filter((w) => w.kind === 'put').map((w) => w.tag));
+    for (const tag of presentCount.keys()) {
+      if (!putTags.has(tag)) violations.push({ invariant: 'phantom-value', key, detail: `final value ${JSON.stringify(tag)} was never written`, ops: [] });
+    }
+
+    const dotOf = new Map<number, Dot>();
+    for (const w of writes) {
+      if (w.outcome !== 'ok') continue;
+      try {
+        dotOf.set(w.id, newDot(w.sent, w.returned ?? ''));
+      } catch (e) {
+        violations.push({ invariant: 'undeterminable-dot', key, detail: `${w.kind} #${w.id}: ${(e as Error).message}`, ops: [w.id] });
+      }
+    }
+    const sentCtx = new Map(writes.map((w) => [w.id, decode(w.sent)]));
+    const isPresent = (w: OpRecord, dot: Dot): boolean =>
+      w.kind === 'put' ? presentCount.has(w.tag ?? '') : tombstones > 0 && contextCovers(finalCtx, dot);
+    const memo = new Map<number, boolean>();
+    const survives = (w: OpRecord): boolean => {
+      const known = memo.get(w.id);
+      if (known !== undefined) return known;
+      memo.set(w.id, false); // a context only covers earlier dots, so no cycles; guard anyway
+      const ok = isSuperseded(w) || isPresent(w, dotOf.get(w.id)!);
+      memo.set(w.id, ok);
+      return ok;
+    };
+    const isSuperseded = (w: OpRecord): boolean => {
+      const dot = dotOf.get(w.id)!;
+      for (const o of writes) {
+        if (o.id === w.id || !mayHaveApplied(o) || !contextCovers(sentCtx.get(o.id)!, dot)) continue;
+        if (o.outcome !== 'ok' || !dotOf.has(o.id) || survives(o)) return true;
+      }
+      return false;
+    };
+    for (const w of writes) {
+      if (w.outcome !== 'ok' || !dotOf.has(w.id)) continue;
+      if (survives(w)) {
+        if (isSuperseded(w)) stats.superseded++;
+        else if (w.kind === 'put') stats.present++;
+        else stats.tombstone++;
+      } else {
+        const dot = dotOf.get(w.id)!;
+        const coverers = writes.filter((o) => o.id !== w.id && contextCovers(sentCtx.get(o.id)!, dot)).map((o) => o.id);
+        violations.push({
+          invariant: 'lost-write', key,
+          detail: `acknowledged ${w.kind} #${w.id} ${w.tag ?? ''} (dot ${dotStr(dot)}) is neither present nor superseded` +
+            (coverers.length ? ` (covered only by writes that did not survive or never ran: ${coverers.slice(0, 10).join(', ')}` +
+              `${coverers.length > 10 ? ` and ${coverers.length - 10} more` : ''})` : ''),
+          ops: [w.id, ...coverers.slice(0, 3)],
+        });
+      }
+    }
+    // Siblings are concurrent: no present put was written with a context covering another's dot.
+    const byTag = new Map(writes.filter((w) => w.kind === 'put').map((w) => [w.tag ?? '', w]));
+    for (const [s, sc] of presentCount) {
+      const sw = byTag.get(s);
+      const sDot = sw && dotOf.get(sw.id);
+      if (!sDot || sc !== 1) continue;
+      for (const t of presentCount.keys()) {
+        const tw = byTag.get(t);
+        if (t === s || !tw) continue;
+        if (contextCovers(sentCtx.get(tw.id)!, sDot)) {
+          violations.push({ invariant: 'false-sibling', key, detail: `${t} (#${tw.id}) was written over ${s} (#${sw.id}, ${dotStr(sDot)}), yet both remain`, ops: [sw.id, tw.id] });
+        }
+      }
+    }
+  }
+  return violations;
+}
+
+/** The history records a violation names and their neighbours on its key, one per line. */
+export function excerpt(history: readonly OpRecord[], v: Violation, around = 4): string {
+  const onKey = history.filter((op) => op.key === v.key);
+  const ids = new Set(v.ops);
+  const keep = new Set<number>();
+  onKey.forEach((op, i) => {
+    if (ids.has(op.id)) for (let j = Math.max(0, i - around); j <= Math.min(onKey.length - 1, i + around); j++) keep.add(j);
+  });
+  if (keep.size === 0) for (let j = Math.max(0, onKey.length - 2 * around); j < onKey.length; j++) keep.add(j);
+  return [...keep].sort((a, b) => a - b).map((j) => JSON.stringify(onKey[j])).join('\n');
+}

@@ -1,0 +1,130 @@
+/**
+ * Real `gossamer start` processes that a nemesis kills (SIGKILL), pauses (SIGSTOP/SIGCONT) and
+ * restarts on the same data directory and ports. Like test/cluster/helpers.ts's TestCluster, but
+ * its ports come from below Linux's ephemeral range (`freePortRange`), so the many short client
+ * connections cannot take a killed node's port before it restarts; and every exit is recorded,
+ * so a node that dies without being killed is noticed.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { request } from '../test/api/http-client.js';
+import { CLI, freePortRange, requireBuild, sleep } from '../test/cluster/helpers.js';
+
+export interface Exit { node: string; code: number | null; signal: NodeJS.Signals | null; expected: boolean }
+
+export interface FaultNode {
+  index: number;
+  nodeId: string;
+  listenPort: number;
+  httpPort: number;
+  respPort: number;
+  dataDir: string;
+  proc: ChildProcess | undefined;
+  running: boolean;
+  stopped: boolean;
+  expectExit: boolean;
+  exit: Promise<Exit> | undefined;
+  log: string[];
+}
+
+export class FaultCluster {
+  readonly nodes: FaultNode[] = [];
+  readonly exits: Exit[] = [];
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'gossamer-faults-'));
+  private seeds = '';
+
+  private constructor(private readonly extraArgs: string[]) {}
+
+  static async create(size: number, extraArgs: string[] = []): Promise<FaultCluster> {
+    requireBuild();
+    const c = new FaultCluster(extraArgs);
+    const base = await freePortRange(size * 3);
+    for (let i = 0; i < size; i++) {
+      c.nodes.push({
+        index: i, nodeId: `n${i}`, listenPort: base + i, httpPort: base + size + i, respPort: base + 2 * size + i,
+        dataDir: path.join(c.dir, `n${i}`), proc: undefined, running: false, stopped: false, expectExit: false, exit: undefined, log: [],
+      });
+    }
+    c.seeds = c.nodes.map((n) => `127.0.0.1:${n.listenPort}`).join(',');
+    return c;
+  }
+
+  start(i: number): void {
+    const n = this.nodes[i]!;
+    if (n.running) throw new Error(`${n.nodeId} is already running`);
+    const args = [CLI, 'start', '--node-id', n.nodeId, '--listen', `127.0.0.1:${n.listenPort}`,
+      '--http', `127.0.0.1:${n.httpPort}`, '--resp', `127.0.0.1:${n.respPort}`, '--seeds', this.seeds,
+      '--data', n.dataDir, '--parent-pid', String(process.pid), ...this.extraArgs];
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOSSAMER_LOG_LEVEL: 'info' } });
+    n.proc = proc;
+    n.running = true;
+    n.stopped = false;
+    n.expectExit = false;
+    n.log.push(`=== start pid ${proc.pid} at ${new Date().toISOString()}\n`);
+    const keep = (d: Buffer): void => {
+      n.log.push(d.toString());
+      if (n.log.length > 400) n.log.splice(0, n.log.length - 400);
+    };
+    proc.stdout!.on('data', keep);
+    proc.stderr!.on('data', keep);
+    n.exit = new Promise((resolve) => proc.on('exit', (code, signal) => {
+      const e = { node: n.nodeId, code, signal, expected: n.expectExit };
+      n.log.push(`=== exit ${JSON.stringify(e)}\n`);
+      if (n.proc === proc) n.running = false;
+      this.exits.push(e);
+      resolve(e);
+    }));
+  }
+
+  /** Sends a signal that ends the process (SIGKILL, SIGTERM) and waits for the exit. */
+  async stop(i: number, signal: 'SIGKILL' | 'SIGTERM'): Promise<Exit> {
+    const n = this.nodes[i]!;
+    n.expectExit = true;
+    if (n.stopped && signal === 'SIGTERM') this.resume(i);
+    n.proc!.kill(signal);
+    return n.exit!;
+  }
+
+  pause(i: number): void {
+    const n = this.nodes[i]!;
+    n.proc!.kill('SIGSTOP');
+    n.stopped = true;
+  }
+
+  resume(i: number): void {
+    const n = this.nodes[i]!;
+    n.proc!.kill('SIGCONT');
+    n.stopped = false;
+  }
+
+  async waitHealthy(i: number, timeoutMs = 30_000): Promise<void> {
+    const n = this.nodes[i]!;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        if ((await request(n.httpPort, 'GET', '/health', { timeoutMs: 1000 })).status === 200) return;
+      } catch { /* not yet */ }
+      await sleep(50);
+    }
+    throw new Error(`node ${n.nodeId} never became healthy; log:\n${n.log.join('')}`);
+  }
+
+  logs(): string {
+    return this.nodes.map((n) => `--- ${n.nodeId}\n${n.log.join('')}`).join('\n');
+  }
+
+  /** Stops whatever still runs (SIGKILL: this is cleanup, not the clean-exit check) and removes the data. */
+  async destroy(): Promise<void> {
+    await Promise.all(this.nodes.map(async (n) => {
+      if (!n.running) return;
+      n.expectExit = true;
+      n.proc!.kill('SIGCONT');
+      n.proc!.kill('SIGKILL');
+      await n.exit;
+    }));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
