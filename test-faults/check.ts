@@ -14,6 +14,7 @@
  *   or of unknown outcome: a timeout, a reset connection, a 503 / 5xx) sent a context covering its
  *   dot — and, when that other write was acknowledged, it is present or superseded in turn.
  */
+import { Prng } from '../src/sim/prng.js';
 import type { CausalContext } from '../src/core/clock/context.js';
 import { EMPTY_CONTEXT, contextCovers, decodeContextToken, joinContexts } from '../src/core/clock/context.js';
 import type { Dot } from '../src/core/clock/vclock.js';
@@ -57,16 +58,10 @@ export interface Violation {
 /** How the acknowledged writes that passed did so: superseded; else present (puts) or left a tombstone (deletes). */
 export interface CheckStats { superseded: number; present: number; tombstone: number }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same choices. */
+/** A seeded PRNG (the simulator's): the same seed gives the same choices. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 const decode = (token: string | undefined): CausalContext => (token ? decodeContextToken(token) : EMPTY_CONTEXT);

@@ -10,8 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { request } from '../test/api/http-client.js';
-import { CLI, freePortRange, requireBuild, sleep } from '../test/cluster/helpers.js';
+import { CLI, freePortRange, requireBuild, waitHealthy } from '../test/cluster/helpers.js';
 
 export interface Exit { node: string; code: number | null; signal: NodeJS.Signals | null; expected: boolean }
 
@@ -101,15 +100,7 @@ export class FaultCluster {
   }
 
   async waitHealthy(i: number, timeoutMs = 30_000): Promise<void> {
-    const n = this.nodes[i]!;
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      try {
-        if ((await request(n.httpPort, 'GET', '/health', { timeoutMs: 1000 })).status === 200) return;
-      } catch { /* not yet */ }
-      await sleep(50);
-    }
-    throw new Error(`node ${n.nodeId} never became healthy; log:\n${n.log.join('')}`);
+    await waitHealthy(this.nodes[i]!, timeoutMs);
   }
 
   logs(): string {

@@ -21,6 +21,18 @@ export function requireBuild(): void {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Polls a node's /health until it answers 200 (bounded); the error carries the node's log. */
+export async function waitHealthy(n: { nodeId: string; httpPort: number; log: string[] }, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await request(n.httpPort, 'GET', '/health', { timeoutMs: 1000 })).status === 200) return;
+    } catch { /* not yet */ }
+    await sleep(50);
+  }
+  throw new Error(`node ${n.nodeId} never became healthy; log:\n${n.log.join('')}`);
+}
+
 /** `count` distinct free ports, found by binding port 0 (all held at once, then released). */
 export async function freePorts(count: number): Promise<number[]> {
   const servers: net.Server[] = [];
@@ -138,15 +150,7 @@ export class TestCluster {
   }
 
   async waitHealthy(i: number, timeoutMs = 30_000): Promise<void> {
-    const n = this.nodes[i]!;
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      try {
-        if ((await request(n.httpPort, 'GET', '/health', { timeoutMs: 1000 })).status === 200) return;
-      } catch { /* not yet */ }
-      await sleep(50);
-    }
-    throw new Error(`node ${n.nodeId} never became healthy; log:\n${n.log.join('')}`);
+    await waitHealthy(this.nodes[i]!, timeoutMs);
   }
 
   async waitAllHealthy(): Promise<void> {
