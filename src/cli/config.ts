@@ -50,7 +50,8 @@ export interface NodeConfig {
   requestTimeoutMs: number;
   maxValueBytes: number;
   commitlogSync: CommitlogSync;
-  replication: Record<string, number>;
+  /** Replicas per data centre; absent: N replicas wherever the ring puts them. */
+  replication?: Record<string, number>;
   rateLimits: RateLimitRule[];
   tickMs: number;
   logLevel: LogLevelSetting;
@@ -303,7 +304,10 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 
   const listen = (values.listen as string | undefined) ?? DEFAULT_LISTEN;
   const nodeId = (values.nodeId as string | undefined) ?? deriveNodeId(listen);
-  const n = (values.n as number | undefined) ?? 3;
+  const replication = values.replication as Record<string, number> | undefined;
+  const replicationTotal = replication ? Object.values(replication).reduce((a, b) => a + b, 0) : 0;
+  // With per-DC replication, N is their sum (given or not; if given, it must agree).
+  const n = (values.n as number | undefined) ?? (replication ? replicationTotal : 3);
   const dc = (values.dc as string | undefined) ?? 'dc1';
   const config: NodeConfig = {
     nodeId,
@@ -323,7 +327,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     requestTimeoutMs: (values.requestTimeoutMs as number | undefined) ?? 2000,
     maxValueBytes: (values.maxValueBytes as number | undefined) ?? 1_048_576,
     commitlogSync: (values.commitlogSync as CommitlogSync | undefined) ?? 'group',
-    replication: (values.replication as Record<string, number> | undefined) ?? { [dc]: n },
+    ...(replication ? { replication } : {}),
     rateLimits: (values.rateLimits as RateLimitRule[] | undefined) ?? [],
     tickMs: (values.tickMs as number | undefined) ?? 10,
     logLevel: (values.logLevel as LogLevelSetting | undefined) ?? 'info',
@@ -338,9 +342,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       throw new ConfigError(`invalid setting "${k}" (${describeSource(spec(k), sources[k], configFile)}): ${k.toUpperCase()}=${v} is above N=${n}`);
     }
   }
-  if (sources.replication !== 'default') {
-    const total = Object.values(config.replication).reduce((a, b) => a + b, 0);
-    if (total < 1) throw new ConfigError(`invalid setting "replication" (in ${configFile}): must name at least one data centre`);
+  if (config.replication) {
+    if (replicationTotal < 1) throw new ConfigError(`invalid setting "replication" (in ${configFile}): must name at least one data centre`);
+    if (config.n !== replicationTotal) {
+      throw new ConfigError(`invalid setting "n" (${describeSource(spec('n'), sources.n, configFile)}): n=${config.n} but "replication" sums to ${replicationTotal}`);
+    }
   }
   const ports = new Map<string, SettingKey>();
   for (const k of ['listen', 'http', 'resp'] as const) {

@@ -60,7 +60,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     r: config.r,
     w: config.w,
     maxValueBytes: config.maxValueBytes,
-    replication: config.replication,
+    ...(config.replication ? { replication: config.replication } : {}),
     seeds: config.seeds,
   };
 

@@ -45,7 +45,7 @@ describe('config', () => {
     assert.equal(config.requestTimeoutMs, 2000);
     assert.equal(config.maxValueBytes, 1048576);
     assert.equal(config.commitlogSync, 'group');
-    assert.deepEqual(config.replication, { dc1: 3 });
+    assert.equal(config.replication, undefined, 'no per-DC placement unless configured');
     assert.deepEqual(config.rateLimits, []);
     assert.equal(config.tickMs, 10);
     assert.equal(sources.partitions, 'default');
@@ -86,7 +86,14 @@ describe('config', () => {
     assert.deepEqual(config.seeds, ['127.0.0.1:7000', '127.0.0.1:7001']);
     assert.equal(config.weight, 2.5);
     assert.deepEqual(config.replication, { dc1: 2, dc2: 1 });
+    assert.equal(config.n, 3, 'N is the sum of the per-DC replicas');
     assert.equal(config.rateLimits.length, 1);
+  });
+
+  it('per-DC replication must agree with an explicit n', () => {
+    const json = file('r.json', JSON.stringify({ replication: { dc1: 3, dc2: 2 } }));
+    assert.equal(loadConfig({ flags: { config: json }, env: {}, cwd: dir }).config.n, 5);
+    assert.throws(() => loadConfig({ flags: { config: json, n: '3' }, env: {}, cwd: dir }), /invalid setting "n" \(--n\): n=3 but "replication" sums to 5/);
   });
 
   it('seeds as a comma list; r and w as numbers or names', () => {
