@@ -10,6 +10,7 @@
  * Phases: random puts of 100-byte values over 200k keys; random gets over the same keys; a
  * run of random 1 KiB puts. Results: bench/results/storage.json; figures in docs/storage.md.
  */
+import { seededRandom } from '../src/sim/prng.js';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -36,15 +37,7 @@ interface Adapter {
   extra?(): unknown;
 }
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
+const rng = seededRandom;
 
 const keyOf = (n: number): Buffer => Buffer.from(`user:${String(n).padStart(10, '0')}`);
 

@@ -14,7 +14,7 @@
  *   or of unknown outcome: a timeout, a reset connection, a 503 / 5xx) sent a context covering its
  *   dot — and, when that other write was acknowledged, it is present or superseded in turn.
  */
-import { Prng } from '../src/sim/prng.js';
+import { seededRandom } from '../src/sim/prng.js';
 import type { CausalContext } from '../src/core/clock/context.js';
 import { EMPTY_CONTEXT, contextCovers, decodeContextToken, joinContexts } from '../src/core/clock/context.js';
 import type { Dot } from '../src/core/clock/vclock.js';
@@ -59,10 +59,7 @@ export interface Violation {
 export interface CheckStats { superseded: number; present: number; tombstone: number }
 
 /** A seeded PRNG (the simulator's): the same seed gives the same choices. */
-export function prng(seed: number): () => number {
-  const p = new Prng(seed);
-  return () => p.next();
-}
+export const prng = seededRandom;
 
 const decode = (token: string | undefined): CausalContext => (token ? decodeContextToken(token) : EMPTY_CONTEXT);
 

@@ -52,3 +52,9 @@ export class Prng implements Random {
     return new Prng(this.u32());
   }
 }
+
+/** A seeded source of floats in [0, 1): for tests, benchmarks and fault runs outside the simulator. */
+export function seededRandom(seed: number): () => number {
+  const p = new Prng(seed);
+  return () => p.next();
+}

@@ -1,4 +1,5 @@
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../src/sim/prng.js';
 import assert from 'node:assert/strict';
 import type { StorageEngine } from '../../src/storage/engine.js';
 import { StorageError } from '../../src/storage/engine.js';
@@ -14,15 +15,7 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (u: Uint8Array | undefined): string | undefined => (u === undefined ? undefined : Buffer.from(u).toString());
 const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');
 
-function rand(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
+const rand = seededRandom;
 
 /** The storage contract (src/storage/engine.ts), run against every engine. */
 export function runEngineCompliance(name: string, makeEngine: () => Promise<EngineFixture>): void {

@@ -6,6 +6,7 @@
  * Every `version % 4 === 3` is a delete. Each writer also writes a two-key batch whose keys
  * must always agree (batches are atomic).
  */
+import { seededRandom } from '../../src/sim/prng.js';
 import assert from 'node:assert/strict';
 import type { StorageEngine } from '../../src/storage/engine.js';
 
@@ -23,15 +24,7 @@ export function keyName(w: number, k: number): string {
   return `w${String(w).padStart(2, '0')}-k${String(k).padStart(3, '0')}`;
 }
 
-function rng(seed: number): () => number {
-  let x = (Math.imul(seed >>> 0 || 1, 0x9e3779b1) >>> 0) || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
+const rng = seededRandom;
 
 /** Deterministic, poorly compressible value of 20..400 bytes naming key and version. */
 export function valueFor(key: string, version: number): Uint8Array {
