@@ -18,16 +18,24 @@ import { assert, assertNever } from './errors.js';
 import type { NodeEvent } from './kv/env.js';
 import { KvProtocol } from './kv/protocol.js';
 import type { Message } from './messages.js';
+import type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
+import { Membership } from './membership/index.js';
 import { ReadyBuilder } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { ClientOp, Consistency, NodeId, Ready, StoreReader } from './types.js';
 
 export type { NodeEvent } from './kv/env.js';
+export type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
 
 export interface NodeConfig {
   readonly nodeId: NodeId;
-  readonly ring: Ring;
-  /** The cluster's replication factor; when given it must equal the ring's N. */
+  /**
+   * The ring to use (tests). Without it the node loads the cluster metadata its store holds, or
+   * else forms the first ring as `bootstrap` says once it knows every seed (see `notePeer`).
+   */
+  readonly ring?: Ring;
+  readonly bootstrap?: BootstrapConfig;
+  /** The cluster's replication factor; when given with `ring` it must equal the ring's N. */
   readonly n?: number;
   readonly tickMs: number;
   readonly requestTimeoutMs: number;
@@ -59,18 +67,18 @@ export const DEFAULT_MAX_STATE_BYTES = CORE_LIMITS.stateBytesMax;
 
 export class Node {
   readonly id: NodeId;
-  private ring: Ring;
   private readonly time = { tick: 0, nowMs: 0 };
   private nextMsgId: number;
   private readonly fx = new ReadyBuilder();
+  private readonly membership: Membership;
   private readonly kv: KvProtocol;
 
+  /** Throws `MetadataError` when the store holds cluster metadata that cannot be used. */
   constructor(cfg: NodeConfig, store: StoreReader) {
     this.id = cfg.nodeId;
-    this.ring = cfg.ring;
-    assert(cfg.n === undefined || cfg.n === cfg.ring.n, () => `NodeConfig.n=${cfg.n} differs from the ring's N=${cfg.ring.n}`);
     // 2^21 ids per incarnation step keeps every id a safe integer for incarnations below 2^31.
     this.nextMsgId = (((cfg.incarnation ?? 0) >>> 0) % 2 ** 31) * 2 ** 21 + 1;
+    this.membership = new Membership(this.fx, cfg.bootstrap);
     this.kv = new KvProtocol({
       self: this.id,
       settings: {
@@ -80,17 +88,40 @@ export class Node {
       },
       fx: this.fx,
       time: this.time,
-      ring: () => this.ring,
+      ring: () => this.currentRing,
       nextId: () => this.nextMsgId++,
     }, store);
+    if (cfg.ring) {
+      assert(cfg.n === undefined || cfg.n === cfg.ring.n, () => `NodeConfig.n=${cfg.n} differs from the ring's N=${cfg.ring?.n}`);
+      this.membership.setRing(cfg.ring);
+    } else {
+      this.membership.start(store);
+    }
   }
 
   setRing(ring: Ring): void {
-    this.ring = ring;
+    this.membership.setRing(ring);
+  }
+
+  /** Whether the node has a ring (loaded, formed or given); it serves only then. */
+  hasRing(): boolean {
+    return this.membership.ring !== undefined;
   }
 
   get currentRing(): Ring {
-    return this.ring;
+    const ring = this.membership.ring;
+    assert(ring, 'the node has no ring yet');
+    return ring;
+  }
+
+  /** The cluster metadata in force (members with their addresses, Q, N), once loaded or formed. */
+  clusterMeta(): ClusterMeta | undefined {
+    return this.membership.clusterMeta;
+  }
+
+  /** A peer's facts, as a transport handshake reports them; may form the first ring. */
+  notePeer(peer: MemberInfo): void {
+    this.membership.notePeer(peer);
   }
 
   /** Time moves on by one tick; `nowMs` is the wall clock, used only for timestamps. */
@@ -105,6 +136,10 @@ export class Node {
   }
 
   request(reqId: number, op: ClientOp): void {
+    if (!this.hasRing()) {
+      this.fx.reply(reqId, { ok: false, error: 'unavailable', message: 'node is starting: no ring yet' });
+      return;
+    }
     this.kv.request(reqId, op);
   }
 
@@ -118,7 +153,7 @@ export class Node {
       case 'forward':
       case 'forward-accepted':
       case 'forward-reply':
-        this.kv.step(from, msg);
+        if (this.hasRing()) this.kv.step(from, msg);
         return;
       default:
         assertNever(msg, 'message type');
