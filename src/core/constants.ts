@@ -9,6 +9,10 @@ export const MIB = 1024 * KIB;
 export const CORE_LIMITS = {
   /** Longest key, in UTF-8 bytes (the API answers 414 past it). */
   keyBytesMax: 1024,
+  /** The most the `maxValueBytes` setting may be (the configuration refuses more). */
+  valueBytesMax: 4 * MIB,
+  /** Longest node id (the configuration refuses more); an actor id adds `~` and an incarnation. */
+  nodeIdCharsMax: 64,
   /**
    * Largest encoded state of one key a write may create. Replicas exchange whole states in one
    * frame, so it stays below the transport's 8 MiB frame payload with room for the message

@@ -1,4 +1,4 @@
-/** Named bounds of the runtime (every queue and wait has one). */
+/** Named bounds of the runtime (every queue and wait has one), unit and bound last. */
 export const RUNTIME_LIMITS = {
   /** Client requests waiting for replies at once; past it, new ones get `unavailable`. */
   requestsInFlightMax: 10_000,
