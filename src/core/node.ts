@@ -69,6 +69,7 @@ export class Node {
   readonly id: NodeId;
   private readonly time = { tick: 0, nowMs: 0 };
   private nextMsgId: number;
+  private advancedSeq = 0;
   private readonly fx = new ReadyBuilder();
   private readonly membership: Membership;
   private readonly kv: KvProtocol;
@@ -170,6 +171,8 @@ export class Node {
 
   /** The runtime made `rd`'s writes durable: the engine now serves them. */
   advance(rd: Ready): void {
+    assert(rd.seq > this.advancedSeq, () => `Ready ${rd.seq} advanced after Ready ${this.advancedSeq}: Readys must be handled in order`);
+    this.advancedSeq = rd.seq;
     this.kv.advance(rd.seq);
   }
 

@@ -43,3 +43,17 @@ describe('core errors: one base class carrying the API error code', () => {
     assert.throws(() => storageWrite('hint', metaKey('ring'), null), InvariantError);
   });
 });
+
+describe('invariants at the node boundary', () => {
+  it('a Ready advanced out of order is refused (the runtime must handle Readys in order)', async () => {
+    const { Harness } = await import('./harness.js');
+    const h = new Harness(['a']);
+    const node = h.node('a');
+    node.request(1, { op: 'put', key: 'k', value: new Uint8Array([1]), w: 1 });
+    const first = node.ready();
+    node.request(2, { op: 'put', key: 'k', value: new Uint8Array([2]), w: 1 });
+    const second = node.ready();
+    node.advance(second);
+    assert.throws(() => node.advance(first), InvariantError);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import type { KeyState } from '../clock/state.js';
 import { decodeState } from '../clock/state.js';
-import { assertNever } from '../errors.js';
+import { assert, assertNever } from '../errors.js';
 import { resolveConsistency } from '../quorum/index.js';
 import type { ClientOp, NodeId, StoreReader } from '../types.js';
 import type { KvEnv } from './env.js';
@@ -121,6 +121,7 @@ export class KvProtocol {
   private coordinate(op: ClientOp, requester: Requester, forwarded: boolean): void {
     const { settings } = this.env;
     const replicas = replicasFor(this.env, op.key);
+    assert(replicas.length > 0, 'a ring with members gives every key at least one replica');
     const n = this.env.ring().n;
     if (op.op === 'get') {
       const r = resolveConsistency(op.r ?? settings.defaultR, n, replicas.length, 'r');
