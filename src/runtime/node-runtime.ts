@@ -102,8 +102,7 @@ export class NodeRuntime implements NodeService {
       this.node = new Node(this.nodeConfig(bootstrap), this.deps.engine);
     } catch (e) {
       if (!(e instanceof GossamerError)) throw e;
-      this.logger.error('cannot start', { error: e.message });
-      this.die(e);
+      this.die(e, 'cannot start');
       return;
     }
     const meta = this.node.clusterMeta();
@@ -121,7 +120,14 @@ export class NodeRuntime implements NodeService {
 
   private onPeer(peer: PeerInfo): void {
     if (!this.node || this.stopped) return;
-    this.node.notePeer(peer);
+    try {
+      this.node.notePeer(peer);
+    } catch (e) {
+      // Settings no ring can have (e.g. replication that does not add up to N): stop, clearly.
+      if (!(e instanceof GossamerError)) throw e;
+      this.die(e, 'cannot form the ring');
+      return;
+    }
     this.afterCore();
   }
 
@@ -244,12 +250,12 @@ export class NodeRuntime implements NodeService {
     this.node?.advance(rd);
   }
 
-  private die(err: Error): void {
+  private die(err: Error, what = 'storage failed'): void {
     if (this.fatal) return;
     this.fatal = err;
     this.serving = false;
-    this.logger.error('storage failed; the node stops serving', { error: err.message });
-    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'unavailable', message: 'storage failed' });
+    this.logger.error(`${what}; the node stops serving`, { error: err.message });
+    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'unavailable', message: what });
     this.waiting.clear();
     this.deps.onFatal?.(err);
   }
