@@ -1,4 +1,6 @@
 /** Small binary writer/reader for the core's own on-disk and on-wire encodings (pure). */
+import { GossamerError } from './errors.js';
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -36,11 +38,10 @@ export function varintLength(v: number): number {
   return n;
 }
 
-export class DecodeError extends Error {
-  readonly code = 'decode_error';
+/** Bytes that do not decode (a client's token, a peer's state): bad input, never a crash. */
+export class DecodeError extends GossamerError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DecodeError';
+    super('bad_request', message);
   }
 }
 

@@ -1,14 +1,51 @@
 /**
- * How the core lays keys out in the storage engine. Data keys are
- * `0x01 | keyHash (4 bytes, big-endian) | key (UTF-8)`, so the keys of one ring partition — a
- * contiguous range of the hash — form one contiguous range of storage keys, which handoff,
- * streaming and Merkle trees scan. Node-local metadata lives under `0x00`.
+ * How the core lays keys out in the storage engine: one keyspace per kind of durable state, told
+ * apart by the first byte of the storage key.
+ *
+ * - `meta` (`0x00 | name`): node-local cluster metadata (the ring's members and settings).
+ * - `data` (`0x01 | keyHash (4 bytes, big-endian) | key (UTF-8)`): key states. The keys of one
+ *   ring partition — a contiguous range of the hash — form one contiguous range of storage keys,
+ *   which handoff, streaming and Merkle trees scan.
+ * - `hint` (`0x02 | …`): reserved for hinted handoff (writes held for another node).
+ *
+ * Every write the core asks for names its keyspace (`StorageWrite.space`), and the builders below
+ * are the only way to make one, so a write's keyspace always matches its key's first byte.
  */
 import { utf8 } from './bytes.js';
 import { keyHash } from './ring/index.js';
+import { assert } from './errors.js';
 
-export const DATA_PREFIX = 0x01;
 export const META_PREFIX = 0x00;
+export const DATA_PREFIX = 0x01;
+export const HINT_PREFIX = 0x02;
+
+/** The kinds of durable state; each has a keyspace of its own. */
+export type Keyspace = 'meta' | 'data' | 'hint';
+
+const PREFIX_OF: { readonly [K in Keyspace]: number } = { meta: META_PREFIX, data: DATA_PREFIX, hint: HINT_PREFIX };
+
+/** One durable write, typed by keyspace. `value: null` deletes. */
+export interface StorageWrite {
+  readonly space: Keyspace;
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | null;
+}
+
+/** The keyspace a storage key belongs to, or `undefined` for a key no keyspace owns. */
+export function keyspaceOf(key: Uint8Array): Keyspace | undefined {
+  switch (key[0]) {
+    case META_PREFIX: return 'meta';
+    case DATA_PREFIX: return 'data';
+    case HINT_PREFIX: return 'hint';
+    default: return undefined;
+  }
+}
+
+/** A write of `value` under `key` in `space`; the key must belong to that keyspace. */
+export function storageWrite(space: Keyspace, key: Uint8Array, value: Uint8Array | null): StorageWrite {
+  assert(key[0] === PREFIX_OF[space], () => `a ${space} write to a key with prefix ${key[0]}`);
+  return { space, key, value };
+}
 
 export function dataKey(key: string): Uint8Array {
   const k = utf8(key);

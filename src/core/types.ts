@@ -1,6 +1,9 @@
 /** The vocabulary shared by the core, the runtime and the API layers. */
 import type { CausalContext } from './clock/context.js';
 import type { Version } from './clock/state.js';
+import type { ErrorCode } from './errors.js';
+import type { Message } from './messages.js';
+import type { StorageWrite } from './keys.js';
 
 export type NodeId = string;
 
@@ -48,7 +51,7 @@ export interface PutResult {
 
 export interface ErrorResult {
   readonly ok: false;
-  readonly error: 'insufficient_replicas' | 'bad_request' | 'unavailable' | 'value_too_large';
+  readonly error: ErrorCode;
   readonly message: string;
   readonly required?: number;
   readonly received?: number;
@@ -56,28 +59,10 @@ export interface ErrorResult {
 
 export type ClientReply = GetResult | PutResult | ErrorResult;
 
-/** Messages between nodes. `id` matches a reply to its request at the sender. */
-export type Message =
-  | { readonly type: 'replica-put'; readonly id: number; readonly key: string; readonly state: Uint8Array }
-  | { readonly type: 'replica-put-ack'; readonly id: number; readonly key: string }
-  | { readonly type: 'replica-get'; readonly id: number; readonly key: string }
-  | { readonly type: 'replica-get-reply'; readonly id: number; readonly key: string; readonly state: Uint8Array | null }
-  | { readonly type: 'forward'; readonly id: number; readonly op: WireOp }
-  /** The replica took the forwarded write on: the forwarder stops trying others and waits. */
-  | { readonly type: 'forward-accepted'; readonly id: number }
-  | { readonly type: 'forward-reply'; readonly id: number; readonly reply: WireReply };
-
-/** A client op as it crosses the wire (contexts as tokens). */
-export type WireOp =
-  | { readonly op: 'get'; readonly key: string; readonly r?: Consistency; readonly quorum?: QuorumMode; readonly timeoutMs?: number }
-  | {
-    readonly op: 'put'; readonly key: string; readonly value: Uint8Array | null; readonly contentType?: string;
-    readonly context?: string; readonly w?: Consistency; readonly quorum?: QuorumMode; readonly timeoutMs?: number;
-  };
-
-export type WireReply =
-  | { readonly ok: true; readonly op: 'put'; readonly context: string }
-  | ErrorResult;
+/** Messages between nodes: one family per protocol (see messages.ts). */
+export type { Message } from './messages.js';
+export type { WireOp, WireReply } from './kv/messages.js';
+export type { Keyspace, StorageWrite } from './keys.js';
 
 export interface OutMessage {
   readonly to: NodeId;
@@ -89,14 +74,10 @@ export interface Reply {
   readonly reply: ClientReply;
 }
 
-export interface StorageWrite {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array | null;
-}
-
 /**
  * What one round of the node produced. The runtime must make `writes` durable before it sends
  * `messages` or gives `replies` ("persist before reply"), and must handle Readys in order.
+ * Writes of every keyspace (key data, hints, cluster metadata) go this one way.
  */
 export interface Ready {
   readonly seq: number;

@@ -11,13 +11,14 @@ import type { Clock, Envelope, Logger, PeerInfo, StorageEngine, TimerHandle, Tra
 import { silentLogger } from '../ports/index.js';
 import type { NodeConfig, NodeEvent } from '../core/node.js';
 import { Node } from '../core/node.js';
+import type { BootstrapConfig, MemberInfo } from '../core/node.js';
 import type { KeyState, ReconcileBug } from '../core/clock/state.js';
 import type { ClientOp, ClientReply, Consistency, Message, Ready } from '../core/types.js';
-import type { Ring, RingMember } from '../core/ring/index.js';
-import { createRing, ownership, partitionForKey, preferenceList } from '../core/ring/index.js';
-import { utf8, fromUtf8 } from '../core/bytes.js';
-import { metaKey } from '../core/keys.js';
-import { isValidMessage } from './validate.js';
+import type { Ring } from '../core/ring/index.js';
+import { ownership, partitionForKey, preferenceList } from '../core/ring/index.js';
+import { utf8 } from '../core/bytes.js';
+import { GossamerError } from '../core/errors.js';
+import { isValidMessage } from '../core/messages.js';
 import type { ClusterDefaults, LocalVersionView, MemberView, NodeService, RingView } from './service.js';
 import { RUNTIME_LIMITS } from './constants.js';
 
@@ -60,20 +61,11 @@ export interface RuntimeDeps {
   onFatal?: (err: Error) => void;
 }
 
-const RING_META_KEY = metaKey('ring');
-
-interface StoredRing {
-  partitions: number;
-  n: number;
-  replication?: Record<string, number>;
-  members: PeerInfo[];
-}
-
 export class NodeRuntime implements NodeService {
   readonly nodeId: string;
   private node: Node | undefined;
-  private readonly peers = new Map<string, PeerInfo>();
-  private ringMembers: PeerInfo[] = [];
+  /** The members of the ring installed (as the core decided them). */
+  private ringMembers: readonly MemberInfo[] = [];
   private serving = false;
   private stopping = false;
   private nextReqId = 1;
@@ -91,25 +83,33 @@ export class NodeRuntime implements NodeService {
   private constructor(private readonly deps: RuntimeDeps) {
     this.nodeId = deps.self.nodeId;
     this.logger = deps.logger ?? silentLogger;
-    this.peers.set(deps.self.nodeId, deps.self);
   }
 
-  /** Loads the ring if this node already belongs to one, starts ticking and listening. */
+  /**
+   * Starts ticking and listening. The core loads the ring if this node already belongs to one,
+   * or forms the first ring once it knows every seed; the runtime installs what it decided.
+   * Unusable stored metadata stops the node with a clear error (`onFatal`), never a crash.
+   */
   start(): void {
-    const { transport } = this.deps;
+    const { transport, settings, self } = this.deps;
     transport.onMessage((env) => this.onMessage(env));
     transport.onPeer?.((peer) => this.onPeer(peer));
-    const stored = this.deps.engine.get(RING_META_KEY);
-    if (stored !== undefined) {
-      const ring = JSON.parse(fromUtf8(stored)) as StoredRing;
-      if (ring.n !== this.deps.settings.n || ring.partitions !== this.deps.settings.partitions) {
-        this.logger.warn('cluster settings differ from this node\'s; using the cluster\'s', { n: ring.n, partitions: ring.partitions });
-      }
-      for (const m of ring.members) if (!this.peers.has(m.nodeId)) this.peers.set(m.nodeId, m);
-      this.install(ring);
-    } else {
-      this.maybeFormRing();
+    const bootstrap: BootstrapConfig = {
+      self, seeds: settings.seeds, partitions: settings.partitions, n: settings.n,
+      ...(settings.replication ? { replication: settings.replication } : {}),
+    };
+    try {
+      this.node = new Node(this.nodeConfig(bootstrap), this.deps.engine);
+    } catch (e) {
+      if (!(e instanceof GossamerError)) throw e;
+      this.die(e, 'cannot start');
+      return;
     }
+    const meta = this.node.clusterMeta();
+    if (meta && (meta.n !== settings.n || meta.partitions !== settings.partitions)) {
+      this.logger.warn('cluster settings differ from this node\'s; using the cluster\'s', { n: meta.n, partitions: meta.partitions });
+    }
+    this.afterCore();
     this.scheduleTick();
   }
 
@@ -119,52 +119,46 @@ export class NodeRuntime implements NodeService {
   }
 
   private onPeer(peer: PeerInfo): void {
-    this.peers.set(peer.nodeId, peer);
-    if (!this.node) this.maybeFormRing();
+    if (!this.node || this.stopped) return;
+    try {
+      this.node.notePeer(peer);
+    } catch (e) {
+      // Settings no ring can have (e.g. replication that does not add up to N): stop, clearly.
+      if (!(e instanceof GossamerError)) throw e;
+      this.die(e, 'cannot form the ring');
+      return;
+    }
+    this.afterCore();
   }
 
-  /**
-   * The first ring forms once this node knows every seed's facts: nodes started with the same
-   * seeds then compute the same ring. Membership changes after that are staged by operators
-   * (join/leave, a later issue).
-   */
-  private maybeFormRing(): void {
-    const { settings, self } = this.deps;
-    const seedAddrs = new Set(settings.seeds.filter((s) => s !== self.address));
-    const known = [...this.peers.values()];
-    const knownAddrs = new Set(known.map((p) => p.address));
-    for (const s of seedAddrs) if (!knownAddrs.has(s)) return;
-    const members = known.filter((p) => p.nodeId === self.nodeId || seedAddrs.has(p.address));
-    const stored: StoredRing = { partitions: settings.partitions, n: settings.n, members };
-    if (settings.replication) stored.replication = settings.replication;
-    this.install(stored);
-    void this.deps.engine.write([{ key: RING_META_KEY, value: utf8(JSON.stringify(stored)) }]).catch((e: Error) => this.die(e));
-  }
-
-  private install(stored: StoredRing): void {
-    this.ringMembers = [...stored.members].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
-    const ringMembers: RingMember[] = this.ringMembers.map((m) => ({ nodeId: m.nodeId, dc: m.dc, rack: m.rack, weight: m.weight }));
-    const opts: { partitionCount: number; n: number; replication?: Record<string, number> } = { partitionCount: stored.partitions, n: stored.n };
-    if (stored.replication) opts.replication = stored.replication;
-    const ring = createRing(ringMembers, opts);
+  private nodeConfig(bootstrap: BootstrapConfig): NodeConfig {
     const s = this.deps.settings;
-    const cfg: NodeConfig = {
-      nodeId: this.nodeId, ring, n: stored.n, tickMs: s.tickMs, requestTimeoutMs: s.requestTimeoutMs,
+    return {
+      nodeId: this.nodeId, bootstrap, tickMs: s.tickMs, requestTimeoutMs: s.requestTimeoutMs,
       defaultR: s.r, defaultW: s.w, incarnation: this.deps.incarnation ?? 0,
       ...(this.deps.actorId ? { actorId: this.deps.actorId } : {}),
       ...(this.deps.bug ? { bug: this.deps.bug } : {}),
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
     };
-    if (this.node) this.node.setRing(ring);
-    else this.node = new Node(cfg, this.deps.engine);
-    this.node.setTime(this.deps.clock.nowMs());
-    if (!this.stopping && !this.fatal) this.serving = true;
-    this.logger.info('ring ready', { members: this.ringMembers.length, partitions: stored.partitions, n: stored.n });
+  }
+
+  /** Installs a ring the core has just loaded or formed, then persists and releases its Readys. */
+  private afterCore(): void {
+    const node = this.node;
+    if (!node) return;
+    const meta = node.clusterMeta();
+    if (meta && this.ringMembers !== meta.members) {
+      this.ringMembers = meta.members;
+      node.setTime(this.deps.clock.nowMs());
+      if (!this.stopping && !this.fatal) this.serving = true;
+      this.logger.info('ring ready', { members: meta.members.length, partitions: meta.partitions, n: meta.n });
+    }
+    this.pump();
   }
 
   private scheduleTick(): void {
     this.tickTimer = this.deps.clock.setTimer(this.deps.settings.tickMs, () => {
-      if (this.node) {
+      if (this.node?.hasRing()) {
         this.node.tick(this.deps.clock.nowMs());
         this.pump();
       }
@@ -175,7 +169,7 @@ export class NodeRuntime implements NodeService {
   private stopped = false;
 
   private onMessage(env: Envelope<Message>): void {
-    if (!this.node || this.stopped) return;
+    if (!this.node?.hasRing() || this.stopped) return;
     if (!isValidMessage(env.msg)) {
       this.logger.warn('dropped a malformed message', { from: env.from });
       return;
@@ -195,7 +189,7 @@ export class NodeRuntime implements NodeService {
     if (!node || !this.serving) {
       return Promise.resolve({ ok: false, error: 'unavailable', message: this.stopping ? 'node is shutting down' : 'node is starting' });
     }
-    if (this.waiting.size >= RUNTIME_LIMITS.maxInFlightRequests) {
+    if (this.waiting.size >= RUNTIME_LIMITS.requestsInFlightMax) {
       return Promise.resolve({ ok: false, error: 'unavailable', message: 'too many requests in flight' });
     }
     const reqId = this.nextReqId++;
@@ -256,12 +250,12 @@ export class NodeRuntime implements NodeService {
     this.node?.advance(rd);
   }
 
-  private die(err: Error): void {
+  private die(err: Error, what = 'storage failed'): void {
     if (this.fatal) return;
     this.fatal = err;
     this.serving = false;
-    this.logger.error('storage failed; the node stops serving', { error: err.message });
-    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'unavailable', message: 'storage failed' });
+    this.logger.error(`${what}; the node stops serving`, { error: err.message });
+    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'unavailable', message: what });
     this.waiting.clear();
     this.deps.onFatal?.(err);
   }
@@ -297,11 +291,11 @@ export class NodeRuntime implements NodeService {
   }
 
   coreRing(): Ring | undefined {
-    return this.node?.currentRing;
+    return this.node?.hasRing() ? this.node.currentRing : undefined;
   }
 
   ring(): RingView | undefined {
-    const ring = this.node?.currentRing;
+    const ring = this.coreRing();
     if (!ring) return undefined;
     return {
       partitionCount: ring.partitionCount,
@@ -313,7 +307,7 @@ export class NodeRuntime implements NodeService {
   }
 
   members(): MemberView[] {
-    const ring = this.node?.currentRing;
+    const ring = this.coreRing();
     const share = ring ? ownership(ring) : new Map<string, number>();
     return this.ringMembers.map((m) => ({
       nodeId: m.nodeId, address: m.address, dc: m.dc, rack: m.rack, weight: m.weight,
@@ -324,11 +318,11 @@ export class NodeRuntime implements NodeService {
 
   /** This node's own state of `key` (tests and the simulator). */
   localState(key: string): KeyState | undefined {
-    return this.node?.localState(key);
+    return this.node?.hasRing() ? this.node.localState(key) : undefined;
   }
 
   localVersions(key: string): LocalVersionView[] {
-    if (!this.node) return [];
+    if (!this.node?.hasRing()) return [];
     const state = this.node.localState(key);
     return state.siblings.map((v) => ({
       value: v.value, context: state.context, contentType: v.contentType, tsMs: v.tsMs, hintFor: null,
@@ -337,7 +331,7 @@ export class NodeRuntime implements NodeService {
 
   defaults(): ClusterDefaults {
     const s = this.deps.settings;
-    return { n: this.node?.currentRing.n ?? s.n, r: s.r, w: s.w, maxValueBytes: s.maxValueBytes, requestTimeoutMs: s.requestTimeoutMs };
+    return { n: this.coreRing()?.n ?? s.n, r: s.r, w: s.w, maxValueBytes: s.maxValueBytes, requestTimeoutMs: s.requestTimeoutMs };
   }
 
   /** Requests waiting for a reply (for metrics and shutdown). */

@@ -11,6 +11,8 @@
  * the dot apart makes that next write supersede exactly what the client saw.
  */
 import { ByteReader, ByteWriter, DecodeError, fromBase64Url, toBase64Url, utf8Length, varintLength } from '../bytes.js';
+import { CORE_LIMITS } from '../constants.js';
+import { GossamerError } from '../errors.js';
 import type { Dot, VClock } from './vclock.js';
 import { EMPTY_CLOCK, counterOf, mergeClocks, pruneClock } from './vclock.js';
 
@@ -22,20 +24,10 @@ export interface CausalContext {
 
 export const EMPTY_CONTEXT: CausalContext = Object.freeze({ clock: EMPTY_CLOCK, cloud: Object.freeze([] as Dot[]) });
 
-/**
- * How many single dots a context keeps; past it some are forgotten (knowledge lost, never a
- * version: at worst a superseded version shows up again as a sibling). Which ones go is by
- * (node, counter) order, except that a dot just added is always kept.
- */
-export const MAX_CLOUD_DOTS = 16;
-/**
- * Largest counter a decoded context or state may carry. Far beyond any real count of writes,
- * it leaves room below 2^53 so that a counter can always be incremented and encoded: a forged
- * context with a huge counter is refused instead of breaking the key forever.
- */
-export const MAX_COUNTER = 2 ** 48;
-/** Dynamo's bound on vector-clock entries. */
-export const MAX_CLOCK_ENTRIES = 10;
+/** The bounds live in src/core/constants.ts; these names stay for the code that uses them. */
+export const MAX_CLOUD_DOTS = CORE_LIMITS.cloudDotsMax;
+export const MAX_COUNTER = CORE_LIMITS.counterMax;
+export const MAX_CLOCK_ENTRIES = CORE_LIMITS.clockEntriesMax;
 
 export function contextCovers(ctx: CausalContext, dot: Dot): boolean {
   if (counterOf(ctx.clock, dot.node) >= dot.counter) return true;
@@ -127,7 +119,7 @@ export function contextsEqual(a: CausalContext, b: CausalContext): boolean {
 }
 
 /** Bounds on what a decoder accepts, so a hostile token cannot make us allocate much. */
-const MAX_DECODED_ENTRIES = 1024;
+const MAX_DECODED_ENTRIES = CORE_LIMITS.decodedEntriesMax;
 
 export function readContext(r: ByteReader): CausalContext {
   const n = r.varint();
@@ -164,16 +156,15 @@ export function encodeContextToken(ctx: CausalContext): string {
   return toBase64Url(w.finish());
 }
 
-export class ContextError extends Error {
-  readonly code = 'bad_context';
+/** A context token a client sent cannot be decoded: a bad request. */
+export class ContextError extends GossamerError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ContextError';
+    super('bad_request', message);
   }
 }
 
 /** Longest token accepted (a context is small; this bounds the work a hostile header can cause). */
-export const MAX_CONTEXT_TOKEN_CHARS = 16 * 1024;
+export const MAX_CONTEXT_TOKEN_CHARS = CORE_LIMITS.contextTokenCharsMax;
 
 export function decodeContextToken(token: string): CausalContext {
   if (token.length === 0 || token.length > MAX_CONTEXT_TOKEN_CHARS) throw new ContextError('context token has a bad length');

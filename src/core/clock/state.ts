@@ -8,6 +8,7 @@
  * the other side replaced it with a write whose context covered it.
  */
 import { ByteReader, ByteWriter, DecodeError, bytesEqual, utf8Length, varintLength } from '../bytes.js';
+import { GossamerError } from '../errors.js';
 import type { CausalContext } from './context.js';
 import {
   EMPTY_CONTEXT, MAX_COUNTER, addDotToContext, contextCovers, contextSize, contextsEqual, joinContexts, pruneContext, readContext,
@@ -74,11 +75,9 @@ export interface WriteResult {
 }
 
 /** Only a forged context can get a counter this far; the write is refused (a bad request). */
-export class CounterExhaustedError extends Error {
-  readonly code = 'counter_exhausted';
+export class CounterExhaustedError extends GossamerError {
   constructor(node: string) {
-    super(`the version counter of ${node} for this key is exhausted (a forged context?)`);
-    this.name = 'CounterExhaustedError';
+    super('bad_request', `the version counter of ${node} for this key is exhausted (a forged context?)`);
   }
 }
 
@@ -165,6 +164,16 @@ function stateSize(s: KeyState): number {
 function stringSize(str: string): number {
   const n = utf8Length(str);
   return varintLength(n) + n;
+}
+
+/** True for a state with no siblings and an empty context (what a never-written key reads as). */
+export function isEmptyState(s: KeyState): boolean {
+  return s.siblings.length === 0 && s.context.clock.length === 0 && s.context.cloud.length === 0;
+}
+
+/** True for `encodeState(EMPTY_STATE)`: format 1, no clock entries, no dots, no siblings. */
+export function isEmptyEncoding(b: Uint8Array): boolean {
+  return b.length === 4 && b[0] === STATE_FORMAT && b[1] === 0 && b[2] === 0 && b[3] === 0;
 }
 
 export function decodeState(b: Uint8Array): KeyState {

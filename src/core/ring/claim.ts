@@ -17,6 +17,7 @@
  * partition index, and there is no randomness.
  */
 import type { RingMember } from './types.js';
+import { insertSorted, nearestDistance } from './positions.js';
 
 export function cmpStr(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -103,20 +104,9 @@ export function initialClaim(
   partitionCount: number,
   window: number,
 ): string[] {
-  // dc -> rack -> nodes, all in sorted order.
-  const dcs = new Map<string, Map<string, RingMember[]>>();
-  for (const m of [...members].sort((a, b) => cmpStr(a.dc, b.dc) || cmpStr(a.rack, b.rack) || cmpStr(a.nodeId, b.nodeId))) {
-    if ((targets.get(m.nodeId) ?? 0) === 0) continue;
-    let racks = dcs.get(m.dc);
-    if (!racks) dcs.set(m.dc, (racks = new Map()));
-    let nodes = racks.get(m.rack);
-    if (!nodes) racks.set(m.rack, (nodes = []));
-    nodes.push(m);
-  }
+  const dcs = groupByDcAndRack(members, targets);
   const sum = (ms: readonly RingMember[]): number => ms.reduce((s, m) => s + targets.get(m.nodeId)!, 0);
 
-  interface Level { seq: number[]; pos: number }
-  interface RackState { ids: string[]; want: number[]; got: number[]; total: number; slots: number }
   const dcList = [...dcs.values()];
   const dcLevel: Level = { seq: smoothRoundRobin(dcList.map((racks) => sum([...racks.values()].flat()))), pos: 0 };
   const rackLevels = dcList.map((racks): Level => ({ seq: smoothRoundRobin([...racks.values()].map(sum)), pos: 0 }));
@@ -139,37 +129,7 @@ export function initialClaim(
     const rs = rackStates[d]![rl.seq[rl.pos++]!]!;
     const prev = p > 0 ? owners[p - 1]! : '';
     rs.slots++;
-    // credit·total = slots·want - got·total: ≥ 0 means on or behind schedule, ≥ total overdue.
-    let overdue = false;
-    for (let i = 0; i < rs.ids.length; i++) {
-      if (rs.got[i]! < rs.want[i]! && rs.slots * rs.want[i]! - rs.got[i]! * rs.total >= rs.total) overdue = true;
-    }
-    let best = -1;
-    let bestClash = 0;
-    let bestPair = 0;
-    let bestCredit = 0;
-    for (let i = 0; i < rs.ids.length; i++) {
-      if (rs.got[i]! >= rs.want[i]!) continue;
-      const credit = rs.slots * rs.want[i]! - rs.got[i]! * rs.total;
-      if (credit < (overdue ? rs.total : 0)) continue;
-      const id = rs.ids[i]!;
-      let clash = 0;
-      for (let k = 1; k <= w && k <= p; k++) if (owners[p - k] === id) clash += w - k + 1;
-      // The circle closes: the last partitions also neighbour the first ones.
-      for (let k = 1; k <= w && p + k >= partitionCount; k++) if (owners[p + k - partitionCount] === id) clash += w - k + 1;
-      const pair = pairs.get(`${prev}\u0000${id}`) ?? 0;
-      if (best < 0 || clash < bestClash || (clash === bestClash && (pair < bestPair || (pair === bestPair && credit > bestCredit)))) {
-        best = i;
-        bestClash = clash;
-        bestPair = pair;
-        bestCredit = credit;
-      }
-    }
-    if (best < 0) {
-      // Cannot happen (the credits of the nodes with partitions left sum to more than 0), but
-      // never fail a claim over it: take the first node with partitions left.
-      best = rs.got.findIndex((g, i) => g < rs.want[i]!);
-    }
+    const best = pickInRack(rs, owners, pairs, prev, p, w, partitionCount);
     const id = rs.ids[best]!;
     rs.got[best] = rs.got[best]! + 1;
     pairs.set(`${prev}\u0000${id}`, (pairs.get(`${prev}\u0000${id}`) ?? 0) + 1);
@@ -182,6 +142,61 @@ export function initialClaim(
   // Only node clashes: the round-robin levels already place racks and DCs as well as they can.
   repairBySwaps(owners, all, byId, w, SAME_NODE);
   return owners;
+}
+
+interface Level { seq: number[]; pos: number }
+interface RackState { ids: string[]; want: number[]; got: number[]; total: number; slots: number }
+
+/** dc -> rack -> nodes that claim something, all in sorted order. */
+function groupByDcAndRack(members: readonly RingMember[], targets: ReadonlyMap<string, number>): Map<string, Map<string, RingMember[]>> {
+  const dcs = new Map<string, Map<string, RingMember[]>>();
+  for (const m of [...members].sort((a, b) => cmpStr(a.dc, b.dc) || cmpStr(a.rack, b.rack) || cmpStr(a.nodeId, b.nodeId))) {
+    if ((targets.get(m.nodeId) ?? 0) === 0) continue;
+    let racks = dcs.get(m.dc);
+    if (!racks) dcs.set(m.dc, (racks = new Map()));
+    let nodes = racks.get(m.rack);
+    if (!nodes) racks.set(m.rack, (nodes = []));
+    nodes.push(m);
+  }
+  return dcs;
+}
+
+/** The index in `rs` of the node that claims partition p (see `initialClaim` for the order of preference). */
+function pickInRack(
+  rs: RackState, owners: readonly string[], pairs: ReadonlyMap<string, number>, prev: string, p: number, w: number, partitionCount: number,
+): number {
+  // credit·total = slots·want - got·total: ≥ 0 means on or behind schedule, ≥ total overdue.
+  let overdue = false;
+  for (let i = 0; i < rs.ids.length; i++) {
+    if (rs.got[i]! < rs.want[i]! && rs.slots * rs.want[i]! - rs.got[i]! * rs.total >= rs.total) overdue = true;
+  }
+  let best = -1;
+  let bestClash = 0;
+  let bestPair = 0;
+  let bestCredit = 0;
+  for (let i = 0; i < rs.ids.length; i++) {
+    if (rs.got[i]! >= rs.want[i]!) continue;
+    const credit = rs.slots * rs.want[i]! - rs.got[i]! * rs.total;
+    if (credit < (overdue ? rs.total : 0)) continue;
+    const id = rs.ids[i]!;
+    let clash = 0;
+    for (let k = 1; k <= w && k <= p; k++) if (owners[p - k] === id) clash += w - k + 1;
+    // The circle closes: the last partitions also neighbour the first ones.
+    for (let k = 1; k <= w && p + k >= partitionCount; k++) if (owners[p + k - partitionCount] === id) clash += w - k + 1;
+    const pair = pairs.get(`${prev}\u0000${id}`) ?? 0;
+    if (best < 0 || clash < bestClash || (clash === bestClash && (pair < bestPair || (pair === bestPair && credit > bestCredit)))) {
+      best = i;
+      bestClash = clash;
+      bestPair = pair;
+      bestCredit = credit;
+    }
+  }
+  if (best < 0) {
+    // Cannot happen (the credits of the nodes with partitions left sum to more than 0), but
+    // never fail a claim over it: take the first node with partitions left.
+    best = rs.got.findIndex((g, i) => g < rs.want[i]!);
+  }
+  return best;
 }
 
 // Conflict weights: a neighbour within the window that is the same node is far worse than the
@@ -260,40 +275,9 @@ export function rebalanceClaim(
       ownerConflict[p] = o === null ? 0 : conflicts(byId.get(o)!, p);
       maxOwnerConflict = Math.max(maxOwnerConflict, ownerConflict[p]!);
     }
-    // Joint choice of (receiver, partition): see the function comment for the order.
-    let bestR: string | null = null;
-    let best = -1;
-    let bestScore = 0;
-    let bestDeficit = 0;
-    let bestSpread = 0;
-    let bestSurplus = 0;
-    for (const r of receivers) {
-      const def = deficit.get(r)!;
-      if (def === 0) continue;
-      // A receiver with less deficit wins only with a strictly lower score; skip it if none exists.
-      if (best >= 0 && def < bestDeficit && bestScore <= -maxOwnerConflict) continue;
-      const recv = byId.get(r)!;
-      const pos = positions.get(r)!;
-      const spacing = Math.max(1, Math.floor(q / targets.get(r)!));
-      for (const p of cands) {
-        const o = owners[p] ?? null;
-        const sur = o === null ? Number.POSITIVE_INFINITY : surplus.get(o)!;
-        const score = conflicts(recv, p) - ownerConflict[p]!;
-        if (best >= 0 && score > bestScore) continue;
-        if (best >= 0 && score === bestScore && def < bestDeficit) continue;
-        const spread = Math.min(spacing, nearestDistance(pos, p, q));
-        if (best < 0 || score < bestScore || def > bestDeficit
-          || (spread > bestSpread || (spread === bestSpread && sur > bestSurplus))) {
-          bestR = r;
-          best = p;
-          bestScore = score;
-          bestDeficit = def;
-          bestSpread = spread;
-          bestSurplus = sur;
-        }
-      }
-    }
-    if (bestR === null) break;
+    const move = chooseMove({ owners, byId, targets, surplus, deficit, positions, receivers, conflicts, ownerConflict }, cands, maxOwnerConflict);
+    if (move === null) break;
+    const { r: bestR, p: best } = move;
     const from = owners[best] ?? null;
     if (from !== null) surplus.set(from, surplus.get(from)! - 1);
     owners[best] = bestR;
@@ -311,6 +295,59 @@ export function rebalanceClaim(
     if (o === null || o === undefined) throw new Error(`rebalanceClaim: partition ${p} left unowned`);
     return o;
   });
+}
+
+/** What `chooseMove` reads of the rebalance in progress (counts per node id). */
+interface MoveChoice {
+  readonly owners: readonly (string | null)[];
+  readonly byId: ReadonlyMap<string, RingMember>;
+  readonly targets: ReadonlyMap<string, number>;
+  readonly surplus: ReadonlyMap<string, number>;
+  readonly deficit: ReadonlyMap<string, number>;
+  readonly positions: ReadonlyMap<string, number[]>;
+  readonly receivers: readonly string[];
+  readonly conflicts: (node: RingMember, p: number) => number;
+  readonly ownerConflict: Float64Array;
+}
+
+/** The next (receiver, partition) move of `rebalanceClaim`, or null when no receiver needs one. */
+function chooseMove(st: MoveChoice, cands: readonly number[], maxOwnerConflict: number): { r: string; p: number } | null {
+  const { owners, byId, targets, surplus, deficit, positions, receivers, conflicts, ownerConflict } = st;
+  const q = owners.length;
+  // Joint choice of (receiver, partition): see the function comment for the order.
+  let bestR: string | null = null;
+  let best = -1;
+  let bestScore = 0;
+  let bestDeficit = 0;
+  let bestSpread = 0;
+  let bestSurplus = 0;
+  for (const r of receivers) {
+    const def = deficit.get(r)!;
+    if (def === 0) continue;
+    // A receiver with less deficit wins only with a strictly lower score; skip it if none exists.
+    if (best >= 0 && def < bestDeficit && bestScore <= -maxOwnerConflict) continue;
+    const recv = byId.get(r)!;
+    const pos = positions.get(r)!;
+    const spacing = Math.max(1, Math.floor(q / targets.get(r)!));
+    for (const p of cands) {
+      const o = owners[p] ?? null;
+      const sur = o === null ? Number.POSITIVE_INFINITY : surplus.get(o)!;
+      const score = conflicts(recv, p) - ownerConflict[p]!;
+      if (best >= 0 && score > bestScore) continue;
+      if (best >= 0 && score === bestScore && def < bestDeficit) continue;
+      const spread = Math.min(spacing, nearestDistance(pos, p, q));
+      if (best < 0 || score < bestScore || def > bestDeficit
+        || (spread > bestSpread || (spread === bestSpread && sur > bestSurplus))) {
+        bestR = r;
+        best = p;
+        bestScore = score;
+        bestDeficit = def;
+        bestSpread = spread;
+        bestSurplus = sur;
+      }
+    }
+  }
+  return bestR === null ? null : { r: bestR, p: best };
 }
 
 /**
@@ -391,31 +428,4 @@ function repairBySwaps(
     }
     if (!improved) break;
   }
-}
-
-/** Circular distance from p to the nearest element of the sorted array `pos` (q if empty). */
-function nearestDistance(pos: readonly number[], p: number, q: number): number {
-  if (pos.length === 0) return q;
-  let lo = 0;
-  let hi = pos.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (pos[mid]! < p) lo = mid + 1;
-    else hi = mid;
-  }
-  const after = pos[lo % pos.length]!;
-  const before = pos[(lo - 1 + pos.length) % pos.length]!;
-  const dAfter = (after - p + q) % q;
-  const dBefore = (p - before + q) % q;
-  return Math.min(dAfter, dBefore);
-}
-
-function insertSorted(arr: number[], v: number): void {
-  let i = arr.length;
-  arr.push(v);
-  while (i > 0 && arr[i - 1]! > v) {
-    arr[i] = arr[i - 1]!;
-    i--;
-  }
-  arr[i] = v;
 }

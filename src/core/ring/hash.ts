@@ -12,6 +12,8 @@
  * whose top log2(Q) bits equal p, i.e. [p * 2^32/Q, (p+1) * 2^32/Q).
  */
 
+import { CORE_LIMITS } from '../constants.js';
+
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
@@ -58,7 +60,7 @@ export function murmur3x86_32(key: Uint8Array, seed: number): number {
 }
 
 /** Largest partition count accepted: keeps per-partition tables reasonable. */
-export const PARTITION_COUNT_MAX = 1 << 20;
+export const PARTITION_COUNT_MAX = CORE_LIMITS.partitionCountMax;
 
 export function isValidPartitionCount(q: number): boolean {
   return Number.isInteger(q) && q >= 1 && q <= PARTITION_COUNT_MAX && (q & (q - 1)) === 0;

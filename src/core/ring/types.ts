@@ -1,3 +1,5 @@
+import { GossamerError } from '../errors.js';
+
 /** A node as the ring sees it. `weight` ≥ 0; a member of weight 0 claims nothing. */
 export interface RingMember {
   readonly nodeId: string;
@@ -15,11 +17,9 @@ export interface RingOptions {
   readonly replication?: Readonly<Record<string, number>>;
 }
 
-/** Errors of this module carry a stable `code`, like every error in the project. */
-export class RingError extends Error {
-  readonly code = 'invalid_ring' as const;
+/** Invalid ring input (options, members, a restored table): a bad request, never a crash. */
+export class RingError extends GossamerError {
   constructor(message: string) {
-    super(message);
-    this.name = 'RingError';
+    super('bad_request', message);
   }
 }

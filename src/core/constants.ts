@@ -1,0 +1,50 @@
+/**
+ * Every bound of the core, named with its unit and the bound last. Each is imported where it is
+ * used; test/core/constants.test.ts asserts how they relate to each other and to the bounds of
+ * other layers (a key's whole state must fit in one frame, with the message around it).
+ */
+export const KIB = 1024;
+export const MIB = 1024 * KIB;
+
+export const CORE_LIMITS = {
+  /** Longest key, in UTF-8 bytes (the API answers 414 past it). */
+  keyBytesMax: 1024,
+  /** The most the `maxValueBytes` setting may be (the configuration refuses more). */
+  valueBytesMax: 4 * MIB,
+  /** Longest node id (the configuration refuses more); an actor id adds `~` and an incarnation. */
+  nodeIdCharsMax: 64,
+  /**
+   * Largest encoded state of one key a write may create. Replicas exchange whole states in one
+   * frame, so it stays below the transport's 8 MiB frame payload with room for the message
+   * around it; a write that would grow a state past it is refused (413 value_too_large).
+   */
+  stateBytesMax: 7 * MIB,
+  /**
+   * Bytes a message may add around one state: its type, id, key (at most `keyBytesMax`) and the
+   * envelope's node ids. The frame must hold `stateBytesMax + stateEnvelopeBytesMax`.
+   */
+  stateEnvelopeBytesMax: 64 * KIB,
+  /** Dynamo's bound on vector-clock entries; past it the oldest entries are pruned. */
+  clockEntriesMax: 10,
+  /**
+   * How many single dots a context keeps; past it some are forgotten (knowledge lost, never a
+   * version: at worst a superseded version shows up again as a sibling).
+   */
+  cloudDotsMax: 16,
+  /**
+   * Largest counter a decoded context or state may carry. Far beyond any real count of writes,
+   * it leaves room below 2^53 so that a counter can always be incremented and encoded: a forged
+   * context with a huge counter is refused instead of breaking the key forever.
+   */
+  counterMax: 2 ** 48,
+  /** Clock entries or dots a decoder accepts in one context (bounds the work of hostile input). */
+  decodedEntriesMax: 1024,
+  /** Longest context token accepted (a context is small; this bounds a hostile header's work). */
+  contextTokenCharsMax: 16 * KIB,
+  /** Most partitions a ring may have (Q is a power of two up to this). */
+  partitionCountMax: 1 << 20,
+  /** Stored ring metadata (members and settings, not the partition table) larger than this is refused. */
+  ringMetaBytesMax: 1 * MIB,
+  /** Members one ring may have. */
+  ringMembersMax: 4096,
+} as const;

@@ -1,0 +1,64 @@
+/**
+ * What the key-value protocol needs from the node it runs in: its settings, the Ready builder,
+ * the ring, time in ticks, and request ids. Timeouts are counted in ticks here.
+ */
+import type { CausalContext } from '../clock/context.js';
+import type { ReconcileBug } from '../clock/state.js';
+import type { Dot } from '../clock/vclock.js';
+import { utf8 } from '../bytes.js';
+import type { Effects } from '../ready.js';
+import type { Ring } from '../ring/index.js';
+import { preferenceListForKey } from '../ring/index.js';
+import type { Consistency, NodeId } from '../types.js';
+
+/** Every version a node creates as a coordinator (the simulator's history records them). */
+export type NodeEvent = {
+  type: 'version-created';
+  key: string;
+  dot: Dot;
+  /** The context the client sent: the versions this one supersedes. */
+  context: CausalContext;
+  contentType: string;
+  value: Uint8Array | null;
+};
+
+export interface KvSettings {
+  readonly tickMs: number;
+  readonly requestTimeoutMs: number;
+  readonly defaultR: Consistency;
+  readonly defaultW: Consistency;
+  /** The name this node's dots carry (see NodeConfig.actorId). */
+  readonly actorId: string;
+  /** Largest encoded state of one key a write may create. */
+  readonly stateBytesMax: number;
+  readonly bug: ReconcileBug;
+  readonly observer: ((event: NodeEvent) => void) | undefined;
+}
+
+/** Time as the node counts it: ticks for timeouts, the wall clock only for timestamps. */
+export interface NodeTime {
+  readonly tick: number;
+  readonly nowMs: number;
+}
+
+export interface KvEnv {
+  readonly self: NodeId;
+  readonly settings: KvSettings;
+  readonly fx: Effects;
+  readonly time: NodeTime;
+  /** The ring in force (the protocol only runs once the node has one). */
+  ring(): Ring;
+  /** A fresh request id (unique across every coordinator of this node and of this run). */
+  nextId(): number;
+}
+
+/** The key's replicas, in preference order. */
+export function replicasFor(env: KvEnv, key: string): readonly NodeId[] {
+  return preferenceListForKey(env.ring(), utf8(key));
+}
+
+/** The tick at which a request given `timeoutMs` (or the node's default) times out. */
+export function deadlineTick(env: KvEnv, timeoutMs: number | undefined): number {
+  const ms = timeoutMs ?? env.settings.requestTimeoutMs;
+  return env.time.tick + Math.max(1, Math.ceil(ms / env.settings.tickMs));
+}

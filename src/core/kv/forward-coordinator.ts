@@ -1,0 +1,121 @@
+/**
+ * Forwarding writes. Only a replica of a key may create a dot for it (its local state holds all
+ * of its earlier dots), so a node outside the key's replicas hands a write to the replicas in
+ * order. A replica that takes it says so at once (`forward-accepted`); only a replica that stays
+ * silent for its share of the time is passed over. If the acceptance itself is lost, the next
+ * replica coordinates the write too: delivery is at least once, and the duplicate shows as one
+ * more sibling, never a loss.
+ */
+import type { CausalContext } from '../clock/context.js';
+import { EMPTY_CONTEXT, decodeContextToken, encodeContextToken } from '../clock/context.js';
+import type { ClientOp, NodeId, PutOp } from '../types.js';
+import type { KvEnv } from './env.js';
+import { deadlineTick } from './env.js';
+import type { WireOp, WireReply } from './messages.js';
+import type { Replier, Requester } from './requester.js';
+
+/** One forwarded write: which replica has it now, and until when. */
+export class ForwardRequest {
+  attempt = 0;
+  attemptDeadlineTick = 0;
+  accepted = false;
+
+  constructor(
+    readonly op: WireOp,
+    readonly targets: readonly NodeId[],
+    readonly deadlineTick: number,
+    /** Each target gets an equal share of the time before the next one is tried. */
+    readonly ticksPerAttempt: number,
+    /** The W asked for, reported when forwarding fails. */
+    readonly required: number,
+    readonly requester: Requester,
+  ) {}
+
+  get target(): NodeId | undefined {
+    return this.targets[this.attempt];
+  }
+}
+
+export class ForwardCoordinator {
+  private readonly table = new Map<number, ForwardRequest>();
+
+  constructor(private readonly env: KvEnv, private readonly replier: Replier) {}
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  start(op: PutOp, replicas: readonly NodeId[], required: number, requester: Requester): void {
+    const id = this.env.nextId();
+    const deadline = deadlineTick(this.env, op.timeoutMs);
+    const perAttempt = Math.max(1, Math.floor((deadline - this.env.time.tick) / Math.max(1, replicas.length)));
+    const req = new ForwardRequest(toWireOp(op), replicas, deadline, perAttempt, required, requester);
+    this.table.set(id, req);
+    this.send(id, req);
+  }
+
+  onAccepted(from: NodeId, id: number): void {
+    const req = this.table.get(id);
+    if (req && req.target === from) req.accepted = true;
+  }
+
+  onReply(from: NodeId, id: number, reply: WireReply): void {
+    const req = this.table.get(id);
+    if (!req || req.target !== from) return;
+    this.table.delete(id);
+    if (!reply.ok) {
+      this.replier.reply(req.requester, reply);
+      return;
+    }
+    let context: CausalContext;
+    try {
+      context = decodeContextToken(reply.context);
+    } catch {
+      context = EMPTY_CONTEXT;
+    }
+    this.replier.reply(req.requester, { ok: true, op: 'put', context });
+  }
+
+  tick(): void {
+    const now = this.env.time.tick;
+    for (const [id, req] of this.table) {
+      if (now >= req.deadlineTick) {
+        this.table.delete(id);
+        this.replier.insufficient(req.requester, req.required, 0);
+      } else if (!req.accepted && now >= req.attemptDeadlineTick) {
+        req.attempt++;
+        this.send(id, req);
+      }
+    }
+  }
+
+  private send(id: number, req: ForwardRequest): void {
+    const target = req.target;
+    if (target === undefined) {
+      this.table.delete(id);
+      this.replier.insufficient(req.requester, req.required, 0);
+      return;
+    }
+    const now = this.env.time.tick;
+    req.attemptDeadlineTick = now + req.ticksPerAttempt;
+    // The replica gets what is left of the client's time, not the whole of it again.
+    const timeoutMs = Math.max(1, (req.deadlineTick - now) * this.env.settings.tickMs);
+    this.env.fx.send(target, { type: 'forward', id, op: { ...req.op, timeoutMs } });
+  }
+}
+
+export function toWireOp(op: PutOp): WireOp {
+  // Only defined fields: msgpack would otherwise carry explicit nils.
+  const { context, ...rest } = op;
+  const w: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rest)) if (v !== undefined) w[k] = v;
+  if (context !== undefined) w['context'] = encodeContextToken(context);
+  return w as WireOp;
+}
+
+/** Throws `ContextError` when the op's context token is malformed. */
+export function fromWireOp(w: WireOp): ClientOp {
+  if (w.op === 'get') return { ...w };
+  const { context, ...rest } = w;
+  return context === undefined ? { ...rest } : { ...rest, context: decodeContextToken(context) };
+}

@@ -1,0 +1,141 @@
+/**
+ * Coordinating reads. Each read asks every replica, answers the client after R replies (or as
+ * soon as R can no longer be reached), keeps listening until every replica has answered or time
+ * runs out, and then repairs every replica that answered with less than the merged state.
+ */
+import type { KeyState } from '../clock/state.js';
+import { EMPTY_STATE, decodeState, encodeState, statesEqual, syncStates } from '../clock/state.js';
+import type { NodeId } from '../types.js';
+import type { TallyStatus } from '../quorum/index.js';
+import { tally } from '../quorum/index.js';
+import type { KvEnv } from './env.js';
+import type { LocalStore } from './local-store.js';
+import type { Replier, Requester } from './requester.js';
+
+/** One read in flight: the replies so far, and whether the client has its answer. */
+export class GetRequest {
+  readonly replies = new Map<NodeId, KeyState>();
+  private readonly failed = new Set<NodeId>();
+  private mergedCache: KeyState | undefined;
+  responded = false;
+
+  constructor(
+    readonly key: string,
+    readonly replicas: readonly NodeId[],
+    readonly required: number,
+    readonly deadlineTick: number,
+    readonly requester: Requester,
+  ) {}
+
+  /** Records a replica's state, once per replica; anything from a non-replica is ignored. */
+  record(from: NodeId, state: KeyState): void {
+    if (!this.replicas.includes(from) || this.replies.has(from) || this.failed.has(from)) return;
+    this.replies.set(from, state);
+    this.mergedCache = undefined;
+  }
+
+  /** A replica answered with something unusable: it counts as a failure, once. */
+  fail(from: NodeId): void {
+    if (this.replicas.includes(from) && !this.replies.has(from)) this.failed.add(from);
+  }
+
+  status(): TallyStatus {
+    return tally(this.required, this.replicas.length, this.replies.size, this.failed.size);
+  }
+
+  get complete(): boolean {
+    return this.replies.size + this.failed.size >= this.replicas.length;
+  }
+
+  /** The join of every reply so far (kept until the next reply: the answer and read repair both need it). */
+  merged(): KeyState {
+    if (this.mergedCache) return this.mergedCache;
+    let m = EMPTY_STATE;
+    for (const s of this.replies.values()) m = syncStates(m, s);
+    this.mergedCache = m;
+    return m;
+  }
+
+  /** Replicas whose reply differs from the merged state: the read-repair targets. */
+  stale(merged: KeyState): NodeId[] {
+    const out: NodeId[] = [];
+    for (const [node, s] of this.replies) if (!statesEqual(s, merged)) out.push(node);
+    return out;
+  }
+}
+
+export class GetCoordinator {
+  private readonly table = new Map<number, GetRequest>();
+
+  constructor(private readonly env: KvEnv, private readonly store: LocalStore, private readonly replier: Replier) {}
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  start(key: string, replicas: readonly NodeId[], required: number, deadline: number, requester: Requester): void {
+    const id = this.env.nextId();
+    const req = new GetRequest(key, replicas, required, deadline, requester);
+    this.table.set(id, req);
+    for (const node of replicas) {
+      if (node !== this.env.self) this.env.fx.send(node, { type: 'replica-get', id, key });
+    }
+    if (replicas.includes(this.env.self)) {
+      req.record(this.env.self, this.store.read(key));
+      this.decide(id, req);
+    }
+  }
+
+  /** A replica's answer; one for another key (a stale id from an earlier run) is ignored. */
+  onReply(from: NodeId, id: number, key: string, state: Uint8Array | null): void {
+    const req = this.table.get(id);
+    if (!req || req.key !== key) return;
+    let decoded = EMPTY_STATE;
+    if (state !== null) {
+      try {
+        decoded = decodeState(state);
+      } catch {
+        req.fail(from);
+        this.decide(id, req);
+        return;
+      }
+    }
+    req.record(from, decoded);
+    this.decide(id, req);
+  }
+
+  tick(): void {
+    for (const [id, req] of this.table) {
+      if (this.env.time.tick < req.deadlineTick) continue;
+      if (!req.responded) this.replier.insufficient(req.requester, req.required, req.replies.size);
+      this.finish(id, req);
+    }
+  }
+
+  private decide(id: number, req: GetRequest): void {
+    const status = req.status();
+    if (!req.responded && status === 'won') {
+      req.responded = true;
+      const merged = req.merged();
+      this.replier.reply(req.requester, { ok: true, op: 'get', siblings: merged.siblings, context: merged.context });
+    } else if (!req.responded && status === 'lost') {
+      req.responded = true;
+      this.replier.insufficient(req.requester, req.required, req.replies.size);
+    }
+    if (req.complete) this.finish(id, req);
+  }
+
+  /** Read repair: every replica that answered with less than the merged state gets the merge. */
+  private finish(id: number, req: GetRequest): void {
+    this.table.delete(id);
+    if (req.replies.size < 2) return;
+    const merged = req.merged();
+    const stale = req.stale(merged);
+    if (stale.length === 0) return;
+    const bytes = encodeState(merged);
+    for (const node of stale) {
+      if (node === this.env.self) this.store.merge(req.key, merged);
+      else this.env.fx.send(node, { type: 'replica-put', id: 0, key: req.key, state: bytes });
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * This node's own key states: read synchronously from the engine (through `StoreReader`), with
+ * an overlay of the writes not yet durable so the node always reads what it wrote. A write goes
+ * into the Ready being built; once the runtime has made that Ready durable (`advance`), the
+ * engine serves it and the overlay lets go.
+ */
+import type { KeyState } from '../clock/state.js';
+import { EMPTY_STATE, decodeState, encodeState, isEmptyEncoding, isEmptyState, statesEqual, syncStates } from '../clock/state.js';
+import { utf8 } from '../bytes.js';
+import { dataKeyFromBytes, storageWrite } from '../keys.js';
+import type { Effects } from '../ready.js';
+import { keyHash } from '../ring/index.js';
+import type { StoreReader } from '../types.js';
+
+export class LocalStore {
+  private readonly overlay = new Map<string, { state: KeyState; seq: number }>();
+  private readonly keysBySeq = new Map<number, string[]>();
+
+  constructor(private readonly store: StoreReader, private readonly fx: Effects) {}
+
+  read(key: string): KeyState {
+    const o = this.overlay.get(key);
+    if (o) return o.state;
+    const k = utf8(key);
+    const raw = this.store.get(dataKeyFromBytes(k, keyHash(k)));
+    return raw === undefined ? EMPTY_STATE : decodeState(raw);
+  }
+
+  /**
+   * The local state of `key` as `replica-get-reply` carries it: `null` when empty. A durable state
+   * goes out as the engine's bytes, without decoding and re-encoding it: both ends decode to the
+   * same state (decoding normalizes, and normalizing a normalized state changes nothing).
+   */
+  readEncoded(key: string): Uint8Array | null {
+    const o = this.overlay.get(key);
+    if (o) return isEmptyState(o.state) ? null : encodeState(o.state);
+    const k = utf8(key);
+    const raw = this.store.get(dataKeyFromBytes(k, keyHash(k)));
+    return raw === undefined || isEmptyEncoding(raw) ? null : raw;
+  }
+
+  /** Writes `state` (whose encoding is `bytes`, when the caller has it already). */
+  write(key: string, state: KeyState, bytes: Uint8Array = encodeState(state)): void {
+    const k = utf8(key);
+    const seq = this.fx.seq;
+    this.overlay.set(key, { state, seq });
+    this.fx.write(storageWrite('data', dataKeyFromBytes(k, keyHash(k)), bytes));
+    const keys = this.keysBySeq.get(seq);
+    if (keys) keys.push(key);
+    else this.keysBySeq.set(seq, [key]);
+  }
+
+  /** Joins `incoming` into the local state of `key`; writes only when that changes it. */
+  merge(key: string, incoming: KeyState, overwrite = false): void {
+    const local = this.read(key);
+    const merged = overwrite ? incoming : syncStates(local, incoming);
+    if (!statesEqual(merged, local)) this.write(key, merged);
+  }
+
+  /** The Ready `seq` is durable: the engine now serves its writes. */
+  advance(seq: number): void {
+    const keys = this.keysBySeq.get(seq);
+    if (!keys) return;
+    this.keysBySeq.delete(seq);
+    for (const k of keys) {
+      const o = this.overlay.get(k);
+      if (o && o.seq <= seq) this.overlay.delete(k);
+    }
+  }
+}

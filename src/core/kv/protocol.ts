@@ -1,0 +1,141 @@
+/**
+ * The key-value protocol of one node: client requests, the replica side of peers' requests, and
+ * three coordinators that each own their table of requests (reads, writes, forwarded writes).
+ * Effects leave only through the Ready builder in `KvEnv`.
+ */
+import type { KeyState } from '../clock/state.js';
+import { decodeState } from '../clock/state.js';
+import { assert, assertNever } from '../errors.js';
+import { resolveConsistency } from '../quorum/index.js';
+import type { ClientOp, NodeId, StoreReader } from '../types.js';
+import type { KvEnv } from './env.js';
+import { deadlineTick, replicasFor } from './env.js';
+import { ForwardCoordinator, fromWireOp } from './forward-coordinator.js';
+import { GetCoordinator } from './get-coordinator.js';
+import { LocalStore } from './local-store.js';
+import type { KvMessage, WireOp } from './messages.js';
+import { PutCoordinator } from './put-coordinator.js';
+import type { Requester } from './requester.js';
+import { Replier, badRequest } from './requester.js';
+
+export class KvProtocol {
+  private readonly store: LocalStore;
+  private readonly replier: Replier;
+  private readonly gets: GetCoordinator;
+  private readonly puts: PutCoordinator;
+  private readonly forwards: ForwardCoordinator;
+
+  constructor(private readonly env: KvEnv, reader: StoreReader) {
+    this.store = new LocalStore(reader, env.fx);
+    this.replier = new Replier(env.fx);
+    this.gets = new GetCoordinator(env, this.store, this.replier);
+    this.puts = new PutCoordinator(env, this.store, this.replier);
+    this.forwards = new ForwardCoordinator(env, this.replier);
+  }
+
+  request(reqId: number, op: ClientOp): void {
+    this.coordinate(op, { kind: 'local', reqId }, false);
+  }
+
+  step(from: NodeId, msg: KvMessage): void {
+    switch (msg.type) {
+      case 'replica-get':
+        this.env.fx.send(from, { type: 'replica-get-reply', id: msg.id, key: msg.key, state: this.store.readEncoded(msg.key) });
+        return;
+      case 'replica-put':
+        this.onReplicaPut(from, msg.id, msg.key, msg.state);
+        return;
+      case 'replica-get-reply':
+        this.gets.onReply(from, msg.id, msg.key, msg.state);
+        return;
+      case 'replica-put-ack':
+        this.puts.onAck(from, msg.id, msg.key);
+        return;
+      case 'forward':
+        this.onForward(from, msg.id, msg.op);
+        return;
+      case 'forward-accepted':
+        this.forwards.onAccepted(from, msg.id);
+        return;
+      case 'forward-reply':
+        this.forwards.onReply(from, msg.id, msg.reply);
+        return;
+      default:
+        assertNever(msg, 'key-value message');
+    }
+  }
+
+  /** Time passed: each coordinator times out what is due. */
+  tick(): void {
+    this.gets.tick();
+    this.puts.tick();
+    this.forwards.tick();
+  }
+
+  /** The Ready `seq` is durable. */
+  advance(seq: number): void {
+    this.store.advance(seq);
+  }
+
+  localState(key: string): KeyState {
+    return this.store.read(key);
+  }
+
+  inFlight(): number {
+    return this.gets.size + this.puts.size + this.forwards.size;
+  }
+
+  /** A replica stores what a coordinator (or read repair, with id 0: no ack) sends. */
+  private onReplicaPut(from: NodeId, id: number, key: string, state: Uint8Array): void {
+    let incoming: KeyState;
+    try {
+      incoming = decodeState(state);
+    } catch {
+      return; // a malformed state from a peer is dropped, never merged
+    }
+    this.store.merge(key, incoming, this.env.settings.bug === 'replica-overwrites');
+    if (id !== 0) this.env.fx.send(from, { type: 'replica-put-ack', id, key });
+  }
+
+  private onForward(from: NodeId, id: number, wire: WireOp): void {
+    const { fx, self } = this.env;
+    let op: ClientOp;
+    try {
+      op = fromWireOp(wire);
+    } catch {
+      fx.send(from, { type: 'forward-reply', id, reply: badRequest('malformed context') });
+      return;
+    }
+    if (op.op === 'put' && !replicasFor(this.env, op.key).includes(self)) {
+      // Our rings disagree: only a replica may create a dot, so refuse rather than coordinate.
+      fx.send(from, {
+        type: 'forward-reply', id,
+        reply: { ok: false, error: 'unavailable', message: `${self} is not a replica of this key in its ring` },
+      });
+      return;
+    }
+    if (op.op === 'put') fx.send(from, { type: 'forward-accepted', id });
+    this.coordinate(op, { kind: 'forward', reqId: id, from }, true);
+  }
+
+  private coordinate(op: ClientOp, requester: Requester, forwarded: boolean): void {
+    const { settings } = this.env;
+    const replicas = replicasFor(this.env, op.key);
+    assert(replicas.length > 0, 'a ring with members gives every key at least one replica');
+    const n = this.env.ring().n;
+    if (op.op === 'get') {
+      const r = resolveConsistency(op.r ?? settings.defaultR, n, replicas.length, 'r');
+      if (!r.ok) return this.replier.reply(requester, badRequest(r.message));
+      this.gets.start(op.key, replicas, r.count, deadlineTick(this.env, op.timeoutMs), requester);
+      return;
+    }
+    const w = resolveConsistency(op.w ?? settings.defaultW, n, replicas.length, 'w');
+    if (!w.ok) return this.replier.reply(requester, badRequest(w.message));
+    if (!replicas.includes(this.env.self) && !forwarded) {
+      // Only a replica may create a dot for a key: its local state holds all of its earlier dots.
+      this.forwards.start(op, replicas, w.count, requester);
+      return;
+    }
+    this.puts.start(op, replicas, w.count, requester);
+  }
+}

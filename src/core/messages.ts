@@ -1,0 +1,31 @@
+/**
+ * Every message between nodes, organised by protocol. Each protocol module owns its family of
+ * messages and their validator; this module only joins them. A new protocol (membership,
+ * handoff, anti-entropy, transfer) adds its family to `Message`, its validators to `VALIDATORS`
+ * and its case to `Node.step` — each of the three fails the type check until it is done.
+ */
+import type { KvMessage } from './kv/messages.js';
+import { KV_VALIDATORS } from './kv/messages.js';
+
+export type Message = KvMessage;
+
+export type MessageType = Message['type'];
+
+/** The protocols that exchange messages. */
+export type Protocol = 'kv';
+
+type Validator = (m: Record<string, unknown>) => boolean;
+
+const VALIDATORS: { readonly [K in MessageType]: Validator } = { ...KV_VALIDATORS };
+
+/**
+ * Whether a value that arrived from the network is a well-formed message of some protocol. The
+ * runtime drops anything else before the core sees it; the codec may run it too.
+ */
+export function isValidMessage(v: unknown): v is Message {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  const type = m['type'];
+  if (typeof type !== 'string' || !Object.hasOwn(VALIDATORS, type)) return false;
+  return VALIDATORS[type as MessageType](m);
+}

@@ -1,0 +1,99 @@
+/** Each coordinator decides its own outcome: answered, failed early, timed out, repaired, forgotten. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness } from '../harness.js';
+import type { ClientReply } from '../../../src/core/types.js';
+import { preferenceListForKey } from '../../../src/core/ring/index.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function failure(r: ClientReply | undefined): { error: string; required?: number; received?: number } {
+  assert.ok(r && !r.ok, `expected a failure, got ${JSON.stringify(r)}`);
+  return { error: r.error, ...(r.required !== undefined ? { required: r.required, received: r.received } : {}) };
+}
+
+describe('get coordination', () => {
+  it('fails as soon as too many replicas answer with unusable states, without waiting for the timeout', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.request('r', 'a', { op: 'get', key: 'k', r: 2, timeoutMs: 10_000 });
+    const gets = h.inflight.splice(0);
+    for (const g of gets) {
+      assert.ok(g.msg.type === 'replica-get');
+      h.node('a').step(g.to, { type: 'replica-get-reply', id: g.msg.id, key: 'k', state: new Uint8Array([99]) });
+    }
+    h.flush();
+    assert.deepEqual(failure(h.replies.get('r')), { error: 'insufficient_replicas', required: 2, received: 1 });
+    assert.equal(h.node('a').inFlight(), 0, 'the read is forgotten once every replica has answered');
+  });
+
+  it('repairs exactly the replicas that answered with less, and nothing when all agree', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.request('w', 'a', { op: 'put', key: 'k', value: enc('v'), w: 3 });
+    h.settle();
+    h.request('r1', 'b', { op: 'get', key: 'k', r: 3 });
+    h.deliver((m) => m.msg.type === 'replica-get');
+    const repairs1 = h.inflight.filter((m) => m.msg.type === 'replica-put');
+    h.deliver();
+    assert.equal(h.inflight.filter((m) => m.msg.type === 'replica-put').length + repairs1.length, 0, 'no repair when replicas agree');
+
+    h.request('w2', 'a', { op: 'put', key: 'k', value: enc('v2'), w: 1 });
+    h.drop(() => true); // b and c miss it
+    h.request('r2', 'b', { op: 'get', key: 'k', r: 3 });
+    h.deliver((m) => m.msg.type === 'replica-get');
+    h.deliver((m) => m.msg.type === 'replica-get-reply');
+    const repairs = h.inflight.filter((m) => m.msg.type === 'replica-put');
+    assert.deepEqual(repairs.map((m) => m.to).sort(), ['c'], 'b repairs itself locally; only c is sent the merge');
+    assert.ok(repairs.every((m) => m.msg.type === 'replica-put' && m.msg.id === 0), 'repairs ask for no acknowledgement');
+    // w2 was blind: it is a sibling of v, and b now holds both.
+    assert.deepEqual(h.node('b').localState('k').siblings.map((v) => new TextDecoder().decode(v.value!)), ['v', 'v2']);
+  });
+});
+
+describe('put coordination', () => {
+  it('answers once, forgets the write after every ack, and ignores late or foreign acks', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.request('p', 'a', { op: 'put', key: 'k', value: enc('v'), w: 2 });
+    const puts = h.inflight.filter((m) => m.msg.type === 'replica-put');
+    h.deliver((m) => m.to === 'b');
+    h.deliver((m) => m.from === 'b');
+    assert.equal(h.replies.get('p')?.ok, true);
+    assert.equal(h.node('a').inFlight(), 1, 'still listening for the last replica');
+    h.settle(); // c stores it and acks
+    assert.equal(h.node('a').inFlight(), 0);
+    const id = puts[0]!.msg.id;
+    h.replies.delete('p');
+    h.node('a').step('b', { type: 'replica-put-ack', id, key: 'k' });
+    h.flush();
+    assert.equal(h.replies.get('p'), undefined, 'no second answer');
+  });
+
+  it('times out with what it received, and the timed-out write is forgotten', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.request('p', 'a', { op: 'put', key: 'k', value: enc('v'), w: 3, timeoutMs: 20 });
+    h.drop(() => true);
+    assert.equal(h.node('a').inFlight(), 1);
+    h.tick(1);
+    assert.equal(h.replies.get('p'), undefined, 'not before its deadline');
+    h.tick(1);
+    assert.deepEqual(failure(h.replies.get('p')), { error: 'insufficient_replicas', required: 3, received: 1 });
+    assert.equal(h.node('a').inFlight(), 0);
+  });
+});
+
+describe('forward coordination', () => {
+  it('once a replica has accepted, the forwarder waits for it instead of trying the next', () => {
+    const h = new Harness(['a', 'b', 'c', 'd', 'e']);
+    let key = '';
+    for (let i = 0; !key; i++) if (!preferenceListForKey(h.node('a').currentRing, enc(`k${i}`)).includes('a')) key = `k${i}`;
+    h.request('p', 'a', { op: 'put', key, value: enc('v'), w: 3, timeoutMs: 100 });
+    const [fwd] = h.inflight.splice(0);
+    assert.ok(fwd && fwd.msg.type === 'forward');
+    h.node('a').step(fwd.to, { type: 'forward-accepted', id: fwd.msg.id });
+    h.flush();
+    h.tick(8);
+    assert.equal(h.inflight.filter((m) => m.msg.type === 'forward').length, 0, 'no other replica was asked');
+    h.tick(3);
+    assert.deepEqual(failure(h.replies.get('p')), { error: 'insufficient_replicas', required: 3, received: 0 });
+    assert.equal(h.node('a').inFlight(), 0);
+  });
+});
