@@ -39,7 +39,7 @@ describe('memory transport specifics', () => {
   });
 
   it('bounds the messages in flight network-wide', async () => {
-    const net = new MemoryNetwork(100);
+    const net = new MemoryNetwork({ inFlightMax: 100 });
     const a = net.createTransport<Msg>({ self: { nodeId: 'a', dc: 'd', rack: 'r', weight: 1 } });
     const b = net.createTransport<Msg>({ self: { nodeId: 'b', dc: 'd', rack: 'r', weight: 1 }, seeds: [a.self.address] });
     await waitFor(() => a.isConnected('b') && b.isConnected('a'), 'links');
