@@ -26,6 +26,11 @@ export interface LinkConditioner {
   route(from: string, to: string, frameBytes: number): readonly number[];
   /** Asked again as a frame arrives: false loses it (a partition cut while it was in flight). */
   deliverable(from: string, to: string): boolean;
+  /**
+   * Optional: takes a data frame over instead of routing it (true), to deliver it later by
+   * calling `deliver` — a scripted test's network that holds frames until told to move them.
+   */
+  intercept?(from: string, to: string, frame: Uint8Array, deliver: () => void): boolean;
 }
 
 export interface MemoryNetworkOptions {
@@ -114,6 +119,7 @@ export class MemoryNetwork {
   carry(from: string, to: string, frame: Uint8Array, deliver: () => void): boolean {
     const c = this.conditioner;
     if (!c) return this.schedule(deliver);
+    if (c.intercept?.(from, to, frame, deliver)) return true;
     const delays = c.route(from, to, frame.length);
     if (delays.length === 0) {
       this.droppedByConditioner++; // it left the sender: lost on the wire

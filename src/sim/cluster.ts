@@ -46,6 +46,8 @@ export interface SimClusterOptions {
   engine?: SimEngineKind;
   /** Each node's clock is off by a random amount up to this, either way. */
   clockSkewMs?: number;
+  /** How long a simulated fsync takes (default 0.2–2 ms). */
+  fsyncMs?: { min: number; max: number };
   /** Transport limits of every node (default: the real ones). */
   transportLimits?: Partial<TransportLimits>;
 }
@@ -93,7 +95,7 @@ export class SimCluster {
 
   private start(n: SimNode): void {
     if (this.opts.engine !== 'lsm') {
-      this.launch(n, new SimDiskEngine(n.disk, this.queue, this.diskRng), this.clockOf(n));
+      this.launch(n, new SimDiskEngine(n.disk, this.queue, this.diskRng, this.opts.fsyncMs), this.clockOf(n));
       return;
     }
     n.starting = true;

@@ -32,7 +32,23 @@ export interface WireFailures {
   malformed: number;
 }
 
+/** A data frame the network holds until a script delivers or drops it (`holding` mode). */
+export interface HeldFrame {
+  from: string;
+  to: string;
+  frame: Uint8Array;
+  deliver: () => void;
+  /** The transport the frame was aimed at (a restarted node has a new one). */
+  target: MemoryTransport | undefined;
+}
+
 export class SimNetwork implements LinkConditioner {
+  /**
+   * Scripted mode (the scenario tests): every data frame waits in `held`, in send order, until
+   * the script delivers or drops it. Off in simulation runs.
+   */
+  holding = false;
+  held: HeldFrame[] = [];
   readonly hub: MemoryNetwork;
   /** Pairs "a|b" that cannot talk (both directions are listed). */
   private readonly cut = new Set<string>();
@@ -125,6 +141,17 @@ export class SimNetwork implements LinkConditioner {
     for (let i = 0; i < copies; i++) delays.push(clog + f.minLatencyMs + this.rng.next() * (f.maxLatencyMs - f.minLatencyMs));
     this.sent += copies;
     return delays;
+  }
+
+  intercept(from: string, to: string, frame: Uint8Array, deliver: () => void): boolean {
+    if (!this.holding) return false;
+    this.held.push({ from, to, frame, deliver, target: this.transports.get(to) });
+    return true;
+  }
+
+  /** Whether a held frame would still reach its node: false once that node crashed since. */
+  reaches(h: HeldFrame): boolean {
+    return h.target !== undefined && this.transports.get(h.to) === h.target;
   }
 
   deliverable(from: string, to: string): boolean {
