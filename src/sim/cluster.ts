@@ -15,12 +15,6 @@ import { openLsmEngine } from '../storage/lsm/index.js';
 import type { StorageEngine } from '../storage/engine.js';
 import type { SimEngineKind } from './options.js';
 
-/**
- * Which engine the simulated nodes run: `sim-disk` is a map whose writes become durable at a
- * simulated fsync; `lsm` is Gossamer's real LSM engine on the in-memory disk, whose every
- * operation completes from the event queue and whose crash loses what was not fsynced (torn
- * tails, lost renames included). Small memtables make flushes and compactions happen mid-run.
- */
 export type { SimEngineKind } from './options.js';
 
 export interface SimNode {

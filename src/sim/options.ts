@@ -6,6 +6,12 @@
 import type { Consistency } from '../core/types.js';
 import type { Prng } from './prng.js';
 
+/**
+ * Which engine the simulated nodes run: `sim-disk` is a map whose writes become durable at a
+ * simulated fsync; `lsm` is Gossamer's real LSM engine on the in-memory disk, whose every
+ * operation completes from the event queue and whose crash loses what was not fsynced (torn
+ * tails, lost renames included). Small memtables make flushes and compactions happen mid-run.
+ */
 export type SimEngineKind = 'sim-disk' | 'lsm';
 
 /** How often the nemesis picks each fault (relative weights), and how hard the weather gets. */
