@@ -67,7 +67,8 @@ export class SimNetwork implements LinkConditioner {
 
   /** A node's transport: registered at its address, dialling every seed. */
   open<M>(self: PeerInfo, seeds: readonly string[]): MemoryTransport<M> {
-    const t = this.hub.createTransport<M>({ self, seeds: [...seeds], limits: this.limits });
+    // The transport's own randomness (fault hooks) is seeded too, so nothing escapes the seed.
+    const t = this.hub.createTransport<M>({ self, seeds: [...seeds], limits: this.limits, random: this.rng.fork() });
     this.transports.set(self.nodeId, t as MemoryTransport);
     return t;
   }

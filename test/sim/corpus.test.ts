@@ -86,7 +86,7 @@ describe('simulator corpus', () => {
 
   it('the sibling bound holds with forwarding too (4-5 nodes)', {
     todo: 'known defect in the core: a forwarded write can be coordinated twice (a stale forward delivered after ' +
-      'a restart, or a retry after a slow accept), leaving a duplicate sibling; about 7 of 120 seeds. ' +
+      'a restart, or a retry after a slow accept), leaving a duplicate sibling (5 of these 60 seeds when this was written: 3, 10, 11, 30, 52). ' +
       'See test/scenarios/testdata/forward-retried-after-restart.txt',
   }, async () => {
     const failing: string[] = [];
