@@ -47,6 +47,7 @@ export const corePurity = {
 export const LAYER_IMPORTS = {
   core: ['core'],
   ports: ['core'],
+  // storage and codec also take port types (Logger, Envelope, PeerInfo): they implement or carry them.
   storage: ['core', 'ports'],
   codec: ['core', 'ports'],
   runtime: ['core', 'ports', 'storage', 'codec'],
