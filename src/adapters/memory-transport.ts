@@ -1,21 +1,45 @@
 /**
- * The in-memory twin of the TCP transport, for unit tests of the runtime and anything above it.
- * A `MemoryNetwork` hub plays the role of the IP network: transports register at an address,
- * "dial" addresses (seeds, `addPeer`), exchange hellos, and deliver encoded frames through one
- * FIFO drained on `setImmediate` — never synchronously inside `send`, in order per pair.
+ * The in-memory twin of the TCP transport: the one in-memory transport, serving the unit tests of
+ * the runtime, the transport compliance suite and the simulator alike. A `MemoryNetwork` hub
+ * plays the role of the IP network: transports register at an address, "dial" addresses (seeds,
+ * `addPeer`), exchange hellos, and deliver encoded frames — never synchronously inside `send`.
  *
  * Same semantics as TCP: frames go through the real codec (so a message that would not survive
  * the wire fails here too, and receivers never alias senders' objects); hello/onPeer; a bounded
  * per-peer queue while the peer is down (oldest dropped); frames in flight to a transport that
  * closes are lost; a new transport at a known address is "reconnected" to at once (no backoff).
  *
- * Not the simulator's network: the simulator needs virtual time and seeded faults; this one runs
- * on the host's event loop.
+ * Two things are injected. `timers` is what every frame waits on: the host's event loop by
+ * default (frames in order per pair), the virtual clock in the simulator (src/sim/network.ts).
+ * `conditioner` decides the fate of each data frame on a link — its delay, its loss, a
+ * duplicate, a partition that cuts it in flight; without one, every frame arrives after 0 ms.
+ * Hellos are not conditioned: a link, once its peer is registered, always opens.
  */
 import type { PeerInfo } from '../ports/index.js';
-import { TransportBase } from './transport-common.js';
-import type { TransportBaseOptions , FrameQueue} from './transport-common.js';
+import { HostTimers, TransportBase } from './transport-common.js';
+import type { TransportBaseOptions, FrameQueue, TransportTimers } from './transport-common.js';
 import { MEMORY_NETWORK_IN_FLIGHT_MAX } from './transport-constants.js';
+
+/** The network's behaviour on each link, for fault injection (the simulator's faulty network). */
+export interface LinkConditioner {
+  /** The delays in ms of the copies of one frame sent `from` → `to`: [] drops it, two entries duplicate it. */
+  route(from: string, to: string, frameBytes: number): readonly number[];
+  /** Asked again as a frame arrives: false loses it (a partition cut while it was in flight). */
+  deliverable(from: string, to: string): boolean;
+  /**
+   * Optional: takes a data frame over instead of routing it (true), to deliver it later by
+   * calling `deliver` — a scripted test's network that holds frames until told to move them.
+   */
+  intercept?(from: string, to: string, frame: Uint8Array, deliver: () => void): boolean;
+}
+
+export interface MemoryNetworkOptions {
+  /** Bound on frames in flight network-wide; more are dropped and counted. */
+  inFlightMax?: number;
+  /** What frames wait on; also handed to each transport unless it brings its own. */
+  timers?: TransportTimers;
+  conditioner?: LinkConditioner;
+}
 
 export interface MemoryTransportOptions extends TransportBaseOptions {
   /** `address` defaults to `mem:<nodeId>`. */
@@ -35,18 +59,26 @@ interface MemoryEndpoint {
 
 export class MemoryNetwork {
   private readonly endpoints = new Map<string, MemoryEndpoint>();
-  private pending: Array<() => void> = [];
-  private drainScheduled = false;
+  private inFlight = 0;
+  private readonly inFlightMax: number;
+  readonly timers: TransportTimers;
+  readonly conditioner: LinkConditioner | undefined;
   /** Deliveries refused because the network-wide bound was reached. */
   droppedInFlight = 0;
+  /** Data frames the conditioner dropped, at sending or in flight. */
+  droppedByConditioner = 0;
 
-  constructor(private readonly inFlightMax: number = MEMORY_NETWORK_IN_FLIGHT_MAX) {}
+  constructor(opts: MemoryNetworkOptions = {}) {
+    this.inFlightMax = opts.inFlightMax ?? MEMORY_NETWORK_IN_FLIGHT_MAX;
+    this.timers = opts.timers ?? new HostTimers();
+    this.conditioner = opts.conditioner;
+  }
 
   /** Creates a transport registered at its address and dials its seeds. */
   createTransport<M = unknown>(opts: MemoryTransportOptions): MemoryTransport<M> {
     const address = opts.self.address ?? `mem:${opts.self.nodeId}`;
     if (this.endpoints.has(address)) throw new Error(`address in use: ${address}`);
-    const transport = new MemoryTransport<M>(this, { ...opts, self: { ...opts.self, address } });
+    const transport = new MemoryTransport<M>(this, { timers: this.timers, ...opts, self: { ...opts.self, address } });
     this.endpoints.set(address, transport);
     for (const other of this.endpoints.values()) if (other !== transport) other.addressUp(address);
     for (const seed of opts.seeds ?? []) if (seed !== address) transport.dialAddress(seed);
@@ -66,25 +98,41 @@ export class MemoryNetwork {
     for (const other of this.endpoints.values()) other.addressDown(transport);
   }
 
-  /** @internal Runs `fn` later, after everything scheduled before it. False when over the bound. */
-  schedule(fn: () => void): boolean {
-    if (this.pending.length >= this.inFlightMax) {
+  /**
+   * @internal Runs `fn` after `delayMs` (0: after everything scheduled before it at that time).
+   * False when over the bound.
+   */
+  schedule(fn: () => void, delayMs = 0): boolean {
+    if (this.inFlight >= this.inFlightMax) {
       this.droppedInFlight++;
       return false;
     }
-    this.pending.push(fn);
-    if (!this.drainScheduled) {
-      this.drainScheduled = true;
-      setImmediate(() => this.drain());
-    }
+    this.inFlight++;
+    this.timers.setTimer(delayMs, () => {
+      this.inFlight--;
+      fn();
+    });
     return true;
   }
 
-  private drain(): void {
-    this.drainScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    for (const fn of batch) fn();
+  /** @internal Sends one data frame over the link `from` → `to`; false when nothing left. */
+  carry(from: string, to: string, frame: Uint8Array, deliver: () => void): boolean {
+    const c = this.conditioner;
+    if (!c) return this.schedule(deliver);
+    if (c.intercept?.(from, to, frame, deliver)) return true;
+    const delays = c.route(from, to, frame.length);
+    if (delays.length === 0) {
+      this.droppedByConditioner++; // it left the sender: lost on the wire
+      return true;
+    }
+    let sent = false;
+    for (const delayMs of delays) {
+      sent = this.schedule(() => {
+        if (c.deliverable(from, to)) deliver();
+        else this.droppedByConditioner++;
+      }, delayMs) || sent;
+    }
+    return sent;
   }
 }
 
@@ -218,9 +266,10 @@ export class MemoryTransport<M = unknown> extends TransportBase<M, MemoryLink> i
   private flush(link: MemoryLink): void {
     const remote = link.remote;
     if (!remote || !link.open) return;
+    const to = remote.self.nodeId;
     for (let frame = link.queue.shift(); frame; frame = link.queue.shift()) {
       const f = frame;
-      if (!this.network.schedule(() => remote.deliverFrame(this.localId, f))) continue;
+      if (!this.network.carry(this.localId, to, f, () => remote.deliverFrame(this.localId, f))) continue;
       this.counters.framesSent++;
       this.counters.bytesSent += f.length;
     }

@@ -5,21 +5,17 @@ import type { RuntimeSettings } from '../runtime/node-runtime.js';
 import type { NodeEvent } from '../core/node.js';
 import type { ReconcileBug } from '../core/clock/state.js';
 import type { Message } from '../core/types.js';
-import { EventQueue, SimClock } from './virtual-time.js';
+import { EventQueue, SimClock, SIM_EPOCH_MS } from './virtual-time.js';
 import { SimNetwork } from './network.js';
+import type { TransportLimits } from '../adapters/transport-common.js';
 import { SimDisk, SimDiskEngine } from './sim-disk.js';
 import type { Prng } from './prng.js';
 import { MemoryDisk } from '../storage/fs/memory-fs.js';
 import { openLsmEngine } from '../storage/lsm/index.js';
 import type { StorageEngine } from '../storage/engine.js';
+import type { SimEngineKind } from './options.js';
 
-/**
- * Which engine the simulated nodes run: `sim-disk` is a map whose writes become durable at a
- * simulated fsync; `lsm` is Gossamer's real LSM engine on the in-memory disk, whose every
- * operation completes from the event queue and whose crash loses what was not fsynced (torn
- * tails, lost renames included). Small memtables make flushes and compactions happen mid-run.
- */
-export type SimEngineKind = 'sim-disk' | 'lsm';
+export type { SimEngineKind } from './options.js';
 
 export interface SimNode {
   info: PeerInfo;
@@ -32,6 +28,8 @@ export interface SimNode {
   engine?: StorageEngine & { crash?: () => void };
   clock?: SimClock;
   restarts: number;
+  /** How far this node's clock is off the virtual time (ms, either sign). */
+  clockOffsetMs: number;
 }
 
 export interface SimClusterOptions {
@@ -40,6 +38,12 @@ export interface SimClusterOptions {
   bug?: ReconcileBug;
   observer?: (nodeId: string, event: NodeEvent) => void;
   engine?: SimEngineKind;
+  /** Each node's clock is off by a random amount up to this, either way. */
+  clockSkewMs?: number;
+  /** How long a simulated fsync takes (default 0.2–2 ms). */
+  fsyncMs?: { min: number; max: number };
+  /** Transport limits of every node (default: the real ones). */
+  transportLimits?: Partial<TransportLimits>;
 }
 
 export class SimCluster {
@@ -51,7 +55,7 @@ export class SimCluster {
   private readonly diskRng: Prng;
 
   constructor(readonly rng: Prng, private readonly opts: SimClusterOptions) {
-    this.network = new SimNetwork(this.queue, rng.fork());
+    this.network = new SimNetwork(this.queue, rng.fork(), opts.transportLimits);
     this.diskRng = rng.fork();
     for (let i = 0; i < opts.nodes; i++) {
       const info: PeerInfo = { nodeId: `n${i}`, address: `sim:${7000 + i}`, dc: 'dc1', rack: `rack${i % 2}`, weight: 1 };
@@ -61,7 +65,9 @@ export class SimCluster {
         seed: rng.u32(),
         schedule: (complete) => queue.schedule(0.02 + diskRng.next() * 0.3, complete),
       });
-      this.nodes.push({ info, disk: new SimDisk(), lsmDisk, up: false, starting: false, restarts: 0 });
+      const skew = opts.clockSkewMs ?? 0;
+      const clockOffsetMs = skew > 0 ? rng.int(2 * skew + 1) - skew : 0;
+      this.nodes.push({ info, disk: new SimDisk(), lsmDisk, up: false, starting: false, restarts: 0, clockOffsetMs });
     }
   }
 
@@ -83,11 +89,11 @@ export class SimCluster {
 
   private start(n: SimNode): void {
     if (this.opts.engine !== 'lsm') {
-      this.launch(n, new SimDiskEngine(n.disk, this.queue, this.diskRng), new SimClock(this.queue));
+      this.launch(n, new SimDiskEngine(n.disk, this.queue, this.diskRng, this.opts.fsyncMs), this.clockOf(n));
       return;
     }
     n.starting = true;
-    const clock = new SimClock(this.queue);
+    const clock = this.clockOf(n);
     const epoch = n.lsmDisk.crashes;
     openLsmEngine({
       dir: '/data', fs: n.lsmDisk.mount(), sync: 'group',
@@ -109,15 +115,18 @@ export class SimCluster {
     });
   }
 
+  private clockOf(n: SimNode): SimClock {
+    return new SimClock(this.queue, SIM_EPOCH_MS + n.clockOffsetMs);
+  }
+
   private launch(n: SimNode, engine: StorageEngine, clock: SimClock): void {
-    const transport = this.network.transport<Message>(n.info.nodeId);
     const seeds = this.nodes.map((m) => m.info.address);
+    const transport = this.network.open<Message>(n.info, seeds);
     const runtime = NodeRuntime.create({
       self: n.info, settings: { ...this.opts.settings, seeds }, engine, transport, clock, incarnation: this.diskRng.int(2 ** 31),
       ...(this.opts.bug ? { bug: this.opts.bug } : {}),
       ...(this.opts.observer ? { observer: (ev: NodeEvent) => this.opts.observer!(n.info.nodeId, ev) } : {}),
     });
-    this.network.setUp(n.info.nodeId, true);
     runtime.start();
     // Static membership: hand every node the others' facts as a transport handshake would.
     for (const m of this.nodes) runtime.notePeer(m.info);
@@ -133,7 +142,7 @@ export class SimCluster {
     else n.engine?.crash?.();
     n.runtime?.halt();
     n.clock?.cancelAll();
-    this.network.setUp(n.info.nodeId, false);
+    this.network.close(n.info.nodeId);
     delete n.runtime;
     delete n.engine;
     delete n.clock;

@@ -1,6 +1,7 @@
 /**
- * `npm run sim -- --seed S` runs one seeded simulation and prints `digest: <hex>`;
- * `--seeds A..B` runs a range. A failing run prints its seed and the violated invariant.
+ * `npm run sim -- --seed S` runs one seeded simulation and prints, on one line, the options the
+ * seed drew and `digest: <hex>`; `--seeds A..B` runs a range. A failing run prints its seed and
+ * the violated invariant. `--engine sim-disk|lsm` pins the engine instead of drawing it.
  */
 import { runSimulation } from './run.js';
 import type { ReconcileBug } from '../core/clock/state.js';
@@ -15,8 +16,8 @@ async function main(): Promise<void> {
   const range = arg('--seeds');
   const single = arg('--seed');
   const bug = (arg('--bug') ?? 'none') as ReconcileBug;
-  const engine = (arg('--engine') ?? 'sim-disk') as SimEngineKind;
-  if (engine !== 'sim-disk' && engine !== 'lsm') {
+  const engine = arg('--engine') as SimEngineKind | undefined;
+  if (engine !== undefined && engine !== 'sim-disk' && engine !== 'lsm') {
     console.error('gossamer sim: --engine takes sim-disk or lsm');
     process.exit(2);
   }
@@ -41,21 +42,21 @@ async function main(): Promise<void> {
   let virtualMs = 0;
   const t0 = performance.now();
   for (const seed of seeds) {
-    const r = await runSimulation({ seed, bug, engine });
+    const r = await runSimulation({ seed, bug, ...(engine ? { engine } : {}) });
     ops += r.ops;
     virtualMs += r.virtualMs;
     if (seeds.length === 1) {
-      console.log(`seed: ${seed}`);
-      console.log(`digest: ${r.digest}`);
+      console.log(r.line);
       console.log(`ops: ${r.ops} (${r.acknowledged} acknowledged), events: ${r.events}, virtual time: ${(r.virtualMs / 1000).toFixed(1)} s`);
-      console.log(`faults: ${r.faults.crashes} crashes, ${r.faults.partitions} partitions, ${r.faults.dropped} messages dropped; converged: ${r.converged}`);
-      if (engine === 'lsm') console.log(`storage: ${r.storage.flushes} flushes, ${r.storage.compactions} compactions`);
+      console.log(`faults: ${r.faults.crashes} crashes, ${r.faults.partitions} partitions, ${r.faults.clogs} links clogged ` +
+        `in ${r.faults.swizzles} swizzles, ${r.faults.dropped} messages dropped; converged: ${r.converged}`);
+      if (r.options.engine === 'lsm') console.log(`storage: ${r.storage.flushes} flushes, ${r.storage.compactions} compactions`);
     }
     if (r.violations.length > 0) {
       failed++;
       console.log(`FAIL seed ${seed}: ${r.violations[0]!.invariant} on ${r.violations[0]!.key}: ${r.violations[0]!.detail}` +
         (r.violations.length > 1 ? ` (+${r.violations.length - 1} more)` : ''));
-      console.log(`  reproduce: npm run sim -- --seed ${seed}${bug !== 'none' ? ` --bug ${bug}` : ''}${engine !== 'sim-disk' ? ` --engine ${engine}` : ''}`);
+      console.log(`  reproduce: npm run sim -- --seed ${seed}${bug !== 'none' ? ` --bug ${bug}` : ''}${engine ? ` --engine ${engine}` : ''}`);
     }
   }
   const secs = (performance.now() - t0) / 1000;

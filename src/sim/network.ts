@@ -1,9 +1,20 @@
 /**
- * A simulated network: each message is delayed by a random latency (so messages reorder), may
- * be dropped or duplicated, and never crosses a partition or reaches a crashed node.
+ * The simulated network: the one in-memory transport (src/adapters/memory-transport.ts) on
+ * virtual time, with this class as its link conditioner. Every message is encoded into a real
+ * frame and decoded at the far end, so a message the wire cannot carry fails in simulation first.
+ *
+ * Each data frame is delayed by a random latency (so frames reorder), may be dropped or
+ * duplicated, never crosses a partition (one cut while it flew loses it), and waits longer on a
+ * clogged link. A crashed node's transport is closed: frames in flight to it are lost, frames
+ * its peers send meanwhile wait in their bounded per-peer queues and arrive after its restart,
+ * as they would over TCP.
  */
-import type { Envelope, Transport } from '../ports/index.js';
+import type { PeerInfo } from '../ports/index.js';
+import { MemoryNetwork } from '../adapters/memory-transport.js';
+import type { LinkConditioner, MemoryTransport } from '../adapters/memory-transport.js';
+import type { TransportLimits } from '../adapters/transport-common.js';
 import type { EventQueue } from './virtual-time.js';
+import { SimClock } from './virtual-time.js';
 import type { Prng } from './prng.js';
 
 export interface NetworkFaults {
@@ -15,40 +26,79 @@ export interface NetworkFaults {
 
 export const CALM_NETWORK: NetworkFaults = { minLatencyMs: 1, maxLatencyMs: 3, dropRate: 0, duplicateRate: 0 };
 
-export class SimNetwork {
-  private readonly handlers = new Map<string, (env: Envelope) => void>();
-  private readonly up = new Set<string>();
+/** What the wire refused: frames too large to encode, frames a receiver could not decode. */
+export interface WireFailures {
+  tooLarge: number;
+  malformed: number;
+}
+
+/** A data frame the network holds until a script delivers or drops it (`holding` mode). */
+export interface HeldFrame {
+  from: string;
+  to: string;
+  frame: Uint8Array;
+  deliver: () => void;
+  /** The transport the frame was aimed at (a restarted node has a new one). */
+  target: MemoryTransport | undefined;
+}
+
+export class SimNetwork implements LinkConditioner {
+  /**
+   * Scripted mode (the scenario tests): every data frame waits in `held`, in send order, until
+   * the script delivers or drops it. Off in simulation runs.
+   */
+  holding = false;
+  held: HeldFrame[] = [];
+  readonly hub: MemoryNetwork;
   /** Pairs "a|b" that cannot talk (both directions are listed). */
   private readonly cut = new Set<string>();
+  /** Directed links "a|b" slowed by a clog, and the latency it adds in ms. */
+  private readonly clogs = new Map<string, number>();
+  private readonly transports = new Map<string, MemoryTransport>();
+  private readonly closedFailures: WireFailures = { tooLarge: 0, malformed: 0 };
   faults: NetworkFaults = CALM_NETWORK;
+  /** Data frames put on the wire (each copy of a duplicate counts). */
   sent = 0;
-  delivered = 0;
-  dropped = 0;
 
-  constructor(private readonly queue: EventQueue, private readonly rng: Prng) {}
-
-  transport<M>(nodeId: string): Transport<M> {
-    return {
-      localId: nodeId,
-      send: (env: Envelope<M>): void => this.send(env as Envelope),
-      onMessage: (handler: (env: Envelope<M>) => void): void => {
-        this.handlers.set(nodeId, handler as (env: Envelope) => void);
-      },
-      close: async (): Promise<void> => {
-        this.handlers.delete(nodeId);
-      },
-    };
+  /** `limits` go to every node's transport (a test shrinks the frame bound to see the wire fail). */
+  constructor(queue: EventQueue, private readonly rng: Prng, private readonly limits: Partial<TransportLimits> = {}) {
+    this.hub = new MemoryNetwork({ timers: new SimClock(queue), conditioner: this });
   }
 
-  setUp(nodeId: string, isUp: boolean): void {
-    if (isUp) this.up.add(nodeId);
-    else {
-      this.up.delete(nodeId);
-      this.handlers.delete(nodeId);
+  /** A node's transport: registered at its address, dialling every seed. */
+  open<M>(self: PeerInfo, seeds: readonly string[]): MemoryTransport<M> {
+    // The transport's own randomness (fault hooks) is seeded too, so nothing escapes the seed.
+    const t = this.hub.createTransport<M>({ self, seeds: [...seeds], limits: this.limits, random: this.rng.fork() });
+    this.transports.set(self.nodeId, t as MemoryTransport);
+    return t;
+  }
+
+  /** A crash: the node's transport closes and whatever was in flight to it is lost. */
+  close(nodeId: string): void {
+    const t = this.transports.get(nodeId);
+    if (!t) return;
+    const s = t.stats();
+    this.closedFailures.tooLarge += s.droppedTooLarge;
+    this.closedFailures.malformed += s.malformedFrames;
+    this.transports.delete(nodeId);
+    void t.close();
+  }
+
+  get dropped(): number {
+    return this.hub.droppedByConditioner + this.hub.droppedInFlight;
+  }
+
+  wireFailures(): WireFailures {
+    const f = { ...this.closedFailures };
+    for (const t of this.transports.values()) {
+      const s = t.stats();
+      f.tooLarge += s.droppedTooLarge;
+      f.malformed += s.malformedFrames;
     }
+    return f;
   }
 
-  /** Splits the nodes into groups that cannot reach each other. */
+  /** Splits the nodes into groups that cannot reach each other; `[]` heals every cut. */
   partition(groups: readonly (readonly string[])[]): void {
     this.cut.clear();
     for (let i = 0; i < groups.length; i++) {
@@ -59,8 +109,23 @@ export class SimNetwork {
     }
   }
 
+  /** Slows the link `from` → `to` by `extraMs` per frame (FoundationDB's clogging). */
+  clog(from: string, to: string, extraMs: number): void {
+    this.clogs.set(`${from}|${to}`, extraMs);
+  }
+
+  unclog(from: string, to: string): void {
+    this.clogs.delete(`${from}|${to}`);
+  }
+
+  get clogged(): number {
+    return this.clogs.size;
+  }
+
+  /** No cuts, no clogs, calm weather. */
   heal(): void {
     this.cut.clear();
+    this.clogs.clear();
     this.faults = CALM_NETWORK;
   }
 
@@ -68,33 +133,29 @@ export class SimNetwork {
     return !this.cut.has(`${a}|${b}`);
   }
 
-  private send(env: Envelope): void {
-    this.sent++;
-    if (!this.up.has(env.from)) return;
+  route(from: string, to: string): readonly number[] {
     const f = this.faults;
-    if (f.dropRate > 0 && this.rng.chance(f.dropRate)) {
-      this.dropped++;
-      return;
-    }
+    if (f.dropRate > 0 && this.rng.chance(f.dropRate)) return [];
     const copies = f.duplicateRate > 0 && this.rng.chance(f.duplicateRate) ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
-      const latency = f.minLatencyMs + this.rng.next() * (f.maxLatencyMs - f.minLatencyMs);
-      this.queue.schedule(latency, () => this.deliver(env));
-    }
+    const clog = this.clogs.get(`${from}|${to}`) ?? 0;
+    const delays: number[] = [];
+    for (let i = 0; i < copies; i++) delays.push(clog + f.minLatencyMs + this.rng.next() * (f.maxLatencyMs - f.minLatencyMs));
+    this.sent += copies;
+    return delays;
   }
 
-  private deliver(env: Envelope): void {
-    // A partition cut after sending still stops delivery: the packets were in flight.
-    if (!this.up.has(env.to) || !this.up.has(env.from) || this.cut.has(`${env.from}|${env.to}`)) {
-      this.dropped++;
-      return;
-    }
-    const h = this.handlers.get(env.to);
-    if (!h) {
-      this.dropped++;
-      return;
-    }
-    this.delivered++;
-    h(env);
+  intercept(from: string, to: string, frame: Uint8Array, deliver: () => void): boolean {
+    if (!this.holding) return false;
+    this.held.push({ from, to, frame, deliver, target: this.transports.get(to) });
+    return true;
+  }
+
+  /** Whether a held frame would still reach its node: false once that node crashed since. */
+  reaches(h: HeldFrame): boolean {
+    return h.target !== undefined && this.transports.get(h.to) === h.target;
+  }
+
+  deliverable(from: string, to: string): boolean {
+    return !this.cut.has(`${from}|${to}`);
   }
 }

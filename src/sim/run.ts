@@ -9,9 +9,11 @@ import type { ReconcileBug } from '../core/clock/state.js';
 import { utf8 } from '../core/bytes.js';
 import { preferenceListForKey } from '../core/ring/index.js';
 import { SimCluster } from './cluster.js';
-import type { SimEngineKind } from './cluster.js';
 import type { CreatedVersion, Violation } from './checker.js';
 import { checkInvariants } from './checker.js';
+import { Nemesis } from './nemesis.js';
+import { describeRun, drawOptions } from './options.js';
+import type { SimDrawnOptions, SimEngineKind, SimOptionOverrides } from './options.js';
 import { Prng } from './prng.js';
 import { drainMicrotasks } from './virtual-time.js';
 import type { WorkloadOptions } from './workload.js';
@@ -19,135 +21,71 @@ import { Workload } from './workload.js';
 
 export interface SimOptions {
   seed: number;
+  /** Pins the node count (otherwise drawn from the seed). */
   nodes?: number;
   faults?: boolean;
   bug?: ReconcileBug;
   workload?: Partial<WorkloadOptions>;
   /** Check that no key ends with more siblings than writers (for workloads without blind writes). */
   checkSiblingBound?: boolean;
-  /** The storage engine the nodes run (default: the simulated-fsync map). */
+  /** Pins the storage engine the nodes run (otherwise drawn from the seed). */
   engine?: SimEngineKind;
+  /** Pins any other drawn option (R, W, clock skew, the nemesis' rates). */
+  options?: SimOptionOverrides;
+  /** Shrinks the wire's frame bound (a test that the simulator catches what the wire refuses). */
+  framePayloadBytesMax?: number;
 }
+
+/** A broken invariant; `wire` is a message the frame codec could not carry. */
+export type SimViolation = Violation | { invariant: 'wire'; key: string; detail: string };
 
 export interface SimResult {
   seed: number;
   digest: string;
-  violations: Violation[];
+  /** What the seed drew. */
+  options: SimDrawnOptions;
+  /** The drawn options and the digest on one line (what `npm run sim -- --seed S` prints). */
+  line: string;
+  violations: SimViolation[];
   ops: number;
   acknowledged: number;
   events: number;
   virtualMs: number;
   converged: boolean;
-  faults: { crashes: number; partitions: number; dropped: number };
+  faults: { crashes: number; partitions: number; dropped: number; clogs: number; swizzles: number };
   storage: { flushes: number; compactions: number; corruptions: number };
 }
 
-const SETTINGS = {
-  n: 3, partitions: 64, tickMs: 10, requestTimeoutMs: 300, r: 'quorum' as const, w: 'quorum' as const,
-  maxValueBytes: 1 << 20,
-};
+const SETTINGS = { n: 3, partitions: 64, tickMs: 10, requestTimeoutMs: 300, maxValueBytes: 1 << 20 };
 
 /** Upper bound on virtual time for the safety phase: a stuck run fails instead of spinning. */
 const MAX_VIRTUAL_MS = 120_000;
 
 export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   const rng = new Prng(opts.seed);
-  const nodeCount = opts.nodes ?? 3 + rng.int(3);
+  const options = drawOptions(rng.fork(), {
+    ...opts.options, ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}), ...(opts.engine ? { engine: opts.engine } : {}),
+  });
   const created: CreatedVersion[] = [];
   const cluster = new SimCluster(rng.fork(), {
-    nodes: nodeCount,
-    settings: SETTINGS,
+    nodes: options.nodes,
+    settings: { ...SETTINGS, r: options.r, w: options.w },
+    engine: options.engine,
+    clockSkewMs: options.clockSkewMs,
+    ...(opts.framePayloadBytesMax !== undefined ? { transportLimits: { framePayloadBytesMax: opts.framePayloadBytesMax } } : {}),
     ...(opts.bug ? { bug: opts.bug } : {}),
-    ...(opts.engine ? { engine: opts.engine } : {}),
     observer: (_node, ev) => {
       if (ev.type === 'version-created') created.push({ key: ev.key, tag: ev.contentType, dot: ev.dot, context: ev.context });
     },
   });
-  const wlRng = rng.fork();
-  const workload = new Workload(cluster, wlRng, {
-    clients: 3 + wlRng.int(4),
-    opsPerClient: 25,
-    keys: 2 + wlRng.int(4),
-    blindRate: 0.2,
-    deleteRate: 0.15,
-    readRate: 0.4,
-    clientTimeoutMs: 800,
-    maxThinkMs: 30,
-    ...opts.workload,
-  });
+  const workload = newWorkload(cluster, rng.fork(), opts.workload);
   cluster.startAll();
   await runUntil(cluster, () => cluster.allUp);
-  const faults = { crashes: 0, partitions: 0, dropped: 0 };
-  const nemesisRng = rng.fork();
-  let nemesisOn = opts.faults ?? true;
-  const nemesis = (): void => {
-    if (!nemesisOn) return;
-    const roll = nemesisRng.next();
-    const ids = cluster.ids;
-    if (roll < 0.2) {
-      const down = cluster.nodes.filter((n) => !n.up).length;
-      if (down < nodeCount - 1) {
-        cluster.crash(nemesisRng.int(nodeCount));
-        faults.crashes++;
-      }
-    } else if (roll < 0.45) {
-      const i = nemesisRng.int(nodeCount);
-      cluster.restart(i);
-    } else if (roll < 0.6) {
-      const shuffled = [...ids].sort(() => nemesisRng.next() - 0.5);
-      const cut = 1 + nemesisRng.int(ids.length - 1);
-      cluster.network.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
-      faults.partitions++;
-    } else if (roll < 0.75) {
-      cluster.network.partition([]);
-    } else {
-      cluster.network.faults = {
-        minLatencyMs: 1, maxLatencyMs: 1 + nemesisRng.int(40),
-        dropRate: nemesisRng.next() * 0.1, duplicateRate: nemesisRng.next() * 0.05,
-      };
-    }
-    cluster.queue.schedule(50 + nemesisRng.int(250), nemesis);
-  };
-  if (nemesisOn) cluster.queue.schedule(nemesisRng.int(100), nemesis);
+  const nemesis = new Nemesis(cluster, rng.fork(), options.rates);
+  const finished = await safetyPhase(cluster, workload, (opts.faults ?? true) ? nemesis : undefined);
+  const { converged, finalStates } = await livenessPhase(cluster, workload.keys);
 
-  let finished = false;
-  void workload.start().then(() => { finished = true; });
-  while (!finished && cluster.queue.now < MAX_VIRTUAL_MS) {
-    if (!cluster.queue.step()) break;
-    await drainMicrotasks();
-  }
-
-  // Liveness phase: no more faults.
-  nemesisOn = false;
-  cluster.network.heal();
-  for (let i = 0; i < nodeCount; i++) cluster.restart(i);
-  await runUntil(cluster, () => cluster.allUp);
-  await runFor(cluster, 200);
-
-  const keys = workload.keys;
-  const ring = cluster.nodes[0]!.runtime!.coreRing()!;
-  const replicasOf = (key: string): readonly string[] => preferenceListForKey(ring, utf8(key));
-  let converged = false;
-  for (let round = 0; round < 5 && !converged; round++) {
-    for (const key of keys) {
-      const coordinator = cluster.nodes[round % nodeCount]!.runtime!;
-      void coordinator.submit({ op: 'get', key, r: 'all' });
-    }
-    await runFor(cluster, 500);
-    converged = keys.every((key) => {
-      const states = replicasOf(key).map((id) => cluster.nodes.find((n) => n.info.nodeId === id)!.runtime!.localState(key)!);
-      const first = encodeState(states[0]!);
-      return states.every((s) => Buffer.compare(Buffer.from(encodeState(s)), Buffer.from(first)) === 0);
-    });
-  }
-
-  const finalStates = new Map<string, Map<string, KeyState>>();
-  for (const key of keys) {
-    const m = new Map<string, KeyState>();
-    for (const id of replicasOf(key)) m.set(id, cluster.nodes.find((n) => n.info.nodeId === id)!.runtime!.localState(key)!);
-    finalStates.set(key, m);
-  }
-  const violations = checkInvariants({
+  const violations: SimViolation[] = checkInvariants({
     history: workload.history, created, finalStates,
     ...(opts.checkSiblingBound ? { maxSiblings: workload.opts.clients } : {}),
   });
@@ -155,36 +93,94 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     violations.push({ invariant: 'divergence', key: '*', detail: `${cluster.storageEvents.corruptions} storage corruption reports` });
   }
   if (!finished) violations.push({ invariant: 'divergence', key: '*', detail: 'workload did not finish within the virtual time bound' });
-
-  const hash = createHash('sha256');
-  for (const rec of workload.history) hash.update(JSON.stringify(rec) + '\n');
-  for (const [key, m] of finalStates) for (const [id, s] of m) hash.update(`${key}@${id}:`).update(encodeState(s));
-  faults.dropped = cluster.network.dropped;
-
+  const wire = cluster.network.wireFailures();
+  if (wire.tooLarge + wire.malformed > 0) {
+    violations.push({ invariant: 'wire', key: '*', detail: `${wire.tooLarge} frames too large to send, ${wire.malformed} undecodable` });
+  }
+  const digest = digestOf(workload, finalStates);
   for (const n of cluster.nodes) n.runtime?.halt();
   return {
-    seed: opts.seed,
-    digest: hash.digest('hex').slice(0, 32),
-    violations,
+    seed: opts.seed, digest, options, line: describeRun(opts.seed, options, digest), violations,
     ops: workload.history.length,
     acknowledged: workload.history.filter((r) => r.outcome === 'ok').length,
     events: cluster.queue.executed,
     virtualMs: cluster.queue.now,
     converged,
-    faults,
+    faults: { ...nemesis.counts, dropped: cluster.network.dropped },
     storage: { ...cluster.storageEvents },
   };
 }
 
+function newWorkload(cluster: SimCluster, rng: Prng, pinned: Partial<WorkloadOptions> | undefined): Workload {
+  return new Workload(cluster, rng, {
+    clients: 3 + rng.int(4),
+    opsPerClient: 25,
+    keys: 2 + rng.int(4),
+    blindRate: 0.2,
+    deleteRate: 0.15,
+    readRate: 0.4,
+    clientTimeoutMs: 800,
+    maxThinkMs: 30,
+    ...pinned,
+  });
+}
+
+/** Runs the workload to its end (or the virtual time bound) under the nemesis; true if it ended. */
+async function safetyPhase(cluster: SimCluster, workload: Workload, nemesis: Nemesis | undefined): Promise<boolean> {
+  nemesis?.start();
+  let finished = false;
+  void workload.start().then(() => { finished = true; });
+  while (!finished && cluster.queue.now < MAX_VIRTUAL_MS) {
+    if (!cluster.queue.step()) break;
+    await drainMicrotasks();
+  }
+  nemesis?.stop();
+  return finished;
+}
+
+type FinalStates = Map<string, Map<string, KeyState>>;
+
+/** No more faults: every node restarts, reads at R=all repair the replicas; returns what they hold. */
+async function livenessPhase(cluster: SimCluster, keys: readonly string[]): Promise<{ converged: boolean; finalStates: FinalStates }> {
+  cluster.network.heal();
+  for (let i = 0; i < cluster.nodes.length; i++) cluster.restart(i);
+  await runUntil(cluster, () => cluster.allUp);
+  await runFor(cluster, 200);
+
+  const ring = cluster.nodes[0]!.runtime!.coreRing()!;
+  const stateAt = (id: string, key: string): KeyState => cluster.nodes.find((n) => n.info.nodeId === id)!.runtime!.localState(key)!;
+  const replicasOf = (key: string): readonly string[] => preferenceListForKey(ring, utf8(key));
+  let converged = false;
+  for (let round = 0; round < 5 && !converged; round++) {
+    for (const key of keys) void cluster.nodes[round % cluster.nodes.length]!.runtime!.submit({ op: 'get', key, r: 'all' });
+    await runFor(cluster, 500);
+    converged = keys.every((key) => {
+      const states = replicasOf(key).map((id) => encodeState(stateAt(id, key)));
+      return states.every((s) => Buffer.compare(Buffer.from(s), Buffer.from(states[0]!)) === 0);
+    });
+  }
+  const finalStates: FinalStates = new Map();
+  for (const key of keys) finalStates.set(key, new Map(replicasOf(key).map((id) => [id, stateAt(id, key)])));
+  return { converged, finalStates };
+}
+
+function digestOf(workload: Workload, finalStates: FinalStates): string {
+  const hash = createHash('sha256');
+  for (const rec of workload.history) hash.update(JSON.stringify(rec) + '\n');
+  for (const [key, m] of finalStates) for (const [id, s] of m) hash.update(`${key}@${id}:`).update(encodeState(s));
+  return hash.digest('hex').slice(0, 32);
+}
+
 /** Drives the queue until `done` holds (bounded by the queue running dry). */
-async function runUntil(cluster: SimCluster, done: () => boolean): Promise<void> {
+export async function runUntil(cluster: SimCluster, done: () => boolean): Promise<void> {
   while (!done()) {
     if (!cluster.queue.step()) throw new Error('the simulation ran out of events before it could continue');
     await drainMicrotasks();
   }
 }
 
-async function runFor(cluster: SimCluster, ms: number): Promise<void> {
+/** Drives the queue for `ms` of virtual time. */
+export async function runFor(cluster: SimCluster, ms: number): Promise<void> {
   const until = cluster.queue.now + ms;
   while ((cluster.queue.peekTime() ?? Infinity) <= until) {
     cluster.queue.step();

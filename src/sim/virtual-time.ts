@@ -82,11 +82,14 @@ export class EventQueue {
   }
 }
 
+/** What a simulated clock reads at virtual time 0. */
+export const SIM_EPOCH_MS = 1_700_000_000_000;
+
 /** A node's view of virtual time. `cancelAll` drops every timer, as a crash does. */
 export class SimClock implements Clock {
   private nextId = 1;
   private readonly timers = new Map<number, ScheduledEvent>();
-  constructor(private readonly queue: EventQueue, private readonly epochMs = 1_700_000_000_000) {}
+  constructor(private readonly queue: EventQueue, private readonly epochMs = SIM_EPOCH_MS) {}
 
   nowMs(): number {
     return this.epochMs + this.queue.now;
