@@ -15,6 +15,7 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 import type { Envelope, PeerInfo } from '../ports/index.js';
+import { CORE_LIMITS } from '../core/constants.js';
 
 export const FRAME_TAG_HELLO = 0;
 export const FRAME_TAG_ENVELOPE = 1;
@@ -100,7 +101,7 @@ function isPeerInfo(v: unknown): v is PeerInfo {
     && typeof v['address'] === 'string'
     && typeof v['dc'] === 'string'
     && typeof v['rack'] === 'string'
-    && typeof v['weight'] === 'number' && Number.isFinite(v['weight']);
+    && typeof v['weight'] === 'number' && v['weight'] >= 0 && v['weight'] <= CORE_LIMITS.memberWeightMax;
 }
 
 function isId(v: unknown): v is number {

@@ -47,4 +47,6 @@ export const CORE_LIMITS = {
   ringMetaBytesMax: 1 * MIB,
   /** Members one ring may have. */
   ringMembersMax: 4096,
+  /** Largest claim weight of a member (the config's bound; weights are relative shares). */
+  memberWeightMax: 1000,
 } as const;

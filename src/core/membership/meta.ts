@@ -82,8 +82,10 @@ const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.is
 function checkShape(raw: unknown): ClusterMeta {
   if (!isObj(raw)) throw new MetadataError('not an object');
   const { partitions, n, replication, members } = raw;
-  if (!isPosInt(partitions)) throw new MetadataError('partitions must be a positive integer');
-  if (!isPosInt(n)) throw new MetadataError('n must be a positive integer');
+  if (!isPosInt(partitions) || partitions > CORE_LIMITS.partitionCountMax || (partitions & (partitions - 1)) !== 0) {
+    throw new MetadataError(`partitions must be a power of two up to ${CORE_LIMITS.partitionCountMax}`);
+  }
+  if (!isPosInt(n) || n > CORE_LIMITS.ringMembersMax) throw new MetadataError(`n must be an integer from 1 to ${CORE_LIMITS.ringMembersMax}`);
   if (!Array.isArray(members) || members.length === 0) throw new MetadataError('members must be a non-empty list');
   if (members.length > CORE_LIMITS.ringMembersMax) throw new MetadataError(`more than ${CORE_LIMITS.ringMembersMax} members`);
   const checked = members.map(checkMember).sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
@@ -104,6 +106,8 @@ function checkMember(m: unknown, i: number): MemberInfo {
   if (typeof address !== 'string' || typeof dc !== 'string' || typeof rack !== 'string') {
     throw new MetadataError(`member ${nodeId}: address, dc and rack must be strings`);
   }
-  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) throw new MetadataError(`member ${nodeId}: weight must be a number ≥ 0`);
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0 || weight > CORE_LIMITS.memberWeightMax) {
+    throw new MetadataError(`member ${nodeId}: weight must be a number from 0 to ${CORE_LIMITS.memberWeightMax}`);
+  }
   return { nodeId, address, dc, rack, weight };
 }
