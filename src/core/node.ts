@@ -12,7 +12,7 @@
  * writes not yet persisted are kept in an overlay so the node always reads its own writes.
  */
 import type { KeyState, ReconcileBug } from './clock/state.js';
-import { CounterExhaustedError, EMPTY_STATE, applyWrite, decodeState, encodeState, statesEqual, syncStates } from './clock/state.js';
+import { CounterExhaustedError, EMPTY_STATE, applyWrite, decodeState, encodeState, readAnswer, statesEqual, syncStates } from './clock/state.js';
 import type { CausalContext } from './clock/context.js';
 import { EMPTY_CONTEXT, decodeContextToken, encodeContextToken } from './clock/context.js';
 import type { Dot } from './clock/vclock.js';
@@ -319,7 +319,7 @@ export class Node {
     const status = p.coord.status();
     if (!p.coord.responded && status === 'won') {
       p.coord.responded = true;
-      const merged = p.coord.merged();
+      const merged = readAnswer(p.coord.merged(), this.cfg.bug);
       this.reply(p.requester, { ok: true, op: 'get', siblings: merged.siblings, context: merged.context });
     } else if (!p.coord.responded && status === 'lost') {
       p.coord.responded = true;

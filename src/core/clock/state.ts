@@ -82,8 +82,21 @@ export class CounterExhaustedError extends Error {
   }
 }
 
-/** Test-only faults that break reconciliation on purpose, to prove the checkers can fail. */
-export type ReconcileBug = 'none' | 'drop-siblings' | 'replica-overwrites';
+/**
+ * Test-only faults that break reconciliation on purpose, to prove the checkers can fail:
+ * - `drop-siblings`: a write replaces every local sibling, covered or not;
+ * - `replica-overwrites`: a replica stores what it is sent instead of merging;
+ * - `overclaim-put`: a PUT answers with the context of the whole stored state, not of the new
+ *   version alone (the client's next write erases siblings it never saw);
+ * - `overclaim-get`: a GET answers with the newest sibling only but the context of all of them;
+ * - `reuse-dots`: a coordinator numbers its dot from its own live siblings, forgetting dots it
+ *   issued that were superseded (as a node restarted without its data would): two writes share
+ *   a dot and replicas drop one as already seen.
+ */
+export type ReconcileBug = 'none' | 'drop-siblings' | 'replica-overwrites' | 'overclaim-put' | 'overclaim-get' | 'reuse-dots';
+
+/** Every `ReconcileBug`, for command-line parsing. */
+export const RECONCILE_BUGS: readonly ReconcileBug[] = ['none', 'drop-siblings', 'replica-overwrites', 'overclaim-put', 'overclaim-get', 'reuse-dots'];
 
 /**
  * A write at its coordinator: the new version replaces exactly the local siblings covered by the
@@ -91,11 +104,7 @@ export type ReconcileBug = 'none' | 'drop-siblings' | 'replica-overwrites';
  * own earlier dots for the key, so its new counter extends its clock entry contiguously.
  */
 export function applyWrite(local: KeyState, w: NewWrite, bug: ReconcileBug = 'none'): WriteResult {
-  const own = Math.max(counterOf(local.context.clock, w.coordinator), counterOf(w.context.clock, w.coordinator));
-  let cloudMax = 0;
-  for (const d of local.context.cloud) if (d.node === w.coordinator) cloudMax = Math.max(cloudMax, d.counter);
-  for (const d of w.context.cloud) if (d.node === w.coordinator) cloudMax = Math.max(cloudMax, d.counter);
-  const dot: Dot = { node: w.coordinator, counter: Math.max(own, cloudMax) + 1 };
+  const dot: Dot = { node: w.coordinator, counter: (bug === 'reuse-dots' ? ownLiveMax(local, w.coordinator) : lastCounter(local, w)) + 1 };
   if (dot.counter > MAX_COUNTER) throw new CounterExhaustedError(w.coordinator);
   const kept = bug === 'drop-siblings' ? [] : local.siblings.filter((v) => !contextCovers(w.context, v.dot));
   const version: Version = { dot, value: w.value, contentType: w.contentType, tsMs: w.tsMs };
@@ -105,7 +114,32 @@ export function applyWrite(local: KeyState, w: NewWrite, bug: ReconcileBug = 'no
   const keep = new Set(siblings.map((v) => v.dot.node));
   keep.add(w.coordinator);
   context = pruneContext(context, keep);
-  return { state: { context, siblings }, dot, clientContext: addDotToContext(w.context, dot) };
+  const clientContext = bug === 'overclaim-put' ? context : addDotToContext(w.context, dot);
+  return { state: { context, siblings }, dot, clientContext };
+}
+
+/** The highest counter of the coordinator's known to the local state or the client's context. */
+function lastCounter(local: KeyState, w: NewWrite): number {
+  let max = Math.max(counterOf(local.context.clock, w.coordinator), counterOf(w.context.clock, w.coordinator));
+  for (const d of local.context.cloud) if (d.node === w.coordinator) max = Math.max(max, d.counter);
+  for (const d of w.context.cloud) if (d.node === w.coordinator) max = Math.max(max, d.counter);
+  return max;
+}
+
+function ownLiveMax(local: KeyState, node: string): number {
+  let max = 0;
+  for (const v of local.siblings) if (v.dot.node === node) max = Math.max(max, v.dot.counter);
+  return max;
+}
+
+/**
+ * What a read answers from the merged state of the replies: all of it — except under the test-only
+ * `overclaim-get` bug, which keeps only the newest sibling but still hands out the whole context.
+ */
+export function readAnswer(merged: KeyState, bug: ReconcileBug = 'none'): KeyState {
+  if (bug !== 'overclaim-get' || merged.siblings.length < 2) return merged;
+  const newest = merged.siblings.reduce((a, b) => (b.tsMs > a.tsMs ? b : a));
+  return { context: merged.context, siblings: [newest] };
 }
 
 /** True when every sibling is a tombstone (the key reads as absent). */
