@@ -10,9 +10,10 @@
 import { ByteReader, ByteWriter, DecodeError, bytesEqual, utf8Length, varintLength } from '../bytes.js';
 import type { CausalContext } from './context.js';
 import {
-  EMPTY_CONTEXT, MAX_COUNTER, addDotToContext, contextCovers, contextSize, contextsEqual, joinContexts, pruneContext, readContext,
+  EMPTY_CONTEXT, MAX_COUNTER, addDotToContext, contextCovers, contextSize, contextsEqual, joinContexts, normalizeContext, pruneContext, readContext,
   writeContext,
 } from './context.js';
+import { boundClientContext } from './client-context.js';
 import type { Dot } from './vclock.js';
 import { addDot, counterOf } from './vclock.js';
 
@@ -103,14 +104,16 @@ export const RECONCILE_BUGS: readonly ReconcileBug[] = ['none', 'drop-siblings',
  * client's context; every other sibling stays. The coordinator's local state holds all of its
  * own earlier dots for the key, so its new counter extends its clock entry contiguously.
  */
-export function applyWrite(local: KeyState, w: NewWrite, bug: ReconcileBug = 'none'): WriteResult {
+export function applyWrite(local: KeyState, sent: NewWrite, bug: ReconcileBug = 'none'): WriteResult {
+  const w: NewWrite = { ...sent, context: boundClientContext(sent.context, local.context, sent.tsMs) };
   const dot: Dot = { node: w.coordinator, counter: (bug === 'reuse-dots' ? ownLiveMax(local, w.coordinator) : lastCounter(local, w)) + 1 };
   if (dot.counter > MAX_COUNTER) throw new CounterExhaustedError(w.coordinator);
   const kept = bug === 'drop-siblings' ? [] : local.siblings.filter((v) => !contextCovers(w.context, v.dot));
   const version: Version = { dot, value: w.value, contentType: w.contentType, tsMs: w.tsMs };
   const siblings = [...kept, version].sort((x, y) => cmpDot(x.dot, y.dot));
   const joined = joinContexts(local.context, w.context);
-  let context: CausalContext = { clock: addDot(joined.clock, dot, w.tsMs), cloud: joined.cloud };
+  // Normalized: a client's cloud may hold a dot of ours the new one's clock entry now covers.
+  let context: CausalContext = normalizeContext(addDot(joined.clock, dot, w.tsMs), joined.cloud);
   const keep = new Set(siblings.map((v) => v.dot.node));
   keep.add(w.coordinator);
   context = pruneContext(context, keep);
