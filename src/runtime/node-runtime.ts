@@ -12,6 +12,7 @@ import { silentLogger } from '../ports/index.js';
 import type { NodeConfig, NodeEvent } from '../core/node.js';
 import { Node } from '../core/node.js';
 import type { KeyState, ReconcileBug } from '../core/clock/state.js';
+import { versionContext } from '../core/clock/client-context.js';
 import type { ClientOp, ClientReply, Consistency, Message, Ready } from '../core/types.js';
 import type { Ring, RingMember } from '../core/ring/index.js';
 import { createRing, ownership, partitionForKey, preferenceList } from '../core/ring/index.js';
@@ -331,7 +332,7 @@ export class NodeRuntime implements NodeService {
     if (!this.node) return [];
     const state = this.node.localState(key);
     return state.siblings.map((v) => ({
-      value: v.value, context: state.context, contentType: v.contentType, tsMs: v.tsMs, hintFor: null,
+      value: v.value, context: versionContext(v), contentType: v.contentType, tsMs: v.tsMs, hintFor: null,
     }));
   }
 

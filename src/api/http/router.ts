@@ -10,7 +10,7 @@ import { encodeContextToken } from '../../core/clock/context.js';
 import type { NodeService } from '../../runtime/service.js';
 import { HttpError } from './errors.js';
 import {
-  checkKey, decodeKey, parseContentType, parseContextHeader, parseKvParams,
+  checkKey, decodeKey, parseContentType, parseContextHeader, parseKvParams, strictParam,
 } from './params.js';
 
 export const CONTEXT_HEADER = 'X-Gossamer-Context';
@@ -175,8 +175,7 @@ function requireServing(service: NodeService): void {
 function ringResponse(service: NodeService, query: string): HttpResponse {
   const ring = service.ring();
   if (!ring) throw new HttpError('unavailable', 'the ring is not known yet');
-  const params = new URLSearchParams(query);
-  const keys = params.getAll('key');
+  const keys = strictParam(query, 'key');
   if (keys.length > 1) throw new HttpError('bad_request', 'the parameter key is given twice');
   if (keys.length === 1) {
     const key = checkKey(keys[0]!);

@@ -10,7 +10,8 @@
  *   the newest forever and push real entries out when the clock is pruned.
  */
 import type { CausalContext } from './context.js';
-import { normalizeContext } from './context.js';
+import { EMPTY_CONTEXT, addDotToContext, normalizeContext } from './context.js';
+import type { Version } from './state.js';
 import type { ClockEntry, Dot, VClock } from './vclock.js';
 import { counterOf } from './vclock.js';
 
@@ -39,4 +40,12 @@ function cloudMax(cloud: readonly Dot[], node: string): number {
   let max = 0;
   for (const d of cloud) if (d.node === node && d.counter > max) max = d.counter;
   return max;
+}
+
+/**
+ * A version's own context: its dot alone. Written back, it supersedes exactly that version (what
+ * `/admin/local` shows per version, where the key's context would claim every sibling).
+ */
+export function versionContext(v: Version): CausalContext {
+  return addDotToContext(EMPTY_CONTEXT, v.dot);
 }

@@ -1,6 +1,6 @@
 /**
  * Defect 1 of issue 8: a client context is untrusted input. Whatever token a client sends, it is
- * refused (a `bad_context` 400) or it leaves the key writable: an ordinary read-modify-write
+ * refused (a 400 `bad_request`) or it leaves the key writable: an ordinary read-modify-write
  * through every replica still succeeds afterwards, deletes included.
  */
 import { describe, it } from 'node:test';
