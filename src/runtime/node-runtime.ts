@@ -262,7 +262,7 @@ export class NodeRuntime implements NodeService {
     this.fatal = err;
     this.serving = false;
     this.logger.error('storage failed; the node stops serving', { error: err.message });
-    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'unavailable', message: 'storage failed' });
+    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'insufficient_replicas', message: 'storage failed before the request was confirmed (a write may still be stored)' });
     this.waiting.clear();
     this.deps.onFatal?.(err);
   }
@@ -279,7 +279,7 @@ export class NodeRuntime implements NodeService {
     await this.tail;
     this.stopped = true;
     if (this.tickTimer) this.deps.clock.clearTimer(this.tickTimer);
-    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'unavailable', message: 'node is shutting down' });
+    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'insufficient_replicas', message: 'the node stopped before the request was confirmed (a write may still be stored)' });
     this.waiting.clear();
   }
 

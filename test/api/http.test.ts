@@ -262,9 +262,12 @@ describe('HTTP API against a fake node', () => {
     assert.equal(bugs.length, 1);
   });
 
-  it('a node that never answers gets a 503 after the timeout plus grace', async () => {
+  it('a node that never answers gets a 503 after the timeout plus grace: insufficient_replicas, as the request was taken', async () => {
     svc.hang = true;
-    assertError(await call('GET', '/kv/k?timeout=30'), 503, 'unavailable');
+    const body = assertError(await call('GET', '/kv/k?timeout=30'), 503, 'insufficient_replicas');
+    assert.deepEqual([body.required, body.received], [2, 0]);
+    // `unavailable` is kept for requests refused before they were taken (nothing was stored).
+    assertError(await call('PUT', '/kv/k?timeout=30&w=all', { body: 'v' }), 503, 'insufficient_replicas');
   });
 
   it('/cluster, /ring and /ring?key=K', async () => {
