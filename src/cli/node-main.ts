@@ -3,7 +3,6 @@
  * calls `startNode` in its own process; tests can call it in-process too.
  */
 import { randomInt } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { Message } from '../core/types.js';
 import type { Logger, PeerInfo, StorageEngine } from '../ports/index.js';
 import { NodeRuntime } from '../runtime/node-runtime.js';
@@ -19,6 +18,7 @@ import { createHttpServer } from '../api/http/index.js';
 import type { GossamerHttpServer } from '../api/http/index.js';
 import type { NodeConfig } from './config.js';
 import { splitHostPort } from './config.js';
+import { actorIdFor, pinDataDir } from './data-dir.js';
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -44,7 +44,6 @@ async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): 
     logger.warn('storing in memory only (--memory): nothing survives a restart');
     return new MemoryEngine();
   }
-  mkdirSync(config.dataDir, { recursive: true });
   return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger });
 }
 
@@ -64,6 +63,8 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     seeds: config.seeds,
   };
 
+  // Before anything else touches the directory: refuse another node's data (exit 2).
+  const identity = opts.memory ? undefined : pinDataDir(config.dataDir, config.nodeId);
   const engine = await openEngine(config, logger, opts.memory ?? false);
   const listen = splitHostPort(config.listen);
   let transport: TcpTransport<Message>;
@@ -82,11 +83,11 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     void stop().finally(() => process.exit(1));
   });
   const incarnation = randomInt(2 ** 31);
+  const actorId = actorIdFor(config.nodeId, identity, config.commitlogSync === 'group', incarnation);
   const runtime = NodeRuntime.create({
     self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
     incarnation,
-    // Only group commit acknowledges durable writes; otherwise each run gets dots of its own.
-    ...(config.commitlogSync === 'group' ? {} : { actorId: `${config.nodeId}~${incarnation.toString(36)}` }),
+    actorId,
   });
   runtime.start();
 
@@ -102,7 +103,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     throw e;
   }
   logger.info('node started', {
-    nodeId: config.nodeId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, dataDir: config.dataDir,
+    nodeId: config.nodeId, actorId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, dataDir: config.dataDir,
     seeds: config.seeds.join(',') || 'none',
   });
 
