@@ -19,6 +19,8 @@ import type { GossamerHttpServer } from '../api/http/index.js';
 import type { NodeConfig } from './config.js';
 import { splitHostPort } from './config.js';
 import { actorIdFor, pinDataDir } from './data-dir.js';
+import { SEED_WAIT_LOG_INTERVAL_MS, missingSeeds, resolveNodeAddresses } from './addresses.js';
+import type { ResolvedAddresses } from './addresses.js';
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -50,7 +52,9 @@ async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): 
 export async function startNode(config: NodeConfig, opts: StartNodeOptions = {}): Promise<RunningNode> {
   const logger = opts.logger ?? new ConsoleLogger({ level: config.logLevel });
   const clock = new SystemClock();
-  const self: PeerInfo = { nodeId: config.nodeId, address: config.advertise, dc: config.dc, rack: config.rack, weight: config.weight };
+  // Seeds and the advertised address as ip:port, so peers match whatever names they were given.
+  const addrs = await resolveNodeAddresses({ listen: config.listen, advertise: config.advertise, seeds: config.seeds, logger });
+  const self: PeerInfo = { nodeId: config.nodeId, address: addrs.advertise, dc: config.dc, rack: config.rack, weight: config.weight };
   const settings: RuntimeSettings = {
     n: config.n,
     partitions: config.partitions,
@@ -60,7 +64,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     w: config.w,
     maxValueBytes: config.maxValueBytes,
     ...(config.replication ? { replication: config.replication } : {}),
-    seeds: config.seeds,
+    seeds: addrs.seeds,
   };
 
   // Before anything else touches the directory: refuse another node's data (exit 2).
@@ -70,7 +74,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   let transport: TcpTransport<Message>;
   try {
     transport = await createTcpTransport<Message>({
-      self, listenHost: listen.host, listenPort: listen.port, seeds: config.seeds, logger,
+      self, listenHost: listen.host, listenPort: listen.port, seeds: addrs.seeds, logger,
     });
   } catch (e) {
     await engine.close().catch(() => {});
@@ -90,6 +94,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     actorId,
   });
   runtime.start();
+  const seedWait = logSeedWait(runtime, transport, addrs, logger);
 
   const http = createHttpServer(runtime, { logger, maxValueBytes: config.maxValueBytes });
   const httpAddr = splitHostPort(config.http);
@@ -104,12 +109,13 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   }
   logger.info('node started', {
     nodeId: config.nodeId, actorId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, dataDir: config.dataDir,
-    seeds: config.seeds.join(',') || 'none',
+    advertise: addrs.advertise, seeds: addrs.seeds.join(',') || 'none',
   });
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('shutting down', { nodeId: config.nodeId });
+      clearInterval(seedWait);
       // The runtime answers new requests `unavailable` at once and drains in-flight ones; the
       // HTTP server stops accepting connections and closes them as they go idle.
       await Promise.all([runtime.stop(), http.close()]);
@@ -122,4 +128,21 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   }
 
   return { config, runtime, http, transport, httpPort, logger, stop };
+}
+
+/** Until the first ring forms, says every few seconds which seeds the node still waits for. */
+function logSeedWait(runtime: NodeRuntime, transport: TcpTransport<Message>, addrs: ResolvedAddresses, logger: Logger): ReturnType<typeof setInterval> {
+  const timer = setInterval(() => {
+    if (runtime.coreRing()) {
+      clearInterval(timer);
+      return;
+    }
+    const missing = missingSeeds(addrs.seeds, addrs.advertise, transport.peers().map((p) => p.address));
+    logger.warn('waiting for seeds before forming the ring', {
+      missing: missing.join(',') || 'none', known: transport.peers().map((p) => `${p.nodeId}@${p.address}`).join(',') || 'none',
+      advertise: addrs.advertise,
+    });
+  }, SEED_WAIT_LOG_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
