@@ -16,6 +16,7 @@ import { CounterExhaustedError, EMPTY_STATE, applyWrite, decodeState, encodeStat
 import type { CausalContext } from './clock/context.js';
 import { EMPTY_CONTEXT, decodeContextToken, encodeContextToken } from './clock/context.js';
 import type { Dot } from './clock/vclock.js';
+import { coordinatorStateBudget } from './clock/state-budget.js';
 import { utf8 } from './bytes.js';
 import { dataKeyFromBytes } from './keys.js';
 import type { Ring } from './ring/index.js';
@@ -364,7 +365,7 @@ export class Node {
       return;
     }
     const bytes = encodeState(result.state);
-    const maxBytes = this.cfg.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+    const maxBytes = coordinatorStateBudget(this.cfg.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES, this.cfg.n);
     if (bytes.length > maxBytes) {
       // Whole states cross the wire; one past the frame limit could never replicate.
       this.reply(requester, {

@@ -193,7 +193,8 @@ describe('review fixes: stale replies, impossible W, oversized states, ring disa
   });
 
   it('a write that would make the key\'s state too large for one frame is refused with value_too_large', () => {
-    const h = new Harness(['a', 'b', 'c'], { maxStateBytes: 3000 });
+    // Each of the N=3 coordinators gets a third of the key's bound (see state-budget.ts): 3000 bytes.
+    const h = new Harness(['a', 'b', 'c'], { maxStateBytes: 9000 });
     h.request('p1', 'a', { op: 'put', key: 'k', value: new Uint8Array(1200), w: 1 });
     h.request('p2', 'a', { op: 'put', key: 'k', value: new Uint8Array(1200), w: 1 });
     assert.equal(h.replies.get('p1')?.ok, true);
