@@ -21,6 +21,7 @@ import { splitHostPort } from './config.js';
 import { actorIdFor, pinDataDir } from './data-dir.js';
 import { SEED_WAIT_LOG_INTERVAL_MS, missingSeeds, resolveNodeAddresses } from './addresses.js';
 import type { ResolvedAddresses } from './addresses.js';
+import { testBugsFromEnv, withServiceBug } from './test-bugs.js';
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -88,15 +89,15 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   });
   const incarnation = randomInt(2 ** 31);
   const actorId = actorIdFor(config.nodeId, identity, config.commitlogSync === 'group', incarnation);
+  const bugs = testBugsFromEnv(process.env, logger);
   const runtime = NodeRuntime.create({
     self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
-    incarnation,
-    actorId,
+    incarnation, actorId, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
   });
   runtime.start();
   const seedWait = logSeedWait(runtime, transport, addrs, logger);
 
-  const http = createHttpServer(runtime, { logger, maxValueBytes: config.maxValueBytes });
+  const http = createHttpServer(withServiceBug(runtime, bugs.service), { logger, maxValueBytes: config.maxValueBytes });
   const httpAddr = splitHostPort(config.http);
   let httpPort: number;
   try {

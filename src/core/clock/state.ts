@@ -92,12 +92,19 @@ export class CounterExhaustedError extends Error {
  * - `overclaim-get`: a GET answers with the newest sibling only but the context of all of them;
  * - `reuse-dots`: a coordinator numbers its dot from its own live siblings, forgetting dots it
  *   issued that were superseded (as a node restarted without its data would): two writes share
- *   a dot and replicas drop one as already seen.
+ *   a dot and replicas drop one as already seen;
+ * - `delete-keeps-siblings`: a delete adds its tombstone but keeps the versions it covers, which
+ *   then live on beside it (a resurrection);
+ * - `one-tombstone`: a delete replaces every other tombstone, covered or not ("tombstones are all
+ *   alike"), so a concurrent delete is lost.
  */
-export type ReconcileBug = 'none' | 'drop-siblings' | 'replica-overwrites' | 'overclaim-put' | 'overclaim-get' | 'reuse-dots';
+export type ReconcileBug = 'none' | 'drop-siblings' | 'replica-overwrites' | 'overclaim-put' | 'overclaim-get' | 'reuse-dots'
+  | 'delete-keeps-siblings' | 'one-tombstone';
 
 /** Every `ReconcileBug`, for command-line parsing. */
-export const RECONCILE_BUGS: readonly ReconcileBug[] = ['none', 'drop-siblings', 'replica-overwrites', 'overclaim-put', 'overclaim-get', 'reuse-dots'];
+export const RECONCILE_BUGS: readonly ReconcileBug[] = [
+  'none', 'drop-siblings', 'replica-overwrites', 'overclaim-put', 'overclaim-get', 'reuse-dots', 'delete-keeps-siblings', 'one-tombstone',
+];
 
 /**
  * A write at its coordinator: the new version replaces exactly the local siblings covered by the
@@ -108,7 +115,7 @@ export function applyWrite(local: KeyState, sent: NewWrite, bug: ReconcileBug = 
   const w: NewWrite = { ...sent, context: boundClientContext(sent.context, local.context, sent.tsMs) };
   const dot: Dot = { node: w.coordinator, counter: (bug === 'reuse-dots' ? ownLiveMax(local, w.coordinator) : lastCounter(local, w)) + 1 };
   if (dot.counter > MAX_COUNTER) throw new CounterExhaustedError(w.coordinator);
-  const kept = bug === 'drop-siblings' ? [] : local.siblings.filter((v) => !contextCovers(w.context, v.dot));
+  const kept = keptSiblings(local, w, bug);
   const version: Version = { dot, value: w.value, contentType: w.contentType, tsMs: w.tsMs };
   const siblings = [...kept, version].sort((x, y) => cmpDot(x.dot, y.dot));
   const joined = joinContexts(local.context, w.context);
@@ -119,6 +126,14 @@ export function applyWrite(local: KeyState, sent: NewWrite, bug: ReconcileBug = 
   context = pruneContext(context, keep);
   const clientContext = bug === 'overclaim-put' ? context : addDotToContext(w.context, dot);
   return { state: { context, siblings }, dot, clientContext };
+}
+
+/** The local siblings a write leaves in place: those its context does not cover. */
+function keptSiblings(local: KeyState, w: NewWrite, bug: ReconcileBug): readonly Version[] {
+  if (bug === 'drop-siblings') return [];
+  if (bug === 'delete-keeps-siblings' && w.value === null) return local.siblings;
+  const kept = local.siblings.filter((v) => !contextCovers(w.context, v.dot));
+  return bug === 'one-tombstone' && w.value === null ? kept.filter((v) => v.value !== null) : kept;
 }
 
 /** The highest counter of the coordinator's known to the local state or the client's context. */
