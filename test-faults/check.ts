@@ -10,8 +10,10 @@
  *   when a final tombstone carries *its* dot (a tombstone stands for the delete that wrote it,
  *   not for every delete).
  * - A write is *superseded* when another write on the key that may have taken effect sent a
- *   context covering its dot — and, when that other write was acknowledged, it is present or
- *   superseded in turn. "May have taken effect": acknowledged, or of unknown outcome (a timeout,
+ *   context covering its dot *and its client had observed it* (read it, or wrote it: `basis`,
+ *   from the history, never from the contexts under test; a tombstone read counts for any
+ *   delete, as reads show tombstones without tags) — and, when that other write was
+ *   acknowledged, it is present or superseded in turn. "May have taken effect": acknowledged, or of unknown outcome (a timeout,
  *   a reset connection, `503 insufficient_replicas`, another 5xx). A refused connection, a 4xx
  *   and a `503 unavailable` (the node was starting or stopping and did not take the request) did
  *   not happen.
@@ -46,6 +48,13 @@ export interface OpRecord {
   returned?: string;
   /** For an error status: the `error` code of its JSON body. */
   code?: string;
+  /** Gets: the tags the answer showed (`~` for any tombstone: they carry no tag). */
+  observed?: string[];
+  /**
+   * Writes: the tags the client observed through the context it sent (what its read showed, its
+   * own acknowledged writes; `~` for any tombstone). When given, a write supersedes only these.
+   */
+  basis?: string[];
   startMs: number;
   endMs: number;
 }
@@ -185,7 +194,7 @@ function checkKey(key: string, writes: readonly OpRecord[], finals: readonly Fin
   const isSuperseded = (w: OpRecord): boolean => {
     const dot = dotOf.get(w.id)!;
     for (const o of writes) {
-      if (o.id === w.id || !mayHaveApplied(o) || !contextCovers(sentCtx.get(o.id)!, dot)) continue;
+      if (o.id === w.id || !mayHaveApplied(o) || !contextCovers(sentCtx.get(o.id)!, dot) || !observedBy(o, w)) continue;
       if (o.outcome !== 'ok' || !dotOf.has(o.id) || survives(o)) return true;
     }
     return false;
@@ -236,6 +245,16 @@ function checkSupersededGone(key: string, writes: readonly OpRecord[], finals: r
       }
     }
   }
+}
+
+/**
+ * Whether `o`'s client had observed `w` when it wrote: `w` among the tags it observed — or, for a
+ * delete, any tombstone (a read shows tombstones without their tags). Histories without `basis`
+ * trust the contexts.
+ */
+function observedBy(o: OpRecord, w: OpRecord): boolean {
+  if (o.basis === undefined) return true;
+  return o.basis.includes(w.tag ?? '') || (w.kind === 'delete' && o.basis.includes('~'));
 }
 
 function describeOutcome(op: OpRecord): string {

@@ -72,6 +72,17 @@ describe('the fault checker itself', () => {
     assert.deepEqual(invariants([a, d], view([null, 'n0', 2])), []);
   });
 
+  it('a write supersedes only what its client observed, whatever its context claims', () => {
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    const b = (basis: string[]): OpRecord => ({ ...op(2, 'put', 'B', tok([['n0', 1]]), 'ok', tok([['n0', 2]])), basis });
+    assert.deepEqual(invariants([a, b([])], view(['B', 'n0', 2])), ['lost-write'], 'B\'s context over-claimed A, which its client never saw');
+    assert.deepEqual(invariants([a, b(['A'])], view(['B', 'n0', 2])), []);
+    // Reads show tombstones without tags: a tombstone read counts for any delete.
+    const d = op(1, 'delete', 'D', undefined, 'ok', tok([['n0', 1]]));
+    assert.deepEqual(invariants([d, b(['~'])], view(['B', 'n0', 2])), []);
+    assert.deepEqual(invariants([d, b(['X'])], view(['B', 'n0', 2])), ['lost-write']);
+  });
+
   it('a tombstone stands only for the delete that wrote it', () => {
     // Two concurrent deletes of A (both saw it); only D1's tombstone is left: D2 is lost.
     const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));

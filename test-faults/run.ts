@@ -81,9 +81,11 @@ export async function runFaultWorkload(opts: FaultRunOptions, onCluster: (c: Fau
 }
 
 async function send(cluster: FaultCluster, history: OpRecord[], state: { nextId: number }, t0: number,
-  client: number, node: number, kind: OpRecord['kind'], key: string, tag: string | undefined, sent: string | undefined): Promise<OpRecord> {
+  client: number, node: number, kind: OpRecord['kind'], key: string, tag: string | undefined, sent: string | undefined,
+  basis: string[]): Promise<OpRecord> {
   const rec: OpRecord = { id: state.nextId++, client, node, kind, key, outcome: 'ok', startMs: Date.now() - t0, endMs: 0 };
   if (tag !== undefined) rec.tag = tag;
+  if (kind !== 'get') rec.basis = basis;
   if (sent !== undefined) rec.sent = sent;
   history.push(rec);
   const headers: Record<string, string> = sent ? { 'X-Gossamer-Context': sent } : {};
@@ -96,6 +98,7 @@ async function send(cluster: FaultCluster, history: OpRecord[], state: { nextId:
     if (typeof ctx === 'string') rec.returned = ctx;
     const okStatus = kind === 'get' ? [200, 300, 404].includes(a.status) : a.status === 204;
     rec.outcome = okStatus ? 'ok' : 'status';
+    if (okStatus && kind === 'get') rec.observed = observedOf(a.status, a.text, rec.returned !== undefined);
     if (!okStatus) {
       rec.error = a.text.slice(0, 200);
       rec.code = errorCode(a.text);
@@ -109,6 +112,18 @@ async function send(cluster: FaultCluster, history: OpRecord[], state: { nextId:
   return rec;
 }
 
+/** The tags a GET answer showed: its value, or its siblings' values; `~` for any tombstone (they carry no tag). */
+function observedOf(status: number, text: string, hasContext: boolean): string[] {
+  if (status === 200) return [text];
+  if (status === 404) return hasContext ? ['~'] : [];
+  try {
+    const body = JSON.parse(text) as { siblings?: { value: string | null }[] };
+    return (body.siblings ?? []).map((v) => (v.value === null ? '~' : Buffer.from(v.value, 'base64').toString('utf8')));
+  } catch {
+    return [];
+  }
+}
+
 function errorCode(text: string): string | undefined {
   try {
     const body = JSON.parse(text) as { error?: unknown };
@@ -120,16 +135,19 @@ function errorCode(text: string): string | undefined {
 
 async function client(cluster: FaultCluster, history: OpRecord[], keys: string[], state: { nextId: number }, t0: number, deadline: number,
   id: number, rand: () => number): Promise<void> {
-  const seen = new Map<string, string>(); // key → the latest context this client got
+  // key → the latest context this client got, and the tags it observed to get it
+  const seen = new Map<string, { ctx: string; basis: string[] }>();
   for (let n = 0; n < MAX_OPS_PER_CLIENT && Date.now() < deadline; n++) {
     const key = keys[Math.floor(rand() * keys.length)]!;
     const node = Math.floor(rand() * 3);
     const p = rand();
     const kind: OpRecord['kind'] = p < 0.4 ? 'get' : p < 0.85 ? 'put' : 'delete';
-    const ctx = seen.get(key);
-    const sent = kind === 'get' ? undefined : kind === 'put' && rand() < 0.2 ? undefined : ctx;
-    const rec = await send(cluster, history, state, t0, id, node, kind, key, kind === 'get' ? undefined : `c${id}-${n}-${kind}`, sent);
-    if (rec.outcome === 'ok' && rec.returned) seen.set(key, rec.returned);
+    const held = kind === 'get' || (kind === 'put' && rand() < 0.2) ? undefined : seen.get(key);
+    const tag = kind === 'get' ? undefined : `c${id}-${n}-${kind}`;
+    const rec = await send(cluster, history, state, t0, id, node, kind, key, tag, held?.ctx, held?.basis ?? []);
+    if (rec.outcome === 'ok' && rec.returned) {
+      seen.set(key, { ctx: rec.returned, basis: kind === 'get' ? rec.observed ?? [] : [...(held?.basis ?? []), tag!] });
+    }
     if (rec.outcome === 'refused') await sleep(20 + rand() * 50);
     else await sleep(rand() * 15);
   }
