@@ -15,9 +15,11 @@ import type { FaultCluster } from './fault-cluster.js';
 import { runFaultWorkload } from './run.js';
 
 const WORKLOAD_MS = 10_000;
-const CASES: { bug: string; expect: string[] }[] = [
+// one-tombstone needs two deletes racing on a key: its run is delete-heavy (at the default 15%
+// it went unnoticed in 1 of 4 runs).
+const CASES: { bug: string; expect: string[]; deleteRate?: number }[] = [
   { bug: 'delete-keeps-siblings', expect: ['false-sibling', 'resurrection'] },
-  { bug: 'one-tombstone', expect: ['lost-write'] },
+  { bug: 'one-tombstone', expect: ['lost-write'], deleteRate: 0.4 },
   { bug: 'stored-but-unavailable', expect: ['failed-write-present'] },
 ];
 
@@ -25,10 +27,10 @@ describe('the fault suite catches builds broken on purpose', { timeout: 400_000 
   const clusters: FaultCluster[] = [];
   after(async () => { await Promise.all(clusters.map((c) => c.destroy())); });
 
-  for (const { bug, expect } of CASES) {
+  for (const { bug, expect, deleteRate } of CASES) {
     it(`GOSSAMER_BUG=${bug} is reported as ${expect.join(' or ')}`, async () => {
       const seed = process.env.GOSSAMER_FAULT_SEED ? Number(process.env.GOSSAMER_FAULT_SEED) : (Date.now() ^ (process.pid << 12)) >>> 0;
-      const run = await runFaultWorkload({ seed, workloadMs: WORKLOAD_MS, bug }, (c) => clusters.push(c));
+      const run = await runFaultWorkload({ seed, workloadMs: WORKLOAD_MS, bug, ...(deleteRate ? { deleteRate } : {}) }, (c) => clusters.push(c));
       const found = run.violations.map((v) => v.invariant);
       console.log(`# broken build ${bug}: ${run.summary}; violations: ${JSON.stringify(countBy(found))}`);
       assert.ok(found.some((f) => expect.includes(f)), `GOSSAMER_BUG=${bug} went unnoticed (seed ${seed}): ${JSON.stringify(countBy(found))}`);

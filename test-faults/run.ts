@@ -23,6 +23,8 @@ export interface FaultRunOptions {
   workloadMs: number;
   /** `GOSSAMER_BUG` for every node: a build broken on purpose. */
   bug?: string;
+  /** Share of operations that are deletes (default 0.15; reads stay 0.4, the rest are puts). */
+  deleteRate?: number;
 }
 
 export interface FaultRun {
@@ -54,7 +56,8 @@ export async function runFaultWorkload(opts: FaultRunOptions, onCluster: (c: Fau
   const clientSeeds = Array.from({ length: CLIENTS }, () => Math.floor(rand() * 2 ** 32));
   const nemesis = new Nemesis(cluster, t0);
   const nemesisRun = nemesis.run(prng(Math.floor(rand() * 2 ** 32)), () => state.workloadDone || Date.now() >= deadline - 1500);
-  await Promise.all(clientSeeds.map((s, i) => client(cluster, history, keys, state, t0, deadline, i, prng(s))));
+  const mix = { deleteRate: opts.deleteRate ?? 0.15 };
+  await Promise.all(clientSeeds.map((s, i) => client(cluster, history, keys, state, t0, deadline, mix, i, prng(s))));
   state.workloadDone = true;
   await nemesisRun;
   const workloadMs = Date.now() - t0;
@@ -134,14 +137,14 @@ function errorCode(text: string): string | undefined {
 }
 
 async function client(cluster: FaultCluster, history: OpRecord[], keys: string[], state: { nextId: number }, t0: number, deadline: number,
-  id: number, rand: () => number): Promise<void> {
+  mix: { deleteRate: number }, id: number, rand: () => number): Promise<void> {
   // key → the latest context this client got, and the tags it observed to get it
   const seen = new Map<string, { ctx: string; basis: string[] }>();
   for (let n = 0; n < MAX_OPS_PER_CLIENT && Date.now() < deadline; n++) {
     const key = keys[Math.floor(rand() * keys.length)]!;
     const node = Math.floor(rand() * 3);
     const p = rand();
-    const kind: OpRecord['kind'] = p < 0.4 ? 'get' : p < 0.85 ? 'put' : 'delete';
+    const kind: OpRecord['kind'] = p < 0.4 ? 'get' : p < 1 - mix.deleteRate ? 'put' : 'delete';
     const held = kind === 'get' || (kind === 'put' && rand() < 0.2) ? undefined : seen.get(key);
     const tag = kind === 'get' ? undefined : `c${id}-${n}-${kind}`;
     const rec = await send(cluster, history, state, t0, id, node, kind, key, tag, held?.ctx, held?.basis ?? []);
