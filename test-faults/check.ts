@@ -1,22 +1,30 @@
 /**
  * The checker of the real-process fault suite: the simulator's invariants (src/sim/checker.ts)
- * restated over what a black-box client can see — the HTTP history (contexts sent and returned)
- * and each node's `/admin/local/{key}` view after the cluster healed.
+ * restated over what a black-box client can see — the HTTP history (contexts sent and returned,
+ * statuses and error codes) and each node's `/admin/local/{key}` view after the cluster healed,
+ * which gives every version its own context (its dot alone).
  *
- * What a client cannot see is a version's dot: `/admin/local` gives every version the key's
- * whole context, and tombstones carry no value. So:
- * - an acknowledged write's dot is the one event its returned context covers and the context it
- *   sent does not (`newDot`);
- * - a put is *present* when its unique value is among the final versions; a delete is present
- *   when some final version is a tombstone and the final context covers its dot (tombstones cannot
- *   be told apart, so this half is weaker);
- * - a write is *superseded* when another write on the key that may have taken effect (acknowledged,
- *   or of unknown outcome: a timeout, a reset connection, a 503 / 5xx) sent a context covering its
- *   dot — and, when that other write was acknowledged, it is present or superseded in turn.
+ * - An acknowledged write's dot is the one event its returned context covers and the context it
+ *   sent does not (`newDot`); a final version's dot is the one event its own context covers.
+ * - A put is *present* when its unique value is among the final versions; a delete is present only
+ *   when a final tombstone carries *its* dot (a tombstone stands for the delete that wrote it,
+ *   not for every delete).
+ * - A write is *superseded* when another write on the key that may have taken effect sent a
+ *   context covering its dot *and its client had observed it* (read it, or wrote it: `basis`,
+ *   from the history, never from the contexts under test; a tombstone read counts for any
+ *   delete, as reads show tombstones without tags) — and, when that other write was
+ *   acknowledged, it is present or superseded in turn. "May have taken effect": acknowledged, or of unknown outcome (a timeout,
+ *   a reset connection, `503 insufficient_replicas`, another 5xx). A refused connection, a 4xx
+ *   and a `503 unavailable` (the node was starting or stopping and did not take the request) did
+ *   not happen.
+ * - Resurrection: no final version may be one that an acknowledged write superseded (its sent
+ *   context covered the version's dot) — whether that write's own version is still beside it or
+ *   gone.
+ * - A write that did not happen leaves no trace: its value is never among the final versions.
  */
 import { seededRandom } from '../src/sim/prng.js';
 import type { CausalContext } from '../src/core/clock/context.js';
-import { EMPTY_CONTEXT, contextCovers, decodeContextToken, joinContexts } from '../src/core/clock/context.js';
+import { EMPTY_CONTEXT, contextCovers, decodeContextToken } from '../src/core/clock/context.js';
 import type { Dot } from '../src/core/clock/vclock.js';
 
 /** How a request ended. `refused`: the connection was refused, so nothing was sent. */
@@ -38,6 +46,15 @@ export interface OpRecord {
   error?: string;
   /** The X-Gossamer-Context returned, if any. */
   returned?: string;
+  /** For an error status: the `error` code of its JSON body. */
+  code?: string;
+  /** Gets: the tags the answer showed (`~` for any tombstone: they carry no tag). */
+  observed?: string[];
+  /**
+   * Writes: the tags the client observed through the context it sent (what its read showed, its
+   * own acknowledged writes; `~` for any tombstone). When given, a write supersedes only these.
+   */
+  basis?: string[];
   startMs: number;
   endMs: number;
 }
@@ -48,7 +65,8 @@ export interface LocalView {
 }
 
 export interface Violation {
-  invariant: 'lost-write' | 'undeterminable-dot' | 'divergence' | 'phantom-value' | 'false-sibling' | 'server-error';
+  invariant: 'lost-write' | 'undeterminable-dot' | 'divergence' | 'phantom-value' | 'false-sibling' | 'server-error'
+    | 'resurrection' | 'failed-write-present';
   key: string;
   detail: string;
   /** Ids of the history records that matter for it. */
@@ -90,12 +108,16 @@ export function newDot(sent: string | undefined, returned: string): Dot {
 const dotStr = (d: Dot): string => `${d.node}:${d.counter}`;
 const b64text = (v: string): string => Buffer.from(v, 'base64').toString('utf8');
 
-/** Whether a write that did not get a 2xx may still have been stored by its coordinator. */
-function mayHaveApplied(op: OpRecord): boolean {
+/** Whether a write may have taken effect (been stored by some replica). */
+export function mayHaveApplied(op: OpRecord): boolean {
   if (op.outcome === 'ok' || op.outcome === 'timeout' || op.outcome === 'conn-error') return true;
   if (op.outcome === 'refused') return false;
-  return (op.status ?? 0) >= 500; // 503 insufficient_replicas: the coordinator kept its copy
+  const status = op.status ?? 0;
+  if (status === 503 && op.code === 'unavailable') return false; // refused before it was taken
+  return status >= 500; // 503 insufficient_replicas: the coordinator kept its copy
 }
+
+interface FinalVersion { value: string | null; dot: Dot | undefined }
 
 /**
  * Checks a history against the final local views (key → node id → view). Returns every
@@ -118,81 +140,125 @@ export function checkHistory(history: readonly OpRecord[], finals: ReadonlyMap<s
         violations.push({ invariant: 'divergence', key, detail: `${node} holds ${canon(v)}, ${firstNode} holds ${canon(first)}`, ops: [] });
       }
     }
-    const versions = first?.versions ?? [];
-    const finalCtx = versions.reduce((acc, v) => joinContexts(acc, decodeContextToken(v.context)), EMPTY_CONTEXT);
-    const presentCount = new Map<string, number>();
-    for (const v of versions) if (v.value !== null) presentCount.set(b64text(v.value), (presentCount.get(b64text(v.value)) ?? 0) + 1);
-    const tombstones = versions.filter((v) => v.value === null).length;
+    const finalVersions: FinalVersion[] = (first?.versions ?? []).map((v) => ({ value: v.value === null ? null : b64text(v.value), dot: dotOfView(v.context) }));
+    checkKey(key, history.filter((op) => op.key === key && op.kind !== 'get'), finalVersions, violations, stats);
+  }
+  return violations;
+}
 
-    const writes = history.filter((op) => op.key === key && op.kind !== 'get');
-    const putTags = new Set(writes.filter((w) => w.kind === 'put').map((w) => w.tag));
-    for (const tag of presentCount.keys()) {
-      if (!putTags.has(tag)) violations.push({ invariant: 'phantom-value', key, detail: `final value ${JSON.stringify(tag)} was never written`, ops: [] });
-    }
+/** The one dot a version's own context covers (undefined if it is not exactly one). */
+function dotOfView(context: string): Dot | undefined {
+  try {
+    return newDot(undefined, context);
+  } catch {
+    return undefined;
+  }
+}
 
-    const dotOf = new Map<number, Dot>();
-    for (const w of writes) {
-      if (w.outcome !== 'ok') continue;
-      try {
-        dotOf.set(w.id, newDot(w.sent, w.returned ?? ''));
-      } catch (e) {
-        violations.push({ invariant: 'undeterminable-dot', key, detail: `${w.kind} #${w.id}: ${(e as Error).message}`, ops: [w.id] });
-      }
+function checkKey(key: string, writes: readonly OpRecord[], finals: readonly FinalVersion[], violations: Violation[], stats: CheckStats): void {
+  const presentCount = new Map<string, number>();
+  for (const v of finals) if (v.value !== null) presentCount.set(v.value, (presentCount.get(v.value) ?? 0) + 1);
+  const tombstoneDots = new Set(finals.filter((v) => v.value === null && v.dot).map((v) => dotStr(v.dot!)));
+  for (const v of finals) {
+    if (v.value === null && !v.dot) violations.push({ invariant: 'undeterminable-dot', key, detail: 'a final tombstone has no single dot in its context', ops: [] });
+  }
+  const putByTag = new Map(writes.filter((w) => w.kind === 'put').map((w) => [w.tag ?? '', w]));
+  for (const tag of presentCount.keys()) {
+    const w = putByTag.get(tag);
+    if (!w) violations.push({ invariant: 'phantom-value', key, detail: `final value ${JSON.stringify(tag)} was never written`, ops: [] });
+    else if (!mayHaveApplied(w)) {
+      violations.push({ invariant: 'failed-write-present', key, detail: `put #${w.id} ${tag} did not happen (${describeOutcome(w)}), yet its value is present`, ops: [w.id] });
     }
-    const sentCtx = new Map(writes.map((w) => [w.id, decode(w.sent)]));
-    const isPresent = (w: OpRecord, dot: Dot): boolean =>
-      w.kind === 'put' ? presentCount.has(w.tag ?? '') : tombstones > 0 && contextCovers(finalCtx, dot);
-    const memo = new Map<number, boolean>();
-    const survives = (w: OpRecord): boolean => {
-      const known = memo.get(w.id);
-      if (known !== undefined) return known;
-      memo.set(w.id, false); // a context only covers earlier dots, so no cycles; guard anyway
-      const ok = isSuperseded(w) || isPresent(w, dotOf.get(w.id)!);
-      memo.set(w.id, ok);
-      return ok;
-    };
-    const isSuperseded = (w: OpRecord): boolean => {
+  }
+
+  const dotOf = new Map<number, Dot>();
+  for (const w of writes) {
+    if (w.outcome !== 'ok') continue;
+    try {
+      dotOf.set(w.id, newDot(w.sent, w.returned ?? ''));
+    } catch (e) {
+      violations.push({ invariant: 'undeterminable-dot', key, detail: `${w.kind} #${w.id}: ${(e as Error).message}`, ops: [w.id] });
+    }
+  }
+  const sentCtx = new Map(writes.map((w) => [w.id, decode(w.sent)]));
+  const isPresent = (w: OpRecord, dot: Dot): boolean => (w.kind === 'put' ? presentCount.has(w.tag ?? '') : tombstoneDots.has(dotStr(dot)));
+  const memo = new Map<number, boolean>();
+  const survives = (w: OpRecord): boolean => {
+    const known = memo.get(w.id);
+    if (known !== undefined) return known;
+    memo.set(w.id, false); // a context only covers earlier dots, so no cycles; guard anyway
+    const ok = isSuperseded(w) || isPresent(w, dotOf.get(w.id)!);
+    memo.set(w.id, ok);
+    return ok;
+  };
+  const isSuperseded = (w: OpRecord): boolean => {
+    const dot = dotOf.get(w.id)!;
+    for (const o of writes) {
+      if (o.id === w.id || !mayHaveApplied(o) || !contextCovers(sentCtx.get(o.id)!, dot) || !observedBy(o, w)) continue;
+      if (o.outcome !== 'ok' || !dotOf.has(o.id) || survives(o)) return true;
+    }
+    return false;
+  };
+  for (const w of writes) {
+    if (w.outcome !== 'ok' || !dotOf.has(w.id)) continue;
+    if (survives(w)) {
+      if (isSuperseded(w)) stats.superseded++;
+      else if (w.kind === 'put') stats.present++;
+      else stats.tombstone++;
+    } else {
       const dot = dotOf.get(w.id)!;
-      for (const o of writes) {
-        if (o.id === w.id || !mayHaveApplied(o) || !contextCovers(sentCtx.get(o.id)!, dot)) continue;
-        if (o.outcome !== 'ok' || !dotOf.has(o.id) || survives(o)) return true;
-      }
-      return false;
-    };
-    for (const w of writes) {
-      if (w.outcome !== 'ok' || !dotOf.has(w.id)) continue;
-      if (survives(w)) {
-        if (isSuperseded(w)) stats.superseded++;
-        else if (w.kind === 'put') stats.present++;
-        else stats.tombstone++;
-      } else {
-        const dot = dotOf.get(w.id)!;
-        const coverers = writes.filter((o) => o.id !== w.id && contextCovers(sentCtx.get(o.id)!, dot)).map((o) => o.id);
-        violations.push({
-          invariant: 'lost-write', key,
-          detail: `acknowledged ${w.kind} #${w.id} ${w.tag ?? ''} (dot ${dotStr(dot)}) is neither present nor superseded` +
-            (coverers.length ? ` (covered only by writes that did not survive or never ran: ${coverers.slice(0, 10).join(', ')}` +
-              `${coverers.length > 10 ? ` and ${coverers.length - 10} more` : ''})` : ''),
-          ops: [w.id, ...coverers.slice(0, 3)],
-        });
-      }
+      const coverers = writes.filter((o) => o.id !== w.id && contextCovers(sentCtx.get(o.id)!, dot)).map((o) => o.id);
+      violations.push({
+        invariant: 'lost-write', key,
+        detail: `acknowledged ${w.kind} #${w.id} ${w.tag ?? ''} (dot ${dotStr(dot)}) is neither present nor superseded` +
+          (coverers.length ? ` (covered only by writes that did not survive or never ran: ${coverers.slice(0, 10).join(', ')}` +
+            `${coverers.length > 10 ? ` and ${coverers.length - 10} more` : ''})` : ''),
+        ops: [w.id, ...coverers.slice(0, 3)],
+      });
     }
-    // Siblings are concurrent: no present put was written with a context covering another's dot.
-    const byTag = new Map(writes.filter((w) => w.kind === 'put').map((w) => [w.tag ?? '', w]));
-    for (const [s, sc] of presentCount) {
-      const sw = byTag.get(s);
-      const sDot = sw && dotOf.get(sw.id);
-      if (!sDot || sc !== 1) continue;
-      for (const t of presentCount.keys()) {
-        const tw = byTag.get(t);
-        if (t === s || !tw) continue;
-        if (contextCovers(sentCtx.get(tw.id)!, sDot)) {
-          violations.push({ invariant: 'false-sibling', key, detail: `${t} (#${tw.id}) was written over ${s} (#${sw.id}, ${dotStr(sDot)}), yet both remain`, ops: [sw.id, tw.id] });
-        }
+  }
+  checkSupersededGone(key, writes, finals, putByTag, dotOf, sentCtx, violations);
+}
+
+/**
+ * No final version may be one that a write superseded: a present write covered by a write that is
+ * present too is a false sibling; covered by an acknowledged write (present or not), a resurrection.
+ */
+function checkSupersededGone(key: string, writes: readonly OpRecord[], finals: readonly FinalVersion[], putByTag: ReadonlyMap<string, OpRecord>,
+  dotOf: ReadonlyMap<number, Dot>, sentCtx: ReadonlyMap<number, CausalContext>, violations: Violation[]): void {
+  const deleteByDot = new Map<string, OpRecord>();
+  for (const w of writes) if (w.kind === 'delete' && dotOf.has(w.id)) deleteByDot.set(dotStr(dotOf.get(w.id)!), w);
+  const writerOf = (v: FinalVersion): OpRecord | undefined =>
+    (v.value !== null ? putByTag.get(v.value) : v.dot ? deleteByDot.get(dotStr(v.dot)) : undefined);
+  const presentWriters = new Set(finals.map(writerOf).filter((w): w is OpRecord => w !== undefined).map((w) => w.id));
+  const label = (w: OpRecord): string => (w.kind === 'put' ? `${w.tag} (#${w.id})` : `the tombstone of delete #${w.id}`);
+  for (const v of finals) {
+    const sw = writerOf(v);
+    const sDot = v.dot ?? (sw ? dotOf.get(sw.id) : undefined);
+    if (!sw || !sDot) continue;
+    for (const o of writes) {
+      if (o.id === sw.id || !contextCovers(sentCtx.get(o.id)!, sDot)) continue;
+      if (presentWriters.has(o.id)) {
+        violations.push({ invariant: 'false-sibling', key, detail: `${label(o)} was written over ${label(sw)} (${dotStr(sDot)}), yet both remain`, ops: [sw.id, o.id] });
+      } else if (o.outcome === 'ok') {
+        violations.push({ invariant: 'resurrection', key, detail: `${label(sw)} (${dotStr(sDot)}) is present, but acknowledged ${o.kind} #${o.id} superseded it`, ops: [sw.id, o.id] });
       }
     }
   }
-  return violations;
+}
+
+/**
+ * Whether `o`'s client had observed `w` when it wrote: `w` among the tags it observed — or, for a
+ * delete, any tombstone (a read shows tombstones without their tags). Histories without `basis`
+ * trust the contexts.
+ */
+function observedBy(o: OpRecord, w: OpRecord): boolean {
+  if (o.basis === undefined) return true;
+  return o.basis.includes(w.tag ?? '') || (w.kind === 'delete' && o.basis.includes('~'));
+}
+
+function describeOutcome(op: OpRecord): string {
+  return op.outcome === 'status' ? `${op.status ?? '?'} ${op.code ?? ''}`.trim() : op.outcome;
 }
 
 /** The history records a violation names and their neighbours on its key, one per line. */

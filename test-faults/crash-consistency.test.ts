@@ -1,32 +1,28 @@
 /**
- * Crash consistency of real processes: three `gossamer start` nodes (N=3, group commit) under
- * six concurrent clients racing on a few hot keys, while a nemesis SIGKILLs nodes (sometimes two
- * at once), restarts them on the same data and ports, and SIGSTOPs one now and then. Then the
- * cluster heals, reads at R=all from every node repair the replicas, and the checker of
- * check.ts runs: no acknowledged write lost (present, or superseded by a write whose context
- * covered it), the replicas' local views equal, no 5xx other than 503, and every node still
- * running stops cleanly on SIGTERM (exit 0).
+ * Crash consistency of real processes (test-faults/run.ts): three `gossamer start` nodes (N=3,
+ * group commit) under six concurrent clients racing on a few hot keys, while a nemesis SIGKILLs
+ * nodes (sometimes two at once), restarts them on the same data and ports, and SIGSTOPs one now
+ * and then. Then the cluster heals, reads at R=all from every node repair the replicas, and the
+ * checker of check.ts runs: no acknowledged write lost, no superseded version back, no trace of
+ * a write that did not happen, the replicas' local views equal, no 5xx other than 503, and every
+ * node still running stops cleanly on SIGTERM (exit 0).
  *
  * GOSSAMER_FAULT_SEED=<n> repeats a run's choices (the timing of a real cluster still varies).
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { addDotToContext, EMPTY_CONTEXT, encodeContextToken, normalizeContext } from '../src/core/clock/context.js';
-import { request } from '../test/api/http-client.js';
-import { sleep } from '../test/cluster/helpers.js';
 import type { LocalView, OpRecord, Outcome } from './check.js';
-import { checkHistory, excerpt, newDot, prng } from './check.js';
-import { FaultCluster } from './fault-cluster.js';
+import { checkHistory, excerpt, mayHaveApplied, newDot } from './check.js';
+import type { FaultCluster } from './fault-cluster.js';
+import { runFaultWorkload } from './run.js';
 
-const CTX = 'x-gossamer-context';
-const CLIENTS = 6;
-const KEYS = 4;
-const MAX_OPS_PER_CLIENT = 2_000;
 const WORKLOAD_MS = 20_000;
-const CLIENT_TIMEOUT_MS = 4_000;
 
 const tok = (clock: [string, number][], cloud: [string, number][] = []): string =>
   encodeContextToken(normalizeContext(clock.map(([node, counter]) => ({ node, counter, tsMs: 0 })), cloud.map(([node, counter]) => ({ node, counter }))));
+/** A version's own context, as /admin/local gives it: its dot alone. */
+const own = (node: string, counter: number): string => encodeContextToken(addDotToContext(EMPTY_CONTEXT, { node, counter }));
 
 describe('the fault checker itself', () => {
   it('newDot finds the one event a write added, folded into the clock or not', () => {
@@ -44,16 +40,17 @@ describe('the fault checker itself', () => {
 
   const op = (id: number, kind: OpRecord['kind'], tag: string, sent: string | undefined, outcome: Outcome, returned?: string): OpRecord =>
     ({ id, client: 0, node: 0, kind, key: 'k', tag, sent, outcome, status: outcome === 'ok' ? 204 : undefined, returned, startMs: 0, endMs: 0 });
-  const view = (...values: (string | null)[]): LocalView =>
-    ({ versions: values.map((v) => ({ value: v === null ? null : Buffer.from(v).toString('base64'), context: tok([['n0', 2]]) })) });
+  /** Final versions as [value or null, node, counter] (each with its own context). */
+  const view = (...vs: [string | null, string, number][]): LocalView =>
+    ({ versions: vs.map(([v, node, counter]) => ({ value: v === null ? null : Buffer.from(v).toString('base64'), context: own(node, counter) })) });
   const finals = (v: LocalView | null, w: LocalView | null = v): Map<string, Map<string, LocalView | null>> =>
     new Map([['k', new Map([['n0', v], ['n1', w], ['n2', v]])]]);
+  const invariants = (history: OpRecord[], v: LocalView | null): string[] => checkHistory(history, finals(v)).map((x) => x.invariant);
 
   it('reports an acknowledged write that is absent and covered by nothing', () => {
     // Two blind puts through n0; only B is left. B's answer holds its own dot alone (n0,2).
-    const history = [op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]])),
-      op(2, 'put', 'B', undefined, 'ok', encodeContextToken(addDotToContext(EMPTY_CONTEXT, { node: 'n0', counter: 2 })))];
-    const v = checkHistory(history, finals(view('B')));
+    const history = [op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]])), op(2, 'put', 'B', undefined, 'ok', own('n0', 2))];
+    const v = checkHistory(history, finals(view(['B', 'n0', 2])));
     assert.equal(v.length, 1, JSON.stringify(v));
     assert.equal(v[0]!.invariant, 'lost-write');
     assert.match(v[0]!.detail, /put #1 A \(dot n0:1\)/);
@@ -61,29 +58,74 @@ describe('the fault checker itself', () => {
 
   it('accepts it when present, or superseded by a write (of any possible outcome) that saw it', () => {
     const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
-    assert.deepEqual(checkHistory([a], finals(view('A'))), []);
+    assert.deepEqual(invariants([a], view(['A', 'n0', 1])), []);
     const b = op(2, 'put', 'B', tok([['n0', 1]]), 'timeout');
-    assert.deepEqual(checkHistory([a, b], finals(view('B'))), []);
+    assert.deepEqual(invariants([a, b], view(['B', 'n0', 2])), []);
     const refused = op(2, 'put', 'B', tok([['n0', 1]]), 'refused');
-    assert.equal(checkHistory([a, refused], finals(view('B'))).filter((x) => x.invariant === 'lost-write').length, 1,
-      'a refused connection never ran, so it supersedes nothing');
+    assert.deepEqual(invariants([a, refused], view()), ['lost-write'], 'a refused connection never ran, so it supersedes nothing');
     // An acknowledged superseder must survive in turn.
     const c = op(2, 'put', 'C', tok([['n0', 1]]), 'ok', tok([['n0', 2]]));
-    assert.deepEqual(checkHistory([a, c], finals(view('C'))), []);
-    assert.equal(checkHistory([a, c], finals(view())).filter((x) => x.invariant === 'lost-write').length, 2);
-    // A delete that saw A: a tombstone remains.
+    assert.deepEqual(invariants([a, c], view(['C', 'n0', 2])), []);
+    assert.deepEqual(invariants([a, c], view()), ['lost-write', 'lost-write']);
+    // A delete that saw A: its tombstone remains.
     const d = op(2, 'delete', 'D', tok([['n0', 1]]), 'ok', tok([['n0', 2]]));
-    assert.deepEqual(checkHistory([a, d], finals(view(null))), []);
+    assert.deepEqual(invariants([a, d], view([null, 'n0', 2])), []);
+  });
+
+  it('a write supersedes only what its client observed, whatever its context claims', () => {
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    const b = (basis: string[]): OpRecord => ({ ...op(2, 'put', 'B', tok([['n0', 1]]), 'ok', tok([['n0', 2]])), basis });
+    assert.deepEqual(invariants([a, b([])], view(['B', 'n0', 2])), ['lost-write'], 'B\'s context over-claimed A, which its client never saw');
+    assert.deepEqual(invariants([a, b(['A'])], view(['B', 'n0', 2])), []);
+    // Reads show tombstones without tags: a tombstone read counts for any delete.
+    const d = op(1, 'delete', 'D', undefined, 'ok', tok([['n0', 1]]));
+    assert.deepEqual(invariants([d, b(['~'])], view(['B', 'n0', 2])), []);
+    assert.deepEqual(invariants([d, b(['X'])], view(['B', 'n0', 2])), ['lost-write']);
+  });
+
+  it('a tombstone stands only for the delete that wrote it', () => {
+    // Two concurrent deletes of A (both saw it); only D1's tombstone is left: D2 is lost.
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    const d1 = op(2, 'delete', 'D1', tok([['n0', 1]]), 'ok', tok([['n0', 2]]));
+    const d2 = op(3, 'delete', 'D2', tok([['n0', 1]]), 'ok', encodeContextToken(addDotToContext(normalizeContext([{ node: 'n0', counter: 1, tsMs: 0 }], []), { node: 'n1', counter: 1 })));
+    assert.deepEqual(invariants([a, d1, d2], view([null, 'n0', 2], [null, 'n1', 1])), []);
+    const lost = checkHistory([a, d1, d2], finals(view([null, 'n0', 2])));
+    assert.deepEqual(lost.map((x) => x.invariant), ['lost-write']);
+    assert.match(lost[0]!.detail, /delete #3/);
+  });
+
+  it('reports a resurrection: a version an acknowledged write superseded, beside its tombstone or after it', () => {
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    const d = op(2, 'delete', 'D', tok([['n0', 1]]), 'ok', tok([['n0', 2]]));
+    assert.deepEqual(invariants([a, d], view(['A', 'n0', 1], [null, 'n0', 2])), ['false-sibling'], 'A beside the tombstone that covered it');
+    // D's tombstone was superseded by E (which saw it), and A came back after it.
+    const e = op(3, 'put', 'E', tok([['n0', 2]]), 'ok', tok([['n0', 3]]));
+    assert.deepEqual(invariants([a, d, e], view(['A', 'n0', 1], ['E', 'n0', 3])).sort(), ['false-sibling', 'resurrection']);
+    // Superseded only by a write of unknown outcome: A may stay.
+    const t = op(2, 'delete', 'T', tok([['n0', 1]]), 'timeout');
+    assert.deepEqual(invariants([a, t], view(['A', 'n0', 1])), []);
+  });
+
+  it('a 503 unavailable is a write that did not happen: it supersedes nothing and leaves no value', () => {
+    const unavailable = (id: number, kind: OpRecord['kind'], tag: string, sent?: string): OpRecord =>
+      ({ ...op(id, kind, tag, sent, 'status'), status: 503, code: 'unavailable' });
+    const insufficient = (id: number, tag: string, sent?: string): OpRecord =>
+      ({ ...op(id, 'put', tag, sent, 'status'), status: 503, code: 'insufficient_replicas' });
+    assert.equal(mayHaveApplied(unavailable(1, 'put', 'X')), false);
+    assert.equal(mayHaveApplied(insufficient(1, 'X')), true);
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    assert.deepEqual(invariants([a, unavailable(2, 'put', 'U', tok([['n0', 1]]))], view(['U', 'n0', 2])), ['failed-write-present', 'lost-write']);
+    assert.deepEqual(invariants([a, insufficient(2, 'I', tok([['n0', 1]]))], view(['I', 'n0', 2])), [], 'a 503 insufficient_replicas may have been stored');
   });
 
   it('reports divergence, phantom values, false siblings and 5xx', () => {
     const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
-    assert.deepEqual(checkHistory([a], finals(view('A'), view('A', 'A'))).map((x) => x.invariant), ['divergence']);
-    assert.deepEqual(checkHistory([a], finals(view('A', 'Z'))).map((x) => x.invariant), ['phantom-value']);
+    assert.deepEqual(checkHistory([a], finals(view(['A', 'n0', 1]), view(['A', 'n0', 1], ['A', 'n1', 1]))).map((x) => x.invariant), ['divergence']);
+    assert.deepEqual(invariants([a], view(['A', 'n0', 1], ['Z', 'n1', 1])), ['phantom-value']);
     const b = op(2, 'put', 'B', tok([['n0', 1]]), 'ok', tok([['n0', 2]]));
-    assert.deepEqual(checkHistory([a, b], finals(view('A', 'B'))).map((x) => x.invariant), ['false-sibling']);
+    assert.deepEqual(invariants([a, b], view(['A', 'n0', 1], ['B', 'n0', 2])), ['false-sibling']);
     const e = { ...op(3, 'get', '', undefined, 'status'), status: 500 };
-    assert.deepEqual(checkHistory([a, e], finals(view('A'))).map((x) => x.invariant), ['server-error']);
+    assert.deepEqual(invariants([a, e], view(['A', 'n0', 1])), ['server-error']);
   });
 });
 
@@ -95,166 +137,23 @@ describe('crash consistency of 3 real nodes under SIGKILL, restarts and SIGSTOP'
     await c?.destroy();
   });
 
-  it('loses no acknowledged write, converges, never answers 500, and stops cleanly', async () => {
+  it('loses no acknowledged write, resurrects nothing, converges, never answers 500, and stops cleanly', async () => {
     const seed = process.env.GOSSAMER_FAULT_SEED ? Number(process.env.GOSSAMER_FAULT_SEED) : (Date.now() ^ (process.pid << 12)) >>> 0;
     console.log(`# seed ${seed} (GOSSAMER_FAULT_SEED=${seed} repeats its choices)`);
-    const began = Date.now();
-    const cluster = c = await FaultCluster.create(3, ['--partitions', '64', '--request-timeout-ms', '1000']);
-    for (let i = 0; i < 3; i++) cluster.start(i);
-    for (let i = 0; i < 3; i++) await cluster.waitHealthy(i);
-
-    const keys = Array.from({ length: KEYS }, (_, i) => `hot-${i}`);
-    const history: OpRecord[] = [];
-    let nextId = 1;
-    const t0 = Date.now();
-    const deadline = t0 + WORKLOAD_MS;
-    let workloadDone = false;
-
-    async function send(client: number, node: number, kind: OpRecord['kind'], key: string, tag: string | undefined, sent: string | undefined): Promise<OpRecord> {
-      const rec: OpRecord = { id: nextId++, client, node, kind, key, outcome: 'ok', startMs: Date.now() - t0, endMs: 0 };
-      if (tag !== undefined) rec.tag = tag;
-      if (sent !== undefined) rec.sent = sent;
-      history.push(rec);
-      const headers: Record<string, string> = sent ? { 'X-Gossamer-Context': sent } : {};
-      const method = kind === 'get' ? 'GET' : kind === 'put' ? 'PUT' : 'DELETE';
-      try {
-        const a = await request(cluster.nodes[node]!.httpPort, method, `/kv/${key}`,
-          { headers, body: kind === 'put' ? tag : undefined, timeoutMs: CLIENT_TIMEOUT_MS });
-        rec.status = a.status;
-        const ctx = a.headers[CTX];
-        if (typeof ctx === 'string') rec.returned = ctx;
-        const okStatus = kind === 'get' ? [200, 300, 404].includes(a.status) : a.status === 204;
-        rec.outcome = okStatus ? 'ok' : 'status';
-        if (!okStatus) rec.error = a.text.slice(0, 200);
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        rec.outcome = err.code === 'ECONNREFUSED' ? 'refused' : /^timeout:/.test(err.message) ? 'timeout' : 'conn-error';
-        rec.error = err.code ?? err.message;
-      }
-      rec.endMs = Date.now() - t0;
-      return rec;
-    }
-
-    async function client(id: number, rand: () => number): Promise<void> {
-      const seen = new Map<string, string>(); // key → the latest context this client got
-      for (let n = 0; n < MAX_OPS_PER_CLIENT && Date.now() < deadline; n++) {
-        const key = keys[Math.floor(rand() * keys.length)]!;
-        const node = Math.floor(rand() * 3);
-        const p = rand();
-        const kind: OpRecord['kind'] = p < 0.4 ? 'get' : p < 0.85 ? 'put' : 'delete';
-        const ctx = seen.get(key);
-        const sent = kind === 'get' ? undefined : kind === 'put' && rand() < 0.2 ? undefined : ctx;
-        const rec = await send(id, node, kind, key, kind === 'get' ? undefined : `c${id}-${n}-${kind}`, sent);
-        if (rec.outcome === 'ok' && rec.returned) seen.set(key, rec.returned);
-        if (rec.outcome === 'refused') await sleep(20 + rand() * 50);
-        else await sleep(rand() * 15);
-      }
-    }
-
-    let kills = 0;
-    let restarts = 0;
-    let pauses = 0;
-    const nemesisLog: string[] = [];
-    const note = (s: string): void => { nemesisLog.push(`${Date.now() - t0}ms ${s}`); };
-    async function nemesis(rand: () => number): Promise<void> {
-      await sleep(500 + rand() * 1000);
-      while (!workloadDone && Date.now() < deadline - 1500) {
-        const p = rand();
-        const victims = p < 0.2 ? [0, 1, 2].sort(() => rand() - 0.5).slice(0, 2) : [Math.floor(rand() * 3)];
-        if (p >= 0.2 && p < 0.35) {
-          const v = victims[0]!;
-          cluster.pause(v);
-          pauses++;
-          note(`SIGSTOP n${v}`);
-          await sleep(300 + rand() * 1500);
-          cluster.resume(v);
-          note(`SIGCONT n${v}`);
-        } else {
-          for (const v of victims) {
-            const e = await cluster.stop(v, 'SIGKILL');
-            kills++;
-            note(`SIGKILL n${v} → ${e.signal ?? e.code}`);
-          }
-          await sleep(200 + rand() * (victims.length > 1 ? 1200 : 2000));
-          for (const v of victims) {
-            cluster.start(v);
-            restarts++;
-            note(`restart n${v}`);
-          }
-        }
-        await sleep(400 + rand() * 2000);
-      }
-    }
-
-    const rand = prng(seed);
-    const clientSeeds = Array.from({ length: CLIENTS }, () => Math.floor(rand() * 2 ** 32));
-    const nemesisRun = nemesis(prng(Math.floor(rand() * 2 ** 32)));
-    await Promise.all(clientSeeds.map((s, i) => client(i, prng(s))));
-    workloadDone = true;
-    await nemesisRun;
-    const workloadMs = Date.now() - t0;
-
-    // Heal: every node up and healthy, then R=all reads from each node until the local views agree.
-    for (let i = 0; i < 3; i++) {
-      const n = cluster.nodes[i]!;
-      if (n.stopped) cluster.resume(i);
-      if (!n.running) { cluster.start(i); restarts++; note(`restart n${i} (heal)`); }
-    }
-    for (let i = 0; i < 3; i++) await cluster.waitHealthy(i);
+    const run = await runFaultWorkload({ seed, workloadMs: WORKLOAD_MS }, (cluster) => { c = cluster; });
+    const cluster = run.cluster;
     const unexpected = cluster.exits.filter((e) => !e.expected);
     assert.deepEqual(unexpected, [], `nodes exited without being killed\n${cluster.logs()}`);
-
-    const healErrors: string[] = [];
-    let finals = new Map<string, Map<string, LocalView | null>>();
-    let rounds = 0;
-    for (; rounds < 30; rounds++) {
-      for (const key of keys) {
-        for (let i = 0; i < 3; i++) {
-          try {
-            const a = await request(cluster.nodes[i]!.httpPort, 'GET', `/kv/${key}?r=all`, { timeoutMs: 5000 });
-            if (a.status >= 500 && a.status !== 503) healErrors.push(`GET ${key} r=all via n${i}: ${a.status} ${a.text}`);
-          } catch (e) {
-            healErrors.push(`GET ${key} r=all via n${i}: ${(e as Error).message}`);
-          }
-        }
-      }
-      finals = new Map();
-      for (const key of keys) {
-        const views = new Map<string, LocalView | null>();
-        for (let i = 0; i < 3; i++) {
-          const a = await request(cluster.nodes[i]!.httpPort, 'GET', `/admin/local/${key}`);
-          assert.ok(a.status === 200 || a.status === 404, `admin/local ${key} on n${i}: ${a.status} ${a.text}`);
-          views.set(`n${i}`, a.status === 404 ? null : { versions: (a.json() as LocalView).versions.map((v) => ({ value: v.value, context: v.context })) });
-        }
-        finals.set(key, views);
-      }
-      const agree = [...finals.values()].every((views) => new Set([...views.values()].map((v) => JSON.stringify(v))).size === 1);
-      if (agree) break;
-      await sleep(300);
-    }
-    assert.deepEqual(healErrors, [], 'read repair requests failed');
-
-    const stats = { superseded: 0, present: 0, tombstone: 0 };
-    const violations = checkHistory(history, finals, stats);
-
+    assert.deepEqual(run.healErrors, [], 'read repair requests failed');
     // Every node still running stops cleanly.
     const exits = await Promise.all([0, 1, 2].map((i) => cluster.stop(i, 'SIGTERM')));
     const unclean = exits.filter((e) => e.code !== 0 || e.signal !== null);
-
-    const writes = history.filter((o) => o.kind !== 'get');
-    const acked = writes.filter((o) => o.outcome === 'ok').length;
-    const count = (o: Outcome): number => history.filter((r) => r.outcome === o).length;
-    const siblings = [...finals.values()].map((v) => [...v.values()][0]?.versions.length ?? 0);
-    console.log(`# crash-consistency: seed ${seed}, ops ${history.length} (${writes.length} writes, ${acked} acknowledged; ` +
-      `${stats.superseded} of them superseded, ${stats.present} puts present, ${stats.tombstone} deletes as tombstones; ${count('status')} error statuses, ${count('refused')} refused, ${count('conn-error')} connection errors, ${count('timeout')} timeouts), ` +
-      `kills ${kills}, restarts ${restarts}, pauses ${pauses}, keys ${keys.length} (final versions ${siblings.join('/')}), ` +
-      `repair rounds ${rounds + 1}, workload ${(workloadMs / 1000).toFixed(1)} s, total ${((Date.now() - began) / 1000).toFixed(1)} s`);
-
-    const report = violations.map((v) => `${v.invariant} on ${v.key}: ${v.detail}\n${excerpt(history, v)}`).join('\n\n');
-    assert.deepEqual(violations.map((v) => `${v.invariant} ${v.key}: ${v.detail}`), [],
-      `seed ${seed}\n${report}\nfinal views: ${JSON.stringify([...finals].map(([k, v]) => [k, [...v]]))}\nnemesis:\n${nemesisLog.join('\n')}`);
+    console.log(`# crash-consistency: ${run.summary}`);
+    const report = run.violations.map((v) => `${v.invariant} on ${v.key}: ${v.detail}\n${excerpt(run.history, v)}`).join('\n\n');
+    assert.deepEqual(run.violations.map((v) => `${v.invariant} ${v.key}: ${v.detail}`), [],
+      `seed ${seed}\n${report}\nfinal views: ${JSON.stringify([...run.finals].map(([k, v]) => [k, [...v]]))}\nnemesis:\n${run.nemesisLog.join('\n')}`);
     assert.deepEqual(unclean, [], `SIGTERM must be a clean exit\n${cluster.logs()}`);
-    assert.ok(acked > 50, `too few acknowledged writes (${acked}) for the run to mean much`);
+    assert.ok(run.acknowledged > 50, `too few acknowledged writes (${run.acknowledged}) for the run to mean much`);
     failed = false;
   });
 });

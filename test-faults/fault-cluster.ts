@@ -35,11 +35,12 @@ export class FaultCluster {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'gossamer-faults-'));
   private seeds = '';
 
-  private constructor(private readonly extraArgs: string[]) {}
+  private constructor(private readonly extraArgs: string[], private readonly env: Record<string, string>) {}
 
-  static async create(size: number, extraArgs: string[] = []): Promise<FaultCluster> {
+  /** `env` is added to every node's environment (e.g. GOSSAMER_BUG for a build broken on purpose). */
+  static async create(size: number, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<FaultCluster> {
     requireBuild();
-    const c = new FaultCluster(extraArgs);
+    const c = new FaultCluster(extraArgs, env);
     const base = await freePortRange(size * 3);
     for (let i = 0; i < size; i++) {
       c.nodes.push({
@@ -57,7 +58,7 @@ export class FaultCluster {
     const args = [CLI, 'start', '--node-id', n.nodeId, '--listen', `127.0.0.1:${n.listenPort}`,
       '--http', `127.0.0.1:${n.httpPort}`, '--resp', `127.0.0.1:${n.respPort}`, '--seeds', this.seeds,
       '--data', n.dataDir, '--parent-pid', String(process.pid), ...this.extraArgs];
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOSSAMER_LOG_LEVEL: 'info' } });
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOSSAMER_LOG_LEVEL: 'info', ...this.env } });
     n.proc = proc;
     n.running = true;
     n.stopped = false;

@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { largestValueBytes } from '../core/clock/state-budget.js';
 
 export type ConsistencyLevel = number | 'one' | 'quorum' | 'all';
 export type CommitlogSync = 'group' | 'periodic' | 'none';
@@ -325,7 +326,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     w: (values.w as ConsistencyLevel | undefined) ?? 'quorum',
     partitions: (values.partitions as number | undefined) ?? 1024,
     requestTimeoutMs: (values.requestTimeoutMs as number | undefined) ?? 2000,
-    maxValueBytes: (values.maxValueBytes as number | undefined) ?? 1_048_576,
+    // The default 1 MiB, unless the key's per-replica share is smaller (N ≥ 7): see state-budget.ts.
+    maxValueBytes: (values.maxValueBytes as number | undefined) ?? Math.min(1_048_576, largestValueBytes(n)),
     commitlogSync: (values.commitlogSync as CommitlogSync | undefined) ?? 'group',
     ...(replication ? { replication } : {}),
     rateLimits: (values.rateLimits as RateLimitRule[] | undefined) ?? [],
@@ -334,7 +336,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     ...(configFile !== undefined ? { configFile } : {}),
   };
 
-  // Checks across settings, named after the one that is out of line.
+  checkAcrossSettings(config, sources, replicationTotal, configFile);
+  return { config, sources };
+}
+
+/** Checks across settings, each error named after the setting that is out of line. */
+function checkAcrossSettings(config: NodeConfig, sources: Record<SettingKey, Source>, replicationTotal: number, configFile: string | undefined): void {
+  const n = config.n;
   const spec = (k: SettingKey): SettingSpec => SETTINGS.find((s) => s.key === k)!;
   for (const k of ['r', 'w'] as const) {
     const v = config[k];
@@ -348,6 +356,10 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       throw new ConfigError(`invalid setting "n" (${describeSource(spec('n'), sources.n, configFile)}): n=${config.n} but "replication" sums to ${replicationTotal}`);
     }
   }
+  if (config.maxValueBytes > largestValueBytes(n)) {
+    throw new ConfigError(`invalid setting "maxValueBytes" (${describeSource(spec('maxValueBytes'), sources.maxValueBytes, configFile)}): ` +
+      `with N=${n} a value may be at most ${largestValueBytes(n)} bytes (each replica coordinates a 1/N share of a key's 7 MiB)`);
+  }
   const ports = new Map<string, SettingKey>();
   for (const k of ['listen', 'http', 'resp'] as const) {
     const a = config[k];
@@ -355,5 +367,4 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     if (other) throw new ConfigError(`invalid setting "${k}" (${describeSource(spec(k), sources[k], configFile)}): same address as "${other}" (${a})`);
     ports.set(a, k);
   }
-  return { config, sources };
 }

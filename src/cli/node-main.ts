@@ -3,7 +3,6 @@
  * calls `startNode` in its own process; tests can call it in-process too.
  */
 import { randomInt } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { Message } from '../core/types.js';
 import type { Logger, PeerInfo, StorageEngine } from '../ports/index.js';
 import { NodeRuntime } from '../runtime/node-runtime.js';
@@ -19,6 +18,10 @@ import { createHttpServer } from '../api/http/index.js';
 import type { GossamerHttpServer } from '../api/http/index.js';
 import type { NodeConfig } from './config.js';
 import { splitHostPort } from './config.js';
+import { actorIdFor, pinDataDir } from './data-dir.js';
+import { SEED_WAIT_LOG_INTERVAL_MS, missingSeeds, resolveNodeAddresses } from './addresses.js';
+import type { ResolvedAddresses } from './addresses.js';
+import { testBugsFromEnv, withServiceBug } from './test-bugs.js';
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -44,14 +47,15 @@ async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): 
     logger.warn('storing in memory only (--memory): nothing survives a restart');
     return new MemoryEngine();
   }
-  mkdirSync(config.dataDir, { recursive: true });
   return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger });
 }
 
 export async function startNode(config: NodeConfig, opts: StartNodeOptions = {}): Promise<RunningNode> {
   const logger = opts.logger ?? new ConsoleLogger({ level: config.logLevel });
   const clock = new SystemClock();
-  const self: PeerInfo = { nodeId: config.nodeId, address: config.advertise, dc: config.dc, rack: config.rack, weight: config.weight };
+  // Seeds and the advertised address as ip:port, so peers match whatever names they were given.
+  const addrs = await resolveNodeAddresses({ listen: config.listen, advertise: config.advertise, seeds: config.seeds, logger });
+  const self: PeerInfo = { nodeId: config.nodeId, address: addrs.advertise, dc: config.dc, rack: config.rack, weight: config.weight };
   const settings: RuntimeSettings = {
     n: config.n,
     partitions: config.partitions,
@@ -61,15 +65,17 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     w: config.w,
     maxValueBytes: config.maxValueBytes,
     ...(config.replication ? { replication: config.replication } : {}),
-    seeds: config.seeds,
+    seeds: addrs.seeds,
   };
 
+  // Before anything else touches the directory: refuse another node's data (exit 2).
+  const identity = opts.memory ? undefined : pinDataDir(config.dataDir, config.nodeId);
   const engine = await openEngine(config, logger, opts.memory ?? false);
   const listen = splitHostPort(config.listen);
   let transport: TcpTransport<Message>;
   try {
     transport = await createTcpTransport<Message>({
-      self, listenHost: listen.host, listenPort: listen.port, seeds: config.seeds, logger,
+      self, listenHost: listen.host, listenPort: listen.port, seeds: addrs.seeds, logger,
     });
   } catch (e) {
     await engine.close().catch(() => {});
@@ -82,15 +88,16 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     void stop().finally(() => process.exit(1));
   });
   const incarnation = randomInt(2 ** 31);
+  const actorId = actorIdFor(config.nodeId, identity, config.commitlogSync === 'group', incarnation);
+  const bugs = testBugsFromEnv(process.env, logger);
   const runtime = NodeRuntime.create({
     self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
-    incarnation,
-    // Only group commit acknowledges durable writes; otherwise each run gets dots of its own.
-    ...(config.commitlogSync === 'group' ? {} : { actorId: `${config.nodeId}~${incarnation.toString(36)}` }),
+    incarnation, actorId, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
   });
   runtime.start();
+  const seedWait = logSeedWait(runtime, transport, addrs, logger);
 
-  const http = createHttpServer(runtime, { logger, maxValueBytes: config.maxValueBytes });
+  const http = createHttpServer(withServiceBug(runtime, bugs.service), { logger, maxValueBytes: config.maxValueBytes });
   const httpAddr = splitHostPort(config.http);
   let httpPort: number;
   try {
@@ -102,13 +109,14 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     throw e;
   }
   logger.info('node started', {
-    nodeId: config.nodeId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, dataDir: config.dataDir,
-    seeds: config.seeds.join(',') || 'none',
+    nodeId: config.nodeId, actorId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, dataDir: config.dataDir,
+    advertise: addrs.advertise, seeds: addrs.seeds.join(',') || 'none',
   });
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('shutting down', { nodeId: config.nodeId });
+      clearInterval(seedWait);
       // The runtime answers new requests `unavailable` at once and drains in-flight ones; the
       // HTTP server stops accepting connections and closes them as they go idle.
       await Promise.all([runtime.stop(), http.close()]);
@@ -121,4 +129,21 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   }
 
   return { config, runtime, http, transport, httpPort, logger, stop };
+}
+
+/** Until the first ring forms, says every few seconds which seeds the node still waits for. */
+function logSeedWait(runtime: NodeRuntime, transport: TcpTransport<Message>, addrs: ResolvedAddresses, logger: Logger): ReturnType<typeof setInterval> {
+  const timer = setInterval(() => {
+    if (runtime.coreRing()) {
+      clearInterval(timer);
+      return;
+    }
+    const missing = missingSeeds(addrs.seeds, addrs.advertise, transport.peers().map((p) => p.address));
+    logger.warn('waiting for seeds before forming the ring', {
+      missing: missing.join(',') || 'none', known: transport.peers().map((p) => `${p.nodeId}@${p.address}`).join(',') || 'none',
+      advertise: addrs.advertise,
+    });
+  }, SEED_WAIT_LOG_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }

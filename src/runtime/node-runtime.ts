@@ -13,6 +13,7 @@ import type { NodeConfig, NodeEvent } from '../core/node.js';
 import { Node } from '../core/node.js';
 import type { BootstrapConfig, MemberInfo } from '../core/node.js';
 import type { KeyState, ReconcileBug } from '../core/clock/state.js';
+import { versionContext } from '../core/clock/client-context.js';
 import type { ClientOp, ClientReply, Consistency, Message, Ready } from '../core/types.js';
 import type { Ring } from '../core/ring/index.js';
 import { ownership, partitionForKey, preferenceList } from '../core/ring/index.js';
@@ -255,7 +256,9 @@ export class NodeRuntime implements NodeService {
     this.fatal = err;
     this.serving = false;
     this.logger.error(`${what}; the node stops serving`, { error: err.message });
-    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'unavailable', message: what });
+    for (const [, resolve] of this.waiting) {
+      resolve({ ok: false, error: 'insufficient_replicas', message: `${what} before the request was confirmed (a write may still be stored)` });
+    }
     this.waiting.clear();
     this.deps.onFatal?.(err);
   }
@@ -272,7 +275,7 @@ export class NodeRuntime implements NodeService {
     await this.tail;
     this.stopped = true;
     if (this.tickTimer) this.deps.clock.clearTimer(this.tickTimer);
-    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'unavailable', message: 'node is shutting down' });
+    for (const [, resolve] of this.waiting) resolve({ ok: false, error: 'insufficient_replicas', message: 'the node stopped before the request was confirmed (a write may still be stored)' });
     this.waiting.clear();
   }
 
@@ -325,7 +328,7 @@ export class NodeRuntime implements NodeService {
     if (!this.node?.hasRing()) return [];
     const state = this.node.localState(key);
     return state.siblings.map((v) => ({
-      value: v.value, context: state.context, contentType: v.contentType, tsMs: v.tsMs, hintFor: null,
+      value: v.value, context: versionContext(v), contentType: v.contentType, tsMs: v.tsMs, hintFor: null,
     }));
   }
 

@@ -1,7 +1,10 @@
 /**
  * The simulator's invariants, checked after the faults stop and the replicas converge:
- * (a) no acknowledged write is lost: each is present, or causally superseded by a write whose
- *     context covered it (and that one survives in turn);
+ * (a) no acknowledged write is lost: each is present, or superseded by a write whose context
+ *     covered it *and whose client had observed it* (read it, or wrote it) — and that one survives
+ *     in turn. Versions are identified by their write (a unique tag per write), never by the dot
+ *     alone, and "observed" comes from the clients' history, never from the contexts the system
+ *     handed out: a system that over-claims in a context, or gives two writes one dot, is caught;
  * (b) siblings are exactly the concurrent versions: no surviving sibling's context covers another;
  * (c) replicas converge: every replica of a key holds the same state.
  */
@@ -56,44 +59,12 @@ export function checkInvariants(input: CheckInput): Violation[] {
       }
     }
     if (!first) continue;
-    const present = new Set(first.siblings.map((v) => dotKey(v.dot)));
-    const versions = byKey.get(key) ?? [];
-    const memo = new Map<string, boolean>();
-    const survives = (dot: Dot, depth = 0): boolean => {
-      const k = dotKey(dot);
-      const known = memo.get(k);
-      if (known !== undefined) return known;
-      memo.set(k, false); // cycles cannot happen (a context only covers earlier dots); guard anyway
-      let ok = present.has(k);
-      if (!ok && depth < 10_000) {
-        for (const w of versions) {
-          if (contextCovers(w.context, dot) && !(w.dot.node === dot.node && w.dot.counter === dot.counter) && survives(w.dot, depth + 1)) {
-            ok = true;
-            break;
-          }
-        }
-      }
-      memo.set(k, ok);
-      return ok;
-    };
-    const tagsToDots = new Map<string, Dot[]>();
-    for (const v of versions) tagsToDots.set(v.tag, [...(tagsToDots.get(v.tag) ?? []), v.dot]);
-    for (const rec of input.history) {
-      if (rec.key !== key || rec.kind === 'get' || rec.outcome !== 'ok' || !rec.tag) continue;
-      const dots = tagsToDots.get(rec.tag);
-      if (!dots || dots.length === 0) {
-        violations.push({ invariant: 'lost-write', key, detail: `acknowledged ${rec.kind} ${rec.tag} was never created by a coordinator` });
-        continue;
-      }
-      if (!dots.some((d) => survives(d))) {
-        violations.push({ invariant: 'lost-write', key, detail: `acknowledged ${rec.kind} ${rec.tag} (${dots.map(dotKey).join(',')}) is neither present nor superseded` });
-      }
-    }
-    const ctxOf = new Map(versions.map((v) => [dotKey(v.dot), v.context]));
+    checkWrites(key, first, byKey.get(key) ?? [], input.history, violations);
+    const ctxOf = new Map((byKey.get(key) ?? []).map((v) => [v.tag, v.context]));
     for (const s of first.siblings) {
       for (const t of first.siblings) {
         if (s === t) continue;
-        const tc = ctxOf.get(dotKey(t.dot));
+        const tc = ctxOf.get(t.contentType);
         if (tc && contextCovers(tc, s.dot)) {
           violations.push({ invariant: 'false-sibling', key, detail: `sibling ${dotKey(t.dot)} supersedes sibling ${dotKey(s.dot)}` });
         }
@@ -107,4 +78,51 @@ export function checkInvariants(input: CheckInput): Violation[] {
     }
   }
   return violations;
+}
+
+/**
+ * Rule (a) for one key. A tag survives when a final sibling carries it, or when some write that
+ * may have taken effect sent a context covering one of the tag's dots while its client had
+ * observed the tag (its `basis`), and that write survives in turn.
+ */
+function checkWrites(key: string, final: KeyState, versions: readonly CreatedVersion[], history: readonly HistoryRecord[],
+  violations: Violation[]): void {
+  const present = new Set(final.siblings.map((v) => v.contentType));
+  const basisOf = new Map<string, ReadonlySet<string>>();
+  for (const rec of history) if (rec.key === key && rec.tag) basisOf.set(rec.tag, new Set(rec.basis ?? []));
+  const tagsToDots = new Map<string, Dot[]>();
+  for (const v of versions) tagsToDots.set(v.tag, [...(tagsToDots.get(v.tag) ?? []), v.dot]);
+  const memo = new Map<string, boolean>();
+  const survives = (tag: string, depth = 0): boolean => {
+    const known = memo.get(tag);
+    if (known !== undefined) return known;
+    memo.set(tag, false); // a client only observes earlier writes, so no cycles; guard anyway
+    let ok = present.has(tag);
+    const dots = tagsToDots.get(tag) ?? [];
+    if (!ok && depth < 10_000) {
+      for (const w of versions) {
+        if (w.tag === tag || !basisOf.get(w.tag)?.has(tag)) continue;
+        if (dots.some((d) => contextCovers(w.context, d)) && survives(w.tag, depth + 1)) {
+          ok = true;
+          break;
+        }
+      }
+    }
+    memo.set(tag, ok);
+    return ok;
+  };
+  for (const rec of history) {
+    if (rec.key !== key || rec.kind === 'get' || rec.outcome !== 'ok' || !rec.tag) continue;
+    const dots = tagsToDots.get(rec.tag);
+    if (!dots || dots.length === 0) {
+      violations.push({ invariant: 'lost-write', key, detail: `acknowledged ${rec.kind} ${rec.tag} was never created by a coordinator` });
+      continue;
+    }
+    if (!survives(rec.tag)) {
+      violations.push({
+        invariant: 'lost-write', key,
+        detail: `acknowledged ${rec.kind} ${rec.tag} (${dots.map(dotKey).join(',')}) is neither present nor superseded by a write whose client saw it`,
+      });
+    }
+  }
 }

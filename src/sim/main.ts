@@ -5,6 +5,7 @@
  */
 import { runSimulation } from './run.js';
 import type { ReconcileBug } from '../core/clock/state.js';
+import { RECONCILE_BUGS } from '../core/clock/state.js';
 import type { SimEngineKind } from './cluster.js';
 
 function arg(name: string): string | undefined {
@@ -16,6 +17,10 @@ async function main(): Promise<void> {
   const range = arg('--seeds');
   const single = arg('--seed');
   const bug = (arg('--bug') ?? 'none') as ReconcileBug;
+  if (!RECONCILE_BUGS.includes(bug)) {
+    console.error(`gossamer sim: --bug takes ${RECONCILE_BUGS.join(', ')}`);
+    process.exit(2);
+  }
   const engine = arg('--engine') as SimEngineKind | undefined;
   if (engine !== undefined && engine !== 'sim-disk' && engine !== 'lsm') {
     console.error('gossamer sim: --engine takes sim-disk or lsm');

@@ -24,6 +24,12 @@ export interface HistoryRecord {
   error?: string;
   /** For gets: the tags of the versions returned (`~tag` for a tombstone). */
   seen?: string[];
+  /**
+   * For writes: the tags of the writes this client observed through the context it sent (the
+   * versions its reads returned, its own acknowledged writes). The checker lets a write supersede
+   * only these, whatever the system's contexts claim.
+   */
+  basis?: string[];
   contextOut?: string;
 }
 
@@ -70,49 +76,53 @@ export class Workload {
 
   private async client(c: number, rng: Prng): Promise<void> {
     this.running++;
-    const contexts = new Map<string, CausalContext>();
+    const contexts = new Map<string, Held>();
     for (let i = 0; i < this.opts.opsPerClient; i++) {
       await this.sleep(rng.next() * this.opts.maxThinkMs);
       const key = rng.pick(this.keys);
       const roll = rng.next();
       if (roll < this.opts.readRate) {
-        const rec = await this.run(c, rng, 'get', key, undefined);
-        if (rec.reply?.ok && rec.reply.op === 'get') this.remember(contexts, key, rec.reply.context);
+        const { reply, rec } = await this.run(c, rng, 'get', key, undefined);
+        if (reply?.ok && reply.op === 'get') this.remember(contexts, key, { ctx: reply.context, basis: (rec.seen ?? []).map(tagOfSeen) });
       } else {
         const kind = rng.next() < this.opts.deleteRate ? 'del' : 'put';
         const blind = rng.next() < this.opts.blindRate;
-        const ctx = blind ? undefined : contexts.get(key);
-        const rec = await this.run(c, rng, kind, key, ctx);
-        if (rec.reply?.ok && rec.reply.op === 'put') this.remember(contexts, key, rec.reply.context);
+        const held = blind ? undefined : contexts.get(key);
+        const { reply, rec } = await this.run(c, rng, kind, key, held);
+        if (reply?.ok && reply.op === 'put') this.remember(contexts, key, { ctx: reply.context, basis: [...(rec.basis ?? []), rec.tag!] });
       }
     }
     this.running--;
   }
 
-  private remember(contexts: Map<string, CausalContext>, key: string, ctx: CausalContext): void {
+  private remember(contexts: Map<string, Held>, key: string, got: Held): void {
     const prev = contexts.get(key);
-    contexts.set(key, this.opts.sessionContexts && prev ? joinContexts(prev, ctx) : ctx);
+    contexts.set(key, this.opts.sessionContexts && prev
+      ? { ctx: joinContexts(prev.ctx, got.ctx), basis: [...new Set([...prev.basis, ...got.basis])] }
+      : got);
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.cluster.queue.schedule(ms, resolve));
   }
 
-  private async run(c: number, rng: Prng, kind: 'get' | 'put' | 'del', key: string, ctx: CausalContext | undefined):
-    Promise<{ reply?: ClientReply }> {
+  private async run(c: number, rng: Prng, kind: 'get' | 'put' | 'del', key: string, held: Held | undefined):
+    Promise<{ reply?: ClientReply; rec: HistoryRecord }> {
     const opId = this.nextOp++;
     const target = rng.pick(this.cluster.nodes);
     const rec: HistoryRecord = {
       opId, client: c, node: target.info.nodeId, kind, key, startMs: this.cluster.queue.now, endMs: 0, outcome: 'timeout',
     };
+    const ctx = held?.ctx;
     if (ctx) rec.contextIn = encodeContextToken(ctx);
+    if (kind !== 'get') rec.basis = held ? [...held.basis] : [];
     this.history.push(rec);
     const runtime = target.runtime;
     if (!target.up || !runtime) {
       rec.outcome = 'error';
       rec.error = 'connection refused';
       rec.endMs = this.cluster.queue.now;
-      return {};
+      return { rec };
     }
     let reply: Promise<ClientReply>;
     if (kind === 'get') {
@@ -132,17 +142,27 @@ export class Workload {
       });
     });
     rec.endMs = this.cluster.queue.now;
-    if (!outcome) return {};
+    if (!outcome) return { rec };
     if (!outcome.ok) {
       rec.outcome = 'error';
       rec.error = outcome.error;
-      return { reply: outcome };
+      return { reply: outcome, rec };
     }
     rec.outcome = 'ok';
     rec.contextOut = encodeContextToken(outcome.context);
     if (outcome.op === 'get') {
       rec.seen = outcome.siblings.map((v) => (v.value === null ? `~${v.contentType}` : fromUtf8(v.value)));
     }
-    return { reply: outcome };
+    return { reply: outcome, rec };
   }
+}
+
+/** A context a client holds for a key, and the tags of the writes it observed to get it. */
+interface Held {
+  ctx: CausalContext;
+  basis: string[];
+}
+
+function tagOfSeen(seen: string): string {
+  return seen.startsWith('~') ? seen.slice(1) : seen;
 }

@@ -5,6 +5,7 @@
 import type { ClientOp, ClientReply } from '../../src/core/types.js';
 import type { KeyState } from '../../src/core/clock/state.js';
 import { EMPTY_STATE, applyWrite } from '../../src/core/clock/state.js';
+import { versionContext } from '../../src/core/clock/client-context.js';
 import type { ClusterDefaults, LocalVersionView, MemberView, NodeService, RingView } from '../../src/runtime/service.js';
 
 export class FakeService implements NodeService {
@@ -76,7 +77,7 @@ export class FakeService implements NodeService {
   localVersions(key: string): LocalVersionView[] {
     const s = this.states.get(key);
     if (!s) return [];
-    return s.siblings.map((v) => ({ value: v.value, context: s.context, contentType: v.contentType, tsMs: v.tsMs, hintFor: null }));
+    return s.siblings.map((v) => ({ value: v.value, context: versionContext(v), contentType: v.contentType, tsMs: v.tsMs, hintFor: null }));
   }
 
   defaults(): ClusterDefaults {

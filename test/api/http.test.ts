@@ -6,6 +6,7 @@ import type { GossamerHttpServer } from '../../src/api/http/index.js';
 import { FakeService } from './fake-service.js';
 import { request } from './http-client.js';
 import type { Answer } from './http-client.js';
+import { contextCovers, decodeContextToken } from '../../src/core/clock/context.js';
 
 const CTX = 'x-gossamer-context';
 
@@ -261,9 +262,12 @@ describe('HTTP API against a fake node', () => {
     assert.equal(bugs.length, 1);
   });
 
-  it('a node that never answers gets a 503 after the timeout plus grace', async () => {
+  it('a node that never answers gets a 503 after the timeout plus grace: insufficient_replicas, as the request was taken', async () => {
     svc.hang = true;
-    assertError(await call('GET', '/kv/k?timeout=30'), 503, 'unavailable');
+    const body = assertError(await call('GET', '/kv/k?timeout=30'), 503, 'insufficient_replicas');
+    assert.deepEqual([body.required, body.received], [2, 0]);
+    // `unavailable` is kept for requests refused before they were taken (nothing was stored).
+    assertError(await call('PUT', '/kv/k?timeout=30&w=all', { body: 'v' }), 503, 'insufficient_replicas');
   });
 
   it('/cluster, /ring and /ring?key=K', async () => {
@@ -290,6 +294,29 @@ describe('HTTP API against a fake node', () => {
     assert.equal(Buffer.from(a.versions[0]!.value, 'base64').toString(), 'vv');
     assert.equal(a.versions[0]!.hintFor, null);
     assert.ok(a.versions[0]!.context.length > 0);
+  });
+
+  it('/admin/local gives each version its own context, covering that version alone (issue 8)', async () => {
+    await call('PUT', '/kv/two', { body: 'one' });
+    await call('PUT', '/kv/two', { body: 'two' });
+    const a = (await call('GET', '/admin/local/two')).json() as { versions: { value: string; context: string }[] };
+    assert.equal(a.versions.length, 2);
+    const [x, y] = a.versions.map((v) => decodeContextToken(v.context));
+    assert.notDeepEqual(x, y);
+    const dots = svc.states.get('two')!.siblings.map((v) => v.dot);
+    assert.ok(contextCovers(x!, dots[0]!) && !contextCovers(x!, dots[1]!));
+    assert.ok(contextCovers(y!, dots[1]!) && !contextCovers(y!, dots[0]!));
+  });
+
+  it('/ring?key= with a malformed percent-encoding is a 400, as on /kv (issue 8)', async () => {
+    assertError(await call('GET', '/ring?key=%ZZ'), 400, 'bad_request');
+    assertError(await call('GET', '/kv/%ZZ'), 400, 'bad_request');
+    assert.equal(((await call('GET', '/ring?key=a%20b')).json() as { key: string }).key, 'a b');
+  });
+
+  it('headers over the limit get 431 with their own code (issue 8)', async () => {
+    const a = await call('GET', '/kv/k', { headers: { 'X-Big': 'x'.repeat(40 * 1024) } });
+    assertError(a, 431, 'headers_too_large');
   });
 
   it('/metrics counts requests', async () => {

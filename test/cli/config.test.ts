@@ -137,4 +137,13 @@ describe('config', () => {
   it('an empty env variable counts as unset', () => {
     assert.equal(loadConfig({ env: { GOSSAMER_N: '' } }).config.n, 3);
   });
+
+  it('a value must fit one replica\'s share of a key\'s state bound (issue 8, defect 2)', () => {
+    assert.equal(loadConfig({ env: {}, flags: { n: 3, maxValueBytes: 2_000_000 } }).config.maxValueBytes, 2_000_000);
+    assert.match(error(() => loadConfig({ env: {}, flags: { n: 3, maxValueBytes: 4_000_000 } })),
+      /^gossamer: invalid setting "maxValueBytes" \(--max-value-bytes\): with N=3 a value may be at most \d+ bytes/);
+    // The default 1 MiB shrinks to the share where N is large, instead of refusing to start.
+    const big = loadConfig({ env: {}, flags: { n: 16 } }).config;
+    assert.ok(big.maxValueBytes < 1_048_576 && big.maxValueBytes * 16 < 7 * 1024 * 1024);
+  });
 });

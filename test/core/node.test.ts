@@ -193,7 +193,8 @@ describe('review fixes: stale replies, impossible W, oversized states, ring disa
   });
 
   it('a write that would make the key\'s state too large for one frame is refused with value_too_large', () => {
-    const h = new Harness(['a', 'b', 'c'], { maxStateBytes: 3000 });
+    // Each of the N=3 coordinators gets a third of the key's bound (see state-budget.ts): 3000 bytes.
+    const h = new Harness(['a', 'b', 'c'], { maxStateBytes: 9000 });
     h.request('p1', 'a', { op: 'put', key: 'k', value: new Uint8Array(1200), w: 1 });
     h.request('p2', 'a', { op: 'put', key: 'k', value: new Uint8Array(1200), w: 1 });
     assert.equal(h.replies.get('p1')?.ok, true);
@@ -222,13 +223,15 @@ describe('review fixes: stale replies, impossible W, oversized states, ring disa
     assert.equal(h.node(outsider).localState(key).siblings.length, 0);
   });
 
-  it('a forged context with an exhausted counter is a bad request, and the key stays writable', () => {
+  it('a forged context with an exhausted counter cannot exhaust the key: its counters are clamped, the key stays writable', () => {
+    // (A token this high is refused at decoding with a 400; a context that got past it is clamped.)
     const h = new Harness(['a', 'b', 'c']);
     const forged = { clock: [{ node: 'a', counter: 2 ** 48, tsMs: 0 }], cloud: [] };
     h.request('p', 'a', { op: 'put', key: 'k', value: enc('v'), context: forged, w: 1 });
-    assert.equal(pick(h.replies.get('p')).error, 'bad_request');
+    assert.equal(h.replies.get('p')?.ok, true);
     h.request('q', 'a', { op: 'put', key: 'k', value: enc('v'), w: 1 });
     assert.equal(h.replies.get('q')?.ok, true);
+    assert.ok(h.node('a').localState('k').context.clock.every((e) => e.counter <= 2 ** 40 + 2));
   });
 });
 

@@ -25,6 +25,29 @@ export function decodeKey(raw: string): string {
   return checkKey(key);
 }
 
+/**
+ * Every value of query parameter `name`, decoded strictly: a malformed percent-encoding is a 400
+ * (URLSearchParams would keep `%ZZ` as it is, and answer about another key).
+ */
+export function strictParam(query: string, name: string): string[] {
+  const out: string[] = [];
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    const rawName = eq < 0 ? pair : pair.slice(0, eq);
+    if (decodeParamPart(rawName, 'parameter name') !== name) continue;
+    out.push(decodeParamPart(eq < 0 ? '' : pair.slice(eq + 1), `parameter ${name}`));
+  }
+  return out;
+}
+
+function decodeParamPart(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    throw new HttpError('bad_request', `the ${what} is not valid percent-encoded UTF-8`);
+  }
+}
+
 export function checkKey(key: string): string {
   if (key.length === 0) throw new HttpError('bad_request', 'the key is empty (keys are 1..1024 bytes)');
   // A JS string's UTF-8 size is at least its length and at most 3× it: skip the count when clear.

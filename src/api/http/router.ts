@@ -4,13 +4,13 @@
  * The server (server.ts) owns the sockets and streams; everything here can be driven by a test
  * with a fake NodeService.
  */
-import type { ClientReply, ErrorResult } from '../../core/types.js';
+import type { ClientReply, Consistency, ErrorResult } from '../../core/types.js';
 import type { Version } from '../../core/clock/state.js';
 import { encodeContextToken } from '../../core/clock/context.js';
 import type { NodeService } from '../../runtime/service.js';
 import { HttpError } from './errors.js';
 import {
-  checkKey, decodeKey, parseContentType, parseContextHeader, parseKvParams,
+  checkKey, decodeKey, parseContentType, parseContextHeader, parseKvParams, strictParam,
 } from './params.js';
 
 export const CONTEXT_HEADER = 'X-Gossamer-Context';
@@ -175,8 +175,7 @@ function requireServing(service: NodeService): void {
 function ringResponse(service: NodeService, query: string): HttpResponse {
   const ring = service.ring();
   if (!ring) throw new HttpError('unavailable', 'the ring is not known yet');
-  const params = new URLSearchParams(query);
-  const keys = params.getAll('key');
+  const keys = strictParam(query, 'key');
   if (keys.length > 1) throw new HttpError('bad_request', 'the parameter key is given twice');
   if (keys.length === 1) {
     const key = checkKey(keys[0]!);
@@ -222,7 +221,8 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
 
   if (method === 'GET' || method === 'HEAD') {
     const head = method === 'HEAD';
-    return respond(withDeadline(service.submit({ op: 'get', key, r: params.r, quorum: params.quorum, timeoutMs: params.timeoutMs }), limitMs)
+    return respond(withDeadline(service.submit({ op: 'get', key, r: params.r, quorum: params.quorum, timeoutMs: params.timeoutMs }), limitMs,
+      requiredOf(params.r ?? defaults.r, defaults.n))
       .then((reply) => {
         if (!reply.ok) return replyError(reply);
         if (reply.op !== 'get') throw unexpectedReply(reply);
@@ -233,7 +233,7 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
   const putReply = (value: Uint8Array | null, contentType: string): Promise<HttpResponse> =>
     withDeadline(service.submit({
       op: 'put', key, value, contentType, context, w: params.w, quorum: params.quorum, timeoutMs: params.timeoutMs,
-    }), limitMs).then((reply) => {
+    }), limitMs, requiredOf(params.w ?? defaults.w, defaults.n)).then((reply) => {
       if (!reply.ok) return replyError(reply);
       if (reply.op !== 'put') throw unexpectedReply(reply);
       return { status: 204, headers: { [CONTEXT_HEADER]: encodeContextToken(reply.context) } };
@@ -254,13 +254,24 @@ export function tooLarge(maxBytes: number): HttpError {
   return new HttpError('value_too_large', `the value is over the limit of ${maxBytes} bytes`);
 }
 
-/** A last resort against a node that never answers: the core has its own timeouts. */
-function withDeadline(p: Promise<ClientReply>, ms: number): Promise<ClientReply> {
+/**
+ * A last resort against a node that never answers: the core has its own timeouts. The request was
+ * taken, so a write may still have been stored: this is `insufficient_replicas` (no replica
+ * confirmed in time), never `unavailable`, which promises the request was not taken.
+ */
+function withDeadline(p: Promise<ClientReply>, ms: number, required: number): Promise<ClientReply> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
-      resolve({ ok: false, error: 'unavailable', message: `no reply from the node within ${ms} ms` });
+      resolve({ ok: false, error: 'insufficient_replicas', message: `no reply from the node within ${ms} ms (a write may still have been stored)`, required, received: 0 });
     }, ms);
     t.unref();
     p.then((r) => { clearTimeout(t); resolve(r); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
   });
+}
+
+function requiredOf(c: Consistency, n: number): number {
+  if (c === 'one') return 1;
+  if (c === 'all') return n;
+  if (c === 'quorum') return Math.floor(n / 2) + 1;
+  return c;
 }

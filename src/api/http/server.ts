@@ -161,7 +161,9 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
       return;
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = JSON.stringify({ error: 'bad_request', message: status === 431 ? 'request headers too large' : 'malformed HTTP request' });
+    const body = status === 431
+      ? JSON.stringify({ error: 'headers_too_large', message: 'request headers too large (the limit is 32 KiB)' })
+      : JSON.stringify({ error: 'bad_request', message: 'malformed HTTP request' });
     socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\n`
       + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });

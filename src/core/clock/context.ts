@@ -29,6 +29,19 @@ export const MAX_CLOUD_DOTS = CORE_LIMITS.cloudDotsMax;
 export const MAX_COUNTER = CORE_LIMITS.counterMax;
 export const MAX_CLOCK_ENTRIES = CORE_LIMITS.clockEntriesMax;
 
+/**
+ * Bounds on a context a *client* sends (states on disk and on the wire keep the wider bounds
+ * above). A counter this near `MAX_COUNTER` is refused: a client context's counters are also
+ * clamped when a write joins them (see client-context.ts), so real counters never get here.
+ */
+export const MAX_CLIENT_COUNTER = 2 ** 47 - 1;
+/** Node ids are at most 64 characters and actor ids add a short suffix; anything longer is forged. */
+export const MAX_CLIENT_NODE_BYTES = 128;
+/** A real context has about ten clock entries (pruning) plus one per live sibling's node. */
+export const MAX_CLIENT_CLOCK_ENTRIES = 64;
+/** Entry timestamps are wall-clock ms; past this (the year 10889) one is forged. */
+export const MAX_CLIENT_TS_MS = 2 ** 48 - 1;
+
 export function contextCovers(ctx: CausalContext, dot: Dot): boolean {
   if (counterOf(ctx.clock, dot.node) >= dot.counter) return true;
   for (const d of ctx.cloud) if (d.node === dot.node && d.counter === dot.counter) return true;
@@ -174,9 +187,31 @@ export function decodeContextToken(token: string): CausalContext {
     if (version !== TOKEN_VERSION) throw new ContextError(`unknown context version ${version}`);
     const ctx = readContext(r);
     if (!r.done) throw new ContextError('trailing bytes in context');
+    checkClientContext(ctx);
     return ctx;
   } catch (e) {
     if (e instanceof ContextError) throw e;
     throw new ContextError(`malformed context: ${(e as Error).message}`);
+  }
+}
+
+/** Refuses what no context the system hands out can hold (decoding bounded the rest). */
+function checkClientContext(ctx: CausalContext): void {
+  if (ctx.clock.length > MAX_CLIENT_CLOCK_ENTRIES) {
+    throw new ContextError(`context has ${ctx.clock.length} clock entries, over ${MAX_CLIENT_CLOCK_ENTRIES}`);
+  }
+  for (const e of ctx.clock) {
+    checkClientDot(e);
+    if (e.tsMs > MAX_CLIENT_TS_MS) throw new ContextError(`context entry of ${JSON.stringify(e.node.slice(0, 70))} has a timestamp past ${MAX_CLIENT_TS_MS}`);
+  }
+  for (const d of ctx.cloud) checkClientDot(d);
+}
+
+function checkClientDot(d: Dot): void {
+  if (utf8Length(d.node) > MAX_CLIENT_NODE_BYTES || d.node.length === 0) {
+    throw new ContextError(`context names a node name of ${utf8Length(d.node)} bytes (1..${MAX_CLIENT_NODE_BYTES})`);
+  }
+  if (d.counter > MAX_CLIENT_COUNTER) {
+    throw new ContextError(`context counter ${d.counter} of ${JSON.stringify(d.node.slice(0, 70))} is near the counter bound (at most ${MAX_CLIENT_COUNTER})`);
   }
 }

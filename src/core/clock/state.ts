@@ -11,9 +11,10 @@ import { ByteReader, ByteWriter, DecodeError, bytesEqual, utf8Length, varintLeng
 import { GossamerError } from '../errors.js';
 import type { CausalContext } from './context.js';
 import {
-  EMPTY_CONTEXT, MAX_COUNTER, addDotToContext, contextCovers, contextSize, contextsEqual, joinContexts, pruneContext, readContext,
+  EMPTY_CONTEXT, MAX_COUNTER, addDotToContext, contextCovers, contextSize, contextsEqual, joinContexts, normalizeContext, pruneContext, readContext,
   writeContext,
 } from './context.js';
+import { boundClientContext } from './client-context.js';
 import type { Dot } from './vclock.js';
 import { addDot, counterOf } from './vclock.js';
 
@@ -81,30 +82,81 @@ export class CounterExhaustedError extends GossamerError {
   }
 }
 
-/** Test-only faults that break reconciliation on purpose, to prove the checkers can fail. */
-export type ReconcileBug = 'none' | 'drop-siblings' | 'replica-overwrites';
+/**
+ * Test-only faults that break reconciliation on purpose, to prove the checkers can fail:
+ * - `drop-siblings`: a write replaces every local sibling, covered or not;
+ * - `replica-overwrites`: a replica stores what it is sent instead of merging;
+ * - `overclaim-put`: a PUT answers with the context of the whole stored state, not of the new
+ *   version alone (the client's next write erases siblings it never saw);
+ * - `overclaim-get`: a GET answers with the newest sibling only but the context of all of them;
+ * - `reuse-dots`: a coordinator numbers its dot from its own live siblings, forgetting dots it
+ *   issued that were superseded (as a node restarted without its data would): two writes share
+ *   a dot and replicas drop one as already seen;
+ * - `delete-keeps-siblings`: a delete adds its tombstone but keeps the versions it covers, which
+ *   then live on beside it (a resurrection);
+ * - `one-tombstone`: a delete replaces every other tombstone, covered or not ("tombstones are all
+ *   alike"), so a concurrent delete is lost.
+ */
+export type ReconcileBug = 'none' | 'drop-siblings' | 'replica-overwrites' | 'overclaim-put' | 'overclaim-get' | 'reuse-dots'
+  | 'delete-keeps-siblings' | 'one-tombstone';
+
+/** Every `ReconcileBug`, for command-line parsing. */
+export const RECONCILE_BUGS: readonly ReconcileBug[] = [
+  'none', 'drop-siblings', 'replica-overwrites', 'overclaim-put', 'overclaim-get', 'reuse-dots', 'delete-keeps-siblings', 'one-tombstone',
+];
 
 /**
  * A write at its coordinator: the new version replaces exactly the local siblings covered by the
  * client's context; every other sibling stays. The coordinator's local state holds all of its
  * own earlier dots for the key, so its new counter extends its clock entry contiguously.
  */
-export function applyWrite(local: KeyState, w: NewWrite, bug: ReconcileBug = 'none'): WriteResult {
-  const own = Math.max(counterOf(local.context.clock, w.coordinator), counterOf(w.context.clock, w.coordinator));
-  let cloudMax = 0;
-  for (const d of local.context.cloud) if (d.node === w.coordinator) cloudMax = Math.max(cloudMax, d.counter);
-  for (const d of w.context.cloud) if (d.node === w.coordinator) cloudMax = Math.max(cloudMax, d.counter);
-  const dot: Dot = { node: w.coordinator, counter: Math.max(own, cloudMax) + 1 };
+export function applyWrite(local: KeyState, sent: NewWrite, bug: ReconcileBug = 'none'): WriteResult {
+  const w: NewWrite = { ...sent, context: boundClientContext(sent.context, local.context, sent.tsMs) };
+  const dot: Dot = { node: w.coordinator, counter: (bug === 'reuse-dots' ? ownLiveMax(local, w.coordinator) : lastCounter(local, w)) + 1 };
   if (dot.counter > MAX_COUNTER) throw new CounterExhaustedError(w.coordinator);
-  const kept = bug === 'drop-siblings' ? [] : local.siblings.filter((v) => !contextCovers(w.context, v.dot));
+  const kept = keptSiblings(local, w, bug);
   const version: Version = { dot, value: w.value, contentType: w.contentType, tsMs: w.tsMs };
   const siblings = [...kept, version].sort((x, y) => cmpDot(x.dot, y.dot));
   const joined = joinContexts(local.context, w.context);
-  let context: CausalContext = { clock: addDot(joined.clock, dot, w.tsMs), cloud: joined.cloud };
+  // Normalized: a client's cloud may hold a dot of ours the new one's clock entry now covers.
+  let context: CausalContext = normalizeContext(addDot(joined.clock, dot, w.tsMs), joined.cloud);
   const keep = new Set(siblings.map((v) => v.dot.node));
   keep.add(w.coordinator);
   context = pruneContext(context, keep);
-  return { state: { context, siblings }, dot, clientContext: addDotToContext(w.context, dot) };
+  const clientContext = bug === 'overclaim-put' ? context : addDotToContext(w.context, dot);
+  return { state: { context, siblings }, dot, clientContext };
+}
+
+/** The local siblings a write leaves in place: those its context does not cover. */
+function keptSiblings(local: KeyState, w: NewWrite, bug: ReconcileBug): readonly Version[] {
+  if (bug === 'drop-siblings') return [];
+  if (bug === 'delete-keeps-siblings' && w.value === null) return local.siblings;
+  const kept = local.siblings.filter((v) => !contextCovers(w.context, v.dot));
+  return bug === 'one-tombstone' && w.value === null ? kept.filter((v) => v.value !== null) : kept;
+}
+
+/** The highest counter of the coordinator's known to the local state or the client's context. */
+function lastCounter(local: KeyState, w: NewWrite): number {
+  let max = Math.max(counterOf(local.context.clock, w.coordinator), counterOf(w.context.clock, w.coordinator));
+  for (const d of local.context.cloud) if (d.node === w.coordinator) max = Math.max(max, d.counter);
+  for (const d of w.context.cloud) if (d.node === w.coordinator) max = Math.max(max, d.counter);
+  return max;
+}
+
+function ownLiveMax(local: KeyState, node: string): number {
+  let max = 0;
+  for (const v of local.siblings) if (v.dot.node === node) max = Math.max(max, v.dot.counter);
+  return max;
+}
+
+/**
+ * What a read answers from the merged state of the replies: all of it — except under the test-only
+ * `overclaim-get` bug, which keeps only the newest sibling but still hands out the whole context.
+ */
+export function readAnswer(merged: KeyState, bug: ReconcileBug = 'none'): KeyState {
+  if (bug !== 'overclaim-get' || merged.siblings.length < 2) return merged;
+  const newest = merged.siblings.reduce((a, b) => (b.tsMs > a.tsMs ? b : a));
+  return { context: merged.context, siblings: [newest] };
 }
 
 /** True when every sibling is a tombstone (the key reads as absent). */

@@ -3,6 +3,7 @@
  * soon as R can no longer be reached), keeps listening until every replica has answered or time
  * runs out, and then repairs every replica that answered with less than the merged state.
  */
+import { readAnswer } from '../clock/state.js';
 import type { KeyState } from '../clock/state.js';
 import { EMPTY_STATE, decodeState, encodeState, statesEqual, syncStates } from '../clock/state.js';
 import type { NodeId } from '../types.js';
@@ -116,7 +117,7 @@ export class GetCoordinator {
     const status = req.status();
     if (!req.responded && status === 'won') {
       req.responded = true;
-      const merged = req.merged();
+      const merged = readAnswer(req.merged(), this.env.settings.bug);
       this.replier.reply(req.requester, { ok: true, op: 'get', siblings: merged.siblings, context: merged.context });
     } else if (!req.responded && status === 'lost') {
       req.responded = true;

@@ -4,6 +4,7 @@
  * its own copy counts as the first acknowledgement — sends the whole state to the other
  * replicas, and answers after W acknowledgements (or as soon as W can no longer be reached).
  */
+import { coordinatorStateBudget } from '../clock/state-budget.js';
 import type { CausalContext } from '../clock/context.js';
 import { EMPTY_CONTEXT } from '../clock/context.js';
 import type { WriteResult } from '../clock/state.js';
@@ -56,11 +57,13 @@ export class PutCoordinator {
     const result = this.newVersion(op, requester);
     if (!result) return;
     const bytes = encodeState(result.state);
-    if (bytes.length > settings.stateBytesMax) {
-      // Whole states cross the wire; one past the frame limit could never replicate.
+    // Whole states cross the wire, so each of a key's coordinators keeps to its share of the
+    // bound: then no merge of their states, anywhere, can outgrow a frame (clock/state-budget.ts).
+    const budget = coordinatorStateBudget(settings.stateBytesMax, this.env.ring().n);
+    if (bytes.length > budget) {
       this.replier.reply(requester, {
         ok: false, error: 'value_too_large',
-        message: `the key's versions would take ${bytes.length} bytes, over the ${settings.stateBytesMax}-byte limit: resolve its siblings first`,
+        message: `the key's versions would take ${bytes.length} bytes, over this coordinator's ${budget}-byte share: resolve its siblings first`,
       });
       return;
     }

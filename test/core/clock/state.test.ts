@@ -37,6 +37,18 @@ describe('sibling reconciliation', () => {
     assert.deepEqual(values(a2.state), ['from-a-again', 'from-b']);
   });
 
+  it('a PUT answer covers what the client sent and its new version, never an earlier sibling it did not send', () => {
+    const a = write(EMPTY_STATE, 'x', 'from-a');
+    const b = write(a.state, 'x', 'from-b'); // blind, after a, through the same node
+    assert.ok(contextCovers(b.clientContext, b.dot));
+    assert.ok(!contextCovers(b.clientContext, a.dot), 'the answer to b claims a, which b never saw');
+    const b2 = write(b.state, 'x', 'from-b-again', b.clientContext);
+    assert.deepEqual(values(b2.state), ['from-a', 'from-b-again']);
+    // The broken build that over-claims is what this test exists to catch.
+    const bad = applyWrite(a.state, { coordinator: 'x', context: EMPTY_CONTEXT, value: enc('from-b'), contentType: 'text/plain', tsMs: 1 }, 'overclaim-put');
+    assert.ok(contextCovers(bad.clientContext, a.dot));
+  });
+
   it('a delete is a tombstone sibling; the key reads as deleted when only tombstones remain', () => {
     const w1 = write(EMPTY_STATE, 'x', 'one');
     const d = write(w1.state, 'x', null, w1.state.context);

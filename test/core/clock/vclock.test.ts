@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { VClock } from '../../../src/core/clock/index.js';
 import {
-  ContextError, EMPTY_CLOCK, MAX_CLOUD_DOTS, MAX_COUNTER, addDotToContext, clockFromObject, clockToObject, compareClocks, decodeContextToken, encodeContextToken,
+  ContextError, EMPTY_CLOCK, MAX_CLOUD_DOTS, MAX_CLIENT_COUNTER, MAX_COUNTER, addDotToContext, clockFromObject, clockToObject, compareClocks, decodeContextToken, encodeContextToken,
   increment, mergeClocks, normalizeContext, pruneClock,
 } from '../../../src/core/clock/index.js';
 
@@ -80,9 +80,11 @@ describe('causal context tokens', () => {
     assert.deepEqual(ctx.cloud, [{ node: 'b', counter: 2 }]);
   });
 
-  it('rejects counters beyond MAX_COUNTER, so no key can be poisoned past 2^53', () => {
+  it('rejects client counters near MAX_COUNTER, so no key can be poisoned (issue 8, defect 1)', () => {
     const at = (counter: number) => encodeContextToken({ clock: [{ node: 'n0', counter, tsMs: 0 }], cloud: [] });
-    assert.equal(decodeContextToken(at(MAX_COUNTER)).clock[0]!.counter, MAX_COUNTER);
+    assert.equal(decodeContextToken(at(MAX_CLIENT_COUNTER)).clock[0]!.counter, MAX_CLIENT_COUNTER);
+    assert.throws(() => decodeContextToken(at(MAX_CLIENT_COUNTER + 1)), ContextError);
+    assert.throws(() => decodeContextToken(at(MAX_COUNTER)), ContextError);
     assert.throws(() => decodeContextToken(at(MAX_COUNTER + 1)), ContextError);
     assert.throws(() => decodeContextToken(at(2 ** 53 - 1)), ContextError);
   });
