@@ -17,6 +17,9 @@ import { MemoryEngine } from '../storage/memory-engine.js';
 import { openLsmEngine } from '../storage/lsm/index.js';
 import { createHttpServer } from '../api/http/index.js';
 import type { GossamerHttpServer } from '../api/http/index.js';
+import { RateLimitService, createHttpRateGate, watchRules } from '../api/ratelimit/index.js';
+import type { RuleWatcher } from '../api/ratelimit/index.js';
+import { isRateLimitMessage } from '../core/ratelimit/sync.js';
 import type { NodeConfig } from './config.js';
 import { splitHostPort } from './config.js';
 
@@ -27,6 +30,7 @@ export interface RunningNode {
   readonly transport: TcpTransport<Message>;
   readonly httpPort: number;
   readonly logger: Logger;
+  readonly rateLimit: RateLimitService;
   /** Graceful: stop accepting, let in-flight requests finish (bounded), close everything. */
   stop(): Promise<void>;
 }
@@ -37,6 +41,8 @@ export interface StartNodeOptions {
   onFatal?: (err: Error) => void;
   /** Use the in-memory engine (nothing durable). */
   memory?: boolean;
+  /** Reload the rate-limit rules on SIGHUP (the `gossamer start` process; default true). */
+  sighup?: boolean;
 }
 
 async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): Promise<StorageEngine> {
@@ -82,20 +88,39 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     void stop().finally(() => process.exit(1));
   });
   const incarnation = randomInt(2 ** 31);
+  const rateLimit = new RateLimitService({ rules: config.rateLimits, clock, logger });
   const runtime = NodeRuntime.create({
     self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
+    onFamilyMessage: (env) => {
+      if (!isRateLimitMessage(env.msg)) return false;
+      rateLimit.onPeerMessage(env.from, env.msg);
+      return true;
+    },
     incarnation,
     // Only group commit acknowledges durable writes; otherwise each run gets dots of its own.
     ...(config.commitlogSync === 'group' ? {} : { actorId: `${config.nodeId}~${incarnation.toString(36)}` }),
   });
   runtime.start();
+  rateLimit.start({
+    send: (to, msg) => transport.send({ from: config.nodeId, to, msg: msg as unknown as Message }),
+    connectedPeers: () => transport.peers().map((p) => p.nodeId).filter((id) => transport.isConnected(id)),
+  });
+  let rules: RuleWatcher | undefined;
+  if (config.configFile !== undefined) {
+    rules = watchRules({
+      file: config.configFile, logger, sighup: opts.sighup ?? true,
+      current: () => rateLimit.currentRules(), apply: (r) => rateLimit.setRules(r),
+    });
+  }
 
-  const http = createHttpServer(runtime, { logger, maxValueBytes: config.maxValueBytes });
+  const http = createHttpServer(runtime, { logger, maxValueBytes: config.maxValueBytes, rateLimit: createHttpRateGate(rateLimit) });
   const httpAddr = splitHostPort(config.http);
   let httpPort: number;
   try {
     ({ port: httpPort } = await http.listen(httpAddr.host, httpAddr.port));
   } catch (e) {
+    rules?.close();
+    rateLimit.stop();
     await runtime.stop();
     await transport.close();
     await engine.close().catch(() => {});
@@ -103,12 +128,14 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   }
   logger.info('node started', {
     nodeId: config.nodeId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, dataDir: config.dataDir,
-    seeds: config.seeds.join(',') || 'none',
+    seeds: config.seeds.join(',') || 'none', rateLimits: config.rateLimits.length,
   });
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('shutting down', { nodeId: config.nodeId });
+      rules?.close();
+      rateLimit.stop();
       // The runtime answers new requests `unavailable` at once and drains in-flight ones; the
       // HTTP server stops accepting connections and closes them as they go idle.
       await Promise.all([runtime.stop(), http.close()]);
@@ -120,5 +147,5 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     return stopping;
   }
 
-  return { config, runtime, http, transport, httpPort, logger, stop };
+  return { config, runtime, http, transport, httpPort, logger, rateLimit, stop };
 }
