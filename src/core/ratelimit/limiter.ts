@@ -175,7 +175,7 @@ export class RateLimiter {
       }
       const v = this.verdict;
       rule.algo.admit(s, base, nowMs, scale, v);
-      if (!Number.isFinite(v.remaining) || !Number.isFinite(v.retryAfterMs) || !Number.isFinite(v.delayMs)) {
+      if (!finiteState(s, base, rule.snapWidth) || !Number.isFinite(v.retryAfterMs) || !Number.isFinite(v.delayMs)) {
         rule.algo.init(s, base, nowMs, scale);
         throw new Error(`rule ${rule.name}: state was not finite`);
       }
@@ -232,6 +232,11 @@ export class RateLimiter {
   noteFailOpen(): void {
     this.failOpen++;
   }
+}
+
+function finiteState(s: Float64Array, base: number, width: number): boolean {
+  for (let i = 0; i < width; i++) if (!Number.isFinite(s[base + i]!)) return false;
+  return true;
 }
 
 function clampShare(s: number): number {
