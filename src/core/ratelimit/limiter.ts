@@ -29,6 +29,9 @@ export const RATE_LIMIT_DEFAULTS = {
   keyCharsMax: 200,
 } as const;
 
+/** Rules whose state a refused request can roll back (more matching rules than this: the rest keep what they took). */
+const SNAP_RULES_MAX = 16;
+
 /** Where cluster-wide rules get their share of the cluster limit (sync.ts); called once per arrival. */
 export interface ShareSource {
   share(rule: string, key: string, nowMs: number): number;
@@ -111,8 +114,10 @@ export class RateLimiter {
   private shares: ShareSource | undefined;
   private failOpen = 0;
   private readonly verdict: Verdict = newVerdict();
-  private readonly snap = new Float64Array(3 * 16);
-  private readonly touched: Array<{ rule: CompiledRule; base: number }> = [];
+  /** The first state floats of each rule a request touched (up to SNAP_RULES_MAX), for rollBack. */
+  private readonly snap = new Float64Array(3 * SNAP_RULES_MAX);
+  private readonly touchedRules: CompiledRule[] = [];
+  private readonly touchedBases: number[] = [];
   private readonly matched: CompiledRule[] = [];
 
   constructor(rules: readonly RateLimitRule[] = []) {
@@ -155,8 +160,8 @@ export class RateLimiter {
   private judge(facts: RequestFacts, nowMs: number): RateDecision {
     const d: RateDecision = { admitted: true, delayMs: 0, retryAfterMs: 0, rule: undefined, limit: 0, remaining: Infinity };
     let ip: Uint8Array | undefined | null = null;
-    const touched = this.touched;
-    touched.length = 0;
+    this.touchedRules.length = 0;
+    this.touchedBases.length = 0;
     const matched = this.matched;
     matched.length = 0;
     for (const rule of this.rules) {
@@ -169,9 +174,11 @@ export class RateLimiter {
       const scale = rule.cluster && this.shares ? clampShare(this.shares.share(rule.name, key, nowMs)) : 1;
       const base = rule.table.slotOf(key, nowMs, scale);
       const s = rule.table.data;
-      if (touched.length < 16) {
-        this.snap.set(s.subarray(base, base + rule.snapWidth), touched.length * 3);
-        touched.push({ rule, base });
+      const n = this.touchedRules.length;
+      if (n < SNAP_RULES_MAX) {
+        for (let i = 0; i < rule.snapWidth; i++) this.snap[n * 3 + i] = s[base + i]!;
+        this.touchedRules.push(rule);
+        this.touchedBases.push(base);
       }
       const v = this.verdict;
       rule.algo.admit(s, base, nowMs, scale, v);
@@ -207,10 +214,11 @@ export class RateLimiter {
 
   /** A refused request takes nothing: restore the rules that had admitted it. */
   private rollBack(): void {
-    const v = this.touched;
-    for (let i = 0; i < v.length; i++) {
-      const { rule, base } = v[i]!;
-      rule.table.data.set(this.snap.subarray(i * 3, i * 3 + rule.snapWidth), base);
+    for (let n = 0; n < this.touchedRules.length; n++) {
+      const rule = this.touchedRules[n]!;
+      const s = rule.table.data;
+      const base = this.touchedBases[n]!;
+      for (let i = 0; i < rule.snapWidth; i++) s[base + i] = this.snap[n * 3 + i]!;
     }
   }
 
