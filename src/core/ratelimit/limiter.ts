@@ -116,9 +116,10 @@ export class RateLimiter {
   private readonly verdict: Verdict = newVerdict();
   /** The first state floats of each rule a request touched (up to SNAP_RULES_MAX), for rollBack. */
   private readonly snap = new Float64Array(3 * SNAP_RULES_MAX);
+  /** The rules (and their state offsets) the current request matched: [0, touchedCount). Reused, never truncated. */
   private readonly touchedRules: CompiledRule[] = [];
   private readonly touchedBases: number[] = [];
-  private readonly matched: CompiledRule[] = [];
+  private touchedCount = 0;
 
   constructor(rules: readonly RateLimitRule[] = []) {
     this.setRules(rules);
@@ -160,10 +161,7 @@ export class RateLimiter {
   private judge(facts: RequestFacts, nowMs: number): RateDecision {
     const d: RateDecision = { admitted: true, delayMs: 0, retryAfterMs: 0, rule: undefined, limit: 0, remaining: Infinity };
     let ip: Uint8Array | undefined | null = null;
-    this.touchedRules.length = 0;
-    this.touchedBases.length = 0;
-    const matched = this.matched;
-    matched.length = 0;
+    this.touchedCount = 0;
     for (const rule of this.rules) {
       if (!routeMatches(rule.routes, facts.route)) continue;
       if (rule.block) {
@@ -174,12 +172,10 @@ export class RateLimiter {
       const scale = rule.cluster && this.shares ? clampShare(this.shares.share(rule.name, key, nowMs)) : 1;
       const base = rule.table.slotOf(key, nowMs, scale);
       const s = rule.table.data;
-      const n = this.touchedRules.length;
-      if (n < SNAP_RULES_MAX) {
-        for (let i = 0; i < rule.snapWidth; i++) this.snap[n * 3 + i] = s[base + i]!;
-        this.touchedRules.push(rule);
-        this.touchedBases.push(base);
-      }
+      const n = this.touchedCount++;
+      this.touchedRules[n] = rule;
+      this.touchedBases[n] = base;
+      if (n < SNAP_RULES_MAX) for (let i = 0; i < rule.snapWidth; i++) this.snap[n * 3 + i] = s[base + i]!;
       const v = this.verdict;
       rule.algo.admit(s, base, nowMs, scale, v);
       if (!finiteState(s, base, rule.snapWidth) || !Number.isFinite(v.retryAfterMs) || !Number.isFinite(v.delayMs)) {
@@ -200,10 +196,9 @@ export class RateLimiter {
         d.limit = rule.def.limit;
         d.remaining = v.remaining;
       }
-      matched.push(rule);
     }
     if (d.admitted) {
-      for (const r of matched) r.stats.allowed++;
+      for (let n = 0; n < this.touchedCount; n++) this.touchedRules[n]!.stats.allowed++;
     } else {
       this.rollBack();
       d.delayMs = 0;
@@ -214,7 +209,7 @@ export class RateLimiter {
 
   /** A refused request takes nothing: restore the rules that had admitted it. */
   private rollBack(): void {
-    for (let n = 0; n < this.touchedRules.length; n++) {
+    for (let n = 0; n < Math.min(this.touchedCount, SNAP_RULES_MAX); n++) {
       const rule = this.touchedRules[n]!;
       const s = rule.table.data;
       const base = this.touchedBases[n]!;
