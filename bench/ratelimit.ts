@@ -1,7 +1,7 @@
 /**
  * The rate limiter's cost: ns per request for each algorithm over 1M distinct client keys, and
- * the memory each tracked key costs. Two passes per algorithm: the first meets every key for
- * the first time (inserts), the second finds them all (updates). Requests advance virtual time
+ * the memory each tracked key costs. The first pass meets every key for the first time
+ * (inserts); three more find them all (updates; the best of the three is reported). Requests advance virtual time
  * by 1 µs each, so no key is idle and nothing is swept. A baseline — one plain object per key in
  * a Map, the obvious token bucket — shows what the typed-array key tables buy.
  *
@@ -54,7 +54,9 @@ function measure(name: string, ips: string[], make: () => { check(ip: string, no
     return Number(process.hrtime.bigint() - t) / ips.length;
   };
   const insertNs = pass(0);
-  const updateNs = pass(ips.length / 1000);
+  // Later requests: the best of three passes (the least disturbed by other load on the machine).
+  let updateNs = Infinity;
+  for (let r = 1; r <= 3; r++) updateNs = Math.min(updateNs, pass((r * ips.length) / 1000));
   const bytes = heapBytes() - before;
   if (admitted === 0) throw new Error(`${name}: nothing admitted`);
   return { algorithm: name, keys: ips.length, insertNsPerRequest: insertNs, updateNsPerRequest: updateNs, bytesPerKey: bytes / ips.length };
@@ -99,10 +101,12 @@ export async function runRateLimitBench(): Promise<RateLimitBenchRow[]> {
   rows.push(measure('baseline: object per key in a Map', ips, naiveTokenBucket));
 
   console.log(`rate limiter, ${KEYS.toLocaleString('en')} distinct keys, limit 10/s (sliding_window_log keeps 10 timestamps per key)`);
-  console.log('algorithm'.padEnd(48) + 'first request ns'.padStart(18) + 'later ns'.padStart(10) + 'bytes/key'.padStart(11));
+  console.log('algorithm'.padEnd(48) + 'first request ns'.padStart(18) + 'later ns'.padStart(10) + 'bytes/key'.padStart(11) + 'vs baseline'.padStart(13));
+  const baseline = rows[rows.length - 1]!;
   for (const r of rows) {
     console.log(r.algorithm.padEnd(48) + r.insertNsPerRequest.toFixed(0).padStart(18)
-      + r.updateNsPerRequest.toFixed(0).padStart(10) + r.bytesPerKey.toFixed(0).padStart(11));
+      + r.updateNsPerRequest.toFixed(0).padStart(10) + r.bytesPerKey.toFixed(0).padStart(11)
+      + `${(r.updateNsPerRequest / baseline.updateNsPerRequest).toFixed(2)}x`.padStart(13));
   }
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(out, { recursive: true });

@@ -101,7 +101,7 @@ describe('cluster-wide rate limit over 3 node processes', { timeout: 120_000 }, 
     console.log(`# cluster-wide limit: offered ${offered.toFixed(0)} req/s, admitted ${rate.toFixed(1)} req/s after warm-up `
       + `(limit ${LIMIT}/s), ${total} admitted in all ${SECONDS} s, per node ${perNode.join('/')}, per second ${perSecond.join(' ')}, ${failed} failed, ${skipped} not sent (client at its in-flight bound), ${latency}`);
     assert.equal(failed, 0);
-    assert.ok(offered > 2 * LIMIT, `the client could not offer enough load (${offered.toFixed(0)}/s)`);
+    assert.ok(offered > 1.5 * LIMIT, `the client could not offer enough load (${offered.toFixed(0)}/s)`);
     assert.ok(Math.abs(rate - LIMIT) <= LIMIT * 0.1, `admitted ${rate.toFixed(1)}/s, want ${LIMIT} ± 10%\n${cluster.logs()}`);
     const m = await request(cluster.nodes[0]!.httpPort, 'GET', '/metrics');
     assert.match(m.text, /gossamer_ratelimit_sync_messages_total\{direction="received"\} [1-9]/);
