@@ -110,6 +110,24 @@ describe('rate limits over HTTP (virtual time)', () => {
     assert.ok(answers.every((a) => a.status === 404 && a.headers['x-ratelimit-limit'] === undefined));
   });
 
+  it('IPv6 clients and IPv4 clients of a dual-stack socket match their CIDRs', async () => {
+    const clock = new ManualClock();
+    const rl = new RateLimitService({ clock, rules: [
+      { ...perClient, name: 'v6-loopback', match: { clientIp: '::1/128' }, limit: 1, burst: 1 },
+      { ...perClient, name: 'v4-loopback', match: { clientIp: '127.0.0.0/8' }, limit: 2, burst: 2 },
+    ] });
+    const server = createHttpServer(new FakeService(), { rateLimit: createHttpRateGate(rl) });
+    const { port } = await server.listen('::', 0);
+    open.push(server);
+    const v6 = await Promise.all([0, 1].map(() => request(port, 'GET', '/kv/a', {}, '::1')));
+    assert.deepEqual(v6.map((a) => a.status).sort(), [404, 429]);
+    assert.equal(v6.find((a) => a.status === 429)!.headers['x-ratelimit-limit'], '1');
+    // The socket reports ::ffff:127.0.0.1; the IPv4 block matches it.
+    const v4 = await Promise.all([0, 1, 2].map(() => request(port, 'GET', '/kv/a', {}, '127.0.0.1')));
+    assert.deepEqual(v4.map((a) => a.status).sort(), [404, 404, 429]);
+    assert.deepEqual(rl.stats().rules.map((r) => r.keys), [1, 1]);
+  });
+
   it('with apiKeyHeader, each API key has its own limit; without the header, the client IP is the key', async () => {
     const s = await setup([{ ...perClient, match: { apiKeyHeader: 'X-Api-Key' }, limit: 3, burst: 3 }]);
     const a = await burst(s, 5, '/kv/a', { 'X-Api-Key': 'alice' });
