@@ -109,7 +109,10 @@ describe('rate limits in a real node process', { timeout: 120_000 }, () => {
     reloaded = nextLog(node, /rate-limit rules reloaded/);
     writeRules(file, [perClient(2)]);
     await reloaded;
-    assert.equal((await burst(10)).filter((a) => a.status !== 429).length, 2);
+    const t0 = performance.now();
+    const passed = (await burst(10)).filter((a) => a.status !== 429).length;
+    const most = 2 + Math.floor(((performance.now() - t0) * 2) / 1000);
+    assert.ok(passed >= 2 && passed <= most, `${passed} passed (at most ${most})`);
   });
 
   it('SIGHUP reloads instead of stopping the node', async () => {
