@@ -99,6 +99,9 @@ describe('rate limits over HTTP (virtual time)', () => {
     assert.equal(health.status, 200);
     assert.equal(health.headers['x-ratelimit-limit'], undefined);
     assert.equal((await s.call('DELETE', '/kv/x')).status, 204); // DELETE is not in the rule's routes
+    // HEAD is matched as its GET: no way around a GET rule.
+    const head = await s.call('HEAD', '/kv/x');
+    assert.equal(head.status, 429);
   });
 
   it('a CIDR the client is outside of does not apply; IPv6 blocks are parsed', async () => {

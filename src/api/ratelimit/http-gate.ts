@@ -46,6 +46,8 @@ export function createHttpRateGate(service: RateLimitService): HttpRateGate {
     const path = q < 0 ? url : url.slice(0, q);
     const d = service.check({
       route: `${method} ${path}`,
+      // HEAD is GET without the body: a rule on "GET /kv" must not be dodged by HEAD.
+      ...(method === 'HEAD' ? { routeAlias: `GET ${path}` } : {}),
       clientIp: normaliseClientIp(remoteAddress),
       header: (name) => {
         const v = headers[name];

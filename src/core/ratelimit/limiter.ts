@@ -163,7 +163,7 @@ export class RateLimiter {
     let ip: Uint8Array | undefined | null = null;
     this.touchedCount = 0;
     for (const rule of this.rules) {
-      if (!routeMatches(rule.routes, facts.route)) continue;
+      if (!routeMatches(rule.routes, facts.route) && (facts.routeAlias === undefined || !routeMatches(rule.routes, facts.routeAlias))) continue;
       if (rule.block) {
         if (ip === null) ip = parseIp(facts.clientIp);
         if (!ip || !cidrContains(rule.block, ip)) continue;

@@ -41,6 +41,8 @@ export interface RateLimitRule {
 export interface RequestFacts {
   /** `"GET /kv/a"` or `"RESP SET"`. */
   route: string;
+  /** Another name the route also answers to: a HEAD request is matched as its GET too. */
+  routeAlias?: string;
   /** The client address as the socket reports it (IPv4-mapped IPv6 is accepted). */
   clientIp: string;
   /** Looks up a request header by its lower-case name (HTTP); absent for RESP. */
