@@ -14,22 +14,15 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { largestValueBytes } from '../core/clock/state-budget.js';
+import type { RateLimitRule as CoreRateLimitRule } from '../core/ratelimit/types.js';
+import { parseCidr } from '../core/ratelimit/cidr.js';
 
 export type ConsistencyLevel = number | 'one' | 'quorum' | 'all';
 export type CommitlogSync = 'group' | 'periodic' | 'none';
 export type LogLevelSetting = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-export interface RateLimitRule {
-  name: string;
-  match?: { clientIp?: string; apiKeyHeader?: string; routes?: string[] };
-  algorithm: 'token_bucket' | 'leaky_bucket' | 'fixed_window' | 'sliding_window_log' | 'sliding_window_counter';
-  limit: number;
-  windowMs: number;
-  burst?: number;
-  scope?: 'node' | 'cluster';
-  mode?: 'hard' | 'soft';
-  softPercent?: number;
-}
+/** A rate-limit rule (API.md "Rate limits"); the limiter's own type. */
+export type RateLimitRule = CoreRateLimitRule;
 
 export interface NodeConfig {
   nodeId: string;
@@ -156,21 +149,51 @@ const seeds = z.preprocess(
   z.array(address, { error: 'must be a list of host:port addresses' }).max(256, { error: 'at most 256 seeds' }),
 );
 
+/** Rate-limit rules: bounded in size, names usable as metric labels, CIDRs parsed, memory per key bounded. */
+const RATE_LIMIT_RULES_MAX = 256;
+const SLIDING_LOG_ENTRIES_MAX = 100_000;
 const rateLimitRule = z.object({
-  name: z.string().min(1),
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1..64 letters, digits, ".", "_" or "-"' }),
   match: z.object({
-    clientIp: z.string().optional(),
-    apiKeyHeader: z.string().optional(),
-    routes: z.array(z.string()).optional(),
+    clientIp: z.string().refine((v) => parseCidr(v.trim()) !== undefined, { error: 'must be an IPv4 or IPv6 address or CIDR block, e.g. 10.0.0.0/8' })
+      .transform((v) => v.trim()).optional(),
+    apiKeyHeader: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, { error: 'must be an HTTP header name' }).optional(),
+    routes: z.array(z.string().min(1).max(256), { error: 'must be a list of route prefixes, e.g. ["GET /kv"]' }).max(64).optional(),
   }).strict().optional(),
-  algorithm: z.enum(['token_bucket', 'leaky_bucket', 'fixed_window', 'sliding_window_log', 'sliding_window_counter']),
-  limit: z.number().positive(),
-  windowMs: z.number().int().positive(),
-  burst: z.number().positive().optional(),
+  algorithm: z.enum(['token_bucket', 'leaky_bucket', 'fixed_window', 'sliding_window_log', 'sliding_window_counter'],
+    { error: 'must be token_bucket, leaky_bucket, fixed_window, sliding_window_log or sliding_window_counter' }),
+  limit: z.number().positive().max(1e9),
+  windowMs: z.number().int().positive().max(86_400_000),
+  burst: z.number().min(1).max(1e9).optional(),
   scope: z.enum(['node', 'cluster']).optional(),
   mode: z.enum(['hard', 'soft']).optional(),
   softPercent: z.number().min(0).max(100).optional(),
-}).strict();
+  keysMax: z.number().int().min(1).max(10_000_000).optional(),
+}).strict().superRefine((r, ctx) => {
+  const windowed = r.algorithm === 'fixed_window' || r.algorithm === 'sliding_window_log' || r.algorithm === 'sliding_window_counter';
+  if (windowed && r.limit < 1) ctx.addIssue({ code: 'custom', path: ['limit'], message: 'must be at least 1 for a window algorithm' });
+  const soft = r.mode === 'soft' ? (r.softPercent ?? 10) : 0;
+  if (r.algorithm === 'sliding_window_log' && Math.ceil(r.limit * (1 + soft / 100)) > SLIDING_LOG_ENTRIES_MAX) {
+    ctx.addIssue({ code: 'custom', path: ['limit'], message: `sliding_window_log keeps one timestamp per request: at most ${SLIDING_LOG_ENTRIES_MAX} per window` });
+  }
+});
+
+const rateLimitRules = z.array(rateLimitRule, { error: 'must be a list of rules' }).max(RATE_LIMIT_RULES_MAX)
+  .superRefine((rules, ctx) => {
+    const seen = new Set<string>();
+    rules.forEach((r, i) => {
+      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${r.name}" names two rules` });
+      seen.add(r.name);
+    });
+  });
+
+/** Validates a `rateLimits` value (start-up and reload); throws ConfigError naming where it came from. */
+export function parseRateLimits(raw: unknown, where: string): RateLimitRule[] {
+  if (raw === undefined || raw === null) return [];
+  const parsed = rateLimitRules.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`invalid setting "rateLimits" (${where}): ${firstIssue(parsed.error)}`);
+  return parsed.data as RateLimitRule[];
+}
 
 const SCHEMAS: Record<SettingKey, z.ZodType> = {
   nodeId: name('node id'),
@@ -194,7 +217,7 @@ const SCHEMAS: Record<SettingKey, z.ZodType> = {
   commitlogSync: z.enum(['group', 'periodic', 'none'], { error: 'must be group, periodic or none' }),
   replication: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), z.number().int().min(1).max(16),
     { error: 'must map data-centre names to replica counts, e.g. {"dc1": 3}' }),
-  rateLimits: z.array(rateLimitRule, { error: 'must be a list of rules' }),
+  rateLimits: rateLimitRules,
   tickMs: intIn(1, 1000),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be debug, info, warn, error or silent' }),
 };

@@ -16,6 +16,10 @@ import { MemoryEngine } from '../storage/memory-engine.js';
 import { openLsmEngine } from '../storage/lsm/index.js';
 import { createHttpServer } from '../api/http/index.js';
 import type { GossamerHttpServer } from '../api/http/index.js';
+import { RateLimitService, createHttpRateGate } from '../api/ratelimit/index.js';
+import { watchRules } from './rate-limit-reload.js';
+import type { RuleWatcher } from './rate-limit-reload.js';
+import { isRateLimitMessage } from '../core/ratelimit/sync.js';
 import type { NodeConfig } from './config.js';
 import { splitHostPort } from './config.js';
 import { actorIdFor, pinDataDir } from './data-dir.js';
@@ -30,6 +34,7 @@ export interface RunningNode {
   readonly transport: TcpTransport<Message>;
   readonly httpPort: number;
   readonly logger: Logger;
+  readonly rateLimit: RateLimitService;
   /** Graceful: stop accepting, let in-flight requests finish (bounded), close everything. */
   stop(): Promise<void>;
 }
@@ -40,6 +45,8 @@ export interface StartNodeOptions {
   onFatal?: (err: Error) => void;
   /** Use the in-memory engine (nothing durable). */
   memory?: boolean;
+  /** Reload the rate-limit rules on SIGHUP (the `gossamer start` process; default true). */
+  sighup?: boolean;
 }
 
 async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): Promise<StorageEngine> {
@@ -90,19 +97,40 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const incarnation = randomInt(2 ** 31);
   const actorId = actorIdFor(config.nodeId, identity, config.commitlogSync === 'group', incarnation);
   const bugs = testBugsFromEnv(process.env, logger);
+  const rateLimit = new RateLimitService({ rules: config.rateLimits, clock, logger });
   const runtime = NodeRuntime.create({
     self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
+    onFamilyMessage: (env) => {
+      if (!isRateLimitMessage(env.msg)) return false;
+      rateLimit.onPeerMessage(env.from, env.msg);
+      return true;
+    },
     incarnation, actorId, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
   });
   runtime.start();
   const seedWait = logSeedWait(runtime, transport, addrs, logger);
+  rateLimit.start({
+    send: (to, msg) => transport.send({ from: config.nodeId, to, msg: msg as unknown as Message }),
+    connectedPeers: () => transport.peers().map((p) => p.nodeId).filter((id) => transport.isConnected(id)),
+  });
+  let rules: RuleWatcher | undefined;
+  if (config.configFile !== undefined) {
+    rules = watchRules({
+      file: config.configFile, logger, sighup: opts.sighup ?? true,
+      current: () => rateLimit.currentRules(), apply: (r) => rateLimit.setRules(r),
+    });
+  }
 
-  const http = createHttpServer(withServiceBug(runtime, bugs.service), { logger, maxValueBytes: config.maxValueBytes });
+  const http = createHttpServer(withServiceBug(runtime, bugs.service), {
+    logger, maxValueBytes: config.maxValueBytes, rateLimit: createHttpRateGate(rateLimit),
+  });
   const httpAddr = splitHostPort(config.http);
   let httpPort: number;
   try {
     ({ port: httpPort } = await http.listen(httpAddr.host, httpAddr.port));
   } catch (e) {
+    rules?.close();
+    rateLimit.stop();
     await runtime.stop();
     await transport.close();
     await engine.close().catch(() => {});
@@ -110,13 +138,15 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   }
   logger.info('node started', {
     nodeId: config.nodeId, actorId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, dataDir: config.dataDir,
-    advertise: addrs.advertise, seeds: addrs.seeds.join(',') || 'none',
+    advertise: addrs.advertise, seeds: addrs.seeds.join(',') || 'none', rateLimits: config.rateLimits.length,
   });
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('shutting down', { nodeId: config.nodeId });
       clearInterval(seedWait);
+      rules?.close();
+      rateLimit.stop();
       // The runtime answers new requests `unavailable` at once and drains in-flight ones; the
       // HTTP server stops accepting connections and closes them as they go idle.
       await Promise.all([runtime.stop(), http.close()]);
@@ -128,7 +158,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     return stopping;
   }
 
-  return { config, runtime, http, transport, httpPort, logger, stop };
+  return { config, runtime, http, transport, httpPort, logger, rateLimit, stop };
 }
 
 /** Until the first ring forms, says every few seconds which seeds the node still waits for. */

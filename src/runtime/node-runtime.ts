@@ -60,6 +60,11 @@ export interface RuntimeDeps {
   isReachable?: (nodeId: string) => boolean;
   /** Called when the node can no longer run safely (a failed fsync): the process should exit. */
   onFatal?: (err: Error) => void;
+  /**
+   * Messages of other families (e.g. the rate limiter's `rl-*`), offered before the core's
+   * validator: return true when taken.
+   */
+  onFamilyMessage?: (env: Envelope<unknown>) => boolean;
 }
 
 export class NodeRuntime implements NodeService {
@@ -170,6 +175,7 @@ export class NodeRuntime implements NodeService {
   private stopped = false;
 
   private onMessage(env: Envelope<Message>): void {
+    if (this.deps.onFamilyMessage?.(env)) return;
     if (!this.node?.hasRing() || this.stopped) return;
     if (!isValidMessage(env.msg)) {
       this.logger.warn('dropped a malformed message', { from: env.from });

@@ -9,6 +9,12 @@ const METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIO
 
 export class HttpMetrics {
   private readonly counts = new Map<string, number>();
+  /** More metric families rendered after these (e.g. the rate limiter's). */
+  private readonly sources: Array<() => string> = [];
+
+  addSource(render: () => string): void {
+    this.sources.push(render);
+  }
 
   count(route: RouteName, method: string, status: number): void {
     const m = METHODS.has(method) ? method : 'other';
@@ -28,6 +34,6 @@ export class HttpMetrics {
       '# TYPE gossamer_http_requests_total counter',
     ];
     for (const k of [...this.counts.keys()].sort()) lines.push(`gossamer_http_requests_total{${k}} ${this.counts.get(k)}`);
-    return lines.join('\n') + '\n';
+    return lines.join('\n') + '\n' + this.sources.map((render) => render()).join('');
   }
 }

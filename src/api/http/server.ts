@@ -14,6 +14,7 @@ import { HttpError } from './errors.js';
 import type { HttpResponse, Plan, RouteName, RouterOptions } from './router.js';
 import { errorResponse, planRequest, routeName, toResponse, tooLarge } from './router.js';
 import { HttpMetrics } from './metrics.js';
+import type { HttpRateGate } from '../ratelimit/http-gate.js';
 
 export interface HttpServerOptions extends RouterOptions {
   logger?: Logger;
@@ -23,6 +24,8 @@ export interface HttpServerOptions extends RouterOptions {
   drainAfterRefusalMs?: number;
   /** Serve a minimal `/metrics` (default true). */
   metrics?: boolean;
+  /** The rate limiter, asked before every request is routed (src/api/ratelimit). */
+  rateLimit?: HttpRateGate;
 }
 
 export interface GossamerHttpServer {
@@ -42,6 +45,8 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 export function createHttpServer(service: NodeService, opts: HttpServerOptions = {}): GossamerHttpServer {
   const logger = opts.logger ?? silentLogger;
   const metrics = new HttpMetrics();
+  const rateLimit = opts.rateLimit;
+  if (rateLimit) metrics.addSource(() => rateLimit.renderMetrics());
   const routerOpts: RouterOptions = {
     ...opts,
     onBug: opts.onBug ?? ((err, where) => {
@@ -73,7 +78,30 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
+  /** The rate limiter's word first: a 429, a hold (leaky bucket), or headers and on. */
   function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    if (!rateLimit) return serve(req, res, expectsContinue);
+    const gate = rateLimit.admit(req.method ?? 'GET', req.url ?? '/', req.socket.remoteAddress, req.headers);
+    for (const [k, v] of Object.entries(gate.headers)) res.setHeader(k, v);
+    if (gate.refusal) {
+      req.on('error', () => {});
+      res.on('error', () => {});
+      if (expectsContinue) res.setHeader('Connection', 'close');
+      send(req, res, routeName(req.url ?? '/'), gate.refusal);
+    } else if (gate.delayMs > 0) {
+      setTimeout(() => {
+        try {
+          serve(req, res, expectsContinue);
+        } catch (e) {
+          send(req, res, routeName(req.url ?? ''), toResponse(e, routerOpts, 'request'));
+        }
+      }, gate.delayMs);
+    } else {
+      serve(req, res, expectsContinue);
+    }
+  }
+
+  function serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
     const route = routeName(url);
