@@ -11,6 +11,9 @@ import { ConfigError, SETTINGS, loadConfig } from './config.js';
 import { CliError, usage } from './errors.js';
 import type { Io } from './client-commands.js';
 import { cmdDel, cmdGet, cmdPut, cmdRing, cmdStatus } from './client-commands.js';
+import { colorEnabled } from './style.js';
+import { EXAMPLES, examples } from './help.js';
+import { addBenchCommand } from './bench/command.js';
 
 const VERSION = '0.1.0';
 
@@ -32,7 +35,19 @@ const io: Io = {
   err: (s) => { process.stderr.write(s); },
   stdin: readStdin,
   stdoutIsTty: process.stdout.isTTY === true,
+  colour: colorEnabled(process.stdout),
 };
+
+/**
+ * A reader that stops reading (`gossamer ring --all | head`) closes the pipe: that is the end of
+ * the output, not an error.
+ */
+function exitQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -136,6 +151,7 @@ export function buildProgram(): Command {
   start.addOption(new Option('--parent-pid <pid>', 'stop when this process exits (used by dev)').hideHelp());
   start.addOption(new Option('--memory', 'keep data in memory only (tests)').hideHelp());
   start.action(action(async (opts: Record<string, unknown>) => startCommand(opts, attrs)));
+  examples(start, EXAMPLES.start);
 
   program.command('dev').description('run a local cluster, one process per node (what npm start does)')
     .option('--nodes <n>', 'number of nodes', '3')
@@ -153,6 +169,7 @@ export function buildProgram(): Command {
       const code = await runDev(opts, { out: (s) => { process.stdout.write(s); }, err: (s) => { process.stderr.write(s); } });
       process.exit(code);
     }));
+  examples(program.commands.at(-1)!, EXAMPLES.dev);
 
   const hostOpt = (): Option => new Option('--host <host:port>', 'the node to talk to (HTTP address, no scheme)').default('127.0.0.1:8000');
   const timeoutOpt = (): Option => new Option('--timeout <ms>', 'request timeout in milliseconds (sent to the node)');
@@ -165,6 +182,7 @@ export function buildProgram(): Command {
     .option('-v, --verbose', 'also print the content type and the context (on stderr)')
     .addOption(hostOpt()).addOption(timeoutOpt())
     .action(action(async (key: string, opts: Record<string, string | boolean | undefined>) => cmdGet(key, opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.get);
 
   const putLike = (cmd: Command): Command => cmd
     .option('--w <w>', 'acknowledgements needed: 1..N, one, quorum, all')
@@ -178,14 +196,17 @@ export function buildProgram(): Command {
     .option('--file <file>', 'read the value from a file (- for stdin)')
     .option('--content-type <type>', 'Content-Type kept with the value'))
     .action(action(async (key: string, value: string | undefined, opts: Record<string, string | undefined>) => cmdPut(key, value, opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.put);
 
   putLike(program.command('del').alias('delete').description('delete a key (writes a tombstone)').argument('<key>'))
     .action(action(async (key: string, opts: Record<string, string | undefined>) => cmdDel(key, opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.del);
 
-  program.command('status').description('members, their state and ownership')
+  program.command('status').description('members, their state, load and ownership (exit 1 when the node does not serve)')
     .option('--json', 'print JSON')
     .addOption(hostOpt()).addOption(timeoutOpt())
     .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdStatus(opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.status);
 
   program.command('ring').description('the ring: ownership per node; --key K for one key\'s replicas')
     .option('--key <key>', 'show the partition and replicas of one key')
@@ -193,12 +214,23 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .addOption(hostOpt()).addOption(timeoutOpt())
     .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdRing(opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.ring);
 
+  addBenchCommand(program, action);
+  examples(program.commands.at(-1)!, EXAMPLES.bench);
+  program.addHelpText('after', `\nRun "gossamer <command> --help" for a command's options and examples.`);
   return program;
 }
 
 async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnEpipe(process.stdout);
+  exitQuietlyOnEpipe(process.stderr);
   const program = buildProgram();
+  if (argv.length <= 2) {
+    // No command is bad usage (as git and nodetool have it): help on stderr, exit 2.
+    program.outputHelp({ error: true });
+    process.exit(2);
+  }
   try {
     await program.parseAsync(argv);
   } catch (e) {
