@@ -12,13 +12,15 @@ import { createTcpTransport } from '../adapters/tcp-transport.js';
 import type { TcpTransport } from '../adapters/tcp-transport.js';
 import { NodeFileSystem } from '../adapters/node-fs.js';
 import { SystemClock } from '../adapters/system-clock.js';
-import { ConsoleLogger } from '../adapters/console-logger.js';
+import { createLogger } from '../adapters/json-logger.js';
 import { MemoryEngine } from '../storage/memory-engine.js';
 import { openLsmEngine } from '../storage/lsm/index.js';
 import { createHttpServer } from '../api/http/index.js';
 import type { GossamerHttpServer } from '../api/http/index.js';
 import type { NodeConfig } from './config.js';
 import { splitHostPort } from './config.js';
+import { createNodeObservability } from './node-metrics.js';
+import type { NodeObservability } from './node-metrics.js';
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -27,6 +29,8 @@ export interface RunningNode {
   readonly transport: TcpTransport<Message>;
   readonly httpPort: number;
   readonly logger: Logger;
+  /** Metrics, the wire observer and the dashboard's source (registration points for later parts). */
+  readonly observability: NodeObservability;
   /** Graceful: stop accepting, let in-flight requests finish (bounded), close everything. */
   stop(): Promise<void>;
 }
@@ -49,7 +53,7 @@ async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): 
 }
 
 export async function startNode(config: NodeConfig, opts: StartNodeOptions = {}): Promise<RunningNode> {
-  const logger = opts.logger ?? new ConsoleLogger({ level: config.logLevel });
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const clock = new SystemClock();
   const self: PeerInfo = { nodeId: config.nodeId, address: config.advertise, dc: config.dc, rack: config.rack, weight: config.weight };
   const settings: RuntimeSettings = {
@@ -65,6 +69,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   };
 
   const engine = await openEngine(config, logger, opts.memory ?? false);
+  const observability = createNodeObservability(engine);
   const listen = splitHostPort(config.listen);
   let transport: TcpTransport<Message>;
   try {
@@ -84,13 +89,14 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const incarnation = randomInt(2 ** 31);
   const runtime = NodeRuntime.create({
     self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
-    incarnation,
+    incarnation, wire: observability.wire,
     // Only group commit acknowledges durable writes; otherwise each run gets dots of its own.
     ...(config.commitlogSync === 'group' ? {} : { actorId: `${config.nodeId}~${incarnation.toString(36)}` }),
   });
   runtime.start();
+  observability.attach(runtime);
 
-  const http = createHttpServer(runtime, { logger, maxValueBytes: config.maxValueBytes });
+  const http = createHttpServer(runtime, { logger, maxValueBytes: config.maxValueBytes, metricsRegistry: observability.metrics, ui: observability.ui });
   const httpAddr = splitHostPort(config.http);
   let httpPort: number;
   try {
@@ -115,10 +121,11 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
       await transport.close();
       await engine.close().catch((e: unknown) => logger.error('closing storage failed', { error: String(e) }));
       clock.clearAll();
+      observability.close();
       logger.info('stopped', { nodeId: config.nodeId });
     })();
     return stopping;
   }
 
-  return { config, runtime, http, transport, httpPort, logger, stop };
+  return { config, runtime, http, transport, httpPort, logger, observability, stop };
 }

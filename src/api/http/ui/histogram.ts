@@ -1,11 +1,10 @@
 /**
  * A log-bucketed latency histogram (HDR-style: a fixed relative error, here about 1.1%, over
- * microseconds to hours, in a fixed 17 KiB). Used by the bench driver's summary and by the
+ * microseconds to hours, in a fixed 17 KiB at the default precision). Used by the bench driver's summary and by the
  * dashboard's per-interval latency; merging two is adding their buckets.
  */
 const SUB_BUCKETS = 64; // per power of two: bucket width 2^(1/64) - 1 ≈ 1.09%
 const MAX_EXPONENT = 34; // 2^34 µs ≈ 4.8 hours
-const BUCKETS = SUB_BUCKETS * MAX_EXPONENT + 1;
 
 export interface HistogramSummary {
   count: number;
@@ -19,16 +18,23 @@ export interface HistogramSummary {
 }
 
 export class LogHistogram {
-  private readonly counts = new Float64Array(BUCKETS);
+  private readonly counts: Float64Array;
+  private readonly buckets: number;
   count = 0;
   private sumMicros = 0;
   private minMicros = Infinity;
   private maxMicros = 0;
 
+  /** `subBuckets` per power of two sets the precision: 64 ≈ 1.1% (the default), 8 ≈ 9%. */
+  constructor(private readonly subBuckets = SUB_BUCKETS) {
+    this.buckets = subBuckets * MAX_EXPONENT + 1;
+    this.counts = new Float64Array(this.buckets);
+  }
+
   /** Records one value in microseconds (values below 1 µs count as 1 µs). */
   record(micros: number): void {
     const v = Number.isFinite(micros) && micros > 1 ? micros : 1;
-    const idx = Math.min(BUCKETS - 1, Math.ceil(Math.log2(v) * SUB_BUCKETS));
+    const idx = Math.min(this.buckets - 1, Math.ceil(Math.log2(v) * this.subBuckets));
     this.counts[idx]!++;
     this.count++;
     this.sumMicros += v;
@@ -41,7 +47,8 @@ export class LogHistogram {
   }
 
   merge(other: LogHistogram): void {
-    for (let i = 0; i < BUCKETS; i++) this.counts[i]! += other.counts[i]!;
+    if (other.subBuckets !== this.subBuckets) throw new Error('cannot merge histograms of different precision');
+    for (let i = 0; i < this.buckets; i++) this.counts[i]! += other.counts[i]!;
     this.count += other.count;
     this.sumMicros += other.sumMicros;
     this.minMicros = Math.min(this.minMicros, other.minMicros);
@@ -56,9 +63,9 @@ export class LogHistogram {
     if (this.count === 0) return 0;
     const rank = Math.max(1, Math.ceil(q * this.count));
     let seen = 0;
-    for (let i = 0; i < BUCKETS; i++) {
+    for (let i = 0; i < this.buckets; i++) {
       seen += this.counts[i]!;
-      if (seen >= rank) return Math.min(this.maxMicros, Math.max(this.minMicros, Math.pow(2, i / SUB_BUCKETS)));
+      if (seen >= rank) return Math.min(this.maxMicros, Math.max(this.minMicros, Math.pow(2, i / this.subBuckets)));
     }
     return this.maxMicros;
   }
