@@ -13,10 +13,10 @@ header { display:flex; gap:16px; align-items:baseline; padding:12px 20px; border
 header h1 { font-size:18px; margin:0; }
 .dim { color:var(--dim); }
 main { display:grid; grid-template-columns: minmax(320px, 1fr) minmax(320px, 1fr); gap:16px; padding:16px 20px; }
-section { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 16px; }
+section { overflow-x:auto; min-width:0; background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 16px; }
 section h2 { font-size:13px; text-transform:uppercase; letter-spacing:.06em; color:var(--dim); margin:0 0 8px; }
 table { border-collapse:collapse; width:100%; }
-th, td { text-align:left; padding:4px 8px; border-bottom:1px solid var(--line); white-space:nowrap; }
+th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); white-space:nowrap; }
 th { color:var(--dim); font-weight:500; }
 .state { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; }
 .state.alive { background:rgba(63,185,80,.15); color:var(--ok); }
@@ -89,7 +89,10 @@ const SCRIPT = String.raw`
     while (i < q) {
       var owner = d.ring.owners[i], j = i + 1;
       while (j < q && d.ring.owners[j] === owner) j++;
-      paths.push('<path data-owner="' + esc(owner) + '" fill="' + (colours[owner] || '#555') + '" d="' + arc(c, c, 80, 120, start + i * step, start + j * step - (q > 1 ? 0 : 0.0001)) + '"><title>partitions ' + i + '..' + (j - 1) + ': ' + esc(owner) + '</title></path>');
+      var a0 = start + i * step, a1 = start + j * step;
+      // An SVG arc cannot close a full circle: one owner of everything is drawn as two halves.
+      var d = j - i === q ? arc(c, c, 80, 120, a0, a0 + Math.PI) + arc(c, c, 80, 120, a0 + Math.PI, a1) : arc(c, c, 80, 120, a0, a1);
+      paths.push('<path data-owner="' + esc(owner) + '" fill="' + (colours[owner] || '#555') + '" d="' + d + '"><title>partitions ' + i + '..' + (j - 1) + ': ' + esc(owner) + '</title></path>');
       i = j;
     }
     var counts = {};
@@ -113,8 +116,9 @@ const SCRIPT = String.raw`
       var y = h - pad - (p[field] / max) * (h - 2 * pad);
       coords.push(x.toFixed(1) + ',' + y.toFixed(1));
     });
+    var dots = coords.length > 1 ? '' : coords.map(function (xy) { var p = xy.split(','); return '<circle r="3" fill="#58a6ff" cx="' + p[0] + '" cy="' + p[1] + '"/>'; }).join('');
     return '<svg viewBox="0 0 ' + w + ' ' + h + '" preserveAspectRatio="none"><line class="axis" x1="0" y1="' + (h - pad) + '" x2="' + w + '" y2="' + (h - pad) + '"/>' +
-      '<polyline fill="none" stroke="#58a6ff" stroke-width="2" points="' + coords.join(' ') + '"/></svg>' +
+      '<polyline fill="none" stroke="#58a6ff" stroke-width="2" points="' + coords.join(' ') + '"/>' + dots + '</svg>' +
       '<div class="dim">max ' + (Math.round(max * 10) / 10) + ' ' + unit + ' over the last ' + Math.round(points.length * 5 / 60) + ' minutes</div>';
   }
 
@@ -163,6 +167,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Gossamer dashboard</title>
+<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>
