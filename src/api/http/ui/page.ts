@@ -91,8 +91,8 @@ const SCRIPT = String.raw`
       while (j < q && d.ring.owners[j] === owner) j++;
       var a0 = start + i * step, a1 = start + j * step;
       // An SVG arc cannot close a full circle: one owner of everything is drawn as two halves.
-      var d = j - i === q ? arc(c, c, 80, 120, a0, a0 + Math.PI) + arc(c, c, 80, 120, a0 + Math.PI, a1) : arc(c, c, 80, 120, a0, a1);
-      paths.push('<path data-owner="' + esc(owner) + '" fill="' + (colours[owner] || '#555') + '" d="' + d + '"><title>partitions ' + i + '..' + (j - 1) + ': ' + esc(owner) + '</title></path>');
+      var shape = j - i === q ? arc(c, c, 80, 120, a0, a0 + Math.PI) + arc(c, c, 80, 120, a0 + Math.PI, a1) : arc(c, c, 80, 120, a0, a1);
+      paths.push('<path data-owner="' + esc(owner) + '" fill="' + (colours[owner] || '#555') + '" d="' + shape + '"><title>partitions ' + i + '..' + (j - 1) + ': ' + esc(owner) + '</title></path>');
       i = j;
     }
     var counts = {};
@@ -100,7 +100,7 @@ const SCRIPT = String.raw`
     var legend = Object.keys(counts).sort().map(function (o) {
       return '<div><span class="swatch" style="background:' + (colours[o] || '#555') + '"></span>' + esc(o) + ' <span class="dim">' + counts[o] + ' partitions</span></div>';
     }).join('');
-    $('ring').innerHTML = '<svg width="' + size + '" height="' + size + '" viewBox="0 0 ' + size + ' ' + size + '">' + paths.join('') +
+    $('ring').innerHTML = '<svg shape-rendering="crispEdges" width="' + size + '" height="' + size + '" viewBox="0 0 ' + size + ' ' + size + '">' + paths.join('') +
       '<text x="' + c + '" y="' + (c - 4) + '" text-anchor="middle" fill="#e6e6e6" font-size="20">' + q + '</text>' +
       '<text x="' + c + '" y="' + (c + 16) + '" text-anchor="middle" fill="#8a96a3" font-size="12">partitions, N=' + d.ring.n + '</text></svg>' + legend;
   }
@@ -150,12 +150,14 @@ const SCRIPT = String.raw`
     fetch('/ui/data', { cache: 'no-store' }).then(function (r) {
       if (!r.ok) throw new Error('HTTP ' + r.status);
       return r.json();
-    }).then(render, function (e) {
+    }).then(function (d) {
+      try { render(d); } catch (e) { $('error').textContent = 'dashboard error: ' + e.message; throw e; }
+    }, function (e) {
       $('error').textContent = 'cannot reach the node: ' + e.message;
       var s = $('serving');
       s.textContent = 'unreachable';
       s.className = 'badge bad';
-    }).then(function () { setTimeout(poll, POLL_MS); });
+    }).then(function () { setTimeout(poll, POLL_MS); }, function (e) { setTimeout(poll, POLL_MS); setTimeout(function () { throw e; }); });
   }
   poll();
 })();
