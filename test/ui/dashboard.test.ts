@@ -43,8 +43,9 @@ describe('dashboard in chromium', { skip: existsSync(CHROMIUM) ? false : `${CHRO
 
   it('shows three alive members and the ring coloured by owner, then a killed node turning suspect or faulty', async () => {
     await page.goto(`http://127.0.0.1:${cluster.nodes[0]!.httpPort}/ui`);
-    await page.waitForFunction(() => document.querySelectorAll('tr[data-state="alive"]').length === 3, undefined, { timeout: 30_000 });
-    const nodes = await page.$$eval('tr[data-node]', (rows) => rows.map((r) => (r as HTMLElement).dataset.node));
+    // A string: evaluated in the page (this project's TypeScript has no DOM types).
+    await page.waitForFunction('document.querySelectorAll(\'tr[data-state="alive"]\').length === 3', undefined, { timeout: 30_000 });
+    const nodes = await page.$$eval('tr[data-node]', (rows) => rows.map((r) => r.getAttribute('data-node')));
     assert.deepEqual(nodes.sort(), ['n0', 'n1', 'n2']);
     const owners = await page.$$eval('#ring path[data-owner]', (ps) => [...new Set(ps.map((p) => p.getAttribute('data-owner')))].sort());
     assert.deepEqual(owners, ['n0', 'n1', 'n2'], 'the ring has arcs for each owner');
@@ -56,7 +57,7 @@ describe('dashboard in chromium', { skip: existsSync(CHROMIUM) ? false : `${CHRO
 
     await cluster.kill(2);
     await page.waitForSelector('tr[data-node="n2"][data-state="suspect"], tr[data-node="n2"][data-state="faulty"]', { timeout: 30_000 });
-    const states = await page.$$eval('tr[data-node]', (rows) => Object.fromEntries(rows.map((r) => [(r as HTMLElement).dataset.node, (r as HTMLElement).dataset.state])));
+    const states = await page.$$eval('tr[data-node]', (rows) => Object.fromEntries(rows.map((r) => [r.getAttribute('data-node'), r.getAttribute('data-state')])));
     assert.equal(states.n0, 'alive');
     assert.equal(states.n1, 'alive');
     assert.match(await page.textContent('#member-count') ?? '', /2 of 3 alive/);
