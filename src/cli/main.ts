@@ -135,6 +135,29 @@ async function startCommand(opts: Record<string, unknown>, attrs: Map<string, Se
   // Keep the process alive until a signal arrives (the servers hold the loop open anyway).
 }
 
+const hostOpt = (): Option => new Option('--host <host:port>', 'the node to talk to (HTTP address, no scheme)').default('127.0.0.1:8000');
+const timeoutOpt = (): Option => new Option('--timeout <ms>', 'request timeout in milliseconds (sent to the node)');
+
+/** `status`, `ring`, `bench`: the operator's commands. */
+function addOperatorCommands(program: Command): void {
+  program.command('status').description('members, their state, load and ownership (exit 1 when the node does not serve)')
+    .option('--json', 'print JSON')
+    .addOption(hostOpt()).addOption(timeoutOpt())
+    .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdStatus(opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.status);
+
+  program.command('ring').description('the ring: ownership per node; --key K for one key\'s replicas')
+    .option('--key <key>', 'show the partition and replicas of one key')
+    .option('--all', 'list every partition')
+    .option('--json', 'print JSON')
+    .addOption(hostOpt()).addOption(timeoutOpt())
+    .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdRing(opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.ring);
+
+  addBenchCommand(program, action);
+  examples(program.commands.at(-1)!, EXAMPLES.bench);
+}
+
 export function buildProgram(): Command {
   const program = new Command('gossamer')
     .description('Gossamer: a Dynamo-style distributed key-value store')
@@ -171,9 +194,6 @@ export function buildProgram(): Command {
     }));
   examples(program.commands.at(-1)!, EXAMPLES.dev);
 
-  const hostOpt = (): Option => new Option('--host <host:port>', 'the node to talk to (HTTP address, no scheme)').default('127.0.0.1:8000');
-  const timeoutOpt = (): Option => new Option('--timeout <ms>', 'request timeout in milliseconds (sent to the node)');
-
   program.command('get').description('read a key (siblings are printed with the context that resolves them)')
     .argument('<key>')
     .option('--r <r>', 'replies needed: 1..N, one, quorum, all')
@@ -202,22 +222,7 @@ export function buildProgram(): Command {
     .action(action(async (key: string, opts: Record<string, string | undefined>) => cmdDel(key, opts, io)));
   examples(program.commands.at(-1)!, EXAMPLES.del);
 
-  program.command('status').description('members, their state, load and ownership (exit 1 when the node does not serve)')
-    .option('--json', 'print JSON')
-    .addOption(hostOpt()).addOption(timeoutOpt())
-    .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdStatus(opts, io)));
-  examples(program.commands.at(-1)!, EXAMPLES.status);
-
-  program.command('ring').description('the ring: ownership per node; --key K for one key\'s replicas')
-    .option('--key <key>', 'show the partition and replicas of one key')
-    .option('--all', 'list every partition')
-    .option('--json', 'print JSON')
-    .addOption(hostOpt()).addOption(timeoutOpt())
-    .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdRing(opts, io)));
-  examples(program.commands.at(-1)!, EXAMPLES.ring);
-
-  addBenchCommand(program, action);
-  examples(program.commands.at(-1)!, EXAMPLES.bench);
+  addOperatorCommands(program);
   program.addHelpText('after', `\nRun "gossamer <command> --help" for a command's options and examples.`);
   return program;
 }
