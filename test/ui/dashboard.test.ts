@@ -47,9 +47,9 @@ describe('dashboard in chromium', { skip: existsSync(CHROMIUM) ? false : `${CHRO
     await page.waitForFunction('document.querySelectorAll(\'tr[data-state="alive"]\').length === 3', undefined, { timeout: 30_000 });
     const nodes = await page.$$eval('tr[data-node]', (rows) => rows.map((r) => r.getAttribute('data-node')));
     assert.deepEqual(nodes.sort(), ['n0', 'n1', 'n2']);
-    const owners = await page.$$eval('#ring path[data-owner]', (ps) => [...new Set(ps.map((p) => p.getAttribute('data-owner')))].sort());
-    assert.deepEqual(owners, ['n0', 'n1', 'n2'], 'the ring has arcs for each owner');
-    const fills = await page.$$eval('#ring path[data-owner]', (ps) => new Set(ps.map((p) => `${p.getAttribute('data-owner')}=${p.getAttribute('fill')}`)).size);
+    const owners = await page.$$eval('#ring rect[data-owner]', (ps) => [...new Set(ps.map((p) => p.getAttribute('data-owner')))].sort());
+    assert.deepEqual(owners, ['n0', 'n1', 'n2'], 'the ring has cells for each owner');
+    const fills = await page.$$eval('#ring rect[data-owner]', (ps) => new Set(ps.map((p) => `${p.getAttribute('data-owner')}=${p.getAttribute('fill')}`)).size);
     assert.equal(fills, 3, 'one colour per owner');
     assert.equal(await page.textContent('#serving'), 'serving');
     assert.equal(await page.textContent('#hints'), 'not tracked yet');

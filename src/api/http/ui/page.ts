@@ -1,6 +1,6 @@
 /**
  * The dashboard page: static HTML with inline CSS and JS. It polls /ui/data every second and
- * draws members (with their states), the ring (an SVG donut, one arc per partition, coloured
+ * draws members (with their states), the ring (a grid of partitions in ring order, coloured
  * by owner), hints pending, and client requests per second and latency over the last minutes.
  * Plain ES2017 in the browser, no framework, no external resources. Elements carry data-*
  * attributes (data-node, data-state) so tests can read the page as a user sees it.
@@ -24,7 +24,7 @@ th { color:var(--dim); font-weight:500; }
 .state.faulty, .state.left { background:rgba(248,81,73,.15); color:var(--bad); }
 .swatch { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:6px; vertical-align:middle; }
 .big { font-size:28px; font-weight:600; }
-#ring svg { display:block; margin:0 auto; }
+#ring svg { display:block; margin:8px 0; }
 .chart svg { width:100%; height:120px; display:block; }
 .chart .axis { stroke:var(--line); }
 .badge { padding:2px 8px; border-radius:10px; font-size:12px; font-weight:600; }
@@ -73,36 +73,26 @@ const SCRIPT = String.raw`
     $('member-count').textContent = alive + ' of ' + d.members.length + ' alive';
   }
 
-  function arc(cx, cy, r0, r1, a0, a1) {
-    var p = function (r, a) { return (cx + r * Math.cos(a)).toFixed(2) + ' ' + (cy + r * Math.sin(a)).toFixed(2); };
-    var large = a1 - a0 > Math.PI ? 1 : 0;
-    return 'M' + p(r1, a0) + 'A' + r1 + ' ' + r1 + ' 0 ' + large + ' 1 ' + p(r1, a1) + 'L' + p(r0, a1) + 'A' + r0 + ' ' + r0 + ' 0 ' + large + ' 0 ' + p(r0, a0) + 'Z';
-  }
-
   function renderRing(d) {
     if (!d.ring) { $('ring').innerHTML = '<p class="dim">the ring is not known yet</p>'; lastRingKey = ''; return; }
     var key = d.ring.owners.join(',') + '|' + Object.keys(colours).join(',');
     if (key === lastRingKey) return;
     lastRingKey = key;
-    var q = d.ring.partitionCount, size = 260, c = size / 2, paths = [];
-    var step = (2 * Math.PI) / q, start = -Math.PI / 2, i = 0;
-    while (i < q) {
-      var owner = d.ring.owners[i], j = i + 1;
-      while (j < q && d.ring.owners[j] === owner) j++;
-      var a0 = start + i * step, a1 = start + j * step;
-      // An SVG arc cannot close a full circle: one owner of everything is drawn as two halves.
-      var shape = j - i === q ? arc(c, c, 80, 120, a0, a0 + Math.PI) + arc(c, c, 80, 120, a0 + Math.PI, a1) : arc(c, c, 80, 120, a0, a1);
-      paths.push('<path data-owner="' + esc(owner) + '" fill="' + (colours[owner] || '#555') + '" d="' + shape + '"><title>partitions ' + i + '..' + (j - 1) + ': ' + esc(owner) + '</title></path>');
-      i = j;
+    // One cell per partition, in ring order (left to right, top to bottom), coloured by owner.
+    var q = d.ring.partitionCount, cols = Math.ceil(Math.sqrt(q)), rows = Math.ceil(q / cols);
+    var cell = Math.max(3, Math.min(24, Math.floor(320 / cols))), cells = [];
+    for (var i = 0; i < q; i++) {
+      var owner = d.ring.owners[i];
+      cells.push('<rect data-owner="' + esc(owner) + '" x="' + (i % cols) * cell + '" y="' + Math.floor(i / cols) * cell + '" width="' + (cell - 1) + '" height="' + (cell - 1) +
+        '" fill="' + (colours[owner] || '#555') + '"><title>partition ' + i + ': ' + esc(owner) + '</title></rect>');
     }
     var counts = {};
     d.ring.owners.forEach(function (o) { counts[o] = (counts[o] || 0) + 1; });
     var legend = Object.keys(counts).sort().map(function (o) {
       return '<div><span class="swatch" style="background:' + (colours[o] || '#555') + '"></span>' + esc(o) + ' <span class="dim">' + counts[o] + ' partitions</span></div>';
     }).join('');
-    $('ring').innerHTML = '<svg shape-rendering="crispEdges" width="' + size + '" height="' + size + '" viewBox="0 0 ' + size + ' ' + size + '">' + paths.join('') +
-      '<text x="' + c + '" y="' + (c - 4) + '" text-anchor="middle" fill="#e6e6e6" font-size="20">' + q + '</text>' +
-      '<text x="' + c + '" y="' + (c + 16) + '" text-anchor="middle" fill="#8a96a3" font-size="12">partitions, N=' + d.ring.n + '</text></svg>' + legend;
+    $('ring').innerHTML = '<div class="dim">' + q + ' partitions, N=' + d.ring.n + '</div>' +
+      '<svg shape-rendering="crispEdges" width="' + cols * cell + '" height="' + rows * cell + '">' + cells.join('') + '</svg>' + legend;
   }
 
   function chart(points, field, unit) {
