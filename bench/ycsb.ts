@@ -1,6 +1,7 @@
 /**
  * YCSB core workloads A, B, C, F and D (E needs range scans: not offered) through `gossamer bench`'s
- * driver against a 3-node `gossamer dev` cluster (N=3, quorum R and W) over HTTP, and, as the
+ * driver against a 3-node `gossamer dev` cluster (N=3, quorum R and W) over HTTP, requests spread
+ * over the three nodes, and, as the
  * reference on the same machine in the same run, the same driver and workloads over RESP
  * against a redis-server started here (no persistence). The ratio is what to read.
  *
@@ -79,8 +80,8 @@ export async function runYcsbBench(): Promise<void> {
   let gossamer: BenchReport[];
   try {
     await until('the dev cluster', async () => (await Promise.all([0, 1, 2].map((i) => healthy(portBase + 3 + i)))).every(Boolean));
-    console.log(`Gossamer: 3-node dev cluster, N=3, over HTTP to 127.0.0.1:${portBase + 3}`);
-    gossamer = await runAll({ ...common, transport: 'http', target: { host: '127.0.0.1', port: portBase + 3 } });
+    console.log(`Gossamer: 3-node dev cluster, N=3, over HTTP, clients spread over the three nodes`);
+    gossamer = await runAll({ ...common, transport: 'http', targets: [0, 1, 2].map((i) => ({ host: '127.0.0.1', port: portBase + 3 + i })) });
   } finally {
     dev.kill('SIGTERM');
     await stopped(dev);
@@ -98,7 +99,7 @@ export async function runYcsbBench(): Promise<void> {
         try { await c.ready; return true; } catch { return false; } finally { c.close(); }
       });
       console.log(`\nReference: redis-server on 127.0.0.1:${port}, the same driver over RESP`);
-      redis = await runAll({ ...common, transport: 'resp', target: { host: '127.0.0.1', port } });
+      redis = await runAll({ ...common, transport: 'resp', targets: [{ host: '127.0.0.1', port }] });
     } finally {
       server.kill('SIGKILL');
       await stopped(server);

@@ -158,7 +158,7 @@ describe('gossamer bin', () => {
     const e = await runCli(['bench', '--workload', 'e']);
     assert.equal(e.code, 2);
     assert.match(oneLine(e.stderr), /workload E needs range scans/);
-    for (const args of [['--workload', 'z'], ['--clients', '0'], ['--records', 'many'], ['--transport', 'grpc'], ['--distribution', 'normal']]) {
+    for (const args of [['--workload', 'z'], ['--clients', '0'], ['--records', 'many'], ['--transport', 'grpc'], ['--distribution', 'normal'], ['--host', '127.0.0.1:8000,nope']]) {
       const r = await runCli(['bench', ...args]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(oneLine(r.stderr), /^gossamer: /);

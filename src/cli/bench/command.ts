@@ -39,7 +39,8 @@ export interface BenchSettings {
   targetPerSec: number;
   distribution: Distribution | undefined;
   transport: 'http' | 'resp';
-  target: HostPort;
+  /** Nodes to spread the clients' requests over (round-robin). */
+  targets: HostPort[];
   load: boolean;
   seed: number;
   fieldLengthBytes: number;
@@ -61,8 +62,11 @@ export function parseBenchOptions(o: BenchCliOptions): BenchSettings {
   const transport = o.transport ?? 'http';
   if (transport !== 'http' && transport !== 'resp') throw usage(`--transport must be http or resp (got "${transport}")`);
   const hostRaw = o.host ?? (transport === 'resp' ? '127.0.0.1:6380' : '127.0.0.1:8000');
-  const m = HOST_RE.exec(hostRaw);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw usage(`--host must be host:port without a scheme (got "${hostRaw}")`);
+  const targets = hostRaw.split(',').map((h) => {
+    const m = HOST_RE.exec(h.trim());
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw usage(`--host must be host:port[,host:port...] without a scheme (got "${hostRaw}")`);
+    return { host: m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!, port: Number(m[2]) };
+  });
   const d = o.distribution;
   if (d !== undefined && d !== 'zipfian' && d !== 'latest' && d !== 'uniform') throw usage(`--distribution must be zipfian, latest or uniform (got "${d}")`);
   return {
@@ -73,7 +77,7 @@ export function parseBenchOptions(o: BenchCliOptions): BenchSettings {
     targetPerSec: int('target', o.target, 0, 0, 10_000_000),
     distribution: d,
     transport,
-    target: { host: m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!, port: Number(m[2]) },
+    targets,
     load: o.load !== false,
     seed: int('seed', o.seed, 1, 0, 2 ** 32 - 1),
     fieldLengthBytes: int('field-length', o.fieldLength, 100, 1, 100_000),
@@ -93,17 +97,21 @@ function checkHttp(target: HostPort): Promise<void> {
   });
 }
 
+function hostList(targets: readonly HostPort[]): string {
+  return targets.map((t) => `${t.host}:${t.port}`).join(',');
+}
+
 async function openTransport(s: BenchSettings): Promise<BenchTransport> {
   if (s.transport === 'http') {
-    await checkHttp(s.target);
-    return new HttpTransport(s.target, s.clients);
+    await Promise.all(s.targets.map(checkHttp));
+    return new HttpTransport(s.targets, s.clients);
   }
-  const t = new RespTransport(s.target, s.clients);
+  const t = new RespTransport(s.targets, s.clients);
   try {
     await t.connect();
   } catch (e) {
     await t.close();
-    throw failure(`cannot reach ${s.target.host}:${s.target.port} over RESP: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw failure(`cannot reach ${hostList(s.targets)} over RESP: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   return t;
 }
@@ -152,7 +160,7 @@ export async function runBench(s: BenchSettings, io: BenchIo): Promise<BenchRepo
     const run = await driver.run(p.opts);
     p.stop();
     return {
-      workload: spec.name, description: spec.description, transport: s.transport, host: `${s.target.host}:${s.target.port}`,
+      workload: spec.name, description: spec.description, transport: s.transport, host: hostList(s.targets),
       recordCount: s.recordCount, operationCount: s.operationCount, recordBytes: workload.recordBytes, clients: s.clients,
       targetPerSec: s.targetPerSec > 0 ? s.targetPerSec : null, distribution: s.distribution ?? spec.distribution, seed: s.seed, load, run,
     };
@@ -190,7 +198,7 @@ export function addBenchCommand(program: Command, action: <A extends unknown[]>(
     .option('--target <ops>', 'target operations per second over all clients (0: as fast as possible)', '0')
     .option('--distribution <d>', 'override the request distribution: zipfian, latest or uniform')
     .option('--transport <t>', 'http or resp (GET/SET against a RESP server)', 'http')
-    .option('--host <host:port>', 'the node (HTTP address; the RESP address with --transport resp) (default 127.0.0.1:8000, or :6380 for resp)')
+    .option('--host <host:port,...>', 'the node(s), requests spread round-robin (HTTP addresses; RESP with --transport resp) (default 127.0.0.1:8000, or :6380 for resp)')
     .option('--no-load', 'skip the load phase (records already loaded)')
     .option('--seed <n>', 'seed of the request sequence', '1')
     .option('--field-length <bytes>', 'YCSB fieldlength: a record is 10 fields of this size', '100')

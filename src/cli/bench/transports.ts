@@ -38,16 +38,20 @@ export interface HostPort {
 
 const CONTEXT_HEADER = 'x-gossamer-context';
 
-/** Gossamer's HTTP API over kept-alive connections, one per client at most. */
+/** Gossamer's HTTP API over kept-alive connections (one per client at most), requests spread over the nodes given. */
 export class HttpTransport implements BenchTransport {
   readonly name = 'http';
-  private readonly agent: http.Agent;
+  private readonly nodes: { target: HostPort; agent: http.Agent }[];
+  private next = 0;
 
-  constructor(private readonly target: HostPort, connections: number, private readonly timeoutMs = 10_000) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  constructor(targets: readonly HostPort[], connections: number, private readonly timeoutMs = 10_000) {
+    const perNode = Math.max(1, Math.ceil(connections / targets.length));
+    this.nodes = targets.map((target) => ({ target, agent: new http.Agent({ keepAlive: true, maxSockets: perNode, maxFreeSockets: perNode }) }));
   }
 
   private request(method: string, key: string, body?: Uint8Array, context?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    const node = this.nodes[this.next]!;
+    this.next = (this.next + 1) % this.nodes.length;
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = {};
       if (body) {
@@ -56,7 +60,7 @@ export class HttpTransport implements BenchTransport {
       }
       if (context) headers['X-Gossamer-Context'] = context;
       const req = http.request({
-        host: this.target.host, port: this.target.port, method, path: `/kv/${encodeURIComponent(key)}`, headers, agent: this.agent,
+        host: node.target.host, port: node.target.port, method, path: `/kv/${encodeURIComponent(key)}`, headers, agent: node.agent,
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -102,7 +106,7 @@ export class HttpTransport implements BenchTransport {
   }
 
   close(): Promise<void> {
-    this.agent.destroy();
+    for (const n of this.nodes) n.agent.destroy();
     return Promise.resolve();
   }
 }
@@ -209,14 +213,14 @@ export function parseReply(buf: Buffer, at: number): { value: RespReply; end: nu
   }
 }
 
-/** GET and SET over RESP, one connection per client (`connections`), used round-robin. */
+/** GET and SET over RESP, one connection per client (`connections`, spread over the nodes given), used round-robin. */
 export class RespTransport implements BenchTransport {
   readonly name = 'resp';
   private readonly conns: RespConnection[];
   private next = 0;
 
-  constructor(target: HostPort, connections: number) {
-    this.conns = Array.from({ length: connections }, () => new RespConnection(target));
+  constructor(targets: readonly HostPort[], connections: number) {
+    this.conns = Array.from({ length: Math.max(connections, targets.length) }, (_, i) => new RespConnection(targets[i % targets.length]!));
   }
 
   async connect(): Promise<void> {
