@@ -40,12 +40,13 @@ const io: Io = {
 
 /**
  * A reader that stops reading (`gossamer ring --all | head`) closes the pipe: that is the end of
- * the output, not an error.
+ * the output, not an error. On stdout it ends the command (exit 0, like `yes | head`); on stderr
+ * it is ignored, so the exit status still tells what happened.
  */
-function exitQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
+function exitQuietlyOnEpipe(stream: NodeJS.WriteStream, exitOnEpipe: boolean): void {
   stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
+    if (e.code !== 'EPIPE') throw e;
+    if (exitOnEpipe) process.exit(0);
   });
 }
 
@@ -228,8 +229,8 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
-  exitQuietlyOnEpipe(process.stdout);
-  exitQuietlyOnEpipe(process.stderr);
+  exitQuietlyOnEpipe(process.stdout, true);
+  exitQuietlyOnEpipe(process.stderr, false);
   const program = buildProgram();
   if (argv.length <= 2) {
     // No command is bad usage (as git and nodetool have it): help on stderr, exit 2.
