@@ -12,6 +12,7 @@ const suites: Record<string, Suite> = {
   storage: async () => (await import('./storage.js')).runStorageBench(),
   http: async () => (await import('./http.js')).runHttpBench(),
   ratelimit: async () => (await import('./ratelimit.js')).runRateLimitBench(),
+  ycsb: async () => (await import('./ycsb.js')).runYcsbBench(),
 };
 
 async function main(): Promise<void> {

@@ -5,12 +5,15 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { CliError, failure, usage } from './errors.js';
+import { createStyle, formatBytes, table } from './style.js';
 
 export interface Io {
   out(s: string | Uint8Array): void;
   err(s: string): void;
   stdin(): Promise<Buffer>;
   stdoutIsTty: boolean;
+  /** Colour the operator tables (a TTY without NO_COLOR). */
+  colour?: boolean;
 }
 
 export interface CommonOptions {
@@ -195,37 +198,58 @@ export async function cmdDel(key: string, opts: PutOptions, io: Io): Promise<voi
 
 interface MemberJson { nodeId: string; address: string; dc: string; rack: string; weight: number; state: string; heartbeat: number; ownership: number }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+/** What `/ui/data` says about the node asked (absent on nodes without the dashboard). */
+interface SelfJson { nodeId: string; loadBytes: number | null }
+
+async function selfInfo(host: string, opts: CommonOptions): Promise<SelfJson | undefined> {
+  try {
+    const a = await call(host, 'GET', '/ui/data?ring=0', opts);
+    if (a.status !== 200) return undefined;
+    return (JSON.parse(a.body.toString('utf8')) as { self?: SelfJson }).self;
+  } catch {
+    return undefined;
+  }
 }
 
+/**
+ * `gossamer status`: the members as the node `--host` names sees them, like `nodetool status`.
+ * Exits 1 (after printing what it knows) when that node does not serve: a script that waits for
+ * a node can loop on it.
+ */
 export async function cmdStatus(opts: CommonOptions & { json?: boolean }, io: Io): Promise<void> {
   const host = parseHost(opts.host);
-  const [cluster, health] = await Promise.all([
+  const [cluster, health, self] = await Promise.all([
     call(host, 'GET', '/cluster', opts),
     call(host, 'GET', '/health', opts),
+    selfInfo(host, opts),
   ]);
   if (cluster.status !== 200) throw answerError(cluster, 'status');
   const doc = JSON.parse(cluster.body.toString('utf8')) as { nodeId: string; members: MemberJson[] };
+  const serving = health.status === 200;
+  const loadOf = (id: string): number | null => (self && self.nodeId === id ? self.loadBytes : null);
   if (opts.json) {
-    io.out(JSON.stringify({ ...doc, serving: health.status === 200 }) + '\n');
-    return;
+    const members = doc.members.map((m) => ({ ...m, loadBytes: loadOf(m.nodeId) }));
+    io.out(JSON.stringify({ ...doc, members, serving }) + '\n');
+  } else {
+    const style = createStyle(io.colour === true);
+    const says = serving ? style.paint('green', 'serving') : style.paint('red', `not serving (HTTP ${health.status}: starting or shutting down)`);
+    io.out(`node ${doc.nodeId} at ${host}: ${says}\n`);
+    if (doc.members.length === 0) io.out('no ring yet (waiting for the seeds)\n');
+    else {
+      const rows = [['NODE', 'ADDRESS', 'DC', 'RACK', 'WEIGHT', 'STATE', 'LOAD', 'OWNERSHIP']];
+      for (const m of doc.members) {
+        const load = loadOf(m.nodeId);
+        rows.push([m.nodeId + (m.nodeId === doc.nodeId ? '*' : ''), m.address, m.dc, m.rack, String(m.weight), style.state(m.state),
+          load === null ? '-' : formatBytes(load), `${(m.ownership * 100).toFixed(1)}%`]);
+      }
+      io.out(table(rows));
+      io.out(style.paint('dim', '* the node asked; LOAD is known for that node only (storage bytes)') + '\n');
+    }
   }
-  io.out(`node ${doc.nodeId} at ${host}: ${health.status === 200 ? 'serving' : 'not serving (starting or shutting down)'}\n`);
-  if (doc.members.length === 0) {
-    io.out('no ring yet (waiting for the seeds)\n');
-    return;
-  }
-  const rows = [['NODE', 'ADDRESS', 'DC', 'RACK', 'WEIGHT', 'STATE', 'HEARTBEAT', 'OWNERSHIP']];
-  for (const m of doc.members) {
-    rows.push([m.nodeId + (m.nodeId === doc.nodeId ? '*' : ''), m.address, m.dc, m.rack, String(m.weight), m.state,
-      String(m.heartbeat), `${(m.ownership * 100).toFixed(1)}%`]);
-  }
-  io.out(table(rows));
+  if (!serving) throw failure(`node ${doc.nodeId} at ${host} does not serve (HTTP ${health.status} on /health)`);
 }
 
-interface RingJson { partitionCount: number; n: number; partitions: { id: number; owner: string; preferenceList: string[] }[] }
+interface RingJson { partitionCount: number; n: number; partitions: { id: number; owner: string | null; preferenceList: string[] }[] }
 
 export async function cmdRing(opts: CommonOptions & { key?: string; all?: boolean; json?: boolean }, io: Io): Promise<void> {
   const host = parseHost(opts.host);
@@ -244,22 +268,26 @@ export async function cmdRing(opts: CommonOptions & { key?: string; all?: boolea
     io.out(JSON.stringify(doc) + '\n');
     return;
   }
-  io.out(`${doc.partitionCount} partitions, N=${doc.n}\n`);
+  io.out(ringSummary(doc));
+  if (opts.all) {
+    const prow = [['PARTITION', 'OWNER', 'PREFERENCE LIST']];
+    for (const p of doc.partitions) prow.push([String(p.id), p.owner ?? '-', p.preferenceList.join(', ')]);
+    io.out('\n' + table(prow));
+  }
+}
+
+/** Partitions owned and replicated per node. */
+export function ringSummary(doc: RingJson): string {
   const owned = new Map<string, number>();
   const replicas = new Map<string, number>();
   for (const p of doc.partitions) {
-    owned.set(p.owner, (owned.get(p.owner) ?? 0) + 1);
+    if (p.owner !== null) owned.set(p.owner, (owned.get(p.owner) ?? 0) + 1);
     for (const id of p.preferenceList) replicas.set(id, (replicas.get(id) ?? 0) + 1);
   }
   const rows = [['NODE', 'OWNS', 'SHARE', 'REPLICA OF']];
-  for (const id of [...replicas.keys()].sort()) {
+  for (const id of [...new Set([...owned.keys(), ...replicas.keys()])].sort()) {
     const o = owned.get(id) ?? 0;
-    rows.push([id, String(o), `${((o / doc.partitionCount) * 100).toFixed(1)}%`, `${replicas.get(id)} partitions`]);
+    rows.push([id, String(o), `${((o / doc.partitionCount) * 100).toFixed(1)}%`, `${replicas.get(id) ?? 0} partitions`]);
   }
-  io.out(table(rows));
-  if (opts.all) {
-    const prow = [['PARTITION', 'OWNER', 'PREFERENCE LIST']];
-    for (const p of doc.partitions) prow.push([String(p.id), p.owner, p.preferenceList.join(', ')]);
-    io.out('\n' + table(prow));
-  }
+  return `${doc.partitionCount} partitions, N=${doc.n}\n` + table(rows);
 }

@@ -99,7 +99,9 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
     if (opts.partitions !== undefined) args.push('--partitions', opts.partitions);
     if (opts.commitlogSync !== undefined) args.push('--commitlog-sync', opts.commitlogSync);
     if (opts.logLevel !== undefined) args.push('--log-level', opts.logLevel);
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    // Children log JSON off a terminal; when dev itself prints to one, keep their lines readable.
+    const childEnv = env.GOSSAMER_LOG_FORMAT || !process.stderr.isTTY ? env : { ...env, GOSSAMER_LOG_FORMAT: 'text' };
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
     const child: Child = { nodeId, http, resp, listen, proc, exited: false, exitCode: null };
     children.push(child);
     pipeLines(proc.stdout, nodeId, io.out);
@@ -171,7 +173,8 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
     const first = children[0]!;
     io.out(`\nTry:  curl -X PUT --data-binary 'hello' http://${first.http}/kv/greeting\n`
       + `      curl -i http://${first.http}/kv/greeting\n`
-      + '(The RESP front end and the dashboard have their ports and URLs reserved; they are not served yet.)\n'
+      + `      open http://${first.http}/ui   (the dashboard: members, ring, traffic; every node serves it)\n`
+      + '(The RESP front end has its ports reserved; it is not served yet.)\n'
       + 'Press Ctrl-C to stop the cluster.\n');
   }
 

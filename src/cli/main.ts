@@ -11,6 +11,9 @@ import { ConfigError, SETTINGS, loadConfig } from './config.js';
 import { CliError, usage } from './errors.js';
 import type { Io } from './client-commands.js';
 import { cmdDel, cmdGet, cmdPut, cmdRing, cmdStatus } from './client-commands.js';
+import { colorEnabled } from './style.js';
+import { EXAMPLES, examples } from './help.js';
+import { addBenchCommand } from './bench/command.js';
 
 const VERSION = '0.1.0';
 
@@ -32,7 +35,20 @@ const io: Io = {
   err: (s) => { process.stderr.write(s); },
   stdin: readStdin,
   stdoutIsTty: process.stdout.isTTY === true,
+  colour: colorEnabled(process.stdout),
 };
+
+/**
+ * A reader that stops reading (`gossamer ring --all | head`) closes the pipe: that is the end of
+ * the output, not an error. On stdout it ends the command (exit 0, like `yes | head`); on stderr
+ * it is ignored, so the exit status still tells what happened.
+ */
+function exitQuietlyOnEpipe(stream: NodeJS.WriteStream, exitOnEpipe: boolean): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    if (exitOnEpipe) process.exit(0);
+  });
+}
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -120,6 +136,29 @@ async function startCommand(opts: Record<string, unknown>, attrs: Map<string, Se
   // Keep the process alive until a signal arrives (the servers hold the loop open anyway).
 }
 
+const hostOpt = (): Option => new Option('--host <host:port>', 'the node to talk to (HTTP address, no scheme)').default('127.0.0.1:8000');
+const timeoutOpt = (): Option => new Option('--timeout <ms>', 'request timeout in milliseconds (sent to the node)');
+
+/** `status`, `ring`, `bench`: the operator's commands. */
+function addOperatorCommands(program: Command): void {
+  program.command('status').description('members, their state, load and ownership (exit 1 when the node does not serve)')
+    .option('--json', 'print JSON')
+    .addOption(hostOpt()).addOption(timeoutOpt())
+    .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdStatus(opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.status);
+
+  program.command('ring').description('the ring: ownership per node; --key K for one key\'s replicas')
+    .option('--key <key>', 'show the partition and replicas of one key')
+    .option('--all', 'list every partition')
+    .option('--json', 'print JSON')
+    .addOption(hostOpt()).addOption(timeoutOpt())
+    .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdRing(opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.ring);
+
+  addBenchCommand(program, action);
+  examples(program.commands.at(-1)!, EXAMPLES.bench);
+}
+
 export function buildProgram(): Command {
   const program = new Command('gossamer')
     .description('Gossamer: a Dynamo-style distributed key-value store')
@@ -136,6 +175,7 @@ export function buildProgram(): Command {
   start.addOption(new Option('--parent-pid <pid>', 'stop when this process exits (used by dev)').hideHelp());
   start.addOption(new Option('--memory', 'keep data in memory only (tests)').hideHelp());
   start.action(action(async (opts: Record<string, unknown>) => startCommand(opts, attrs)));
+  examples(start, EXAMPLES.start);
 
   program.command('dev').description('run a local cluster, one process per node (what npm start does)')
     .option('--nodes <n>', 'number of nodes', '3')
@@ -153,9 +193,7 @@ export function buildProgram(): Command {
       const code = await runDev(opts, { out: (s) => { process.stdout.write(s); }, err: (s) => { process.stderr.write(s); } });
       process.exit(code);
     }));
-
-  const hostOpt = (): Option => new Option('--host <host:port>', 'the node to talk to (HTTP address, no scheme)').default('127.0.0.1:8000');
-  const timeoutOpt = (): Option => new Option('--timeout <ms>', 'request timeout in milliseconds (sent to the node)');
+  examples(program.commands.at(-1)!, EXAMPLES.dev);
 
   program.command('get').description('read a key (siblings are printed with the context that resolves them)')
     .argument('<key>')
@@ -165,6 +203,7 @@ export function buildProgram(): Command {
     .option('-v, --verbose', 'also print the content type and the context (on stderr)')
     .addOption(hostOpt()).addOption(timeoutOpt())
     .action(action(async (key: string, opts: Record<string, string | boolean | undefined>) => cmdGet(key, opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.get);
 
   const putLike = (cmd: Command): Command => cmd
     .option('--w <w>', 'acknowledgements needed: 1..N, one, quorum, all')
@@ -178,27 +217,26 @@ export function buildProgram(): Command {
     .option('--file <file>', 'read the value from a file (- for stdin)')
     .option('--content-type <type>', 'Content-Type kept with the value'))
     .action(action(async (key: string, value: string | undefined, opts: Record<string, string | undefined>) => cmdPut(key, value, opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.put);
 
   putLike(program.command('del').alias('delete').description('delete a key (writes a tombstone)').argument('<key>'))
     .action(action(async (key: string, opts: Record<string, string | undefined>) => cmdDel(key, opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.del);
 
-  program.command('status').description('members, their state and ownership')
-    .option('--json', 'print JSON')
-    .addOption(hostOpt()).addOption(timeoutOpt())
-    .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdStatus(opts, io)));
-
-  program.command('ring').description('the ring: ownership per node; --key K for one key\'s replicas')
-    .option('--key <key>', 'show the partition and replicas of one key')
-    .option('--all', 'list every partition')
-    .option('--json', 'print JSON')
-    .addOption(hostOpt()).addOption(timeoutOpt())
-    .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdRing(opts, io)));
-
+  addOperatorCommands(program);
+  program.addHelpText('after', `\nRun "gossamer <command> --help" for a command's options and examples.`);
   return program;
 }
 
 async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnEpipe(process.stdout, true);
+  exitQuietlyOnEpipe(process.stderr, false);
   const program = buildProgram();
+  if (argv.length <= 2) {
+    // No command is bad usage (as git and nodetool have it): help on stderr, exit 2.
+    program.outputHelp({ error: true });
+    process.exit(2);
+  }
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -11,7 +11,7 @@ import { createTcpTransport } from '../adapters/tcp-transport.js';
 import type { TcpTransport } from '../adapters/tcp-transport.js';
 import { NodeFileSystem } from '../adapters/node-fs.js';
 import { SystemClock } from '../adapters/system-clock.js';
-import { ConsoleLogger } from '../adapters/console-logger.js';
+import { createLogger } from '../adapters/json-logger.js';
 import { MemoryEngine } from '../storage/memory-engine.js';
 import { openLsmEngine } from '../storage/lsm/index.js';
 import { createHttpServer } from '../api/http/index.js';
@@ -26,6 +26,8 @@ import { actorIdFor, pinDataDir } from './data-dir.js';
 import { SEED_WAIT_LOG_INTERVAL_MS, missingSeeds, resolveNodeAddresses } from './addresses.js';
 import type { ResolvedAddresses } from './addresses.js';
 import { testBugsFromEnv, withServiceBug } from './test-bugs.js';
+import { createNodeObservability } from './node-metrics.js';
+import type { NodeObservability } from './node-metrics.js';
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -35,6 +37,8 @@ export interface RunningNode {
   readonly httpPort: number;
   readonly logger: Logger;
   readonly rateLimit: RateLimitService;
+  /** Metrics, the wire observer and the dashboard's source (registration points for later parts). */
+  readonly observability: NodeObservability;
   /** Graceful: stop accepting, let in-flight requests finish (bounded), close everything. */
   stop(): Promise<void>;
 }
@@ -58,7 +62,7 @@ async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): 
 }
 
 export async function startNode(config: NodeConfig, opts: StartNodeOptions = {}): Promise<RunningNode> {
-  const logger = opts.logger ?? new ConsoleLogger({ level: config.logLevel });
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const clock = new SystemClock();
   // Seeds and the advertised address as ip:port, so peers match whatever names they were given.
   const addrs = await resolveNodeAddresses({ listen: config.listen, advertise: config.advertise, seeds: config.seeds, logger });
@@ -78,6 +82,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   // Before anything else touches the directory: refuse another node's data (exit 2).
   const identity = opts.memory ? undefined : pinDataDir(config.dataDir, config.nodeId);
   const engine = await openEngine(config, logger, opts.memory ?? false);
+  const observability = createNodeObservability(engine);
   const listen = splitHostPort(config.listen);
   let transport: TcpTransport<Message>;
   try {
@@ -105,10 +110,11 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
       rateLimit.onPeerMessage(env.from, env.msg);
       return true;
     },
-    incarnation, actorId, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
+    incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
   });
   runtime.start();
   const seedWait = logSeedWait(runtime, transport, addrs, logger);
+  observability.attach(runtime);
   rateLimit.start({
     send: (to, msg) => transport.send({ from: config.nodeId, to, msg: msg as unknown as Message }),
     connectedPeers: () => transport.peers().map((p) => p.nodeId).filter((id) => transport.isConnected(id)),
@@ -123,6 +129,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
 
   const http = createHttpServer(withServiceBug(runtime, bugs.service), {
     logger, maxValueBytes: config.maxValueBytes, rateLimit: createHttpRateGate(rateLimit),
+    metricsRegistry: observability.metrics, ui: observability.ui,
   });
   const httpAddr = splitHostPort(config.http);
   let httpPort: number;
@@ -153,12 +160,13 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
       await transport.close();
       await engine.close().catch((e: unknown) => logger.error('closing storage failed', { error: String(e) }));
       clock.clearAll();
+      observability.close();
       logger.info('stopped', { nodeId: config.nodeId });
     })();
     return stopping;
   }
 
-  return { config, runtime, http, transport, httpPort, logger, rateLimit, stop };
+  return { config, runtime, http, transport, httpPort, logger, rateLimit, observability, stop };
 }
 
 /** Until the first ring forms, says every few seconds which seeds the node still waits for. */

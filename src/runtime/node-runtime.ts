@@ -53,6 +53,8 @@ export interface RuntimeDeps {
   /** Test-only fault injection (see ReconcileBug). */
   bug?: ReconcileBug;
   observer?: (event: NodeEvent) => void;
+  /** Sees every inter-node message sent and every valid one received (metrics: RPC latencies). */
+  wire?: { sent(to: string, msg: Message): void; received(from: string, msg: Message): void };
   /**
    * Whether this node has a live connection to a peer. Until gossip-based failure detection
    * lands, members without one are reported `suspect`.
@@ -181,6 +183,7 @@ export class NodeRuntime implements NodeService {
       this.logger.warn('dropped a malformed message', { from: env.from });
       return;
     }
+    this.deps.wire?.received(env.from, env.msg);
     this.node.setTime(this.deps.clock.nowMs());
     try {
       this.node.step(env.from, env.msg);
@@ -246,7 +249,10 @@ export class NodeRuntime implements NodeService {
   private release(rd: Ready): void {
     if (this.stopped) return;
     const { transport } = this.deps;
-    for (const m of rd.messages) transport.send({ from: this.nodeId, to: m.to, msg: m.msg });
+    for (const m of rd.messages) {
+      transport.send({ from: this.nodeId, to: m.to, msg: m.msg });
+      this.deps.wire?.sent(m.to, m.msg);
+    }
     for (const r of rd.replies) {
       const resolve = this.waiting.get(r.reqId);
       if (resolve) {

@@ -214,8 +214,8 @@ describe('HTTP API against a fake node', () => {
     assert.equal((await call('GET', '/health')).status, 200);
   });
 
-  it('404 not_found for unknown routes; /ui is not served yet', async () => {
-    for (const p of ['/', '/kv', '/nope', '/ui', '/admin/local/', '/health/x']) {
+  it('404 not_found for unknown routes', async () => {
+    for (const p of ['/', '/kv', '/nope', '/uix', '/ui/nope', '/admin/local/', '/health/x']) {
       const a = await call('GET', p);
       assert.ok(a.status === 404 || a.status === 400, `${p}: ${a.status}`);
       if (p !== '/admin/local/') assertError(a, 404, 'not_found');

@@ -1,39 +1,120 @@
 /**
- * A minimal `/metrics` in the Prometheus text format: request counters by route, method and
- * status. The full metrics set (with a registry) is a later issue; the labels here are bounded
- * (routes are a fixed set, methods outside the known ones are folded into "other").
+ * The node's metrics, in the Prometheus text format (prom-client), every name `gossamer_*`.
+ * One registry per node (not prom-client's global one: tests run several nodes in a process).
+ *
+ * The HTTP server counts every response here (route, method, status, latency); the client
+ * operations (get/put/delete) are also counted by API (`http`, `resp`) so the RESP front end can
+ * record into the same series. Other subsystems add their own metrics to `registry` (prom-client
+ * metrics with `registers: [metrics.registry]`) and refresh gauges before each scrape through
+ * `onCollect`; hand-formatted families (e.g. the event-loop histogram) through `addRawCollector`.
+ * See docs/metrics.md for the names.
  */
+import { Counter, Histogram, Registry } from 'prom-client';
 import type { RouteName } from './router.js';
+import { RecentSeries } from './ui/series.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS']);
 
-export class HttpMetrics {
-  private readonly counts = new Map<string, number>();
-  /** More metric families rendered after these (e.g. the rate limiter's). */
-  private readonly sources: Array<() => string> = [];
+/** Seconds; from a cached read (~0.1 ms) to a request timeout (~2 s) and beyond. */
+export const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-  addSource(render: () => string): void {
-    this.sources.push(render);
+export type ClientApi = 'http' | 'resp';
+export type ClientOpName = 'get' | 'put' | 'delete' | 'other';
+
+const KV_OPS: Record<string, ClientOpName> = { GET: 'get', HEAD: 'get', PUT: 'put', DELETE: 'delete' };
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  /** Client requests over the last minutes, for the dashboard. */
+  readonly recent: RecentSeries;
+  private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  private readonly httpDuration: Histogram<'route' | 'method'>;
+  private readonly clientRequests: Counter<'api' | 'op' | 'status'>;
+  private readonly clientDuration: Histogram<'api' | 'op'>;
+  private readonly starts = new WeakMap<object, number>();
+  private readonly collectors: (() => void)[] = [];
+  private readonly rawCollectors: (() => string)[] = [];
+  private totalCount = 0;
+  private readonly now: () => number;
+
+  constructor(opts: { now?: () => number; wallNow?: () => number } = {}) {
+    this.now = opts.now ?? (() => performance.now());
+    this.recent = new RecentSeries(opts.wallNow);
+    const registers = [this.registry];
+    this.httpRequests = new Counter({
+      name: 'gossamer_http_requests_total', help: 'HTTP requests answered, by route, method and status.',
+      labelNames: ['route', 'method', 'status'], registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'gossamer_http_request_duration_seconds', help: 'Time from a request\'s headers to its response, by route and method.',
+      labelNames: ['route', 'method'], buckets: LATENCY_BUCKETS_S, registers,
+    });
+    this.clientRequests = new Counter({
+      name: 'gossamer_client_requests_total', help: 'Client key-value operations answered, by API (http, resp), operation and status.',
+      labelNames: ['api', 'op', 'status'], registers,
+    });
+    this.clientDuration = new Histogram({
+      name: 'gossamer_client_request_duration_seconds', help: 'Latency of client key-value operations, by API and operation.',
+      labelNames: ['api', 'op'], buckets: LATENCY_BUCKETS_S, registers,
+    });
   }
 
-  count(route: RouteName, method: string, status: number): void {
+  /** Marks when a request arrived (its latency runs from here to `count`). */
+  begin(req: object): void {
+    this.starts.set(req, this.now());
+  }
+
+  /** Counts one HTTP response; with the request given to `begin`, also its latency. */
+  count(route: RouteName, method: string, status: number, req?: object): void {
     const m = METHODS.has(method) ? method : 'other';
-    const k = `route="${route}",method="${m}",status="${status}"`;
-    this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+    this.totalCount++;
+    this.httpRequests.inc({ route, method: m, status: String(status) });
+    const t0 = req ? this.starts.get(req) : undefined;
+    const seconds = t0 === undefined ? undefined : (this.now() - t0) / 1000;
+    if (seconds !== undefined) this.httpDuration.observe({ route, method: m }, seconds);
+    if (route === 'kv') this.recordClientRequest('http', KV_OPS[method] ?? 'other', String(status), seconds);
   }
 
+  /**
+   * One client operation of any API. `status`: the HTTP status, or for RESP `ok` / an error
+   * code; 5xx (or `error`) counts as an error on the dashboard.
+   */
+  recordClientRequest(api: ClientApi, op: ClientOpName, status: string, seconds?: number): void {
+    this.clientRequests.inc({ api, op, status });
+    if (seconds === undefined) return;
+    this.clientDuration.observe({ api, op }, seconds);
+    this.recent.record(seconds * 1000, status.startsWith('5') || status === 'error');
+  }
+
+  /** HTTP responses counted so far. */
   total(): number {
-    let t = 0;
-    for (const v of this.counts.values()) t += v;
-    return t;
+    return this.totalCount;
   }
 
-  render(): string {
-    const lines = [
-      '# HELP gossamer_http_requests_total HTTP requests answered, by route, method and status.',
-      '# TYPE gossamer_http_requests_total counter',
-    ];
-    for (const k of [...this.counts.keys()].sort()) lines.push(`gossamer_http_requests_total{${k}} ${this.counts.get(k)}`);
-    return lines.join('\n') + '\n' + this.sources.map((render) => render()).join('');
+  /** Runs `fn` before every scrape (refresh gauges from the state they describe). */
+  onCollect(fn: () => void): void {
+    this.collectors.push(fn);
+  }
+
+  /** Adds text in the exposition format (with its own HELP/TYPE lines) to every scrape. */
+  addRawCollector(fn: () => string): void {
+    this.rawCollectors.push(fn);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  async render(): Promise<string> {
+    for (const fn of this.collectors) fn();
+    let text = await this.registry.metrics();
+    for (const fn of this.rawCollectors) {
+      const more = fn();
+      if (more) text += (text.endsWith('\n') || text === '' ? '' : '\n') + more;
+    }
+    return text;
   }
 }
+
+/** The name the HTTP server has always used for it. */
+export { NodeMetrics as HttpMetrics };

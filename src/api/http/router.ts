@@ -12,6 +12,8 @@ import { HttpError } from './errors.js';
 import {
   checkKey, decodeKey, parseContentType, parseContextHeader, parseKvParams, strictParam,
 } from './params.js';
+import type { UiSource } from './ui/index.js';
+import { uiResponse } from './ui/index.js';
 
 export const CONTEXT_HEADER = 'X-Gossamer-Context';
 const CONTEXT_HEADER_LC = 'x-gossamer-context';
@@ -35,10 +37,12 @@ export interface RouterOptions {
   replyGraceMs?: number;
   /** Called with unexpected exceptions (bugs); the client gets a 500. */
   onBug?: (err: unknown, where: string) => void;
+  /** What the dashboard (/ui) shows beyond the service: load, hints, recent traffic. */
+  ui?: UiSource;
 }
 
 /** Route names used as a bounded metrics label. */
-export type RouteName = 'kv' | 'health' | 'cluster' | 'ring' | 'admin' | 'metrics' | 'other';
+export type RouteName = 'kv' | 'health' | 'cluster' | 'ring' | 'admin' | 'metrics' | 'ui' | 'other';
 
 export function routeName(path: string): RouteName {
   if (path.startsWith('/kv/')) return 'kv';
@@ -47,6 +51,7 @@ export function routeName(path: string): RouteName {
   if (path === '/ring') return 'ring';
   if (path.startsWith('/admin/local/')) return 'admin';
   if (path === '/metrics') return 'metrics';
+  if (path === '/ui' || path.startsWith('/ui/') || path.startsWith('/ui?')) return 'ui';
   return 'other';
 }
 
@@ -156,6 +161,10 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
     case '/ring':
       onlyGet(method);
       return respond(ringResponse(service, query));
+  }
+  if (path === '/ui' || path.startsWith('/ui/')) {
+    onlyGet(method);
+    return respond(uiResponse(service, opts.ui, path, query));
   }
   if (path.startsWith('/admin/local/')) {
     onlyGet(method);

@@ -22,10 +22,12 @@ export interface HttpServerOptions extends RouterOptions {
   shutdownGraceMs?: number;
   /** After refusing an oversized body, how long to keep draining it so the client reads the 413. */
   drainAfterRefusalMs?: number;
-  /** Serve a minimal `/metrics` (default true). */
+  /** Serve `/metrics` (default true). */
   metrics?: boolean;
   /** The rate limiter, asked before every request is routed (src/api/ratelimit). */
   rateLimit?: HttpRateGate;
+  /** The node's metrics registry, shared with the runtime's collectors (default: one of its own). */
+  metricsRegistry?: HttpMetrics;
 }
 
 export interface GossamerHttpServer {
@@ -44,9 +46,9 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 
 export function createHttpServer(service: NodeService, opts: HttpServerOptions = {}): GossamerHttpServer {
   const logger = opts.logger ?? silentLogger;
-  const metrics = new HttpMetrics();
+  const metrics = opts.metricsRegistry ?? new HttpMetrics();
   const rateLimit = opts.rateLimit;
-  if (rateLimit) metrics.addSource(() => rateLimit.renderMetrics());
+  if (rateLimit) metrics.addRawCollector(() => rateLimit.renderMetrics());
   const routerOpts: RouterOptions = {
     ...opts,
     onBug: opts.onBug ?? ((err, where) => {
@@ -63,7 +65,7 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
   server.requestTimeout = 60_000;
 
   function send(req: IncomingMessage, res: ServerResponse, route: RouteName, r: HttpResponse): void {
-    metrics.count(route, req.method ?? '', r.status);
+    metrics.count(route, req.method ?? '', r.status, req);
     if (res.headersSent || res.destroyed) return;
     if (closing) res.setHeader('Connection', 'close');
     for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
@@ -105,13 +107,14 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
     const route = routeName(url);
+    metrics.begin(req);
     req.on('error', () => { /* an aborted upload: handled by readBody or nothing to do */ });
     res.on('error', () => { /* the client went away */ });
 
     let plan: Plan;
     if (serveMetrics && (url === '/metrics' || url.startsWith('/metrics?'))) {
       plan = method === 'GET' || method === 'HEAD'
-        ? { kind: 'respond', response: { status: 200, headers: { 'Content-Type': 'text/plain; version=0.0.4' }, body: metrics.render() } }
+        ? { kind: 'respond', response: metrics.render().then((body) => ({ status: 200, headers: { 'Content-Type': metrics.contentType }, body })) }
         : { kind: 'respond', response: errorResponse(new HttpError('method_not_allowed', `${method} is not allowed here; use GET`, {}, { Allow: 'GET, HEAD' })) };
     } else {
       plan = planRequest(service, routerOpts, method, url, req.headers);
