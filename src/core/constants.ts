@@ -37,6 +37,11 @@ export const CORE_LIMITS = {
    * context with a huge counter is refused instead of breaking the key forever.
    */
   counterMax: 2 ** 48,
+  /**
+   * Largest counter a client's context may carry (a token above it is a 400): far below
+   * `counterMax`, so a forged context can never bring a key's counter near the bound.
+   */
+  clientCounterMax: 2 ** 47 - 1,
   /** Clock entries or dots a decoder accepts in one context (bounds the work of hostile input). */
   decodedEntriesMax: 1024,
   /** Longest context token accepted (a context is small; this bounds a hostile header's work). */

@@ -25,9 +25,9 @@ const longActor = (c: string): string => `${longId(c)}~${(2 ** 31 - 1).toString(
 const longKey = '😀'.repeat(L.keyBytesMax / 4);
 
 /** The largest context a key can hold: every clock entry and cloud dot, with the longest ids and counters. */
-function largestContext(): CausalContext {
-  const clock = Array.from({ length: L.clockEntriesMax }, (_, i) => ({ node: longActor(String.fromCharCode(97 + i)), counter: L.counterMax, tsMs: 2 ** 45 }));
-  const cloud = Array.from({ length: L.cloudDotsMax }, (_, i) => ({ node: longActor(String.fromCharCode(65 + i)), counter: L.counterMax }));
+function largestContext(counter: number = L.counterMax): CausalContext {
+  const clock = Array.from({ length: L.clockEntriesMax }, (_, i) => ({ node: longActor(String.fromCharCode(97 + i)), counter, tsMs: 2 ** 45 }));
+  const cloud = Array.from({ length: L.cloudDotsMax }, (_, i) => ({ node: longActor(String.fromCharCode(65 + i)), counter }));
   return { clock, cloud };
 }
 
@@ -80,8 +80,9 @@ describe('limits: how the bounds of the layers relate', () => {
     assert.ok(encodeState(s).length < L.stateBytesMax);
   });
 
-  it('the largest context a key can hold encodes to a token the decoder accepts', () => {
-    const token = encodeContextToken(largestContext());
+  it('the largest context a client may send encodes to a token the decoder accepts', () => {
+    assert.ok(L.clientCounterMax < L.counterMax);
+    const token = encodeContextToken(largestContext(L.clientCounterMax));
     assert.ok(token.length <= L.contextTokenCharsMax, `${token.length} chars`);
     assert.equal(decodeContextToken(token).clock.length, L.clockEntriesMax);
     assert.ok(L.clockEntriesMax + L.cloudDotsMax <= L.decodedEntriesMax);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GossamerError, InvariantError, assert as invariant } from '../../src/core/errors.js';
-import { ContextError, decodeContextToken } from '../../src/core/clock/context.js';
+import { ContextError, EMPTY_CONTEXT, decodeContextToken, encodeContextToken } from '../../src/core/clock/context.js';
 import { CounterExhaustedError, EMPTY_STATE, applyWrite, decodeState } from '../../src/core/clock/state.js';
 import { DecodeError } from '../../src/core/bytes.js';
 import { RingError, createRing } from '../../src/core/ring/index.js';
@@ -22,9 +22,13 @@ describe('core errors: one base class carrying the API error code', () => {
     assert.equal(codeOf(() => decodeContextToken('!!')), 'ContextError:bad_request');
     assert.equal(codeOf(() => decodeState(new Uint8Array([9]))), 'DecodeError:bad_request');
     assert.equal(codeOf(() => createRing([], { partitionCount: 16, n: 1 })), 'RingError:bad_request');
-    const forged = { clock: [{ node: 'a', counter: 2 ** 48, tsMs: 0 }], cloud: [] };
-    assert.equal(codeOf(() => applyWrite(EMPTY_STATE, { coordinator: 'a', context: forged, value: null, contentType: 'x', tsMs: 0 })),
+    // A client context is clamped before it joins a state, so only a state already at the bound
+    // (never reached by real writes) exhausts a counter.
+    const full = { ...EMPTY_STATE, context: { clock: [{ node: 'a', counter: 2 ** 48, tsMs: 0 }], cloud: [] } };
+    assert.equal(codeOf(() => applyWrite(full, { coordinator: 'a', context: EMPTY_CONTEXT, value: null, contentType: 'x', tsMs: 0 })),
       'CounterExhaustedError:bad_request');
+    assert.equal(codeOf(() => decodeContextToken(encodeContextToken({ clock: [{ node: 'a', counter: 2 ** 47, tsMs: 0 }], cloud: [] }))),
+      'ContextError:bad_request');
     for (const C of [ContextError, CounterExhaustedError, DecodeError, RingError]) assert.ok(C.prototype instanceof GossamerError);
   });
 

@@ -34,7 +34,7 @@ export const MAX_CLOCK_ENTRIES = CORE_LIMITS.clockEntriesMax;
  * above). A counter this near `MAX_COUNTER` is refused: a client context's counters are also
  * clamped when a write joins them (see client-context.ts), so real counters never get here.
  */
-export const MAX_CLIENT_COUNTER = 2 ** 47 - 1;
+export const MAX_CLIENT_COUNTER = CORE_LIMITS.clientCounterMax;
 /** Node ids are at most 64 characters and actor ids add a short suffix; anything longer is forged. */
 export const MAX_CLIENT_NODE_BYTES = 128;
 /** A real context has about ten clock entries (pruning) plus one per live sibling's node. */
