@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Message } from '../core/types.js';
-import type { Logger, PeerInfo, StorageEngine } from '../ports/index.js';
+import type { Envelope, Logger, PeerInfo, StorageEngine } from '../ports/index.js';
 import { NodeRuntime } from '../runtime/node-runtime.js';
 import type { RuntimeSettings } from '../runtime/node-runtime.js';
 import { createTcpTransport } from '../adapters/tcp-transport.js';
@@ -67,32 +67,13 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   // Seeds and the advertised address as ip:port, so peers match whatever names they were given.
   const addrs = await resolveNodeAddresses({ listen: config.listen, advertise: config.advertise, seeds: config.seeds, logger });
   const self: PeerInfo = { nodeId: config.nodeId, address: addrs.advertise, dc: config.dc, rack: config.rack, weight: config.weight };
-  const settings: RuntimeSettings = {
-    n: config.n,
-    partitions: config.partitions,
-    tickMs: config.tickMs,
-    requestTimeoutMs: config.requestTimeoutMs,
-    r: config.r,
-    w: config.w,
-    maxValueBytes: config.maxValueBytes,
-    ...(config.replication ? { replication: config.replication } : {}),
-    seeds: addrs.seeds,
-  };
+  const settings = runtimeSettings(config, addrs.seeds);
 
   // Before anything else touches the directory: refuse another node's data (exit 2).
   const identity = opts.memory ? undefined : pinDataDir(config.dataDir, config.nodeId);
   const engine = await openEngine(config, logger, opts.memory ?? false);
   const observability = createNodeObservability(engine);
-  const listen = splitHostPort(config.listen);
-  let transport: TcpTransport<Message>;
-  try {
-    transport = await createTcpTransport<Message>({
-      self, listenHost: listen.host, listenPort: listen.port, seeds: addrs.seeds, logger,
-    });
-  } catch (e) {
-    await engine.close().catch(() => {});
-    throw e;
-  }
+  const transport = await openTransport(config, self, addrs.seeds, logger, engine);
 
   let stopping: Promise<void> | undefined;
   const onFatal = opts.onFatal ?? ((err: Error) => {
@@ -102,30 +83,16 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const incarnation = randomInt(2 ** 31);
   const actorId = actorIdFor(config.nodeId, identity, config.commitlogSync === 'group', incarnation);
   const bugs = testBugsFromEnv(process.env, logger);
-  const rateLimit = new RateLimitService({ rules: config.rateLimits, clock, logger });
+  const limits = startRateLimits(config, { clock, logger, transport, sighup: opts.sighup ?? true });
+  const rateLimit = limits.service;
   const runtime = NodeRuntime.create({
     self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
-    onFamilyMessage: (env) => {
-      if (!isRateLimitMessage(env.msg)) return false;
-      rateLimit.onPeerMessage(env.from, env.msg);
-      return true;
-    },
+    onFamilyMessage: limits.onFamilyMessage,
     incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
   });
   runtime.start();
   const seedWait = logSeedWait(runtime, transport, addrs, logger);
   observability.attach(runtime);
-  rateLimit.start({
-    send: (to, msg) => transport.send({ from: config.nodeId, to, msg: msg as unknown as Message }),
-    connectedPeers: () => transport.peers().map((p) => p.nodeId).filter((id) => transport.isConnected(id)),
-  });
-  let rules: RuleWatcher | undefined;
-  if (config.configFile !== undefined) {
-    rules = watchRules({
-      file: config.configFile, logger, sighup: opts.sighup ?? true,
-      current: () => rateLimit.currentRules(), apply: (r) => rateLimit.setRules(r),
-    });
-  }
 
   const http = createHttpServer(withServiceBug(runtime, bugs.service), {
     logger, maxValueBytes: config.maxValueBytes, rateLimit: createHttpRateGate(rateLimit),
@@ -136,8 +103,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   try {
     ({ port: httpPort } = await http.listen(httpAddr.host, httpAddr.port));
   } catch (e) {
-    rules?.close();
-    rateLimit.stop();
+    limits.close();
     await runtime.stop();
     await transport.close();
     await engine.close().catch(() => {});
@@ -152,8 +118,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     stopping ??= (async () => {
       logger.info('shutting down', { nodeId: config.nodeId });
       clearInterval(seedWait);
-      rules?.close();
-      rateLimit.stop();
+      limits.close();
       // The runtime answers new requests `unavailable` at once and drains in-flight ones; the
       // HTTP server stops accepting connections and closes them as they go idle.
       await Promise.all([runtime.stop(), http.close()]);
@@ -167,6 +132,74 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   }
 
   return { config, runtime, http, transport, httpPort, logger, rateLimit, observability, stop };
+}
+
+/** The inter-node transport, listening; the engine is closed if it cannot listen. */
+async function openTransport(
+  config: NodeConfig, self: PeerInfo, seeds: string[], logger: Logger, engine: StorageEngine,
+): Promise<TcpTransport<Message>> {
+  const listen = splitHostPort(config.listen);
+  try {
+    return await createTcpTransport<Message>({ self, listenHost: listen.host, listenPort: listen.port, seeds, logger });
+  } catch (e) {
+    await engine.close().catch(() => {});
+    throw e;
+  }
+}
+
+function runtimeSettings(config: NodeConfig, seeds: string[]): RuntimeSettings {
+  return {
+    n: config.n,
+    partitions: config.partitions,
+    tickMs: config.tickMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    r: config.r,
+    w: config.w,
+    maxValueBytes: config.maxValueBytes,
+    ...(config.replication ? { replication: config.replication } : {}),
+    seeds,
+  };
+}
+
+interface RateLimitDeps {
+  clock: SystemClock;
+  logger: Logger;
+  transport: TcpTransport<Message>;
+  sighup: boolean;
+}
+
+/**
+ * The rate limiter: its service, its `rl-*` messages (offered by the runtime before the core's
+ * validator), its sync over the transport, and the rules' reload from the config file.
+ */
+function startRateLimits(config: NodeConfig, deps: RateLimitDeps): {
+  service: RateLimitService; onFamilyMessage: (env: Envelope<unknown>) => boolean; close: () => void;
+} {
+  const { clock, logger, transport } = deps;
+  const service = new RateLimitService({ rules: config.rateLimits, clock, logger });
+  service.start({
+    send: (to, msg) => transport.send({ from: config.nodeId, to, msg: msg as unknown as Message }),
+    connectedPeers: () => transport.peers().map((p) => p.nodeId).filter((id) => transport.isConnected(id)),
+  });
+  let rules: RuleWatcher | undefined;
+  if (config.configFile !== undefined) {
+    rules = watchRules({
+      file: config.configFile, logger, sighup: deps.sighup,
+      current: () => service.currentRules(), apply: (r) => service.setRules(r),
+    });
+  }
+  const onFamilyMessage = (env: Envelope<unknown>): boolean => {
+    if (!isRateLimitMessage(env.msg)) return false;
+    service.onPeerMessage(env.from, env.msg);
+    return true;
+  };
+  return {
+    service, onFamilyMessage,
+    close: () => {
+      rules?.close();
+      service.stop();
+    },
+  };
 }
 
 /** Until the first ring forms, says every few seconds which seeds the node still waits for. */
