@@ -14,7 +14,7 @@
 import type { KeyState, ReconcileBug } from './clock/state.js';
 import { CounterExhaustedError, EMPTY_STATE, applyWrite, decodeState, encodeState, statesEqual, syncStates } from './clock/state.js';
 import type { CausalContext } from './clock/context.js';
-import { EMPTY_CONTEXT, decodeContextToken, encodeContextToken } from './clock/context.js';
+import { EMPTY_CONTEXT, decodeContextToken, encodeContextToken, joinContexts } from './clock/context.js';
 import type { Dot } from './clock/vclock.js';
 import { utf8 } from './bytes.js';
 import { dataKeyFromBytes } from './keys.js';
@@ -349,11 +349,12 @@ export class Node {
 
   private startPut(op: PutOp, replicas: readonly NodeId[], required: number, requester: Requester): void {
     const local = this.readLocal(op.key);
+    const context = op.supersede === 'local' ? joinContexts(local.context, op.context ?? EMPTY_CONTEXT) : op.context ?? EMPTY_CONTEXT;
     let result: ReturnType<typeof applyWrite>;
     try {
       result = applyWrite(local, {
         coordinator: this.cfg.actorId ?? this.id,
-        context: op.context ?? EMPTY_CONTEXT,
+        context,
         value: op.value,
         contentType: op.contentType ?? 'application/octet-stream',
         tsMs: this.nowMs,
@@ -375,7 +376,7 @@ export class Node {
     }
     this.writeLocalBytes(op.key, result.state, bytes);
     this.cfg.observer?.({
-      type: 'version-created', key: op.key, dot: result.dot, context: op.context ?? EMPTY_CONTEXT,
+      type: 'version-created', key: op.key, dot: result.dot, context,
       contentType: op.contentType ?? 'application/octet-stream', value: op.value,
     });
     const id = this.nextMsgId++;

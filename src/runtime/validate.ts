@@ -21,7 +21,7 @@ function isWireOp(v: unknown): boolean {
   if (o['op'] === 'get') return isConsistency(o['r']) && isOptNum(o['timeoutMs']);
   if (o['op'] !== 'put') return false;
   return (o['value'] === null || isBytes(o['value'])) && isOptStr(o['contentType']) && isOptStr(o['context'])
-    && isConsistency(o['w']) && isOptNum(o['timeoutMs']);
+    && (o['supersede'] === undefined || o['supersede'] === 'local') && isConsistency(o['w']) && isOptNum(o['timeoutMs']);
 }
 
 function isWireReply(v: unknown): boolean {
