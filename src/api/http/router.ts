@@ -9,6 +9,8 @@ import type { Version } from '../../core/clock/state.js';
 import { encodeContextToken } from '../../core/clock/context.js';
 import type { NodeService } from '../../runtime/service.js';
 import { HttpError } from './errors.js';
+import { supersedingDelete } from '../superseding-delete.js';
+import type { SupersedingDeleteResult } from '../superseding-delete.js';
 import {
   checkKey, decodeKey, parseContentType, parseContextHeader, parseKvParams,
 } from './params.js';
@@ -239,7 +241,15 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
       return { status: 204, headers: { [CONTEXT_HEADER]: encodeContextToken(reply.context) } };
     });
 
-  if (method === 'DELETE') return respond(putReply(null, ''));
+  if (method === 'DELETE') {
+    if (context !== undefined) return respond(putReply(null, ''));
+    // No context: supersede what a read at R finds (src/api/superseding-delete.ts).
+    return respond(withDeadline(supersedingDelete(service, key, params).then(asReply), limitMs * 2).then((reply) => {
+      if (!reply.ok) return replyError(reply);
+      if (reply.op !== 'put') throw unexpectedReply(reply);
+      return { status: 204, headers: { [CONTEXT_HEADER]: encodeContextToken(reply.context) } };
+    }));
+  }
 
   const contentType = parseContentType(typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined);
   const maxBytes = opts.maxValueBytes ?? defaults.maxValueBytes;
@@ -252,6 +262,10 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
 
 export function tooLarge(maxBytes: number): HttpError {
   return new HttpError('value_too_large', `the value is over the limit of ${maxBytes} bytes`);
+}
+
+function asReply(r: SupersedingDeleteResult): ClientReply {
+  return r.ok ? { ok: true, op: 'put', context: r.context } : r;
 }
 
 /** A last resort against a node that never answers: the core has its own timeouts. */
