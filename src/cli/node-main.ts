@@ -17,6 +17,8 @@ import { MemoryEngine } from '../storage/memory-engine.js';
 import { openLsmEngine } from '../storage/lsm/index.js';
 import { createHttpServer } from '../api/http/index.js';
 import type { GossamerHttpServer } from '../api/http/index.js';
+import { createRespServer } from '../api/resp/index.js';
+import type { GossamerRespServer } from '../api/resp/index.js';
 import type { NodeConfig } from './config.js';
 import { splitHostPort } from './config.js';
 
@@ -26,6 +28,8 @@ export interface RunningNode {
   readonly http: GossamerHttpServer;
   readonly transport: TcpTransport<Message>;
   readonly httpPort: number;
+  readonly resp: GossamerRespServer;
+  readonly respPort: number;
   readonly logger: Logger;
   /** Graceful: stop accepting, let in-flight requests finish (bounded), close everything. */
   stop(): Promise<void>;
@@ -101,8 +105,20 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     await engine.close().catch(() => {});
     throw e;
   }
+  const resp = createRespServer(runtime, { logger, maxValueBytes: config.maxValueBytes });
+  const respAddr = splitHostPort(config.resp);
+  let respPort: number;
+  try {
+    ({ port: respPort } = await resp.listen(respAddr.host, respAddr.port));
+  } catch (e) {
+    await Promise.all([runtime.stop(), http.close()]);
+    await transport.close();
+    await engine.close().catch(() => {});
+    throw e;
+  }
   logger.info('node started', {
-    nodeId: config.nodeId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, dataDir: config.dataDir,
+    nodeId: config.nodeId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, resp: `${respAddr.host}:${respPort}`,
+    dataDir: config.dataDir,
     seeds: config.seeds.join(',') || 'none',
   });
 
@@ -111,7 +127,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
       logger.info('shutting down', { nodeId: config.nodeId });
       // The runtime answers new requests `unavailable` at once and drains in-flight ones; the
       // HTTP server stops accepting connections and closes them as they go idle.
-      await Promise.all([runtime.stop(), http.close()]);
+      await Promise.all([runtime.stop(), http.close(), resp.close()]);
       await transport.close();
       await engine.close().catch((e: unknown) => logger.error('closing storage failed', { error: String(e) }));
       clock.clearAll();
@@ -120,5 +136,5 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     return stopping;
   }
 
-  return { config, runtime, http, transport, httpPort, logger, stop };
+  return { config, runtime, http, transport, httpPort, resp, respPort, logger, stop };
 }
