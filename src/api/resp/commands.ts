@@ -15,6 +15,7 @@ import type { NodeService } from '../../runtime/service.js';
 import { supersedingDelete } from '../superseding-delete.js';
 import { RESP_LIMITS } from './constants.js';
 import { adminCommand } from './admin-commands.js';
+import { KeyOrder } from './key-order.js';
 import type { RespReply } from './reply.js';
 import { NIL, OK, array, bulk, error, int, simple } from './reply.js';
 
@@ -94,6 +95,7 @@ function withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise
 }
 
 export class RespCommands {
+  private readonly order = new KeyOrder();
   constructor(private readonly ctx: CommandContext) {}
 
   /** Never throws: bad input and bugs become error replies. */
@@ -129,23 +131,27 @@ export class RespCommands {
       case 'SELECT':
         if (argc !== 2) throw wrongArity(name);
         return { reply: args[1]!.toString('latin1') === '0' ? OK : error('ERR DB index is out of range') };
-      case 'GET':
+      case 'GET': {
         if (argc !== 2) throw wrongArity(name);
-        return { reply: this.get(keyOf(args[1]!)).then((r) => (r instanceof Uint8Array || r === null ? bulk(r) : r)) };
+        const key = keyOf(args[1]!);
+        return { reply: this.order.schedule([key], 'read', () => this.get(key)).then((r) => (r instanceof Uint8Array || r === null ? bulk(r) : r)) };
+      }
       case 'MGET':
+      case 'EXISTS': {
         if (argc < 2) throw wrongArity(name);
-        return { reply: this.mget(args.slice(1).map(keyOf)) };
-      case 'EXISTS':
-        if (argc < 2) throw wrongArity(name);
-        return { reply: this.exists(args.slice(1).map(keyOf)) };
+        const keys = args.slice(1).map(keyOf);
+        return { reply: this.order.schedule(keys, 'read', () => (name === 'MGET' ? this.mget(keys) : this.exists(keys))) };
+      }
       case 'SET':
-        return { reply: this.set(args) };
-      case 'MSET':
-        if (argc < 3 || argc % 2 !== 1) throw wrongArity(name);
-        return { reply: this.mset(args.slice(1)) };
-      case 'DEL':
+      case 'MSET': {
+        const writes = name === 'SET' ? this.setArgs(args) : this.msetArgs(args);
+        return { reply: this.order.schedule(writes.map((w) => w.key), 'write', () => this.mset(writes)) };
+      }
+      case 'DEL': {
         if (argc < 2) throw wrongArity(name);
-        return { reply: this.del([...new Set(args.slice(1).map(keyOf))]) };
+        const keys = [...new Set(args.slice(1).map(keyOf))];
+        return { reply: this.order.schedule(keys, 'delete', () => this.del(keys)) };
+      }
     }
     const admin = adminCommand(name, args, this.ctx);
     if (admin) return { reply: admin };
@@ -189,12 +195,25 @@ export class RespCommands {
     return int(count);
   }
 
-  private set(args: readonly Buffer[]): Promise<RespReply> {
+  private setArgs(args: readonly Buffer[]): { key: string; value: Buffer }[] {
     if (args.length < 3) throw wrongArity('SET');
     if (args.length > 3) {
       throw new CommandError('ERR syntax error (SET options such as EX, PX, NX, XX, KEEPTTL and GET are not supported)');
     }
-    return this.put(keyOf(args[1]!), args[2]!);
+    const key = keyOf(args[1]!);
+    this.checkValue(args[2]!);
+    return [{ key, value: args[2]! }];
+  }
+
+  private msetArgs(args: readonly Buffer[]): { key: string; value: Buffer }[] {
+    if (args.length < 3 || args.length % 2 !== 1) throw wrongArity('MSET');
+    const writes: { key: string; value: Buffer }[] = [];
+    for (let i = 1; i < args.length; i += 2) {
+      const key = keyOf(args[i]!);
+      this.checkValue(args[i + 1]!);
+      writes.push({ key, value: args[i + 1]! });
+    }
+    return writes;
   }
 
   private checkValue(value: Buffer): void {
@@ -204,7 +223,6 @@ export class RespCommands {
   }
 
   private async put(key: string, value: Buffer): Promise<RespReply> {
-    this.checkValue(value);
     const down = this.unavailableIfStopped();
     if (down) return replyErrorLine(down);
     const reply = await withDeadline(
@@ -214,14 +232,9 @@ export class RespCommands {
     return reply.op === 'put' ? OK : replyErrorLine(unexpected(reply));
   }
 
-  /** Not atomic across keys (each key is its own write); the first failure is the reply. */
-  private async mset(pairs: readonly Buffer[]): Promise<RespReply> {
-    const writes: { key: string; value: Buffer }[] = [];
-    for (let i = 0; i < pairs.length; i += 2) {
-      const value = pairs[i + 1]!;
-      this.checkValue(value);
-      writes.push({ key: keyOf(pairs[i]!), value });
-    }
+  /** SET and MSET. Not atomic across keys (each key is its own write); the first failure is the reply. */
+  private async mset(writes: readonly { key: string; value: Buffer }[]): Promise<RespReply> {
+    if (writes.length === 1) return this.put(writes[0]!.key, writes[0]!.value);
     const replies = await Promise.all(writes.map((w) => this.put(w.key, w.value)));
     return replies.find((r) => r.t === 'error') ?? OK;
   }
