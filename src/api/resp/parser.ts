@@ -28,7 +28,6 @@ export interface RespParserOptions {
 
 const CR = 0x0d;
 const LF = 0x0a;
-const INCOMPLETE = -1;
 
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
