@@ -50,7 +50,7 @@ describe('RESP on a 3-node cluster of real processes', { timeout: 300_000 }, () 
     assert.match(unknown.stdout, /ERR unknown command/);
   });
 
-  it(`redis-benchmark -t set,get -r 1000 -n ${BENCH_N} -q through one node runs cleanly and leaves at most one version per key', { skip: SKIP_TOOLS }, async () => {
+  it(`redis-benchmark -t set,get -r 1000 -n ${BENCH_N} -q through one node runs cleanly and leaves at most one version per key`, { skip: SKIP_TOOLS }, async () => {
     const port = cluster.nodes[0]!.respPort;
     const b = await run('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-r', '1000', '-n', BENCH_N, '-q'], 240_000);
     assert.equal(b.code, 0, `redis-benchmark failed: ${b.stdout}\n${b.stderr}`);
