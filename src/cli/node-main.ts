@@ -55,7 +55,9 @@ async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): 
 export async function startNode(config: NodeConfig, opts: StartNodeOptions = {}): Promise<RunningNode> {
   const logger = opts.logger ?? new ConsoleLogger({ level: config.logLevel });
   const clock = new SystemClock();
-  const self: PeerInfo = { nodeId: config.nodeId, address: config.advertise, dc: config.dc, rack: config.rack, weight: config.weight };
+  const self: PeerInfo = {
+    nodeId: config.nodeId, address: config.advertise, http: config.http, dc: config.dc, rack: config.rack, weight: config.weight,
+  };
   const settings: RuntimeSettings = {
     n: config.n,
     partitions: config.partitions,

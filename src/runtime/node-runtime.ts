@@ -316,7 +316,8 @@ export class NodeRuntime implements NodeService {
     const ring = this.node?.currentRing;
     const share = ring ? ownership(ring) : new Map<string, number>();
     return this.ringMembers.map((m) => ({
-      nodeId: m.nodeId, address: m.address, dc: m.dc, rack: m.rack, weight: m.weight,
+      nodeId: m.nodeId, address: m.address, ...httpOf(m.nodeId === this.nodeId ? this.deps.self : this.peers.get(m.nodeId) ?? m),
+      dc: m.dc, rack: m.rack, weight: m.weight,
       state: m.nodeId === this.nodeId || (this.deps.isReachable?.(m.nodeId) ?? true) ? 'alive' : 'suspect',
       heartbeat: 0, ownership: share.get(m.nodeId) ?? 0,
     }));
@@ -344,4 +345,9 @@ export class NodeRuntime implements NodeService {
   inFlight(): number {
     return this.waiting.size;
   }
+}
+
+/** A member's HTTP address, as the latest hello announced it. */
+function httpOf(p: PeerInfo): { http?: string } {
+  return p.http !== undefined ? { http: p.http } : {};
 }
