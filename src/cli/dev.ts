@@ -165,13 +165,15 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
 
   if (!stopping) {
     io.out(`\nGossamer dev cluster: ${count} node(s), data in ${dataRoot}\n`);
+    // Only what is served. The dashboard (/ui, branch ops) adds its URL here once it is served.
     for (const c of children) {
-      io.out(`  ${c.nodeId}  HTTP http://${c.http}  RESP ${c.resp}  dashboard http://${c.http}/ui  pid=${c.proc.pid ?? '?'}\n`);
+      io.out(`  ${c.nodeId}  HTTP http://${c.http}  RESP redis://${c.resp}  pid=${c.proc.pid ?? '?'}\n`);
     }
     const first = children[0]!;
+    const [respHost, respPort] = [first.resp.slice(0, first.resp.lastIndexOf(':')), first.resp.slice(first.resp.lastIndexOf(':') + 1)];
     io.out(`\nTry:  curl -X PUT --data-binary 'hello' http://${first.http}/kv/greeting\n`
       + `      curl -i http://${first.http}/kv/greeting\n`
-      + '(The RESP front end and the dashboard have their ports and URLs reserved; they are not served yet.)\n'
+      + `      redis-cli -h ${respHost} -p ${respPort} set a 1   (any Redis client works: RESP2)\n`
       + 'Press Ctrl-C to stop the cluster.\n');
   }
 
