@@ -52,6 +52,19 @@ async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): 
   return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger });
 }
 
+/** The RESP front end on the `resp` address; on failure, `cleanUp` undoes what started before it. */
+async function listenResp(runtime: NodeRuntime, config: NodeConfig, logger: Logger, cleanUp: () => Promise<void>)
+  : Promise<{ resp: GossamerRespServer; respPort: number }> {
+  const resp = createRespServer(runtime, { logger, maxValueBytes: config.maxValueBytes });
+  const addr = splitHostPort(config.resp);
+  try {
+    return { resp, respPort: (await resp.listen(addr.host, addr.port)).port };
+  } catch (e) {
+    await cleanUp();
+    throw e;
+  }
+}
+
 export async function startNode(config: NodeConfig, opts: StartNodeOptions = {}): Promise<RunningNode> {
   const logger = opts.logger ?? new ConsoleLogger({ level: config.logLevel });
   const clock = new SystemClock();
@@ -107,19 +120,10 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     await engine.close().catch(() => {});
     throw e;
   }
-  const resp = createRespServer(runtime, { logger, maxValueBytes: config.maxValueBytes });
-  const respAddr = splitHostPort(config.resp);
-  let respPort: number;
-  try {
-    ({ port: respPort } = await resp.listen(respAddr.host, respAddr.port));
-  } catch (e) {
-    await Promise.all([runtime.stop(), http.close()]);
-    await transport.close();
-    await engine.close().catch(() => {});
-    throw e;
-  }
+  const cleanUp = async (): Promise<void> => { await Promise.all([runtime.stop(), http.close()]); await transport.close(); await engine.close().catch(() => {}); };
+  const { resp, respPort } = await listenResp(runtime, config, logger, cleanUp);
   logger.info('node started', {
-    nodeId: config.nodeId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, resp: `${respAddr.host}:${respPort}`,
+    nodeId: config.nodeId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, resp: `${splitHostPort(config.resp).host}:${respPort}`,
     dataDir: config.dataDir,
     seeds: config.seeds.join(',') || 'none',
   });

@@ -112,92 +112,114 @@ interface ConnectionDeps {
 }
 
 function serveConnection(socket: net.Socket, deps: ConnectionDeps): void {
-  const parser = new RespParser({ bulkBytesMax: deps.maxValueBytes + RESP_LIMITS.bulkSlackBytes });
-  const commands = new RespCommands({
-    service: deps.service, session: deps.session, server: deps.info, maxValueBytes: deps.maxValueBytes, onBug: deps.onBug,
+  const conn = new RespConnection(socket, deps);
+  socket.on('data', (data: Buffer) => conn.onData(data));
+  socket.on('drain', () => conn.onDrain());
+  socket.on('gossamer-close-idle', () => conn.closeWhenIdle());
+  socket.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE') deps.logger.debug('resp connection error', { error: e.message });
   });
-  const slots: Slot[] = [];
-  let ended = false;
-  let flushScheduled = false;
-  let paused = false;
-  let closeIdle = false;
+  socket.on('close', () => conn.onClose());
+}
+
+/** One client connection: parses what arrives, runs each command, writes the replies in order. */
+class RespConnection {
+  private readonly parser: RespParser;
+  private readonly commands: RespCommands;
+  private readonly slots: Slot[] = [];
+  private ended = false;
+  private flushScheduled = false;
+  private paused = false;
+  private closeIdle = false;
+
+  constructor(private readonly socket: net.Socket, private readonly deps: ConnectionDeps) {
+    this.parser = new RespParser({ bulkBytesMax: deps.maxValueBytes + RESP_LIMITS.bulkSlackBytes });
+    this.commands = new RespCommands({
+      service: deps.service, session: deps.session, server: deps.info, maxValueBytes: deps.maxValueBytes, onBug: deps.onBug,
+    });
+  }
+
+  onData(data: Buffer): void {
+    if (this.ended) return;
+    let cmds: Buffer[][];
+    try {
+      cmds = this.parser.push(data);
+    } catch (e) {
+      if (!(e instanceof RespProtocolError)) throw e;
+      // Answer what was already asked, then the protocol error, then close: as Redis does.
+      this.slots.push({ reply: error(`ERR ${e.message}`), close: true });
+      this.socket.pause();
+      this.scheduleDrain();
+      return;
+    }
+    for (const args of cmds) {
+      this.deps.countCommand();
+      const out = this.commands.run(args);
+      const slot: Slot = { reply: undefined, close: out.close ?? false };
+      this.slots.push(slot);
+      if (out.reply instanceof Promise) {
+        void out.reply.then((r) => { slot.reply = r; this.scheduleDrain(); });
+      } else {
+        slot.reply = out.reply;
+      }
+      if (slot.close) {
+        this.socket.pause();
+        break;
+      }
+    }
+    if (this.slots.length > 0) this.scheduleDrain();
+    if (this.slots.length >= RESP_LIMITS.pipelineDepthMax || this.socket.writableNeedDrain) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  onDrain(): void {
+    if (this.paused) this.scheduleDrain();
+  }
+
+  onClose(): void {
+    this.ended = true;
+  }
+
+  closeWhenIdle(): void {
+    this.closeIdle = true;
+    if (this.slots.length === 0) {
+      this.ended = true;
+      this.socket.end();
+    }
+  }
+
+  private scheduleDrain(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.drain());
+  }
 
   /** Writes every finished reply at the head of the queue, in order, in one write. */
-  const drain = (): void => {
-    flushScheduled = false;
-    if (ended) return;
+  private drain(): void {
+    this.flushScheduled = false;
+    if (this.ended) return;
     const parts: (string | Uint8Array)[] = [];
     let close = false;
-    while (slots.length > 0 && slots[0]!.reply !== undefined) {
-      const slot = slots.shift()!;
+    while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
+      const slot = this.slots.shift()!;
       encodeInto(slot.reply!, parts);
       if (slot.close) {
         close = true;
         break;
       }
     }
-    if (parts.length > 0) socket.write(concatParts(parts));
-    if (close || (closeIdle && slots.length === 0)) {
-      ended = true;
-      slots.length = 0;
-      socket.end();
+    if (parts.length > 0) this.socket.write(concatParts(parts));
+    if (close || (this.closeIdle && this.slots.length === 0)) {
+      this.ended = true;
+      this.slots.length = 0;
+      this.socket.end();
       return;
     }
-    if (paused && slots.length < RESP_LIMITS.pipelineDepthMax / 2 && !socket.writableNeedDrain) {
-      paused = false;
-      socket.resume();
+    if (this.paused && this.slots.length < RESP_LIMITS.pipelineDepthMax / 2 && !this.socket.writableNeedDrain) {
+      this.paused = false;
+      this.socket.resume();
     }
-  };
-  const scheduleDrain = (): void => {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    setImmediate(drain);
-  };
-
-  socket.on('data', (data: Buffer) => {
-    if (ended) return;
-    let cmds: Buffer[][];
-    try {
-      cmds = parser.push(data);
-    } catch (e) {
-      if (!(e instanceof RespProtocolError)) throw e;
-      // Answer what was already asked, then the protocol error, then close: as Redis does.
-      slots.push({ reply: error(`ERR ${e.message}`), close: true });
-      socket.pause();
-      scheduleDrain();
-      return;
-    }
-    for (const args of cmds) {
-      deps.countCommand();
-      const out = commands.run(args);
-      const slot: Slot = { reply: undefined, close: out.close ?? false };
-      slots.push(slot);
-      if (out.reply instanceof Promise) {
-        void out.reply.then((r) => { slot.reply = r; scheduleDrain(); });
-      } else {
-        slot.reply = out.reply;
-      }
-      if (slot.close) {
-        socket.pause();
-        break;
-      }
-    }
-    if (slots.length > 0) scheduleDrain();
-    if (slots.length >= RESP_LIMITS.pipelineDepthMax || socket.writableNeedDrain) {
-      paused = true;
-      socket.pause();
-    }
-  });
-  socket.on('drain', () => { if (paused) scheduleDrain(); });
-  socket.on('gossamer-close-idle', () => {
-    closeIdle = true;
-    if (slots.length === 0) {
-      ended = true;
-      socket.end();
-    }
-  });
-  socket.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE') deps.logger.debug('resp connection error', { error: e.message });
-  });
-  socket.on('close', () => { ended = true; });
+  }
 }
