@@ -56,6 +56,8 @@ export const LAYER_IMPORTS = {
   cli: ['core', 'ports', 'storage', 'codec', 'runtime', 'adapters', 'api', 'root'],
   sim: ['core', 'ports', 'storage', 'codec', 'runtime'],
   root: ['core', 'ports', 'storage', 'codec', 'runtime', 'adapters', 'api'],
+  // The TypeScript client hashes keys as the ring does (pure core code); nothing else.
+  client: ['core'],
 };
 
 /** Single files a layer may import beyond its layers: `layer` → paths relative to src/. */

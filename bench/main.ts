@@ -13,6 +13,7 @@ const suites: Record<string, Suite> = {
   http: async () => (await import('./http.js')).runHttpBench(),
   ratelimit: async () => (await import('./ratelimit.js')).runRateLimitBench(),
   ycsb: async () => (await import('./ycsb.js')).runYcsbBench(),
+  resp: async () => (await import('./resp.js')).runRespBench(),
 };
 
 async function main(): Promise<void> {

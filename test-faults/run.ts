@@ -147,7 +147,10 @@ async function client(cluster: FaultCluster, history: OpRecord[], keys: string[]
     const kind: OpRecord['kind'] = p < 0.4 ? 'get' : p < 1 - mix.deleteRate ? 'put' : 'delete';
     const held = kind === 'get' || (kind === 'put' && rand() < 0.2) ? undefined : seen.get(key);
     const tag = kind === 'get' ? undefined : `c${id}-${n}-${kind}`;
-    const rec = await send(cluster, history, state, t0, id, node, kind, key, tag, held?.ctx, held?.basis ?? []);
+    // A delete without a context reads and supersedes what it finds (issue 8, defect 6), which the
+    // checker cannot attribute: a client that has seen nothing sends the empty context (a blind delete).
+    const sent = held?.ctx ?? (kind === 'delete' ? 'AQAA' : undefined);
+    const rec = await send(cluster, history, state, t0, id, node, kind, key, tag, sent, held?.basis ?? []);
     if (rec.outcome === 'ok' && rec.returned) {
       seen.set(key, { ctx: rec.returned, basis: kind === 'get' ? rec.observed ?? [] : [...(held?.basis ?? []), tag!] });
     }

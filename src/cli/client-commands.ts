@@ -162,8 +162,27 @@ export interface PutOptions extends CommonOptions {
   w?: string;
   quorum?: string;
   context?: string;
+  /** Write without reading the key's context first (a put becomes a sibling; a delete a concurrent tombstone). */
+  blind?: boolean;
   file?: string;
   contentType?: string;
+}
+
+/** The token of an empty history: a write with it supersedes nothing (what `--blind` sends). */
+const EMPTY_CONTEXT_TOKEN = 'AQAA';
+
+/**
+ * The context a put or del sends: `--context` as given; with `--blind` none (an explicitly empty
+ * one for a delete, which would otherwise supersede what the node reads); else the key's current
+ * context, read first at the default R, so the write supersedes what is stored now.
+ */
+async function writeContext(host: string, key: string, opts: PutOptions): Promise<string | undefined> {
+  if (opts.context !== undefined && opts.blind) throw usage('give either --context or --blind, not both');
+  if (opts.context !== undefined) return opts.context;
+  if (opts.blind) return EMPTY_CONTEXT_TOKEN;
+  const a = await call(host, 'GET', kvPath(key, { quorum: opts.quorum, timeout: opts.timeout }), opts);
+  if (a.status !== 200 && a.status !== 300 && a.status !== 404) throw answerError(a, `read ${key} before writing`);
+  return a.headers.get('x-gossamer-context') ?? undefined;
 }
 
 export async function cmdPut(key: string, value: string | undefined, opts: PutOptions, io: Io): Promise<void> {
@@ -180,7 +199,8 @@ export async function cmdPut(key: string, value: string | undefined, opts: PutOp
     }
   } else body = await io.stdin();
   const headers: Record<string, string> = { 'Content-Type': opts.contentType ?? (value !== undefined ? 'text/plain; charset=utf-8' : 'application/octet-stream') };
-  if (opts.context) headers['X-Gossamer-Context'] = opts.context;
+  const context = await writeContext(host, key, opts);
+  if (context) headers['X-Gossamer-Context'] = context;
   const a = await call(host, 'PUT', kvPath(key, { w: opts.w, quorum: opts.quorum, timeout: opts.timeout }), opts, { body, headers });
   if (a.status !== 204) throw answerError(a, `put ${key}`);
   if (opts.verbose) io.err(`context: ${a.headers.get('x-gossamer-context') ?? ''}\n`);
@@ -190,7 +210,8 @@ export async function cmdDel(key: string, opts: PutOptions, io: Io): Promise<voi
   checkLevel('w', opts.w);
   const host = parseHost(opts.host);
   const headers: Record<string, string> = {};
-  if (opts.context) headers['X-Gossamer-Context'] = opts.context;
+  const context = await writeContext(host, key, opts);
+  if (context) headers['X-Gossamer-Context'] = context;
   const a = await call(host, 'DELETE', kvPath(key, { w: opts.w, quorum: opts.quorum, timeout: opts.timeout }), opts, { headers });
   if (a.status !== 204) throw answerError(a, `del ${key}`);
   if (opts.verbose) io.err(`context: ${a.headers.get('x-gossamer-context') ?? ''}\n`);

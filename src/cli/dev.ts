@@ -167,14 +167,16 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
 
   if (!stopping) {
     io.out(`\nGossamer dev cluster: ${count} node(s), data in ${dataRoot}\n`);
+    // Only what is served: HTTP (with /ui and /metrics) and RESP.
     for (const c of children) {
-      io.out(`  ${c.nodeId}  HTTP http://${c.http}  RESP ${c.resp}  dashboard http://${c.http}/ui  pid=${c.proc.pid ?? '?'}\n`);
+      io.out(`  ${c.nodeId}  HTTP http://${c.http}  RESP redis://${c.resp}  pid=${c.proc.pid ?? '?'}\n`);
     }
     const first = children[0]!;
+    const [respHost, respPort] = [first.resp.slice(0, first.resp.lastIndexOf(':')), first.resp.slice(first.resp.lastIndexOf(':') + 1)];
     io.out(`\nTry:  curl -X PUT --data-binary 'hello' http://${first.http}/kv/greeting\n`
       + `      curl -i http://${first.http}/kv/greeting\n`
+      + `      redis-cli -h ${respHost} -p ${respPort} set a 1   (any Redis client works: RESP2)\n`
       + `      open http://${first.http}/ui   (the dashboard: members, ring, traffic; every node serves it)\n`
-      + '(The RESP front end has its ports reserved; it is not served yet.)\n'
       + 'Press Ctrl-C to stop the cluster.\n');
   }
 

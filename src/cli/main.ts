@@ -208,7 +208,8 @@ export function buildProgram(): Command {
   const putLike = (cmd: Command): Command => cmd
     .option('--w <w>', 'acknowledgements needed: 1..N, one, quorum, all')
     .option('--quorum <mode>', 'sloppy (default) or strict')
-    .option('--context <token>', 'the context from a get: supersede exactly what it saw')
+    .option('--context <token>', 'the context from a get: supersede exactly what it saw (default: read the key\'s context first)')
+    .option('--blind', 'do not read the context first: the write supersedes nothing')
     .option('-v, --verbose', 'print the new context (on stderr)')
     .addOption(hostOpt()).addOption(timeoutOpt());
 

@@ -20,6 +20,8 @@ import { RateLimitService, createHttpRateGate } from '../api/ratelimit/index.js'
 import { watchRules } from './rate-limit-reload.js';
 import type { RuleWatcher } from './rate-limit-reload.js';
 import { isRateLimitMessage } from '../core/ratelimit/sync.js';
+import { createRespServer } from '../api/resp/index.js';
+import type { GossamerRespServer } from '../api/resp/index.js';
 import type { NodeConfig } from './config.js';
 import { splitHostPort } from './config.js';
 import { actorIdFor, pinDataDir } from './data-dir.js';
@@ -35,6 +37,8 @@ export interface RunningNode {
   readonly http: GossamerHttpServer;
   readonly transport: TcpTransport<Message>;
   readonly httpPort: number;
+  readonly resp: GossamerRespServer;
+  readonly respPort: number;
   readonly logger: Logger;
   readonly rateLimit: RateLimitService;
   /** Metrics, the wire observer and the dashboard's source (registration points for later parts). */
@@ -61,12 +65,30 @@ async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): 
   return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger });
 }
 
+/** The RESP front end on the `resp` address; on failure, `cleanUp` undoes what started before it. */
+async function listenResp(
+  runtime: NodeRuntime, config: NodeConfig, logger: Logger, rateLimit: RateLimitService, cleanUp: () => Promise<void>,
+): Promise<{ resp: GossamerRespServer; respPort: number }> {
+  const resp = createRespServer(runtime, {
+    logger, maxValueBytes: config.maxValueBytes, gate: (clientIp, command) => rateLimit.checkResp(clientIp, command),
+  });
+  const addr = splitHostPort(config.resp);
+  try {
+    return { resp, respPort: (await resp.listen(addr.host, addr.port)).port };
+  } catch (e) {
+    await cleanUp();
+    throw e;
+  }
+}
+
 export async function startNode(config: NodeConfig, opts: StartNodeOptions = {}): Promise<RunningNode> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const clock = new SystemClock();
   // Seeds and the advertised address as ip:port, so peers match whatever names they were given.
   const addrs = await resolveNodeAddresses({ listen: config.listen, advertise: config.advertise, seeds: config.seeds, logger });
-  const self: PeerInfo = { nodeId: config.nodeId, address: addrs.advertise, dc: config.dc, rack: config.rack, weight: config.weight };
+  const self: PeerInfo = {
+    nodeId: config.nodeId, address: addrs.advertise, http: config.http, dc: config.dc, rack: config.rack, weight: config.weight,
+  };
   const settings = runtimeSettings(config, addrs.seeds);
 
   // Before anything else touches the directory: refuse another node's data (exit 2).
@@ -99,18 +121,21 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     metricsRegistry: observability.metrics, ui: observability.ui,
   });
   const httpAddr = splitHostPort(config.http);
-  let httpPort: number;
-  try {
-    ({ port: httpPort } = await http.listen(httpAddr.host, httpAddr.port));
-  } catch (e) {
+  // If a listener cannot open, undo what started before it.
+  const cleanUp = async (): Promise<void> => {
     limits.close();
-    await runtime.stop();
+    await Promise.all([runtime.stop(), http.close()]);
     await transport.close();
     await engine.close().catch(() => {});
+  };
+  const httpPort = await http.listen(httpAddr.host, httpAddr.port).then((a) => a.port, async (e: unknown) => {
+    await cleanUp();
     throw e;
-  }
+  });
+  const { resp, respPort } = await listenResp(runtime, config, logger, rateLimit, cleanUp);
   logger.info('node started', {
-    nodeId: config.nodeId, actorId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`, dataDir: config.dataDir,
+    nodeId: config.nodeId, actorId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`,
+    resp: `${splitHostPort(config.resp).host}:${respPort}`, dataDir: config.dataDir,
     advertise: addrs.advertise, seeds: addrs.seeds.join(',') || 'none', rateLimits: config.rateLimits.length,
   });
 
@@ -121,7 +146,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
       limits.close();
       // The runtime answers new requests `unavailable` at once and drains in-flight ones; the
       // HTTP server stops accepting connections and closes them as they go idle.
-      await Promise.all([runtime.stop(), http.close()]);
+      await Promise.all([runtime.stop(), http.close(), resp.close()]);
       await transport.close();
       await engine.close().catch((e: unknown) => logger.error('closing storage failed', { error: String(e) }));
       clock.clearAll();
@@ -131,7 +156,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     return stopping;
   }
 
-  return { config, runtime, http, transport, httpPort, logger, rateLimit, observability, stop };
+  return { config, runtime, http, transport, httpPort, resp, respPort, logger, rateLimit, observability, stop };
 }
 
 /** The inter-node transport, listening; the engine is closed if it cannot listen. */

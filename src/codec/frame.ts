@@ -101,7 +101,8 @@ function isPeerInfo(v: unknown): v is PeerInfo {
     && typeof v['address'] === 'string'
     && typeof v['dc'] === 'string'
     && typeof v['rack'] === 'string'
-    && typeof v['weight'] === 'number' && v['weight'] >= 0 && v['weight'] <= CORE_LIMITS.memberWeightMax;
+    && typeof v['weight'] === 'number' && v['weight'] >= 0 && v['weight'] <= CORE_LIMITS.memberWeightMax
+    && (v['http'] === undefined || typeof v['http'] === 'string');
 }
 
 function isId(v: unknown): v is number {
@@ -121,8 +122,8 @@ export function decodeWireMessage(payload: Uint8Array): WireMessage {
     case FRAME_TAG_HELLO: {
       const [, version, peer] = value as unknown[];
       if (value.length !== 3 || typeof version !== 'number' || !isPeerInfo(peer)) malformed('bad hello');
-      const { nodeId, address, dc, rack, weight } = peer;
-      return { kind: 'hello', version, peer: { nodeId, address, dc, rack, weight } };
+      const { nodeId, address, dc, rack, weight, http } = peer;
+      return { kind: 'hello', version, peer: { nodeId, address, dc, rack, weight, ...(http !== undefined ? { http } : {}) } };
     }
     case FRAME_TAG_ENVELOPE: {
       const [, from, to, msg] = value as unknown[];

@@ -26,6 +26,12 @@ export interface PutOp {
   readonly value: Uint8Array | null;
   readonly contentType?: string;
   readonly context?: CausalContext;
+  /**
+   * `local`: the coordinating replica joins its own local state's context (read in the same step)
+   * to the write's context, so the write supersedes every version that replica has seen and none
+   * it has not — what a context-less Redis `SET` means. A non-replica forwards it as it is.
+   */
+  readonly supersede?: 'local';
   readonly w?: Consistency;
   readonly quorum?: QuorumMode;
   readonly timeoutMs?: number;

@@ -33,6 +33,8 @@ export interface PeerInfo {
   nodeId: string;
   /** Inter-node address, `host:port`. */
   address: string;
+  /** The node's client HTTP address, `host:port`, so clients can route to any member (absent from older nodes). */
+  http?: string;
   dc: string;
   rack: string;
   weight: number;

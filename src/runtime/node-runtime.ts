@@ -74,6 +74,8 @@ export class NodeRuntime implements NodeService {
   private node: Node | undefined;
   /** The members of the ring installed (as the core decided them). */
   private ringMembers: readonly MemberInfo[] = [];
+  /** The HTTP address each peer announced in its hello (for clients that route to replicas). */
+  private readonly peerHttp = new Map<string, string>();
   private serving = false;
   private stopping = false;
   private nextReqId = 1;
@@ -127,6 +129,7 @@ export class NodeRuntime implements NodeService {
   }
 
   private onPeer(peer: PeerInfo): void {
+    if (peer.http !== undefined) this.peerHttp.set(peer.nodeId, peer.http);
     if (!this.node || this.stopped) return;
     try {
       this.node.notePeer(peer);
@@ -325,7 +328,8 @@ export class NodeRuntime implements NodeService {
     const ring = this.coreRing();
     const share = ring ? ownership(ring) : new Map<string, number>();
     return this.ringMembers.map((m) => ({
-      nodeId: m.nodeId, address: m.address, dc: m.dc, rack: m.rack, weight: m.weight,
+      nodeId: m.nodeId, address: m.address, ...httpOf(m.nodeId === this.nodeId ? this.deps.self.http : this.peerHttp.get(m.nodeId)),
+      dc: m.dc, rack: m.rack, weight: m.weight,
       state: m.nodeId === this.nodeId || (this.deps.isReachable?.(m.nodeId) ?? true) ? 'alive' : 'suspect',
       heartbeat: 0, ownership: share.get(m.nodeId) ?? 0,
     }));
@@ -353,4 +357,9 @@ export class NodeRuntime implements NodeService {
   inFlight(): number {
     return this.waiting.size;
   }
+}
+
+/** A member's HTTP address, as the latest hello announced it. */
+function httpOf(http: string | undefined): { http?: string } {
+  return http !== undefined ? { http } : {};
 }

@@ -10,6 +10,8 @@ export type MemberState = 'alive' | 'suspect' | 'faulty' | 'leaving' | 'left';
 export interface MemberView {
   nodeId: string;
   address: string;
+  /** The member's client HTTP address (host:port), when it announced one. */
+  http?: string;
   dc: string;
   rack: string;
   weight: number;

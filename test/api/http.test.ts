@@ -125,11 +125,34 @@ describe('HTTP API against a fake node', () => {
     assert.ok(get.headers[CTX]);
 
     await call('PUT', '/kv/d2', { body: 'x' });
-    await call('DELETE', '/kv/d2'); // blind: a sibling of the value
+    // An explicitly empty context (the token of no history) is a blind delete: a sibling of the value.
+    await call('DELETE', '/kv/d2', { headers: { 'X-Gossamer-Context': 'AQAA' } });
     const conflict = await call('GET', '/kv/d2');
     assert.equal(conflict.status, 300);
     const values = (conflict.json() as { siblings: { value: string | null }[] }).siblings.map((s) => s.value);
     assert.ok(values.includes(null));
+  });
+
+  it('a delete without a context supersedes what a read finds: the next GET is 404, not 300 (issue 8, defect 6)', async () => {
+    await call('PUT', '/kv/nc', { body: 'a' });
+    await call('PUT', '/kv/nc', { body: 'b' }); // two blind writes: siblings
+    assert.equal((await call('GET', '/kv/nc')).status, 300);
+    const before = svc.ops.length;
+    const del = await call('DELETE', '/kv/nc?r=all&w=2');
+    assert.equal(del.status, 204);
+    assert.ok(del.headers[CTX]);
+    const [read, write] = svc.ops.slice(before);
+    assert.equal(read?.op, 'get');
+    assert.equal(read?.op === 'get' && read.r, 'all', 'the read uses the request\'s r');
+    assert.ok(write?.op === 'put' && write.value === null && write.context && write.context.clock.length > 0, 'the tombstone carries the read context');
+    assert.equal(write?.op === 'put' && write.w, 2);
+    const after = await call('GET', '/kv/nc');
+    assert.equal(after.status, 404);
+    assert.equal(after.body.length, 0);
+    // Deleting what is absent writes nothing and still answers 204.
+    const n = svc.ops.length;
+    assert.equal((await call('DELETE', '/kv/never-written')).status, 204);
+    assert.deepEqual(svc.ops.slice(n).map((o) => o.op), ['get']);
   });
 
   it('passes r, w, quorum and timeout to the node; names map to their levels', async () => {

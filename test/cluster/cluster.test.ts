@@ -182,7 +182,8 @@ describe('a 3-node cluster of real processes', { timeout: 180_000 }, () => {
     const got = await runCli(['get', 'cli-key', ...host]);
     assert.equal(got.code, 0);
     assert.equal(got.stdout, 'v1');
-    assert.equal((await runCli(['put', 'cli-key', '--file', '-', ...host], 'v2 from stdin')).code, 0);
+    // --blind: no context read first, so the write is a sibling of v1 (a plain put would supersede it).
+    assert.equal((await runCli(['put', 'cli-key', '--file', '-', '--blind', ...host], 'v2 from stdin')).code, 0);
     const sib = await runCli(['get', 'cli-key', ...host]);
     assert.equal(sib.code, 0);
     assert.match(sib.stdout, /2 siblings/);
@@ -191,7 +192,7 @@ describe('a 3-node cluster of real processes', { timeout: 180_000 }, () => {
     const ctx = /context: (\S+)/.exec(sib.stdout)![1]!;
     assert.equal((await runCli(['put', 'cli-key', 'merged', '--context', ctx, '--w', '3', ...host])).code, 0);
     assert.equal((await runCli(['get', 'cli-key', '--r', '3', ...host])).stdout, 'merged');
-    // A delete without the context would be a sibling of the value (a blind write): send it.
+    // A delete with the context seen (a plain `del` reads it first by itself).
     const seen = await runCli(['get', 'cli-key', '-v', ...host]);
     const ctx2 = /context: (\S+)/.exec(seen.stderr)![1]!;
     assert.equal((await runCli(['del', 'cli-key', '--context', ctx2, '--w', '3', ...host])).code, 0);

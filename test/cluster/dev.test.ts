@@ -69,9 +69,10 @@ describe('gossamer dev', { timeout: 120_000 }, () => {
     const dev = await startDev(path.join(dir, 'a'));
     const out = dev.out();
     for (let i = 0; i < 3; i++) {
-      assert.match(out, new RegExp(`node-${i}  HTTP http://127\\.0\\.0\\.1:${dev.httpBase + i}  RESP 127\\.0\\.0\\.1:\\d+  dashboard http://127\\.0\\.0\\.1:${dev.httpBase + i}/ui`));
+      assert.match(out, new RegExp(`node-${i}  HTTP http://127\\.0\\.0\\.1:${dev.httpBase + i}  RESP redis://127\\.0\\.0\\.1:\\d+  pid=`));
       assert.match(out, new RegExp(`^\\[node-${i}\\] .*node started`, 'm'), 'child lines are prefixed with the node id');
     }
+    assert.doesNotMatch(out, /\/ui/, 'the banner names only what is served');
     assert.equal((await request(dev.httpBase, 'PUT', '/kv/dev-key', { body: 'v' })).status, 204);
     assert.equal((await request(dev.httpBase + 2, 'GET', '/kv/dev-key')).text, 'v');
     dev.proc.kill('SIGINT');

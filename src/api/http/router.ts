@@ -9,6 +9,8 @@ import type { Version } from '../../core/clock/state.js';
 import { encodeContextToken } from '../../core/clock/context.js';
 import type { NodeService } from '../../runtime/service.js';
 import { HttpError } from './errors.js';
+import { supersedingDelete } from '../superseding-delete.js';
+import type { SupersedingDeleteResult } from '../superseding-delete.js';
 import {
   checkKey, decodeKey, parseContentType, parseContextHeader, parseKvParams, strictParam,
 } from './params.js';
@@ -248,7 +250,16 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
       return { status: 204, headers: { [CONTEXT_HEADER]: encodeContextToken(reply.context) } };
     });
 
-  if (method === 'DELETE') return respond(putReply(null, ''));
+  if (method === 'DELETE') {
+    if (context !== undefined) return respond(putReply(null, ''));
+    // No context: supersede what a read at R finds (src/api/superseding-delete.ts).
+    return respond(withDeadline(supersedingDelete(service, key, params).then(asReply), limitMs * 2,
+      requiredOf(params.w ?? defaults.w, defaults.n)).then((reply) => {
+      if (!reply.ok) return replyError(reply);
+      if (reply.op !== 'put') throw unexpectedReply(reply);
+      return { status: 204, headers: { [CONTEXT_HEADER]: encodeContextToken(reply.context) } };
+    }));
+  }
 
   const contentType = parseContentType(typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined);
   const maxBytes = opts.maxValueBytes ?? defaults.maxValueBytes;
@@ -261,6 +272,10 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
 
 export function tooLarge(maxBytes: number): HttpError {
   return new HttpError('value_too_large', `the value is over the limit of ${maxBytes} bytes`);
+}
+
+function asReply(r: SupersedingDeleteResult): ClientReply {
+  return r.ok ? { ok: true, op: 'put', context: r.context } : r;
 }
 
 /**

@@ -24,7 +24,8 @@ export type WireOp =
   | { readonly op: 'get'; readonly key: string; readonly r?: Consistency; readonly quorum?: QuorumMode; readonly timeoutMs?: number }
   | {
     readonly op: 'put'; readonly key: string; readonly value: Uint8Array | null; readonly contentType?: string;
-    readonly context?: string; readonly w?: Consistency; readonly quorum?: QuorumMode; readonly timeoutMs?: number;
+    readonly context?: string; readonly supersede?: 'local'; readonly w?: Consistency; readonly quorum?: QuorumMode;
+    readonly timeoutMs?: number;
   };
 
 export type WireReply =
@@ -48,7 +49,7 @@ function isWireOp(v: unknown): boolean {
   if (o['op'] === 'get') return isConsistency(o['r']) && isOptNum(o['timeoutMs']);
   if (o['op'] !== 'put') return false;
   return (o['value'] === null || isBytes(o['value'])) && isOptStr(o['contentType']) && isOptStr(o['context'])
-    && isConsistency(o['w']) && isOptNum(o['timeoutMs']);
+    && (o['supersede'] === undefined || o['supersede'] === 'local') && isConsistency(o['w']) && isOptNum(o['timeoutMs']);
 }
 
 function isWireReply(v: unknown): boolean {

@@ -6,7 +6,7 @@
  */
 import { coordinatorStateBudget } from '../clock/state-budget.js';
 import type { CausalContext } from '../clock/context.js';
-import { EMPTY_CONTEXT } from '../clock/context.js';
+import { EMPTY_CONTEXT, joinContexts } from '../clock/context.js';
 import type { WriteResult } from '../clock/state.js';
 import { CounterExhaustedError, applyWrite, encodeState } from '../clock/state.js';
 import type { NodeId, PutOp } from '../types.js';
@@ -54,7 +54,12 @@ export class PutCoordinator {
   /** Creates the new version at this node (a replica of the key) and replicates it. */
   start(op: PutOp, replicas: readonly NodeId[], required: number, requester: Requester): void {
     const { settings } = this.env;
-    const result = this.newVersion(op, requester);
+    // `supersede: 'local'` (RESP SET): the write also covers every version this replica has seen,
+    // read in this same step, so repeated context-less SETs do not pile up siblings.
+    const context = op.supersede === 'local'
+      ? joinContexts(this.store.read(op.key).context, op.context ?? EMPTY_CONTEXT)
+      : op.context ?? EMPTY_CONTEXT;
+    const result = this.newVersion(op, context, requester);
     if (!result) return;
     const bytes = encodeState(result.state);
     // Whole states cross the wire, so each of a key's coordinators keeps to its share of the
@@ -69,7 +74,7 @@ export class PutCoordinator {
     }
     this.store.write(op.key, result.state, bytes);
     settings.observer?.({
-      type: 'version-created', key: op.key, dot: result.dot, context: op.context ?? EMPTY_CONTEXT,
+      type: 'version-created', key: op.key, dot: result.dot, context,
       contentType: op.contentType ?? 'application/octet-stream', value: op.value,
     });
     const id = this.env.nextId();
@@ -97,12 +102,12 @@ export class PutCoordinator {
     }
   }
 
-  private newVersion(op: PutOp, requester: Requester): WriteResult | undefined {
+  private newVersion(op: PutOp, context: CausalContext, requester: Requester): WriteResult | undefined {
     const { settings } = this.env;
     try {
       return applyWrite(this.store.read(op.key), {
         coordinator: settings.actorId,
-        context: op.context ?? EMPTY_CONTEXT,
+        context,
         value: op.value,
         contentType: op.contentType ?? 'application/octet-stream',
         tsMs: this.env.time.nowMs,

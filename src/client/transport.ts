@@ -1,0 +1,61 @@
+/** One HTTP exchange with a node over a keep-alive agent (node:http: fetch refuses some ports). */
+import http from 'node:http';
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface ExchangeOptions {
+  body?: Uint8Array;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+}
+
+/** Network failures (no answer at all) are thrown as NetworkError; any answer resolves. */
+export class NetworkError extends Error {
+  constructor(readonly endpoint: string, readonly reason: string) {
+    super(`cannot reach ${endpoint}: ${reason}`);
+    this.name = 'NetworkError';
+  }
+}
+
+export class HttpTransport {
+  private readonly agents = new Map<string, http.Agent>();
+
+  constructor(private readonly maxSocketsPerNode: number) {}
+
+  private agent(endpoint: string): http.Agent {
+    let a = this.agents.get(endpoint);
+    if (!a) {
+      a = new http.Agent({ keepAlive: true, maxSockets: this.maxSocketsPerNode });
+      this.agents.set(endpoint, a);
+    }
+    return a;
+  }
+
+  exchange(endpoint: string, method: string, path: string, opts: ExchangeOptions): Promise<Answer> {
+    const colon = endpoint.lastIndexOf(':');
+    const host = endpoint.slice(0, colon).replace(/^\[|\]$/g, '');
+    const port = Number(endpoint.slice(colon + 1));
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string | number> = { ...opts.headers };
+      if (opts.body !== undefined) headers['Content-Length'] = opts.body.length;
+      const req = http.request({ host, port, method, path, headers, agent: this.agent(endpoint) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => reject(new NetworkError(endpoint, e.message)));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.setTimeout(opts.timeoutMs, () => req.destroy(new NetworkError(endpoint, `no answer within ${opts.timeoutMs} ms`)));
+      req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof NetworkError ? e : new NetworkError(endpoint, e.code ?? e.message)));
+      req.end(opts.body);
+    });
+  }
+
+  close(): void {
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
+  }
+}
