@@ -48,6 +48,10 @@ export class SimNetwork {
     }
   }
 
+  isUp(nodeId: string): boolean {
+    return this.up.has(nodeId);
+  }
+
   /** Splits the nodes into groups that cannot reach each other. */
   partition(groups: readonly (readonly string[])[]): void {
     this.cut.clear();

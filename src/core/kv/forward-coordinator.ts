@@ -46,10 +46,17 @@ export class ForwardCoordinator {
   }
 
   start(op: PutOp, replicas: readonly NodeId[], required: number, requester: Requester): void {
+    // Replicas known to be down are not tried: the write goes to the first live one, which
+    // coordinates it (with stand-ins for the others under sloppy quorum).
+    const targets = replicas.filter((r) => this.env.detector.isAlive(r));
+    if (targets.length === 0) {
+      this.replier.insufficient(requester, required, 0);
+      return;
+    }
     const id = this.env.nextId();
     const deadline = deadlineTick(this.env, op.timeoutMs);
-    const perAttempt = Math.max(1, Math.floor((deadline - this.env.time.tick) / Math.max(1, replicas.length)));
-    const req = new ForwardRequest(toWireOp(op), replicas, deadline, perAttempt, required, requester);
+    const perAttempt = Math.max(1, Math.floor((deadline - this.env.time.tick) / Math.max(1, targets.length)));
+    const req = new ForwardRequest(toWireOp(op), targets, deadline, perAttempt, required, requester);
     this.table.set(id, req);
     this.send(id, req);
   }
@@ -82,7 +89,7 @@ export class ForwardCoordinator {
       if (now >= req.deadlineTick) {
         this.table.delete(id);
         this.replier.insufficient(req.requester, req.required, 0);
-      } else if (!req.accepted && now >= req.attemptDeadlineTick) {
+      } else if (!req.accepted && (now >= req.attemptDeadlineTick || !this.env.detector.isAlive(req.target ?? ''))) {
         req.attempt++;
         this.send(id, req);
       }

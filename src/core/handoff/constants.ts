@@ -1,0 +1,15 @@
+/** Bounds of hinted handoff, unit and bound last (gathered with the core's in ../constants.ts users). */
+export const HANDOFF_LIMITS = {
+  /** Hints older than this are dropped undelivered: Cassandra's default max_hint_window (3 h). */
+  hintAgeMsMax: 3 * 60 * 60 * 1000,
+  /** Bytes of hints one node keeps for one target; past it new hints for that target are refused. */
+  hintBytesPerTargetMax: 512 * 1024 * 1024,
+  /** Deliveries in flight to one target when the window has opened fully. */
+  deliveryWindowMax: 1024,
+  /** Deliveries in flight to one target at first (slow start doubles it every round trip). */
+  deliveryWindowInitial: 8,
+  /** A delivery not acknowledged within this many ticks counts as lost (the window halves). */
+  deliveryTimeoutTicks: 100,
+  /** How often (in ticks) expired hints are looked for. */
+  expiryEveryTicks: 100,
+} as const;
