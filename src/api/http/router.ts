@@ -152,7 +152,10 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
         : errorResponse(new HttpError('unavailable', 'the node is starting or shutting down')));
     case '/cluster':
       onlyGet(method);
-      return respond(jsonResponse(200, { nodeId: service.nodeId, members: service.members() }));
+      const stats = service.stats?.();
+      return respond(jsonResponse(200, {
+        nodeId: service.nodeId, members: service.members(), ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs } : {}),
+      }));
     case '/ring':
       onlyGet(method);
       return respond(ringResponse(service, query));
@@ -222,7 +225,7 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
 
   if (method === 'GET' || method === 'HEAD') {
     const head = method === 'HEAD';
-    return respond(withDeadline(service.submit({ op: 'get', key, r: params.r, quorum: params.quorum, timeoutMs: params.timeoutMs }), limitMs)
+    return respond(withDeadline(service.submit({ op: 'get', key, r: params.r, quorum: params.quorum, repair: params.repair, timeoutMs: params.timeoutMs }), limitMs)
       .then((reply) => {
         if (!reply.ok) return replyError(reply);
         if (reply.op !== 'get') throw unexpectedReply(reply);

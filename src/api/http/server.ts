@@ -14,6 +14,7 @@ import { HttpError } from './errors.js';
 import type { HttpResponse, Plan, RouteName, RouterOptions } from './router.js';
 import { errorResponse, planRequest, routeName, toResponse, tooLarge } from './router.js';
 import { HttpMetrics } from './metrics.js';
+import { renderNodeStats } from '../../runtime/stats-text.js';
 
 export interface HttpServerOptions extends RouterOptions {
   logger?: Logger;
@@ -83,7 +84,7 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
     let plan: Plan;
     if (serveMetrics && (url === '/metrics' || url.startsWith('/metrics?'))) {
       plan = method === 'GET' || method === 'HEAD'
-        ? { kind: 'respond', response: { status: 200, headers: { 'Content-Type': 'text/plain; version=0.0.4' }, body: metrics.render() } }
+        ? { kind: 'respond', response: { status: 200, headers: { 'Content-Type': 'text/plain; version=0.0.4' }, body: metrics.render() + renderNodeStats(service.stats?.()) } }
         : { kind: 'respond', response: errorResponse(new HttpError('method_not_allowed', `${method} is not allowed here; use GET`, {}, { Allow: 'GET, HEAD' })) };
     } else {
       plan = planRequest(service, routerOpts, method, url, req.headers);
