@@ -150,12 +150,13 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
       return respond(service.isServing()
         ? jsonResponse(200, { status: 'ok', nodeId: service.nodeId })
         : errorResponse(new HttpError('unavailable', 'the node is starting or shutting down')));
-    case '/cluster':
+    case '/cluster': {
       onlyGet(method);
       const stats = service.stats?.();
       return respond(jsonResponse(200, {
         nodeId: service.nodeId, members: service.members(), ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs } : {}),
       }));
+    }
     case '/ring':
       onlyGet(method);
       return respond(ringResponse(service, query));
