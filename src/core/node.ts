@@ -72,6 +72,8 @@ export interface NodeConfig {
 export interface NodeStats {
   readonly hints: HandoffStats;
   readonly readRepairs: number;
+  /** Requests this node coordinates now (a write stays until every slot is settled). */
+  readonly coordinating: number;
 }
 
 /** Below the transport's 8 MiB frame limit, with room for the message around the state. */
@@ -224,7 +226,7 @@ export class Node {
   }
 
   stats(): NodeStats {
-    return { hints: this.handoff.stats(), readRepairs: this.kv.readRepairs() };
+    return { hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight() };
   }
 
   /** Number of requests in flight (for graceful shutdown and metrics). */

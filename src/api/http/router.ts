@@ -154,7 +154,7 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
       onlyGet(method);
       const stats = service.stats?.();
       return respond(jsonResponse(200, {
-        nodeId: service.nodeId, members: service.members(), ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs } : {}),
+        nodeId: service.nodeId, members: service.members(), ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs, coordinating: stats.coordinating } : {}),
       }));
     }
     case '/ring':
