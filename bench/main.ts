@@ -11,6 +11,7 @@ const suites: Record<string, Suite> = {
   codec: async () => (await import('./codec.js')).runCodecBench(),
   storage: async () => (await import('./storage.js')).runStorageBench(),
   http: async () => (await import('./http.js')).runHttpBench(),
+  handoff: async () => (await import('./handoff.js')).runHandoffBench(),
 };
 
 async function main(): Promise<void> {

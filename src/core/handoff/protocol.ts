@@ -32,20 +32,22 @@ export interface HandoffEnv {
   applyDelivered(key: string, state: KeyState): void;
 }
 
-/** One target's replay: its window and what is queued and in flight. */
+/** One target's replay: its window (in batches) and what is queued and in flight. */
 class Session {
   window: number = HANDOFF_LIMITS.deliveryWindowInitial;
   threshold: number = HANDOFF_LIMITS.deliveryWindowMax;
   queue: HintMeta[] = [];
   head = 0;
   readonly retry: HintMeta[] = [];
+  /** Seqs of the hints in flight. */
   readonly sending = new Set<number>();
+  batches = 0;
   halvedAtTick = -1;
 }
 
 interface InFlight {
   readonly target: NodeId;
-  readonly seq: number;
+  readonly seqs: readonly number[];
   readonly session: Session;
   readonly deadlineTick: number;
 }
@@ -74,18 +76,20 @@ export class HandoffProtocol {
   }
 
   step(from: NodeId, msg: HandoffMessage): void {
-    if (msg.type === 'hint-deliver') {
-      let state: KeyState;
-      try {
-        state = decodeState(msg.state);
-      } catch {
-        return; // never merged; the stand-in retries until the hint expires
-      }
-      this.env.applyDelivered(msg.key, state);
-      this.env.fx.send(from, { type: 'hint-ack', id: msg.id, key: msg.key });
+    if (msg.type === 'hint-ack') {
+      this.onAck(from, msg.id);
       return;
     }
-    this.onAck(from, msg.id, msg.key);
+    const states: [string, KeyState][] = [];
+    for (const h of msg.hints) {
+      try {
+        states.push([h.key, decodeState(h.state)]);
+      } catch {
+        return; // never merged; the stand-in retries until the hints expire
+      }
+    }
+    for (const [key, state] of states) this.env.applyDelivered(key, state);
+    this.env.fx.send(from, { type: 'hint-ack', id: msg.id });
   }
 
   tick(): void {
@@ -95,11 +99,14 @@ export class HandoffProtocol {
       if (now < f.deadlineTick) continue;
       this.inFlight.delete(id);
       const s = f.session;
-      if (!s.sending.delete(f.seq)) continue;
-      const h = this.store.get(f.target, f.seq);
-      if (h) s.retry.push(h);
+      s.batches--;
+      for (const seq of f.seqs) {
+        if (!s.sending.delete(seq)) continue;
+        const h = this.store.get(f.target, seq);
+        if (h) s.retry.push(h);
+      }
       if (s.halvedAtTick !== now) {
-        // Multiplicative decrease, once per tick however many deliveries timed out together.
+        // Multiplicative decrease, once per tick however many batches timed out together.
         s.halvedAtTick = now;
         s.threshold = Math.max(1, s.window / 2);
         s.window = s.threshold;
@@ -121,59 +128,83 @@ export class HandoffProtocol {
     return { ...this.store.counters, pendingTotal, pending, bytesPending: this.store.bytesPending() };
   }
 
-  private onAck(from: NodeId, id: number, key: string): void {
+  private onAck(from: NodeId, id: number): void {
     const f = this.inFlight.get(id);
     if (!f || f.target !== from) return;
     this.inFlight.delete(id);
-    const h = this.store.get(f.target, f.seq);
-    if (h && h.key === key) this.store.remove(h, true);
     const s = f.session;
-    if (!s.sending.delete(f.seq) || this.sessions.get(f.target) !== s) return;
+    s.batches--;
+    for (const seq of f.seqs) {
+      const h = this.store.get(f.target, seq);
+      if (h) this.store.remove(h, true);
+      s.sending.delete(seq);
+    }
+    if (this.sessions.get(f.target) !== s) return;
     // Additive increase: +1 per acknowledgement below the threshold (slow start), +1/window above.
     s.window = Math.min(HANDOFF_LIMITS.deliveryWindowMax, s.window < s.threshold ? s.window + 1 : s.window + 1 / s.window);
     this.fill(f.target);
   }
 
-  /** Sends the target's next hints until its window is full. */
+  /** Sends the target's next batches of hints until its window is full. */
   private fill(target: NodeId): void {
     let s = this.sessions.get(target);
     if (!s) {
       s = new Session();
       this.sessions.set(target, s);
     }
-    while (s.sending.size < Math.floor(s.window)) {
-      const h = this.next(target, s);
-      if (!h) return;
+    while (s.batches < Math.floor(s.window)) {
+      const batch = this.batch(target, s);
+      if (batch.length === 0) return;
+      const id = this.env.nextId();
+      const seqs = batch.map((b) => b.seq);
+      for (const seq of seqs) s.sending.add(seq);
+      s.batches++;
+      this.inFlight.set(id, { target, seqs, session: s, deadlineTick: this.env.time.tick + HANDOFF_LIMITS.deliveryTimeoutTicks });
+      this.env.fx.send(target, { type: 'hint-deliver', id, hints: batch.map((b) => ({ key: b.key, state: b.state })) });
+    }
+  }
+
+  /** The next hints in order, up to a batch's bounds. */
+  private batch(target: NodeId, s: Session): { seq: number; key: string; state: Uint8Array }[] {
+    const out: { seq: number; key: string; state: Uint8Array }[] = [];
+    let bytes = 0;
+    while (out.length < HANDOFF_LIMITS.deliveryBatchHintsMax && bytes < HANDOFF_LIMITS.deliveryBatchBytesMax) {
+      const h = this.next(target, s, out);
+      if (!h) break;
       const raw = this.reader.get(h.storageKey);
       if (raw === undefined) {
         s.retry.push(h); // not readable yet (its Ready is still being taken): next tick
-        return;
+        break;
       }
       const rec = decodeHintRecord(raw);
       if (!rec) {
         this.store.remove(h, false);
         continue;
       }
-      const id = this.env.nextId();
-      s.sending.add(h.seq);
-      this.inFlight.set(id, { target, seq: h.seq, session: s, deadlineTick: this.env.time.tick + HANDOFF_LIMITS.deliveryTimeoutTicks });
-      this.env.fx.send(target, { type: 'hint-deliver', id, key: rec.key, state: rec.state });
+      if (out.length > 0 && bytes + rec.state.length > HANDOFF_LIMITS.deliveryBatchBytesMax) {
+        s.retry.unshift(h); // the next batch starts with it, so a batch stays within one frame
+        break;
+      }
+      out.push({ seq: h.seq, key: rec.key, state: rec.state });
+      bytes += rec.state.length;
     }
+    return out;
   }
 
-  private next(target: NodeId, s: Session): HintMeta | undefined {
+  private next(target: NodeId, s: Session, taken: readonly { seq: number }[]): HintMeta | undefined {
     for (;;) {
       let h = s.retry.shift();
       if (!h) {
         if (s.head >= s.queue.length) {
-          if (this.store.pendingFor(target) <= s.sending.size) return undefined;
-          s.queue = [...this.store.hintsFor(target)].filter((x) => !s.sending.has(x.seq));
+          if (this.store.pendingFor(target) <= s.sending.size + taken.length) return undefined;
+          const skip = new Set(taken.map((t) => t.seq));
+          s.queue = [...this.store.hintsFor(target)].filter((x) => !s.sending.has(x.seq) && !skip.has(x.seq));
           s.head = 0;
           if (s.queue.length === 0) return undefined;
         }
         h = s.queue[s.head++];
       }
-      if (h && this.store.get(target, h.seq) === h && !s.sending.has(h.seq)) return h;
+      if (h && this.store.get(target, h.seq) === h && !s.sending.has(h.seq) && !taken.some((t) => t.seq === h.seq)) return h;
     }
   }
 }
