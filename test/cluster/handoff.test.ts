@@ -92,7 +92,12 @@ describe('hinted handoff across five real processes', { timeout: 240_000 }, () =
       const all = await Promise.all([0, 1, 2, 3, 4].map((i) => hints(i)));
       return all.every((h) => h.pendingTotal === 0);
     }, 30_000);
+    const metrics = (await request(port(standIn), 'GET', '/metrics')).text;
+    const delivered = /^gossamer_hints_delivered_total (\d+)$/m.exec(metrics);
+    assert.ok(delivered, `no hint counters in /metrics:\n${metrics}`);
+    assert.match(metrics, /^gossamer_read_repairs_total \d+$/m);
     const restarted = await hints(standIn);
+    assert.equal(Number(delivered[1]), restarted.delivered);
     assert.equal(restarted.delivered, heldByStandIn, 'the restarted stand-in delivered the hints it held when it was killed');
     assert.equal(restarted.dropped, 0);
 
