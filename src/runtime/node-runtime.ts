@@ -148,7 +148,7 @@ export class NodeRuntime implements NodeService {
       ...(this.deps.bug ? { bug: this.deps.bug } : {}),
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
       ...(this.deps.hintLimits ? { hintLimits: this.deps.hintLimits } : {}),
-      detector: { isAlive: (id) => id === this.nodeId || (this.deps.isReachable?.(id) ?? true) },
+      detector: { isAlive: (id) => this.peerAlive(id) },
     };
   }
 
@@ -166,8 +166,29 @@ export class NodeRuntime implements NodeService {
     this.pump();
   }
 
+  /**
+   * The failure detector until gossip lands: a peer is believed down only once this node has had
+   * a link to it and lost it (and until the link is back). A peer never linked yet — just after
+   * this node started, or one that never came up — is believed alive, so it is tried and, if
+   * silent, passed over by the request's own timeout.
+   */
+  private peerAlive(id: string): boolean {
+    const reachable = this.deps.isReachable;
+    if (id === this.nodeId || !reachable) return true;
+    if (reachable(id)) {
+      this.everLinked.add(id);
+      return true;
+    }
+    return !this.everLinked.has(id);
+  }
+
+  private readonly everLinked = new Set<string>();
+  private ticks = 0;
+
   private scheduleTick(): void {
     this.tickTimer = this.deps.clock.setTimer(this.deps.settings.tickMs, () => {
+      // Look at every member's link now and then, so a link seen up once is known when it drops.
+      if (this.ticks++ % RUNTIME_LIMITS.linkPollEveryTicks === 0) for (const m of this.ringMembers) this.peerAlive(m.nodeId);
       if (this.node?.hasRing()) {
         this.node.tick(this.deps.clock.nowMs());
         this.pump();

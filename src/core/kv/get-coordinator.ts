@@ -13,7 +13,6 @@ import type { NodeId } from '../types.js';
 import type { TallyStatus } from '../quorum/index.js';
 import { tally } from '../quorum/index.js';
 import type { KvEnv } from './env.js';
-import { aliveCount } from './env.js';
 import type { LocalStore } from './local-store.js';
 import type { Replier, Requester } from './requester.js';
 
@@ -45,6 +44,10 @@ export class GetRequest {
   /** A replica answered with something unusable: it counts as a failure, once. */
   fail(from: NodeId): void {
     if (this.replicas.includes(from) && !this.replies.has(from)) this.failed.add(from);
+  }
+
+  hasFailed(node: NodeId): boolean {
+    return this.failed.has(node);
   }
 
   status(): TallyStatus {
@@ -84,21 +87,17 @@ export class GetCoordinator {
   }
 
   start(key: string, replicas: readonly NodeId[], required: number, deadline: number, requester: Requester, blocking = false): void {
-    if (aliveCount(this.env, replicas) < required) {
-      // Too few replicas are known to be alive: answer now, not after the timeout.
-      this.replier.insufficient(requester, required, 0);
-      return;
-    }
     const id = this.env.nextId();
     const req = new GetRequest(key, replicas, required, deadline, requester, blocking);
     this.table.set(id, req);
+    // Replicas believed down count as failed from the start: when R is out of reach of the rest,
+    // the read answers once those have replied, not after the timeout.
+    for (const node of replicas) if (node !== this.env.self && !this.env.detector.isAlive(node)) req.fail(node);
     for (const node of replicas) {
-      if (node !== this.env.self) this.env.fx.send(node, { type: 'replica-get', id, key });
+      if (node !== this.env.self && !req.hasFailed(node)) this.env.fx.send(node, { type: 'replica-get', id, key });
     }
-    if (replicas.includes(this.env.self)) {
-      req.record(this.env.self, this.store.read(key));
-      this.decide(id, req);
-    }
+    if (replicas.includes(this.env.self)) req.record(this.env.self, this.store.read(key));
+    this.decide(id, req);
   }
 
   /** A replica's answer; one for another key (a stale id from an earlier run) is ignored. */
@@ -160,7 +159,7 @@ export class GetCoordinator {
     const status = req.status();
     if (!req.responded && status === 'won' && !req.blocking) {
       this.answer(req);
-    } else if (!req.responded && status === 'lost') {
+    } else if (!req.responded && status === 'lost' && req.complete) {
       req.responded = true;
       this.replier.insufficient(req.requester, req.required, req.replies.size);
     }

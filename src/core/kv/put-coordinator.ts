@@ -97,8 +97,9 @@ export class PutCoordinator {
     const mode: QuorumMode = op.quorum ?? 'sloppy';
     const standIns = mode === 'sloppy' ? standInsFor(this.env, op.key, replicas) : [];
     const reachable = aliveCount(this.env, replicas) + aliveCount(this.env, standIns);
-    if (reachable < required) {
-      // Too few nodes are known to be alive: answer now, before any version is made.
+    if (reachable < required && replicas.length + standIns.length >= required) {
+      // Enough nodes exist but too few are believed alive: answer now, before any version is made.
+      // (A W no ring could meet is answered by the tally below, after the local write.)
       this.replier.insufficient(requester, required, 0);
       return;
     }
@@ -145,8 +146,10 @@ export class PutCoordinator {
       let changed = false;
       for (const slot of req.slots) {
         if (slot.acked || slot.target === undefined || slot.target === this.env.self) continue;
-        // Local failure detection: a target that went down or stays silent is passed over.
-        if (now >= slot.attemptDeadlineTick || !this.env.detector.isAlive(slot.target)) {
+        // Local failure detection: a target seen to go down is passed over; so is one that stays
+        // silent, when a live stand-in is left to take its place (else it may still answer).
+        const down = !this.env.detector.isAlive(slot.target);
+        if (down || (now >= slot.attemptDeadlineTick && req.spare.some((n) => this.env.detector.isAlive(n)))) {
           this.assign(id, req, slot, undefined);
           changed = true;
         }
