@@ -14,6 +14,7 @@ const suites: Record<string, Suite> = {
   ratelimit: async () => (await import('./ratelimit.js')).runRateLimitBench(),
   ycsb: async () => (await import('./ycsb.js')).runYcsbBench(),
   resp: async () => (await import('./resp.js')).runRespBench(),
+  handoff: async () => (await import('./handoff.js')).runHandoffBench(),
 };
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@
  * change a bound where it is defined. test/core/constants.test.ts checks how they relate.
  */
 export { CORE_LIMITS } from './core/constants.js';
+export { HANDOFF_LIMITS } from './core/handoff/constants.js';
 export { RUNTIME_LIMITS } from './runtime/constants.js';
 export { STORAGE_LIMITS } from './storage/constants.js';
 export * as TRANSPORT_LIMITS from './adapters/transport-constants.js';

@@ -1,9 +1,10 @@
 /**
- * One run of the real-process fault workload: three `gossamer start` nodes (N=3, group commit)
- * under six clients racing on a few hot keys while a nemesis SIGKILLs nodes (sometimes two at
- * once), restarts them on the same data and ports, and SIGSTOPs one now and then; then the
- * cluster heals, reads at R=all from every node repair the replicas, and check.ts judges the
- * history against the final `/admin/local` views. Shared by the crash-consistency test and the
+ * One run of the real-process fault workload: five `gossamer start` nodes (N=3, group commit,
+ * sloppy quorum: the default) under six clients racing on a few hot keys while a nemesis SIGKILLs
+ * two of the five at a time and restarts them on the same data and ports, or SIGSTOPs two at a
+ * time for a moment; then the cluster heals, reads at R=all from every node repair the replicas,
+ * hinted handoff empties every stand-in (pending hints 0), and check.ts judges the history
+ * against the final `/admin/local` views of each key's own replicas (hinted copies left out). Shared by the crash-consistency test and the
  * broken-build test (which runs it against nodes broken on purpose, `GOSSAMER_BUG`).
  */
 import { request } from '../test/api/http-client.js';
@@ -14,6 +15,8 @@ import { FaultCluster } from './fault-cluster.js';
 
 const CTX = 'x-gossamer-context';
 const CLIENTS = 6;
+/** Five nodes, N=3: two of them down at once still leaves every key a replica and stand-ins (sloppy quorum). */
+export const SIZE = 5;
 const KEYS = 4;
 const MAX_OPS_PER_CLIENT = 2_000;
 const CLIENT_TIMEOUT_MS = 4_000;
@@ -42,10 +45,10 @@ export interface FaultRun {
 /** Runs the workload and the heal; the caller destroys `run.cluster` (also when this throws: see `onCluster`). */
 export async function runFaultWorkload(opts: FaultRunOptions, onCluster: (c: FaultCluster) => void): Promise<FaultRun> {
   const began = Date.now();
-  const cluster = await FaultCluster.create(3, ['--partitions', '64', '--request-timeout-ms', '1000'], opts.bug ? { GOSSAMER_BUG: opts.bug } : {});
+  const cluster = await FaultCluster.create(SIZE, ['--partitions', '64', '--request-timeout-ms', '1000'], opts.bug ? { GOSSAMER_BUG: opts.bug } : {});
   onCluster(cluster);
-  for (let i = 0; i < 3; i++) cluster.start(i);
-  for (let i = 0; i < 3; i++) await cluster.waitHealthy(i);
+  for (let i = 0; i < SIZE; i++) cluster.start(i);
+  for (let i = 0; i < SIZE; i++) await cluster.waitHealthy(i);
 
   const keys = Array.from({ length: KEYS }, (_, i) => `hot-${i}`);
   const history: OpRecord[] = [];
@@ -62,12 +65,12 @@ export async function runFaultWorkload(opts: FaultRunOptions, onCluster: (c: Fau
   await nemesisRun;
   const workloadMs = Date.now() - t0;
 
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < SIZE; i++) {
     const n = cluster.nodes[i]!;
     if (n.stopped) cluster.resume(i);
     if (!n.running) { cluster.start(i); nemesis.restarts++; nemesis.note(`restart n${i} (heal)`); }
   }
-  for (let i = 0; i < 3; i++) await cluster.waitHealthy(i);
+  for (let i = 0; i < SIZE; i++) await cluster.waitHealthy(i);
   const { finals, healErrors, rounds } = await heal(cluster, keys);
   const stats: CheckStats = { superseded: 0, present: 0, tombstone: 0 };
   const violations = checkHistory(history, finals, stats);
@@ -142,7 +145,7 @@ async function client(cluster: FaultCluster, history: OpRecord[], keys: string[]
   const seen = new Map<string, { ctx: string; basis: string[] }>();
   for (let n = 0; n < MAX_OPS_PER_CLIENT && Date.now() < deadline; n++) {
     const key = keys[Math.floor(rand() * keys.length)]!;
-    const node = Math.floor(rand() * 3);
+    const node = Math.floor(rand() * SIZE);
     const p = rand();
     const kind: OpRecord['kind'] = p < 0.4 ? 'get' : p < 1 - mix.deleteRate ? 'put' : 'delete';
     const held = kind === 'get' || (kind === 'put' && rand() < 0.2) ? undefined : seen.get(key);
@@ -175,15 +178,19 @@ class Nemesis {
     await sleep(500 + rand() * 1000);
     while (!done()) {
       const p = rand();
-      const victims = p < 0.2 ? [0, 1, 2].sort(() => rand() - 0.5).slice(0, 2) : [Math.floor(rand() * 3)];
-      if (p >= 0.2 && p < 0.35) {
-        const v = victims[0]!;
-        cluster.pause(v);
-        this.pauses++;
-        this.note(`SIGSTOP n${v}`);
+      // Two of the five at a time: both paused (SIGSTOP) or both killed (SIGKILL), then back.
+      const victims = Array.from({ length: SIZE }, (_, i) => i).sort(() => rand() - 0.5).slice(0, 2);
+      if (p < 0.35) {
+        for (const v of victims) {
+          cluster.pause(v);
+          this.pauses++;
+          this.note(`SIGSTOP n${v}`);
+        }
         await sleep(300 + rand() * 1500);
-        cluster.resume(v);
-        this.note(`SIGCONT n${v}`);
+        for (const v of victims) {
+          cluster.resume(v);
+          this.note(`SIGCONT n${v}`);
+        }
       } else {
         for (const v of victims) {
           const e = await cluster.stop(v, 'SIGKILL');
@@ -202,14 +209,14 @@ class Nemesis {
   }
 }
 
-/** R=all reads from each node until the three local views of every key agree (bounded). */
+/** R=all reads from each node until every key's own replicas agree and no hint is pending (bounded). */
 async function heal(cluster: FaultCluster, keys: string[]): Promise<{ finals: Map<string, Map<string, LocalView | null>>; healErrors: string[]; rounds: number }> {
   const healErrors: string[] = [];
   let finals = new Map<string, Map<string, LocalView | null>>();
   let rounds = 0;
   for (; rounds < 30; rounds++) {
     for (const key of keys) {
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < SIZE; i++) {
         try {
           const a = await request(cluster.nodes[i]!.httpPort, 'GET', `/kv/${key}?r=all`, { timeoutMs: 5000 });
           if (a.status >= 500 && a.status !== 503) healErrors.push(`GET ${key} r=all via n${i}: ${a.status} ${a.text}`);
@@ -220,16 +227,25 @@ async function heal(cluster: FaultCluster, keys: string[]): Promise<{ finals: Ma
     }
     finals = new Map();
     for (const key of keys) {
+      // The key's own replicas (stand-ins hold hints only until they are delivered).
+      const owners = ((await request(cluster.nodes[0]!.httpPort, 'GET', `/ring?key=${key}`)).json() as { preferenceList: string[] }).preferenceList;
       const views = new Map<string, LocalView | null>();
-      for (let i = 0; i < 3; i++) {
+      for (const owner of owners) {
+        const i = Number(owner.slice(1));
         const a = await request(cluster.nodes[i]!.httpPort, 'GET', `/admin/local/${key}`);
         if (a.status !== 200 && a.status !== 404) throw new Error(`admin/local ${key} on n${i}: ${a.status} ${a.text}`);
-        views.set(`n${i}`, a.status === 404 ? null : { versions: (a.json() as LocalView).versions.map((v) => ({ value: v.value, context: v.context })) });
+        type Held = LocalView['versions'][number] & { hintFor: string | null };
+        const own = a.status === 404 ? [] : (a.json() as { versions: Held[] }).versions.filter((v) => v.hintFor === null);
+        views.set(owner, own.length === 0 ? null : { versions: own.map((v) => ({ value: v.value, context: v.context })) });
       }
       finals.set(key, views);
     }
     const agree = [...finals.values()].every((views) => new Set([...views.values()].map((v) => JSON.stringify(v))).size === 1);
-    if (agree) break;
+    let pendingHints = 0;
+    for (let i = 0; i < SIZE; i++) {
+      pendingHints += ((await request(cluster.nodes[i]!.httpPort, 'GET', '/cluster')).json() as { hints?: { pendingTotal: number } }).hints?.pendingTotal ?? 0;
+    }
+    if (agree && pendingHints === 0) break;
     await sleep(300);
   }
   return { finals, healErrors, rounds };

@@ -115,6 +115,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   runtime.start();
   const seedWait = logSeedWait(runtime, transport, addrs, logger);
   observability.attach(runtime);
+  observability.setHintsSource(() => runtime.stats()?.hints.pendingTotal ?? 0);
 
   const http = createHttpServer(withServiceBug(runtime, bugs.service), {
     logger, maxValueBytes: config.maxValueBytes, rateLimit: createHttpRateGate(rateLimit),

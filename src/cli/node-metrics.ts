@@ -206,8 +206,8 @@ export function createNodeObservability(engine: StorageEngine, opts: { defaultMe
       } });
     },
     setHintsSource(pending) {
+      // The dashboard's figure; the gossamer_hints_* metrics come from the node's stats.
       hints = pending;
-      new Gauge({ name: 'gossamer_hints_pending', help: 'Hints waiting for their target node.', registers, collect() { this.set(pending()); } });
     },
     close() {
       loop.close();

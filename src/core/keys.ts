@@ -6,7 +6,8 @@
  * - `data` (`0x01 | keyHash (4 bytes, big-endian) | key (UTF-8)`): key states. The keys of one
  *   ring partition — a contiguous range of the hash — form one contiguous range of storage keys,
  *   which handoff, streaming and Merkle trees scan.
- * - `hint` (`0x02 | …`): reserved for hinted handoff (writes held for another node).
+ * - `hint` (`0x02 | target | seq`): hinted handoff's records, writes held for another node
+ *   (src/core/handoff/records.ts).
  *
  * Every write the core asks for names its keyspace (`StorageWrite.space`), and the builders below
  * are the only way to make one, so a write's keyspace always matches its key's first byte.

@@ -16,6 +16,8 @@ import type { KeyState, ReconcileBug } from './clock/state.js';
 import { CORE_LIMITS } from './constants.js';
 import { assert, assertNever } from './errors.js';
 import type { NodeEvent } from './kv/env.js';
+import type { FailureDetector, HandoffStats, HintLimits } from './handoff/index.js';
+import { ALWAYS_ALIVE, HANDOFF_LIMITS, HandoffProtocol } from './handoff/index.js';
 import { KvProtocol } from './kv/protocol.js';
 import type { Message } from './messages.js';
 import type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
@@ -60,6 +62,18 @@ export interface NodeConfig {
   readonly maxStateBytes?: number;
   /** Sees every version this node creates as a coordinator (the simulator's history uses it). */
   readonly observer?: (event: NodeEvent) => void;
+  /** Which peers are believed alive; without one, only timeouts pass a silent peer over. */
+  readonly detector?: FailureDetector;
+  /** Bounds of the hints this node keeps as a stand-in (HANDOFF_LIMITS by default). */
+  readonly hintLimits?: Partial<HintLimits>;
+}
+
+/** What a node counts about itself (shown in /cluster and /metrics). */
+export interface NodeStats {
+  readonly hints: HandoffStats;
+  readonly readRepairs: number;
+  /** Requests this node coordinates now (a write stays until every slot is settled). */
+  readonly coordinating: number;
 }
 
 /** Below the transport's 8 MiB frame limit, with room for the message around the state. */
@@ -73,6 +87,7 @@ export class Node {
   private readonly fx = new ReadyBuilder();
   private readonly membership: Membership;
   private readonly kv: KvProtocol;
+  private readonly handoff: HandoffProtocol;
 
   /** Throws `MetadataError` when the store holds cluster metadata that cannot be used. */
   constructor(cfg: NodeConfig, store: StoreReader) {
@@ -80,6 +95,16 @@ export class Node {
     // 2^21 ids per incarnation step keeps every id a safe integer for incarnations below 2^31.
     this.nextMsgId = (((cfg.incarnation ?? 0) >>> 0) % 2 ** 31) * 2 ** 21 + 1;
     this.membership = new Membership(this.fx, cfg.bootstrap);
+    const detector = cfg.detector ?? ALWAYS_ALIVE;
+    this.handoff = new HandoffProtocol({
+      self: this.id, fx: this.fx, time: this.time, detector,
+      limits: {
+        hintAgeMsMax: cfg.hintLimits?.hintAgeMsMax ?? HANDOFF_LIMITS.hintAgeMsMax,
+        hintBytesPerTargetMax: cfg.hintLimits?.hintBytesPerTargetMax ?? HANDOFF_LIMITS.hintBytesPerTargetMax,
+      },
+      nextId: () => this.nextMsgId++,
+      applyDelivered: (key, state) => this.kv.mergeLocal(key, state),
+    }, store);
     this.kv = new KvProtocol({
       self: this.id,
       settings: {
@@ -89,9 +114,10 @@ export class Node {
       },
       fx: this.fx,
       time: this.time,
+      detector,
       ring: () => this.currentRing,
       nextId: () => this.nextMsgId++,
-    }, store);
+    }, store, this.handoff);
     if (cfg.ring) {
       assert(cfg.n === undefined || cfg.n === cfg.ring.n, () => `NodeConfig.n=${cfg.n} differs from the ring's N=${cfg.ring?.n}`);
       this.membership.setRing(cfg.ring);
@@ -130,6 +156,7 @@ export class Node {
     this.time.tick++;
     this.time.nowMs = Math.floor(nowMs);
     this.kv.tick();
+    this.handoff.tick();
   }
 
   setTime(nowMs: number): void {
@@ -156,6 +183,10 @@ export class Node {
       case 'forward-reply':
         if (this.hasRing()) this.kv.step(from, msg);
         return;
+      case 'hint-deliver':
+      case 'hint-ack':
+        if (this.hasRing()) this.handoff.step(from, msg);
+        return;
       default:
         assertNever(msg, 'message type');
     }
@@ -179,6 +210,23 @@ export class Node {
   /** What this node holds for `key` (writes not yet durable included). */
   localState(key: string): KeyState {
     return this.kv.localState(key);
+  }
+
+  /**
+   * The hint records a scan of the `hint` keyspace found at start (in key order): the hints this
+   * node held as a stand-in before it stopped. Damaged records are dropped and counted.
+   */
+  loadHints(entries: Iterable<readonly [Uint8Array, Uint8Array]>): void {
+    this.handoff.store.load(entries);
+  }
+
+  /** The hints this node holds for `key`, with the node each is held for (their states stay on disk). */
+  hintsForKey(key: string): readonly { readonly target: NodeId; readonly storageKey: Uint8Array }[] {
+    return this.handoff.store.hintsForKey(key);
+  }
+
+  stats(): NodeStats {
+    return { hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight() };
   }
 
   /** Number of requests in flight (for graceful shutdown and metrics). */

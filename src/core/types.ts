@@ -10,12 +10,15 @@ export type NodeId = string;
 /** R or W as a client asks for it. Numbers are replica counts. */
 export type Consistency = number | 'one' | 'quorum' | 'all';
 export type QuorumMode = 'sloppy' | 'strict';
+/** When a read repairs stale replicas: after answering (the default) or before. */
+export type RepairMode = 'async' | 'blocking';
 
 export interface GetOp {
   readonly op: 'get';
   readonly key: string;
   readonly r?: Consistency;
   readonly quorum?: QuorumMode;
+  readonly repair?: RepairMode;
   readonly timeoutMs?: number;
 }
 

@@ -9,7 +9,10 @@
  */
 import type { Clock, Envelope, Logger, PeerInfo, StorageEngine, TimerHandle, Transport } from '../ports/index.js';
 import { silentLogger } from '../ports/index.js';
-import type { NodeConfig, NodeEvent } from '../core/node.js';
+import type { NodeConfig, NodeEvent, NodeStats } from '../core/node.js';
+import { HINT_RANGE, decodeHintRecord } from '../core/handoff/index.js';
+import type { HintLimits } from '../core/handoff/index.js';
+import { decodeState } from '../core/clock/state.js';
 import { Node } from '../core/node.js';
 import type { BootstrapConfig, MemberInfo } from '../core/node.js';
 import type { KeyState, ReconcileBug } from '../core/clock/state.js';
@@ -57,9 +60,12 @@ export interface RuntimeDeps {
   wire?: { sent(to: string, msg: Message): void; received(from: string, msg: Message): void };
   /**
    * Whether this node has a live connection to a peer. Until gossip-based failure detection
-   * lands, members without one are reported `suspect`.
+   * lands, members without one are reported `suspect`, and the core's failure detector is this:
+   * coordinators skip them for stand-ins, and hints are replayed to them once it turns true.
    */
   isReachable?: (nodeId: string) => boolean;
+  /** Bounds of the hints this node keeps as a stand-in (tests; the core's defaults otherwise). */
+  hintLimits?: Partial<HintLimits>;
   /** Called when the node can no longer run safely (a failed fsync): the process should exit. */
   onFatal?: (err: Error) => void;
   /**
@@ -110,6 +116,8 @@ export class NodeRuntime implements NodeService {
     };
     try {
       this.node = new Node(this.nodeConfig(bootstrap), this.deps.engine);
+      // The hints held before a restart (or a crash) are replayed like any others.
+      this.node.loadHints(this.deps.engine.scan({ gte: HINT_RANGE.gte, lt: HINT_RANGE.lt }));
     } catch (e) {
       if (!(e instanceof GossamerError)) throw e;
       this.die(e, 'cannot start');
@@ -150,6 +158,8 @@ export class NodeRuntime implements NodeService {
       ...(this.deps.actorId ? { actorId: this.deps.actorId } : {}),
       ...(this.deps.bug ? { bug: this.deps.bug } : {}),
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
+      ...(this.deps.hintLimits ? { hintLimits: this.deps.hintLimits } : {}),
+      detector: { isAlive: (id) => this.peerAlive(id) },
     };
   }
 
@@ -167,8 +177,29 @@ export class NodeRuntime implements NodeService {
     this.pump();
   }
 
+  /**
+   * The failure detector until gossip lands: a peer is believed down only once this node has had
+   * a link to it and lost it (and until the link is back). A peer never linked yet — just after
+   * this node started, or one that never came up — is believed alive, so it is tried and, if
+   * silent, passed over by the request's own timeout.
+   */
+  private peerAlive(id: string): boolean {
+    const reachable = this.deps.isReachable;
+    if (id === this.nodeId || !reachable) return true;
+    if (reachable(id)) {
+      this.everLinked.add(id);
+      return true;
+    }
+    return !this.everLinked.has(id);
+  }
+
+  private readonly everLinked = new Set<string>();
+  private ticks = 0;
+
   private scheduleTick(): void {
     this.tickTimer = this.deps.clock.setTimer(this.deps.settings.tickMs, () => {
+      // Look at every member's link now and then, so a link seen up once is known when it drops.
+      if (this.ticks++ % RUNTIME_LIMITS.linkPollEveryTicks === 0) for (const m of this.ringMembers) this.peerAlive(m.nodeId);
       if (this.node?.hasRing()) {
         this.node.tick(this.deps.clock.nowMs());
         this.pump();
@@ -343,9 +374,29 @@ export class NodeRuntime implements NodeService {
   localVersions(key: string): LocalVersionView[] {
     if (!this.node?.hasRing()) return [];
     const state = this.node.localState(key);
-    return state.siblings.map((v) => ({
+    const out: LocalVersionView[] = state.siblings.map((v) => ({
       value: v.value, context: versionContext(v), contentType: v.contentType, tsMs: v.tsMs, hintFor: null,
     }));
+    for (const h of this.node.hintsForKey(key)) {
+      const raw = this.deps.engine.get(h.storageKey);
+      const rec = raw === undefined ? undefined : decodeHintRecord(raw);
+      if (!rec) continue;
+      let hinted;
+      try {
+        hinted = decodeState(rec.state);
+      } catch {
+        continue;
+      }
+      for (const v of hinted.siblings) {
+        out.push({ value: v.value, context: hinted.context, contentType: v.contentType, tsMs: v.tsMs, hintFor: h.target });
+      }
+    }
+    return out;
+  }
+
+  /** Hints and read repairs (undefined until the node has started). */
+  stats(): NodeStats | undefined {
+    return this.node?.stats();
   }
 
   defaults(): ClusterDefaults {

@@ -4,6 +4,7 @@
  */
 import type { ClientOp, ClientReply } from '../core/types.js';
 import type { CausalContext } from '../core/clock/context.js';
+import type { NodeStats } from '../core/node.js';
 
 export type MemberState = 'alive' | 'suspect' | 'faulty' | 'leaving' | 'left';
 
@@ -57,4 +58,6 @@ export interface NodeService {
   /** What this node stores for `key` itself, without coordination. */
   localVersions(key: string): LocalVersionView[];
   defaults(): ClusterDefaults;
+  /** Hinted-handoff and read-repair counters (undefined until the node has started). */
+  stats?(): NodeStats | undefined;
 }

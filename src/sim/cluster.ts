@@ -124,6 +124,8 @@ export class SimCluster {
     const transport = this.network.open<Message>(n.info, seeds);
     const runtime = NodeRuntime.create({
       self: n.info, settings: { ...this.opts.settings, seeds }, engine, transport, clock, incarnation: this.diskRng.int(2 ** 31),
+      // A link is up when the peer runs and no partition cuts it (what a TCP transport would see).
+      isReachable: (id) => this.network.isUp(id) && this.network.canReach(n.info.nodeId, id),
       ...(this.opts.bug ? { bug: this.opts.bug } : {}),
       ...(this.opts.observer ? { observer: (ev: NodeEvent) => this.opts.observer!(n.info.nodeId, ev) } : {}),
     });

@@ -98,6 +98,10 @@ export class SimNetwork implements LinkConditioner {
     return f;
   }
 
+  isUp(nodeId: string): boolean {
+    return this.transports.has(nodeId);
+  }
+
   /** Splits the nodes into groups that cannot reach each other; `[]` heals every cut. */
   partition(groups: readonly (readonly string[])[]): void {
     this.cut.clear();

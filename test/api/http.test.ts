@@ -165,6 +165,13 @@ describe('HTTP API against a fake node', () => {
     ]);
   });
 
+  it('passes repair=blocking (and async) on reads to the node', async () => {
+    await call('GET', '/kv/p?repair=blocking');
+    await call('GET', '/kv/p?repair=async');
+    await call('GET', '/kv/p');
+    assert.deepEqual(svc.ops.map((o) => (o.op === 'get' ? o.repair : 'put')), ['blocking', 'async', undefined]);
+  });
+
   for (const [what, path] of [
     ['R above N', '/kv/k?r=4'],
     ['W above N (on a GET too)', '/kv/k?w=7'],
@@ -173,6 +180,7 @@ describe('HTTP API against a fake node', () => {
     ['a negative R', '/kv/k?r=-1'],
     ['a fractional R', '/kv/k?r=1.5'],
     ['a bad quorum mode', '/kv/k?quorum=maybe'],
+    ['a bad repair mode', '/kv/k?repair=later'],
     ['a bad timeout', '/kv/k?timeout=soon'],
     ['a zero timeout', '/kv/k?timeout=0'],
     ['a repeated parameter', '/kv/k?r=1&r=2'],

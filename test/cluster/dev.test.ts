@@ -5,6 +5,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,10 @@ interface Dev {
   httpBase: number;
 }
 
+/** Dev processes still running: a failed assertion must not leave a cluster keeping the test alive. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+
 /** Starts `gossamer dev` directly, or through `npm start` in a process group of its own (as a terminal would). */
 async function startDev(dataDir: string, via: 'bin' | 'npm-start' = 'bin'): Promise<Dev> {
   requireBuild();
@@ -53,6 +58,8 @@ async function startDev(dataDir: string, via: 'bin' | 'npm-start' = 'bin'): Prom
   proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  live.add(proc);
+  void exit.then(() => live.delete(proc));
   const deadline = Date.now() + 60_000;
   while (!out.includes('Press Ctrl-C') && Date.now() < deadline && proc.exitCode === null) await sleep(50);
   assert.ok(out.includes('Press Ctrl-C'), `dev never got ready:\n${out}`);
@@ -63,7 +70,16 @@ async function startDev(dataDir: string, via: 'bin' | 'npm-start' = 'bin'): Prom
 
 describe('gossamer dev', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gossamer-dev-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(async () => {
+    for (const p of live) {
+      if (p.spawnargs[0] === 'npm' && p.pid !== undefined) {
+        try { process.kill(-p.pid, 'SIGINT'); } catch { /* gone */ }
+      } else {
+        p.kill('SIGINT');
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('starts 3 nodes, prints their URLs, serves, and stops every child on SIGINT', async () => {
     const dev = await startDev(path.join(dir, 'a'));
@@ -72,7 +88,8 @@ describe('gossamer dev', { timeout: 120_000 }, () => {
       assert.match(out, new RegExp(`node-${i}  HTTP http://127\\.0\\.0\\.1:${dev.httpBase + i}  RESP redis://127\\.0\\.0\\.1:\\d+  pid=`));
       assert.match(out, new RegExp(`^\\[node-${i}\\] .*node started`, 'm'), 'child lines are prefixed with the node id');
     }
-    assert.doesNotMatch(out, /\/ui/, 'the banner names only what is served');
+    assert.match(out, new RegExp(`open http://127\\.0\\.0\\.1:${dev.httpBase}/ui`), 'the banner names the dashboard');
+    assert.equal((await request(dev.httpBase, 'GET', '/ui')).status, 200, 'and it is served');
     assert.equal((await request(dev.httpBase, 'PUT', '/kv/dev-key', { body: 'v' })).status, 204);
     assert.equal((await request(dev.httpBase + 2, 'GET', '/kv/dev-key')).text, 'v');
     dev.proc.kill('SIGINT');

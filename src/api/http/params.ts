@@ -3,7 +3,7 @@
  * parameters and the context header. Every failure is an HttpError (400 or 414), raised before
  * anything reaches the node, so bad input never changes stored data.
  */
-import type { Consistency, QuorumMode } from '../../core/types.js';
+import type { Consistency, QuorumMode, RepairMode } from '../../core/types.js';
 import type { CausalContext } from '../../core/clock/context.js';
 import { ContextError, decodeContextToken } from '../../core/clock/context.js';
 import { HttpError } from './errors.js';
@@ -90,6 +90,12 @@ export function parseQuorumMode(raw: string): QuorumMode {
   throw new HttpError('bad_request', `quorum must be sloppy or strict (got "${truncate(raw)}")`);
 }
 
+/** `repair=blocking` makes a read repair stale replicas before it answers; `async` (the default) after. */
+export function parseRepairMode(raw: string): RepairMode {
+  if (raw === 'async' || raw === 'blocking') return raw;
+  throw new HttpError('bad_request', `repair must be async or blocking (got "${truncate(raw)}")`);
+}
+
 export function parseTimeoutMs(raw: string): number {
   if (!/^[0-9]{1,9}$/.test(raw)) {
     throw new HttpError('bad_request', `timeout must be a whole number of milliseconds (got "${truncate(raw)}")`);
@@ -103,10 +109,11 @@ export interface KvParams {
   r?: Consistency;
   w?: Consistency;
   quorum?: QuorumMode;
+  repair?: RepairMode;
   timeoutMs?: number;
 }
 
-const KNOWN_PARAMS = new Set(['r', 'w', 'quorum', 'timeout']);
+const KNOWN_PARAMS = new Set(['r', 'w', 'quorum', 'repair', 'timeout']);
 
 /** Parses the query string of a `/kv/` request. Unknown parameters are ignored; a repeated known one is a 400. */
 export function parseKvParams(query: string, n: number): KvParams {
@@ -120,6 +127,7 @@ export function parseKvParams(query: string, n: number): KvParams {
     if (name === 'r') out.r = parseConsistency('r', value, n);
     else if (name === 'w') out.w = parseConsistency('w', value, n);
     else if (name === 'quorum') out.quorum = parseQuorumMode(value);
+    else if (name === 'repair') out.repair = parseRepairMode(value);
     else out.timeoutMs = parseTimeoutMs(value);
   }
   return out;

@@ -157,9 +157,13 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
       return respond(service.isServing()
         ? jsonResponse(200, { status: 'ok', nodeId: service.nodeId })
         : errorResponse(new HttpError('unavailable', 'the node is starting or shutting down')));
-    case '/cluster':
+    case '/cluster': {
       onlyGet(method);
-      return respond(jsonResponse(200, { nodeId: service.nodeId, members: service.members() }));
+      const stats = service.stats?.();
+      return respond(jsonResponse(200, {
+        nodeId: service.nodeId, members: service.members(), ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs, coordinating: stats.coordinating } : {}),
+      }));
+    }
     case '/ring':
       onlyGet(method);
       return respond(ringResponse(service, query));
@@ -232,7 +236,8 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
 
   if (method === 'GET' || method === 'HEAD') {
     const head = method === 'HEAD';
-    return respond(withDeadline(service.submit({ op: 'get', key, r: params.r, quorum: params.quorum, timeoutMs: params.timeoutMs }), limitMs,
+    return respond(withDeadline(service.submit({ op: 'get', key, r: params.r, quorum: params.quorum, repair: params.repair, timeoutMs: params.timeoutMs }),
+      limitMs,
       requiredOf(params.r ?? defaults.r, defaults.n))
       .then((reply) => {
         if (!reply.ok) return replyError(reply);

@@ -15,6 +15,7 @@ import type { HttpResponse, Plan, RouteName, RouterOptions } from './router.js';
 import { errorResponse, planRequest, routeName, toResponse, tooLarge } from './router.js';
 import { HttpMetrics } from './metrics.js';
 import type { HttpRateGate } from '../ratelimit/http-gate.js';
+import { renderNodeStats } from '../../runtime/stats-text.js';
 
 export interface HttpServerOptions extends RouterOptions {
   logger?: Logger;
@@ -49,6 +50,7 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
   const metrics = opts.metricsRegistry ?? new HttpMetrics();
   const rateLimit = opts.rateLimit;
   if (rateLimit) metrics.addRawCollector(() => rateLimit.renderMetrics());
+  metrics.addRawCollector(() => renderNodeStats(service.stats?.()));
   const routerOpts: RouterOptions = {
     ...opts,
     onBug: opts.onBug ?? ((err, where) => {

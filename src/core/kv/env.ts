@@ -7,8 +7,9 @@ import type { ReconcileBug } from '../clock/state.js';
 import type { Dot } from '../clock/vclock.js';
 import { utf8 } from '../bytes.js';
 import type { Effects } from '../ready.js';
+import type { FailureDetector } from '../handoff/detector.js';
 import type { Ring } from '../ring/index.js';
-import { preferenceListForKey } from '../ring/index.js';
+import { partitionForKey, preferenceListForKey } from '../ring/index.js';
 import type { Consistency, NodeId } from '../types.js';
 
 /** Every version a node creates as a coordinator (the simulator's history records them). */
@@ -46,6 +47,8 @@ export interface KvEnv {
   readonly settings: KvSettings;
   readonly fx: Effects;
   readonly time: NodeTime;
+  /** Which peers are believed alive (the transport's links today, gossip later). */
+  readonly detector: FailureDetector;
   /** The ring in force (the protocol only runs once the node has one). */
   ring(): Ring;
   /** A fresh request id (unique across every coordinator of this node and of this run). */
@@ -61,4 +64,35 @@ export function replicasFor(env: KvEnv, key: string): readonly NodeId[] {
 export function deadlineTick(env: KvEnv, timeoutMs: number | undefined): number {
   const ms = timeoutMs ?? env.settings.requestTimeoutMs;
   return env.time.tick + Math.max(1, Math.ceil(ms / env.settings.tickMs));
+}
+
+/**
+ * The nodes that may stand in for the key's replicas under sloppy quorum, in the order they are
+ * tried: the owners met walking the partitions clockwise from the key's (skipping its replicas),
+ * then members that own no partition. Data-centre placement is not considered: a stand-in only
+ * holds a hint until the replica it stands for returns.
+ */
+export function standInsFor(env: KvEnv, key: string, replicas: readonly NodeId[]): NodeId[] {
+  const ring = env.ring();
+  const seen = new Set(replicas);
+  const out: NodeId[] = [];
+  const q = ring.partitionCount;
+  const p = partitionForKey(ring, utf8(key));
+  for (let i = 0; i < q && seen.size < ring.members.length; i++) {
+    const owner = ring.owners[(p + i) % q]!;
+    if (seen.has(owner)) continue;
+    seen.add(owner);
+    out.push(owner);
+  }
+  for (const m of ring.members) {
+    if (!seen.has(m.nodeId) && m.weight > 0) out.push(m.nodeId);
+  }
+  return out;
+}
+
+/** How many of `nodes` are believed alive (this node always is). */
+export function aliveCount(env: KvEnv, nodes: readonly NodeId[]): number {
+  let n = 0;
+  for (const id of nodes) if (id === env.self || env.detector.isAlive(id)) n++;
+  return n;
 }

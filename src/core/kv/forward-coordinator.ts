@@ -46,10 +46,19 @@ export class ForwardCoordinator {
   }
 
   start(op: PutOp, replicas: readonly NodeId[], required: number, requester: Requester): void {
+    // Replicas believed alive are tried first: the write goes to the first live one, which
+    // coordinates it (with stand-ins for the others under sloppy quorum). Those believed down
+    // come last rather than never: a link that drops for a moment must not fail the write.
+    const alive = replicas.filter((r) => this.env.detector.isAlive(r));
+    const targets = [...alive, ...replicas.filter((r) => !alive.includes(r))];
+    if (alive.length === 0) {
+      this.replier.insufficient(requester, required, 0);
+      return;
+    }
     const id = this.env.nextId();
     const deadline = deadlineTick(this.env, op.timeoutMs);
-    const perAttempt = Math.max(1, Math.floor((deadline - this.env.time.tick) / Math.max(1, replicas.length)));
-    const req = new ForwardRequest(toWireOp(op), replicas, deadline, perAttempt, required, requester);
+    const perAttempt = Math.max(1, Math.floor((deadline - this.env.time.tick) / Math.max(1, targets.length)));
+    const req = new ForwardRequest(toWireOp(op), targets, deadline, perAttempt, required, requester);
     this.table.set(id, req);
     this.send(id, req);
   }
@@ -82,11 +91,16 @@ export class ForwardCoordinator {
       if (now >= req.deadlineTick) {
         this.table.delete(id);
         this.replier.insufficient(req.requester, req.required, 0);
-      } else if (!req.accepted && now >= req.attemptDeadlineTick) {
+      } else if (!req.accepted && (now >= req.attemptDeadlineTick || this.passOver(req))) {
         req.attempt++;
         this.send(id, req);
       }
     }
+  }
+
+  /** A target seen to go down is passed over at once, unless it is the last one left. */
+  private passOver(req: ForwardRequest): boolean {
+    return req.attempt + 1 < req.targets.length && !this.env.detector.isAlive(req.target ?? '');
   }
 
   private send(id: number, req: ForwardRequest): void {

@@ -2,6 +2,10 @@
  * Coordinating reads. Each read asks every replica, answers the client after R replies (or as
  * soon as R can no longer be reached), keeps listening until every replica has answered or time
  * runs out, and then repairs every replica that answered with less than the merged state.
+ *
+ * With `repair: 'blocking'` the answer waits instead: for every replica's reply (or the
+ * deadline, once R is met), then for the repaired replicas' acknowledgements, so a client that
+ * reads this way knows every replica that answered holds what it read.
  */
 import { readAnswer } from '../clock/state.js';
 import type { KeyState } from '../clock/state.js';
@@ -19,6 +23,8 @@ export class GetRequest {
   private readonly failed = new Set<NodeId>();
   private mergedCache: KeyState | undefined;
   responded = false;
+  /** Blocking repair: replicas whose repair is not acknowledged yet (undefined: none sent). */
+  repairing: Set<NodeId> | undefined;
 
   constructor(
     readonly key: string,
@@ -26,6 +32,7 @@ export class GetRequest {
     readonly required: number,
     readonly deadlineTick: number,
     readonly requester: Requester,
+    readonly blocking: boolean,
   ) {}
 
   /** Records a replica's state, once per replica; anything from a non-replica is ignored. */
@@ -38,6 +45,10 @@ export class GetRequest {
   /** A replica answered with something unusable: it counts as a failure, once. */
   fail(from: NodeId): void {
     if (this.replicas.includes(from) && !this.replies.has(from)) this.failed.add(from);
+  }
+
+  hasFailed(node: NodeId): boolean {
+    return this.failed.has(node);
   }
 
   status(): TallyStatus {
@@ -67,6 +78,8 @@ export class GetRequest {
 
 export class GetCoordinator {
   private readonly table = new Map<number, GetRequest>();
+  /** Read-repair writes sent (to peers or applied locally) since this run started. */
+  repairsSent = 0;
 
   constructor(private readonly env: KvEnv, private readonly store: LocalStore, private readonly replier: Replier) {}
 
@@ -74,17 +87,18 @@ export class GetCoordinator {
     return this.table.size;
   }
 
-  start(key: string, replicas: readonly NodeId[], required: number, deadline: number, requester: Requester): void {
+  start(key: string, replicas: readonly NodeId[], required: number, deadline: number, requester: Requester, blocking = false): void {
     const id = this.env.nextId();
-    const req = new GetRequest(key, replicas, required, deadline, requester);
+    const req = new GetRequest(key, replicas, required, deadline, requester, blocking);
     this.table.set(id, req);
+    // Replicas believed down count as failed from the start: when R is out of reach of the rest,
+    // the read answers once those have replied, not after the timeout.
+    for (const node of replicas) if (node !== this.env.self && !this.env.detector.isAlive(node)) req.fail(node);
     for (const node of replicas) {
-      if (node !== this.env.self) this.env.fx.send(node, { type: 'replica-get', id, key });
+      if (node !== this.env.self && !req.hasFailed(node)) this.env.fx.send(node, { type: 'replica-get', id, key });
     }
-    if (replicas.includes(this.env.self)) {
-      req.record(this.env.self, this.store.read(key));
-      this.decide(id, req);
-    }
+    if (replicas.includes(this.env.self)) req.record(this.env.self, this.store.read(key));
+    this.decide(id, req);
   }
 
   /** A replica's answer; one for another key (a stale id from an earlier run) is ignored. */
@@ -105,38 +119,78 @@ export class GetCoordinator {
     this.decide(id, req);
   }
 
+  /** A repaired replica acknowledged (blocking repair); false when `id` is no read of ours. */
+  onRepairAck(from: NodeId, id: number, key: string): boolean {
+    const req = this.table.get(id);
+    if (!req || req.key !== key) return false;
+    req.repairing?.delete(from);
+    if (req.repairing?.size === 0) {
+      this.table.delete(id);
+      this.answer(req);
+    }
+    return true;
+  }
+
   tick(): void {
     for (const [id, req] of this.table) {
       if (this.env.time.tick < req.deadlineTick) continue;
-      if (!req.responded) this.replier.insufficient(req.requester, req.required, req.replies.size);
+      if (req.repairing) {
+        // Blocking repair out of time: answer with what was read; the repairs are on their way.
+        this.table.delete(id);
+        this.answer(req);
+        continue;
+      }
+      if (!req.responded && req.status() !== 'won') {
+        req.responded = true;
+        this.replier.insufficient(req.requester, req.required, req.replies.size);
+      }
       this.finish(id, req);
     }
   }
 
+  private answer(req: GetRequest): void {
+    if (req.responded) return;
+    req.responded = true;
+    const merged = readAnswer(req.merged(), this.env.settings.bug);
+    this.replier.reply(req.requester, { ok: true, op: 'get', siblings: merged.siblings, context: merged.context });
+  }
+
   private decide(id: number, req: GetRequest): void {
+    if (req.repairing) return; // every reply is in; waiting for repair acknowledgements
     const status = req.status();
-    if (!req.responded && status === 'won') {
-      req.responded = true;
-      const merged = readAnswer(req.merged(), this.env.settings.bug);
-      this.replier.reply(req.requester, { ok: true, op: 'get', siblings: merged.siblings, context: merged.context });
-    } else if (!req.responded && status === 'lost') {
+    if (!req.responded && status === 'won' && !req.blocking) {
+      this.answer(req);
+    } else if (!req.responded && status === 'lost' && req.complete) {
       req.responded = true;
       this.replier.insufficient(req.requester, req.required, req.replies.size);
     }
     if (req.complete) this.finish(id, req);
   }
 
-  /** Read repair: every replica that answered with less than the merged state gets the merge. */
+  /**
+   * Read repair: every replica that answered with less than the merged state gets the merge.
+   * A blocking read answers once those repairs are acknowledged (or at the deadline); the local
+   * repair is in this Ready's writes, so it is durable before the answer leaves.
+   */
   private finish(id: number, req: GetRequest): void {
     this.table.delete(id);
-    if (req.replies.size < 2) return;
-    const merged = req.merged();
-    const stale = req.stale(merged);
-    if (stale.length === 0) return;
-    const bytes = encodeState(merged);
-    for (const node of stale) {
-      if (node === this.env.self) this.store.merge(req.key, merged);
-      else this.env.fx.send(node, { type: 'replica-put', id: 0, key: req.key, state: bytes });
+    const stale = req.replies.size < 2 ? [] : req.stale(req.merged());
+    const remote = stale.filter((node) => node !== this.env.self);
+    const waitForAcks = req.blocking && !req.responded && remote.length > 0 && this.env.time.tick < req.deadlineTick;
+    if (stale.length > 0) {
+      const merged = req.merged();
+      const bytes = encodeState(merged);
+      for (const node of stale) {
+        this.repairsSent++;
+        if (node === this.env.self) this.store.merge(req.key, merged);
+        else this.env.fx.send(node, { type: 'replica-put', id: waitForAcks ? id : 0, key: req.key, state: bytes });
+      }
+    }
+    if (waitForAcks) {
+      req.repairing = new Set(remote);
+      this.table.set(id, req);
+    } else if (req.blocking && req.status() === 'won') {
+      this.answer(req);
     }
   }
 }

@@ -8,7 +8,8 @@ import type { Consistency, ErrorResult, QuorumMode } from '../types.js';
 
 /** `id` matches a reply to its request at the sender; replies also name their key. */
 export type KvMessage =
-  | { readonly type: 'replica-put'; readonly id: number; readonly key: string; readonly state: Uint8Array }
+  /** `hintFor`: the receiver is a stand-in for that node and keeps the state as a hint for it. */
+  | { readonly type: 'replica-put'; readonly id: number; readonly key: string; readonly state: Uint8Array; readonly hintFor?: string }
   | { readonly type: 'replica-put-ack'; readonly id: number; readonly key: string }
   | { readonly type: 'replica-get'; readonly id: number; readonly key: string }
   | { readonly type: 'replica-get-reply'; readonly id: number; readonly key: string; readonly state: Uint8Array | null }
@@ -64,7 +65,7 @@ function isWireReply(v: unknown): boolean {
  * a new message type without a check fails the type check.
  */
 export const KV_VALIDATORS: { readonly [K in KvMessageType]: (m: Obj) => boolean } = {
-  'replica-put': (m) => isId(m['id']) && isStr(m['key']) && isBytes(m['state']),
+  'replica-put': (m) => isId(m['id']) && isStr(m['key']) && isBytes(m['state']) && isOptStr(m['hintFor']),
   'replica-put-ack': (m) => isId(m['id']) && isStr(m['key']),
   'replica-get': (m) => isId(m['id']) && isStr(m['key']),
   'replica-get-reply': (m) => isId(m['id']) && isStr(m['key']) && (m['state'] === null || isBytes(m['state'])),

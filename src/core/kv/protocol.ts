@@ -18,6 +18,12 @@ import { PutCoordinator } from './put-coordinator.js';
 import type { Requester } from './requester.js';
 import { Replier, badRequest } from './requester.js';
 
+/** Where a stand-in keeps the states it holds for other nodes (the handoff module). */
+export interface HintSink {
+  /** Keeps `state` for `target`; false when refused (the write is then not acknowledged). */
+  accept(target: NodeId, key: string, state: Uint8Array): boolean;
+}
+
 export class KvProtocol {
   private readonly store: LocalStore;
   private readonly replier: Replier;
@@ -25,7 +31,7 @@ export class KvProtocol {
   private readonly puts: PutCoordinator;
   private readonly forwards: ForwardCoordinator;
 
-  constructor(private readonly env: KvEnv, reader: StoreReader) {
+  constructor(private readonly env: KvEnv, reader: StoreReader, private readonly hints?: HintSink) {
     this.store = new LocalStore(reader, env.fx);
     this.replier = new Replier(env.fx);
     this.gets = new GetCoordinator(env, this.store, this.replier);
@@ -43,13 +49,13 @@ export class KvProtocol {
         this.env.fx.send(from, { type: 'replica-get-reply', id: msg.id, key: msg.key, state: this.store.readEncoded(msg.key) });
         return;
       case 'replica-put':
-        this.onReplicaPut(from, msg.id, msg.key, msg.state);
+        this.onReplicaPut(from, msg.id, msg.key, msg.state, msg.hintFor);
         return;
       case 'replica-get-reply':
         this.gets.onReply(from, msg.id, msg.key, msg.state);
         return;
       case 'replica-put-ack':
-        this.puts.onAck(from, msg.id, msg.key);
+        if (!this.gets.onRepairAck(from, msg.id, msg.key)) this.puts.onAck(from, msg.id, msg.key);
         return;
       case 'forward':
         this.onForward(from, msg.id, msg.op);
@@ -85,13 +91,31 @@ export class KvProtocol {
     return this.gets.size + this.puts.size + this.forwards.size;
   }
 
-  /** A replica stores what a coordinator (or read repair, with id 0: no ack) sends. */
-  private onReplicaPut(from: NodeId, id: number, key: string, state: Uint8Array): void {
+  /** Read-repair writes sent since this run started. */
+  readRepairs(): number {
+    return this.gets.repairsSent;
+  }
+
+  /** Merges a state handed back by a stand-in into this node's own data (a replica merge). */
+  mergeLocal(key: string, state: KeyState): void {
+    this.store.merge(key, state);
+  }
+
+  /**
+   * A replica stores what a coordinator (or read repair, with id 0: no ack) sends; a stand-in
+   * (`hintFor` names the replica it stands for) keeps it as a hint, durable in the same Ready as
+   * its acknowledgement.
+   */
+  private onReplicaPut(from: NodeId, id: number, key: string, state: Uint8Array, hintFor: string | undefined): void {
     let incoming: KeyState;
     try {
       incoming = decodeState(state);
     } catch {
       return; // a malformed state from a peer is dropped, never merged
+    }
+    if (hintFor !== undefined && hintFor !== this.env.self && this.hints) {
+      if (this.hints.accept(hintFor, key, state) && id !== 0) this.env.fx.send(from, { type: 'replica-put-ack', id, key });
+      return;
     }
     this.store.merge(key, incoming, this.env.settings.bug === 'replica-overwrites');
     if (id !== 0) this.env.fx.send(from, { type: 'replica-put-ack', id, key });
@@ -126,7 +150,7 @@ export class KvProtocol {
     if (op.op === 'get') {
       const r = resolveConsistency(op.r ?? settings.defaultR, n, replicas.length, 'r');
       if (!r.ok) return this.replier.reply(requester, badRequest(r.message));
-      this.gets.start(op.key, replicas, r.count, deadlineTick(this.env, op.timeoutMs), requester);
+      this.gets.start(op.key, replicas, r.count, deadlineTick(this.env, op.timeoutMs), requester, op.repair === 'blocking');
       return;
     }
     const w = resolveConsistency(op.w ?? settings.defaultW, n, replicas.length, 'w');

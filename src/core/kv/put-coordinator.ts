@@ -1,44 +1,85 @@
 /**
- * Coordinating writes (a delete is a write of a tombstone). The coordinator makes the new
- * version from its own state, writes it locally — in the same Ready as any reply it enables, so
- * its own copy counts as the first acknowledgement — sends the whole state to the other
- * replicas, and answers after W acknowledgements (or as soon as W can no longer be reached).
+ * Coordinating writes (a delete is a write of a tombstone). The coordinator — always a replica of
+ * the key (see docs/architecture.md: only replicas make dots) — makes the new version from its
+ * own state, writes it locally (in the same Ready as any reply it enables, so its own copy counts
+ * as the first acknowledgement), sends the whole state to the other replicas, and answers after W
+ * acknowledgements (or as soon as W can no longer be reached).
+ *
+ * Under sloppy quorum (the default) each replica is a *slot*: a replica known to be down, or one
+ * that does not answer within its share of the time, is passed over at once for the next healthy
+ * stand-in (the next node walking the ring), which keeps the state as a hint for that replica and
+ * counts toward W. Under strict quorum only the replicas themselves count.
  */
 import { coordinatorStateBudget } from '../clock/state-budget.js';
 import type { CausalContext } from '../clock/context.js';
 import { EMPTY_CONTEXT, joinContexts } from '../clock/context.js';
 import type { WriteResult } from '../clock/state.js';
 import { CounterExhaustedError, applyWrite, encodeState } from '../clock/state.js';
-import type { NodeId, PutOp } from '../types.js';
+import type { NodeId, PutOp, QuorumMode } from '../types.js';
 import type { TallyStatus } from '../quorum/index.js';
 import { tally } from '../quorum/index.js';
 import type { KvEnv } from './env.js';
-import { deadlineTick } from './env.js';
+import { aliveCount, deadlineTick, standInsFor } from './env.js';
 import type { LocalStore } from './local-store.js';
 import type { Replier, Requester } from './requester.js';
 import { badRequest } from './requester.js';
 
-/** One write in flight: the replicas that acknowledged it, and whether the client has its answer. */
+/** One replica's place in a write: who holds it for now, and who has been tried. */
+interface Slot {
+  readonly owner: NodeId;
+  target: NodeId | undefined;
+  readonly tried: NodeId[];
+  attemptDeadlineTick: number;
+  acked: boolean;
+}
+
+/** One write in flight: its slots, and whether the client has its answer. */
 export class PutRequest {
-  readonly acked = new Set<NodeId>();
+  readonly slots: Slot[];
+  /** Stand-ins not yet given a slot, in the order they are tried. */
+  readonly spare: NodeId[];
   responded = false;
 
   constructor(
     readonly key: string,
     readonly replicas: readonly NodeId[],
+    standIns: readonly NodeId[],
     readonly required: number,
     readonly deadlineTick: number,
     /** What the client gets back: the context it sent plus the new dot. */
     readonly clientContext: CausalContext,
     readonly requester: Requester,
-  ) {}
+    readonly state: Uint8Array,
+  ) {
+    this.slots = replicas.map((owner) => ({ owner, target: undefined, tried: [], attemptDeadlineTick: 0, acked: false }));
+    this.spare = [...standIns];
+  }
 
+  /** An acknowledgement from any node a slot has tried fills that slot (a late one counts too). */
   ack(from: NodeId): void {
-    if (this.replicas.includes(from)) this.acked.add(from);
+    for (const s of this.slots) {
+      if (!s.acked && s.tried.includes(from)) {
+        s.acked = true;
+        return;
+      }
+    }
+  }
+
+  get acked(): number {
+    return this.slots.filter((s) => s.acked).length;
+  }
+
+  /** Slots with nobody left to try. */
+  get exhausted(): number {
+    return this.slots.filter((s) => !s.acked && s.target === undefined).length;
   }
 
   status(): TallyStatus {
-    return tally(this.required, this.replicas.length, this.acked.size, 0);
+    return tally(this.required, this.slots.length, this.acked, this.exhausted);
+  }
+
+  get settled(): boolean {
+    return this.slots.every((s) => s.acked || s.target === undefined);
   }
 }
 
@@ -54,6 +95,15 @@ export class PutCoordinator {
   /** Creates the new version at this node (a replica of the key) and replicates it. */
   start(op: PutOp, replicas: readonly NodeId[], required: number, requester: Requester): void {
     const { settings } = this.env;
+    const mode: QuorumMode = op.quorum ?? 'sloppy';
+    const standIns = mode === 'sloppy' ? standInsFor(this.env, op.key, replicas) : [];
+    const reachable = aliveCount(this.env, replicas) + aliveCount(this.env, standIns);
+    if (reachable < required && replicas.length + standIns.length >= required) {
+      // Enough nodes exist but too few are believed alive: answer now, before any version is made.
+      // (A W no ring could meet is answered by the tally below, after the local write.)
+      this.replier.insufficient(requester, required, 0);
+      return;
+    }
     // `supersede: 'local'` (RESP SET): the write also covers every version this replica has seen,
     // read in this same step, so repeated context-less SETs do not pile up siblings.
     const context = op.supersede === 'local'
@@ -78,15 +128,14 @@ export class PutCoordinator {
       contentType: op.contentType ?? 'application/octet-stream', value: op.value,
     });
     const id = this.env.nextId();
-    const req = new PutRequest(op.key, replicas, required, deadlineTick(this.env, op.timeoutMs), result.clientContext, requester);
-    for (const node of replicas) if (node !== this.env.self) this.env.fx.send(node, { type: 'replica-put', id, key: op.key, state: bytes });
+    const deadline = deadlineTick(this.env, op.timeoutMs);
+    const req = new PutRequest(op.key, replicas, standIns, required, deadline, result.clientContext, requester, bytes);
     this.table.set(id, req);
-    // The local copy is in this Ready's writes: it is durable before any reply of this Ready leaves.
-    req.ack(this.env.self);
+    for (const slot of req.slots) this.assign(id, req, slot, slot.owner);
     this.decide(id, req);
   }
 
-  /** A replica acknowledged; one for another key (a stale id from an earlier run) is ignored. */
+  /** A replica or stand-in acknowledged; one for another key (a stale id from an earlier run) is ignored. */
   onAck(from: NodeId, id: number, key: string): void {
     const req = this.table.get(id);
     if (!req || req.key !== key) return;
@@ -95,11 +144,54 @@ export class PutCoordinator {
   }
 
   tick(): void {
+    const now = this.env.time.tick;
     for (const [id, req] of this.table) {
-      if (this.env.time.tick < req.deadlineTick) continue;
-      if (!req.responded) this.replier.insufficient(req.requester, req.required, req.acked.size);
-      this.table.delete(id);
+      if (now >= req.deadlineTick) {
+        if (!req.responded) this.replier.insufficient(req.requester, req.required, req.acked);
+        this.table.delete(id);
+        continue;
+      }
+      let changed = false;
+      for (const slot of req.slots) {
+        if (slot.acked || slot.target === undefined || slot.target === this.env.self) continue;
+        // Local failure detection: a target seen to go down is passed over; so is one that stays
+        // silent, when a live stand-in is left to take its place (else it may still answer).
+        const down = !this.env.detector.isAlive(slot.target);
+        if (down || (now >= slot.attemptDeadlineTick && req.spare.some((n) => this.env.detector.isAlive(n)))) {
+          this.assign(id, req, slot, undefined);
+          changed = true;
+        }
+      }
+      if (changed) this.decide(id, req);
     }
+  }
+
+  /**
+   * Gives `slot` to `first` when it is alive, or else to the next alive stand-in; with none left
+   * the slot is exhausted. The coordinator's own slot is acknowledged at once: its copy is in this
+   * Ready's writes, durable before any reply of this Ready leaves.
+   */
+  private assign(id: number, req: PutRequest, slot: Slot, first: NodeId | undefined): void {
+    const { self, detector } = this.env;
+    let target = first !== undefined && (first === self || detector.isAlive(first)) ? first : undefined;
+    while (target === undefined && req.spare.length > 0) {
+      const next = req.spare.shift()!;
+      if (detector.isAlive(next)) target = next;
+    }
+    slot.target = target;
+    if (target === undefined) return;
+    slot.tried.push(target);
+    if (target === self) {
+      slot.acked = true;
+      return;
+    }
+    const now = this.env.time.tick;
+    // Each attempt gets a share of the time, so a silent node still leaves room for a stand-in.
+    slot.attemptDeadlineTick = now + Math.max(1, Math.floor((req.deadlineTick - now) / 3));
+    const hintFor = target === slot.owner ? undefined : slot.owner;
+    this.env.fx.send(target, {
+      type: 'replica-put', id, key: req.key, state: req.state, ...(hintFor === undefined ? {} : { hintFor }),
+    });
   }
 
   private newVersion(op: PutOp, context: CausalContext, requester: Requester): WriteResult | undefined {
@@ -119,7 +211,7 @@ export class PutCoordinator {
     }
   }
 
-  /** Answers once the tally is decided (won, or lost because too few replicas exist); forgets the write once all acked. */
+  /** Answers once the tally is decided (won, or lost because too few nodes are left); forgets the write once settled. */
   private decide(id: number, req: PutRequest): void {
     const status = req.status();
     if (!req.responded && status === 'won') {
@@ -127,8 +219,8 @@ export class PutCoordinator {
       this.replier.reply(req.requester, { ok: true, op: 'put', context: req.clientContext });
     } else if (!req.responded && status === 'lost') {
       req.responded = true;
-      this.replier.insufficient(req.requester, req.required, req.acked.size);
+      this.replier.insufficient(req.requester, req.required, req.acked);
     }
-    if (req.acked.size >= req.replicas.length) this.table.delete(id);
+    if (req.settled) this.table.delete(id);
   }
 }

@@ -1,0 +1,117 @@
+/**
+ * Hint replay rate: a stand-in holding 100k hinted 1 KB writes for one target hands them back
+ * once the target is up, over the real TCP transport, each side on its real LSM engine (group
+ * commit: a hint is deleted only after the target's merge is fsynced). Both nodes run in this
+ * one process (so they share a core), which is pessimistic for the rate.
+ *
+ *   npm run bench -- handoff
+ *   GOSSAMER_BENCH_HINTS=20000 npm run bench -- handoff     (a shorter run)
+ *
+ * Reference: Cassandra's default hint throttle, hinted_handoff_throttle (1024 KiB/s per delivery
+ * thread). Goal: at least 10× that. Results: bench/results/handoff.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePorts, sleep } from '../test/cluster/helpers.js';
+import { createTcpTransport } from '../src/adapters/tcp-transport.js';
+import { NodeFileSystem } from '../src/adapters/node-fs.js';
+import { SystemClock } from '../src/adapters/system-clock.js';
+import { openLsmEngine } from '../src/storage/lsm/index.js';
+import { NodeRuntime } from '../src/runtime/node-runtime.js';
+import { EMPTY_STATE, applyWrite, encodeState } from '../src/core/clock/state.js';
+import { EMPTY_CONTEXT } from '../src/core/clock/context.js';
+import { encodeHintRecord, hintKey } from '../src/core/handoff/index.js';
+import type { Message } from '../src/core/types.js';
+import type { PeerInfo } from '../src/ports/index.js';
+
+const CASSANDRA_THROTTLE_BYTES_PER_SEC = 1024 * 1024;
+
+interface Started { runtime: NodeRuntime; stop(): Promise<void> }
+
+async function startOne(self: PeerInfo, dir: string, port: number, seeds: string[]): Promise<Started> {
+  const engine = await openLsmEngine({ dir, fs: new NodeFileSystem(), sync: 'group' });
+  const transport = await createTcpTransport<Message>({ self, listenHost: '127.0.0.1', listenPort: port, seeds });
+  const clock = new SystemClock();
+  const runtime = NodeRuntime.create({
+    self, engine, transport, clock, isReachable: (id) => transport.isConnected(id),
+    settings: { n: 2, partitions: 64, tickMs: 10, requestTimeoutMs: 2000, r: 'quorum', w: 'quorum', maxValueBytes: 1 << 20, seeds },
+  });
+  runtime.start();
+  return {
+    runtime,
+    async stop() {
+      await runtime.stop();
+      await transport.close();
+      await engine.close();
+      clock.clearAll();
+    },
+  };
+}
+
+/** Writes `count` hint records for `target` into the stand-in's engine, as accepted hinted writes leave them. */
+async function seedHints(dir: string, target: string, count: number, valueBytes: number): Promise<number> {
+  const engine = await openLsmEngine({ dir, fs: new NodeFileSystem(), sync: 'group' });
+  let stateBytes = 0;
+  const batch: { key: Uint8Array; value: Uint8Array }[] = [];
+  for (let i = 0; i < count; i++) {
+    const value = new Uint8Array(valueBytes).fill(i & 0xff);
+    const { state } = applyWrite(EMPTY_STATE, { coordinator: 'a', context: EMPTY_CONTEXT, value, contentType: 'application/octet-stream', tsMs: Date.now() });
+    const enc = encodeState(state);
+    stateBytes += enc.length;
+    batch.push({ key: hintKey(target, i + 1), value: encodeHintRecord({ key: `bench-${i}`, tsMs: Date.now(), state: enc }) });
+    if (batch.length === 1000) await engine.write(batch.splice(0));
+  }
+  if (batch.length > 0) await engine.write(batch);
+  await engine.close();
+  return stateBytes;
+}
+
+export async function runHandoffBench(hints = Number(process.env.GOSSAMER_BENCH_HINTS ?? 100_000)): Promise<void> {
+  const valueBytes = 1024;
+  const root = mkdtempSync(path.join(os.tmpdir(), 'gossamer-bench-handoff-'));
+  const [pa, pb] = await freePorts(2);
+  const seeds = [`127.0.0.1:${pa}`, `127.0.0.1:${pb}`];
+  const a: PeerInfo = { nodeId: 'a', address: seeds[0]!, dc: 'dc1', rack: 'r1', weight: 1 };
+  const b: PeerInfo = { nodeId: 'b', address: seeds[1]!, dc: 'dc1', rack: 'r2', weight: 1 };
+  const dirA = path.join(root, 'a');
+  const dirB = path.join(root, 'b');
+  mkdirSync(dirA);
+  mkdirSync(dirB);
+  try {
+    const stateBytes = await seedHints(dirA, 'b', hints, valueBytes);
+    const sa = await startOne(a, dirA, pa!, seeds);
+    const loaded = sa.runtime.stats()?.hints.pendingTotal ?? 0;
+    if (loaded !== hints) throw new Error(`the stand-in loaded ${loaded} hints, not ${hints}`);
+    const sb = await startOne(b, dirB, pb!, seeds);
+    const t0 = performance.now();
+    let last = hints;
+    while ((sa.runtime.stats()?.hints.pendingTotal ?? last) > 0) {
+      await sleep(20);
+      last = sa.runtime.stats()?.hints.pendingTotal ?? last;
+      if (performance.now() - t0 > 600_000) throw new Error(`replay stalled with ${last} hints pending`);
+    }
+    const secs = (performance.now() - t0) / 1000;
+    const stats = sa.runtime.stats()!;
+    const sample = sb.runtime.localState('bench-0');
+    if (!sample || sample.siblings.length !== 1) throw new Error('the target does not hold the replayed keys');
+    await Promise.all([sa.stop(), sb.stop()]);
+    const mbPerSec = stateBytes / secs / 1e6;
+    const result = {
+      hints, valueBytes, stateBytes, seconds: +secs.toFixed(2), delivered: stats.hints.delivered, dropped: stats.hints.dropped,
+      keysPerSec: Math.round(hints / secs), mbPerSec: +mbPerSec.toFixed(2),
+      cassandraThrottleMbPerSec: +(CASSANDRA_THROTTLE_BYTES_PER_SEC / 1e6).toFixed(2),
+      ratioToCassandraThrottle: +(stateBytes / secs / CASSANDRA_THROTTLE_BYTES_PER_SEC).toFixed(1),
+      cpus: os.cpus().length,
+    };
+    console.log('| hints | value | seconds | keys/s | MB/s | Cassandra throttle MB/s | ratio |');
+    console.log('|---|---|---|---|---|---|---|');
+    console.log(`| ${hints} | ${valueBytes} B | ${result.seconds} | ${result.keysPerSec} | ${result.mbPerSec} | ${result.cassandraThrottleMbPerSec} | ${result.ratioToCassandraThrottle}× |`);
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+    writeFileSync(new URL('./results/handoff.json', import.meta.url), JSON.stringify(result, null, 2));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runHandoffBench();

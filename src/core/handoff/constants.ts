@@ -1,0 +1,19 @@
+/** Bounds of hinted handoff, unit and bound last (gathered with the core's in ../constants.ts users). */
+export const HANDOFF_LIMITS = {
+  /** Hints older than this are dropped undelivered: Cassandra's default max_hint_window (3 h). */
+  hintAgeMsMax: 3 * 60 * 60 * 1000,
+  /** Bytes of hints one node keeps for one target; past it new hints for that target are refused. */
+  hintBytesPerTargetMax: 512 * 1024 * 1024,
+  /** Delivery batches in flight to one target when the window has opened fully. */
+  deliveryWindowMax: 64,
+  /** Delivery batches in flight to one target at first (slow start doubles it every round trip). */
+  deliveryWindowInitial: 2,
+  /** Hints in one delivery batch (one message, one acknowledgement). */
+  deliveryBatchHintsMax: 128,
+  /** Bytes of states in one delivery batch (a batch is closed once past it; one hint always fits a frame). */
+  deliveryBatchBytesMax: 256 * 1024,
+  /** A delivery not acknowledged within this many ticks counts as lost (the window halves). */
+  deliveryTimeoutTicks: 100,
+  /** How often (in ticks) expired hints are looked for. */
+  expiryEveryTicks: 100,
+} as const;

@@ -1,0 +1,210 @@
+/**
+ * Hinted handoff at one node: it keeps the hints that coordinators send it as a stand-in
+ * (`accept`, through the hint store), hands them back to their targets once those are seen alive
+ * again, and is the target side of such deliveries.
+ *
+ * Replay goes in the order the hints were accepted, at a rate that follows the target's answers:
+ * a window of deliveries in flight opens as acknowledgements come back (slow start, then one more
+ * per window's worth of acknowledgements) and halves when a delivery times out (AIMD, as TCP's
+ * congestion control). A delivered hint is merged at the target like any replica write — a join
+ * of versioned states — so a delivery repeated after a lost acknowledgement is harmless; the hint
+ * is deleted only after the target acknowledges, which it does once the merge is durable.
+ */
+import { decodeState } from '../clock/state.js';
+import type { KeyState } from '../clock/state.js';
+import type { Effects } from '../ready.js';
+import type { NodeId, StoreReader } from '../types.js';
+import { HANDOFF_LIMITS } from './constants.js';
+import type { FailureDetector } from './detector.js';
+import type { HintLimits, HintMeta } from './hint-store.js';
+import { HintStore } from './hint-store.js';
+import type { HandoffMessage } from './messages.js';
+import { decodeHintRecord } from './records.js';
+
+export interface HandoffEnv {
+  readonly self: NodeId;
+  readonly fx: Effects;
+  readonly time: { readonly tick: number; readonly nowMs: number };
+  readonly detector: FailureDetector;
+  readonly limits: HintLimits;
+  nextId(): number;
+  /** Merges a delivered state into this node's own data (a normal replica merge). */
+  applyDelivered(key: string, state: KeyState): void;
+}
+
+/** One target's replay: its window (in batches) and what is queued and in flight. */
+class Session {
+  window: number = HANDOFF_LIMITS.deliveryWindowInitial;
+  threshold: number = HANDOFF_LIMITS.deliveryWindowMax;
+  queue: HintMeta[] = [];
+  head = 0;
+  readonly retry: HintMeta[] = [];
+  /** Seqs of the hints in flight. */
+  readonly sending = new Set<number>();
+  batches = 0;
+  halvedAtTick = -1;
+}
+
+interface InFlight {
+  readonly target: NodeId;
+  readonly seqs: readonly number[];
+  readonly session: Session;
+  readonly deadlineTick: number;
+}
+
+export interface HandoffStats {
+  stored: number;
+  delivered: number;
+  dropped: number;
+  pendingTotal: number;
+  pending: Record<NodeId, number>;
+  bytesPending: number;
+}
+
+export class HandoffProtocol {
+  readonly store: HintStore;
+  private readonly sessions = new Map<NodeId, Session>();
+  private readonly inFlight = new Map<number, InFlight>();
+
+  constructor(private readonly env: HandoffEnv, private readonly reader: StoreReader) {
+    this.store = new HintStore(env.fx, env.limits);
+  }
+
+  /** A coordinator asks this node to stand in for `target`; false when the hint is refused. */
+  accept(target: NodeId, key: string, state: Uint8Array): boolean {
+    return this.store.accept(target, key, state, this.env.time.nowMs);
+  }
+
+  step(from: NodeId, msg: HandoffMessage): void {
+    if (msg.type === 'hint-ack') {
+      this.onAck(from, msg.id);
+      return;
+    }
+    const states: [string, KeyState][] = [];
+    for (const h of msg.hints) {
+      try {
+        states.push([h.key, decodeState(h.state)]);
+      } catch {
+        return; // never merged; the stand-in retries until the hints expire
+      }
+    }
+    for (const [key, state] of states) this.env.applyDelivered(key, state);
+    this.env.fx.send(from, { type: 'hint-ack', id: msg.id });
+  }
+
+  tick(): void {
+    const now = this.env.time.tick;
+    if (now % HANDOFF_LIMITS.expiryEveryTicks === 0) this.store.expire(this.env.time.nowMs);
+    for (const [id, f] of this.inFlight) {
+      if (now < f.deadlineTick) continue;
+      this.inFlight.delete(id);
+      const s = f.session;
+      s.batches--;
+      for (const seq of f.seqs) {
+        if (!s.sending.delete(seq)) continue;
+        const h = this.store.get(f.target, seq);
+        if (h) s.retry.push(h);
+      }
+      if (s.halvedAtTick !== now) {
+        // Multiplicative decrease, once per tick however many batches timed out together.
+        s.halvedAtTick = now;
+        s.threshold = Math.max(1, s.window / 2);
+        s.window = s.threshold;
+      }
+    }
+    for (const target of this.store.targetsPending()) {
+      if (!this.env.detector.isAlive(target)) {
+        this.sessions.delete(target);
+        continue;
+      }
+      this.fill(target);
+    }
+  }
+
+  stats(): HandoffStats {
+    const pending = this.store.pending();
+    let pendingTotal = 0;
+    for (const n of Object.values(pending)) pendingTotal += n;
+    return { ...this.store.counters, pendingTotal, pending, bytesPending: this.store.bytesPending() };
+  }
+
+  private onAck(from: NodeId, id: number): void {
+    const f = this.inFlight.get(id);
+    if (!f || f.target !== from) return;
+    this.inFlight.delete(id);
+    const s = f.session;
+    s.batches--;
+    for (const seq of f.seqs) {
+      const h = this.store.get(f.target, seq);
+      if (h) this.store.remove(h, true);
+      s.sending.delete(seq);
+    }
+    if (this.sessions.get(f.target) !== s) return;
+    // Additive increase: +1 per acknowledgement below the threshold (slow start), +1/window above.
+    s.window = Math.min(HANDOFF_LIMITS.deliveryWindowMax, s.window < s.threshold ? s.window + 1 : s.window + 1 / s.window);
+    this.fill(f.target);
+  }
+
+  /** Sends the target's next batches of hints until its window is full. */
+  private fill(target: NodeId): void {
+    let s = this.sessions.get(target);
+    if (!s) {
+      s = new Session();
+      this.sessions.set(target, s);
+    }
+    while (s.batches < Math.floor(s.window)) {
+      const batch = this.batch(target, s);
+      if (batch.length === 0) return;
+      const id = this.env.nextId();
+      const seqs = batch.map((b) => b.seq);
+      for (const seq of seqs) s.sending.add(seq);
+      s.batches++;
+      this.inFlight.set(id, { target, seqs, session: s, deadlineTick: this.env.time.tick + HANDOFF_LIMITS.deliveryTimeoutTicks });
+      this.env.fx.send(target, { type: 'hint-deliver', id, hints: batch.map((b) => ({ key: b.key, state: b.state })) });
+    }
+  }
+
+  /** The next hints in order, up to a batch's bounds. */
+  private batch(target: NodeId, s: Session): { seq: number; key: string; state: Uint8Array }[] {
+    const out: { seq: number; key: string; state: Uint8Array }[] = [];
+    let bytes = 0;
+    while (out.length < HANDOFF_LIMITS.deliveryBatchHintsMax && bytes < HANDOFF_LIMITS.deliveryBatchBytesMax) {
+      const h = this.next(target, s, out);
+      if (!h) break;
+      const raw = this.reader.get(h.storageKey);
+      if (raw === undefined) {
+        s.retry.push(h); // not readable yet (its Ready is still being taken): next tick
+        break;
+      }
+      const rec = decodeHintRecord(raw);
+      if (!rec) {
+        this.store.remove(h, false);
+        continue;
+      }
+      if (out.length > 0 && bytes + rec.state.length > HANDOFF_LIMITS.deliveryBatchBytesMax) {
+        s.retry.unshift(h); // the next batch starts with it, so a batch stays within one frame
+        break;
+      }
+      out.push({ seq: h.seq, key: rec.key, state: rec.state });
+      bytes += rec.state.length;
+    }
+    return out;
+  }
+
+  private next(target: NodeId, s: Session, taken: readonly { seq: number }[]): HintMeta | undefined {
+    for (;;) {
+      let h = s.retry.shift();
+      if (!h) {
+        if (s.head >= s.queue.length) {
+          if (this.store.pendingFor(target) <= s.sending.size + taken.length) return undefined;
+          const skip = new Set(taken.map((t) => t.seq));
+          s.queue = [...this.store.hintsFor(target)].filter((x) => !s.sending.has(x.seq) && !skip.has(x.seq));
+          s.head = 0;
+          if (s.queue.length === 0) return undefined;
+        }
+        h = s.queue[s.head++];
+      }
+      if (h && this.store.get(target, h.seq) === h && !s.sending.has(h.seq) && !taken.some((t) => t.seq === h.seq)) return h;
+    }
+  }
+}
