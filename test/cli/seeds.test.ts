@@ -28,8 +28,10 @@ after(async () => {
 
 interface Started { nodeId: string; httpPort: number; log: string[] }
 
-function start(nodeId: string, httpPort: number, args: string[]): Started {
+async function start(nodeId: string, httpPort: number, args: string[]): Promise<Started> {
+  const [respPort] = await freePorts(1);
   const p = spawn(process.execPath, [CLI, 'start', '--node-id', nodeId, '--http', `127.0.0.1:${httpPort}`, '--data', path.join(dir, nodeId),
+    '--resp', `127.0.0.1:${respPort}`,
     '--parent-pid', String(process.pid), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOSSAMER_LOG_LEVEL: 'info' } });
   procs.push(p);
   const n: Started = { nodeId, httpPort, log: [] };
@@ -56,13 +58,13 @@ describe('rings form whatever names the seeds are given by', { timeout: 90_000 }
   it('three nodes with seeds as localhost:port, one of them listening on 0.0.0.0 without --advertise', async () => {
     const ports = await freePorts(6);
     const seeds = [0, 1, 2].map((i) => `localhost:${ports[i]}`).join(',');
-    const nodes = [0, 1, 2].map((i) => start(`s${i}`, ports[3 + i]!, ['--listen', `${i === 0 ? '0.0.0.0' : '127.0.0.1'}:${ports[i]}`, '--seeds', seeds]));
+    const nodes = await Promise.all([0, 1, 2].map((i) => start(`s${i}`, ports[3 + i]!, ['--listen', `${i === 0 ? '0.0.0.0' : '127.0.0.1'}:${ports[i]}`, '--seeds', seeds])));
     await Promise.all(nodes.map((n) => waitHealthy(n, 30_000)));
   });
 
   it('a node waiting for a seed says which, every few seconds', async () => {
     const [listen, http, absent] = await freePorts(3);
-    const n = start('lonely', http!, ['--listen', `127.0.0.1:${listen}`, '--seeds', `127.0.0.1:${listen},localhost:${absent}`]);
+    const n = await start('lonely', http!, ['--listen', `127.0.0.1:${listen}`, '--seeds', `127.0.0.1:${listen},localhost:${absent}`]);
     const deadline = Date.now() + 20_000;
     const wanted = new RegExp(`waiting for seeds.*missing(?:=|":")127\\.0\\.0\\.1:${absent}`);
     while (!wanted.test(n.log.join('')) && Date.now() < deadline) {
