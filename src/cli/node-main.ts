@@ -39,13 +39,13 @@ export interface StartNodeOptions {
   memory?: boolean;
 }
 
-async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): Promise<StorageEngine> {
+async function openEngine(config: NodeConfig, logger: Logger, memory: boolean, clock: SystemClock): Promise<StorageEngine> {
   if (memory) {
     logger.warn('storing in memory only (--memory): nothing survives a restart');
     return new MemoryEngine();
   }
   mkdirSync(config.dataDir, { recursive: true });
-  return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger });
+  return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger, clock });
 }
 
 export async function startNode(config: NodeConfig, opts: StartNodeOptions = {}): Promise<RunningNode> {
@@ -64,7 +64,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     seeds: config.seeds,
   };
 
-  const engine = await openEngine(config, logger, opts.memory ?? false);
+  const engine = await openEngine(config, logger, opts.memory ?? false, clock);
   const listen = splitHostPort(config.listen);
   let transport: TcpTransport<Message>;
   try {

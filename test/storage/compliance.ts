@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import { seededRandom } from '../../src/sim/prng.js';
 import assert from 'node:assert/strict';
-import type { StorageEngine } from '../../src/storage/engine.js';
+import type { StorageEngine } from '../../src/ports/storage.js';
 import { StorageError } from '../../src/storage/engine.js';
 
 export interface EngineFixture {

@@ -10,6 +10,7 @@ import { nodeFileSystem } from '../../src/adapters/node-fs.js';
 import { openLsmEngine } from '../../src/storage/lsm/index.js';
 import { runWriters } from './crash-workload.js';
 import type { Versions } from './crash-workload.js';
+import { realClock } from './helpers.js';
 
 const [dir, stateFile, ackFile, seedArg] = process.argv.slice(2);
 if (!dir || !stateFile || !ackFile || !seedArg) throw new Error('usage: crash-child <dir> <state> <acks> <seed>');
@@ -20,6 +21,7 @@ const send = (msg: unknown): void => {
 };
 
 const engine = await openLsmEngine({
+  clock: realClock,
   dir,
   fs: nodeFileSystem,
   sync: 'group',

@@ -5,6 +5,7 @@ import { openLsmEngine } from '../../src/storage/lsm/index.js';
 import type { LsmEngine, LsmOptions } from '../../src/storage/lsm/index.js';
 import { runWriters, verify } from './crash-workload.js';
 import type { Versions, WorkloadConfig } from './crash-workload.js';
+import { realClock } from './helpers.js';
 
 /**
  * The acknowledged-keys crash check on the memory disk: the disk crashes right before a seeded
@@ -16,7 +17,7 @@ const SEEDS = 40;
 const CRASHES_PER_SEED = 3;
 
 function options(disk: MemoryDisk, events: Record<string, number>): LsmOptions {
-  return {
+  return { clock: realClock,
     dir: '/node/data',
     fs: disk.mount(),
     sync: 'group',
