@@ -59,7 +59,7 @@ class TableCursor {
     }
     if (this.table.tailUnreadable) {
       // Same failure as a scan of a damaged table: the compaction stops and leaves it alone.
-      [...this.table.entries(this.table.maxKey, false)];
+      for (const _ of this.table.entries(this.table.maxKey, false)) break;
     }
   }
 }

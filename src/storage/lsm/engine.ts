@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '../../ports/index.js';
+import type { Logger } from '../../ports/index.js';
 import { silentLogger } from '../../ports/index.js';
 import type { Compressor } from '../../ports/compressor.js';
 import type { FileSystem } from '../../ports/file-system.js';
