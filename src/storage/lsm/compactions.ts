@@ -112,7 +112,7 @@ export class Compactions {
     const e = this.e;
     for (const t of inputs) t.refs++;
     const num = e.allocateFileNumber();
-    e.emit({ type: 'compaction-start', inputs: inputs.map((t) => t.num), output: num, bottom });
+    e.emit({ type: 'compaction-start', inputs: inputs.map((t) => t.num), inputBytes: inputs.reduce((s, t) => s + t.fileBytes, 0), output: num, bottom });
     const total = inputs.reduce((s, t) => s + t.meta.rawBytes, 0);
     let read = (): number => 0;
     this.remainingBytes.set(inputs, () => Math.max(0, total - read()));

@@ -381,6 +381,7 @@ export class LsmEngine implements StorageEngine {
 
   /** Freezes the active memtable and waits for it to reach a table (tests, benchmarks). */
   async flush(): Promise<void> {
+    await this.idle();
     this.maybeFreeze();
     await this.idle();
   }

@@ -27,7 +27,7 @@ export interface CompactionOptions {
 export type LsmEvent =
   | { type: 'flush-start'; table: number }
   | { type: 'flush-end'; table: number; bytes: number }
-  | { type: 'compaction-start'; inputs: number[]; output: number; bottom: boolean }
+  | { type: 'compaction-start'; inputs: number[]; inputBytes: number; output: number; bottom: boolean }
   | { type: 'compaction-end'; output: number; bytes: number; dropped: number }
   | { type: 'stall'; reason: 'memtables' | 'tables' }
   | { type: 'corruption'; report: CorruptionReport }
