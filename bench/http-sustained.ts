@@ -63,6 +63,19 @@ function healthy(port: number): Promise<boolean> {
   });
 }
 
+function getText(port: number, urlPath: string): Promise<string> {
+  return new Promise((resolve) => {
+    http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () => resolve(body));
+    }).on('error', () => resolve(''));
+  });
+}
+
 function rssMB(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string): number => Number(/(\d+) kB/.exec(status.split('\n').find((l) => l.startsWith(name)) ?? '')?.[1] ?? 0);
@@ -119,6 +132,8 @@ export async function runSustainedHttpBench(): Promise<void> {
       rounds.push(round);
       console.log(`  ${String(round.startS).padStart(4)} s  ${round.putsPerSec.toFixed(0).padStart(6)} puts/s  p99 ${round.p99Ms.toFixed(1).padStart(7)} ms  errors ${round.errors}  RSS ${round.rssMB.toFixed(0)} MB`);
     }
+    const storageMetrics = (await getText(base + 1, '/metrics')).split('\n').filter((l) => l.startsWith('gossamer_storage_'));
+    console.log(`node's storage metrics at the end: ${storageMetrics.join('; ')}`);
     const first = minuteRate(rounds, false);
     const last = minuteRate(rounds, true);
     const peak = rssMB(node.pid!).hwm;
@@ -130,7 +145,7 @@ export async function runSustainedHttpBench(): Promise<void> {
     writeFileSync(path.join(outDir, 'http-sustained.json'), `${JSON.stringify({
       suite: 'http-sustained', command: `BENCH_HTTP_SUSTAINED_S=${TOTAL_S} npm run bench -- http-sustained`, date: new Date().toISOString(),
       loadAverage: { before: loadBefore, after: loadavg() }, config: { totalS: TOTAL_S, roundS: ROUND_S, connections: CONNECTIONS },
-      rounds, firstMinutePerSec: first, lastMinutePerSec: last, lastOverFirst: last / first, errors, peakRssMB: peak,
+      rounds, storageMetrics, firstMinutePerSec: first, lastMinutePerSec: last, lastOverFirst: last / first, errors, peakRssMB: peak,
     }, null, 2)}\n`);
     console.log('wrote bench/results/http-sustained.json');
   } finally {

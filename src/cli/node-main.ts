@@ -91,6 +91,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   runtime.start();
 
   const http = createHttpServer(runtime, { logger, maxValueBytes: config.maxValueBytes });
+  http.metrics.storageStats = () => engine.stats?.();
   const httpAddr = splitHostPort(config.http);
   let httpPort: number;
   try {

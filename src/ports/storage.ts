@@ -50,6 +50,26 @@ export interface ScanPage {
   bytes: number;
 }
 
+/** What an engine reports about its background work (the LSM engine's `stats()` has more). */
+export interface StorageEngineStats {
+  /** Writes whose acknowledgement waited for a flush or a compaction (hard stop), and how long in all. */
+  stalls: number;
+  stallMs: number;
+  /** Writes whose acknowledgement was delayed by the write-rate controller, and by how much in all. */
+  delayedWrites: number;
+  delayMs: number;
+  /** Input bytes of the merges the compaction policy would run now, plus what running ones still read. */
+  compactionDebtBytes: number;
+  /** Bytes in frozen memtables waiting for their flush. */
+  pendingFlushBytes: number;
+  /** Bytes written to disk (log, flushes, compactions) per user byte. */
+  writeAmplification: number;
+  tables: number;
+  /** Tables per size tier, newest tier first (settled tables apart). */
+  tablesPerTier: number[];
+  settledTables: number;
+}
+
 export interface StorageEngine {
   /** The latest value of `key`, including writes whose `write` promise has not resolved yet. */
   get(key: Uint8Array): Uint8Array | undefined;
@@ -68,4 +88,6 @@ export interface StorageEngine {
   scanPage(options: PageOptions): ScanPage;
   /** Flushes and releases files. Further calls fail. */
   close(): Promise<void>;
+  /** Background-work figures, for /metrics (engines without background work omit it). */
+  stats?(): StorageEngineStats;
 }

@@ -8,6 +8,7 @@ import type { CompactionCandidate, CompactionPolicy } from '../../src/storage/ls
 import { WriteController } from '../../src/storage/lsm/write-controller.js';
 import { seededRandom } from '../../src/sim/prng.js';
 import { realClock } from './helpers.js';
+import { renderStorageMetrics } from '../../src/api/http/metrics.js';
 
 const policy: CompactionPolicy = { minMerge: 4, maxMerge: 16, sizeRatioPercent: 100, maxSizeAmpPercent: 200, mergeBytesMax: 1000 };
 const t = (bytes: number, extra: Partial<CompactionCandidate> = {}): CompactionCandidate => ({ bytes, damaged: false, busy: false, ...extra });
@@ -145,6 +146,10 @@ describe('LsmEngine steady state', () => {
     assert.equal(s.tableEntries, 12_000);
     assert.ok(s.writeAmplification > 2 && s.writeAmplification < 8, `WA ${s.writeAmplification}`);
     assert.equal(s.compactionDebtBytes, 0);
+    const text = renderStorageMetrics(s).join('\n');
+    assert.match(text, new RegExp(`^gossamer_storage_settled_tables ${s.settledTables}$`, 'm'));
+    assert.match(text, /^gossamer_storage_stalls_total \d+$/m);
+    assert.match(text, /^gossamer_storage_compaction_debt_bytes 0$/m);
     // Acknowledgements may wait for a flush (this test writes as fast as the CPU allows), but the
     // write controller keeps them from ever waiting for compaction.
     assert.equal(events.filter((ev) => ev.type === 'stall' && ev.reason === 'tables').length, 0);

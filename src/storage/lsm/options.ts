@@ -1,6 +1,7 @@
 import type { Clock, Logger } from '../../ports/index.js';
 import type { Compressor } from '../../ports/compressor.js';
 import type { FileSystem } from '../../ports/file-system.js';
+import type { StorageEngineStats } from '../../ports/storage.js';
 import { STORAGE_LIMITS } from '../constants.js';
 import type { StorageLimits } from '../constants.js';
 import type { SyncPolicy } from './commit-log.js';
@@ -116,7 +117,7 @@ export function resolveSettings(options: LsmOptions): Settings {
   };
 }
 
-export interface LsmStats {
+export interface LsmStats extends StorageEngineStats {
   tables: number;
   /** Tables per tier, newest tier first (tier i holds tables of ~4^i memtables; `settled` last). */
   tablesPerTier: number[];
