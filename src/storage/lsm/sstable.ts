@@ -6,6 +6,7 @@ import { StorageError } from '../engine.js';
 import { BloomFilter } from './bloom.js';
 import { BlockCache } from './block-cache.js';
 import type { ParsedBlock } from './block-cache.js';
+import { BlockIndex, BlockIndexBuilder } from './block-index.js';
 import {
   FOOTER_BYTES, FRAME_OVERHEAD, KIND_DATA, KIND_FILTER, KIND_INDEX, KIND_META, TABLE_MAGIC,
   checkFrame, decodeFrame, parseBlock,
@@ -24,9 +25,7 @@ export interface CorruptionReport {
 /** An open SSTable: index and filter in memory, data blocks through the cache or `readSync`. */
 export class Table {
   /** Per data block: last key, frame offset and frame length. */
-  private lastKeys: Buffer[] = [];
-  private offsets: number[] = [];
-  private lengths: number[] = [];
+  private index: BlockIndex = BlockIndex.empty;
   private filter: BloomFilter | null = null;
   minKey!: Buffer;
   maxKey!: Buffer;
@@ -45,7 +44,7 @@ export class Table {
   ) {}
 
   get blockCount(): number {
-    return this.offsets.length;
+    return this.index.count;
   }
 
   get fileBytes(): number {
@@ -132,22 +131,20 @@ export class Table {
   }
 
   private decodeIndex(data: Buffer): void {
+    const b = new BlockIndexBuilder();
     let p = 0;
     while (p < data.length) {
       const kl = data.readUInt32LE(p);
       if (p + 4 + kl + 10 > data.length) throw new Error('index entry overruns');
-      this.lastKeys.push(data.subarray(p + 4, p + 4 + kl));
-      this.offsets.push(data.readUIntLE(p + 4 + kl, 6));
-      this.lengths.push(data.readUInt32LE(p + 10 + kl));
+      b.push(data.subarray(p + 4, p + 4 + kl), data.readUIntLE(p + 4 + kl, 6), data.readUInt32LE(p + 10 + kl));
       p += 14 + kl;
     }
+    this.index = b.build();
   }
 
   /** Walks the data frames from the start to rebuild the block index. */
   private rebuildIndex(end: number, report: (r: CorruptionReport) => void): void {
-    this.lastKeys = [];
-    this.offsets = [];
-    this.lengths = [];
+    const b = new BlockIndexBuilder();
     let p = 0;
     while (p + FRAME_OVERHEAD <= end) {
       let frameLen: number;
@@ -168,19 +165,18 @@ export class Table {
       if (block.count > 0) {
         const e = block.entries;
         const i = (block.count - 1) * 4;
-        this.lastKeys.push(Buffer.from(block.data.subarray(e[i]!, e[i]! + e[i + 1]!)));
-        this.offsets.push(p);
-        this.lengths.push(frameLen);
+        b.push(block.data.subarray(e[i]!, e[i]! + e[i + 1]!), p, frameLen);
       }
       p += frameLen;
     }
+    this.index = b.build();
   }
 
   private rebuildMeta(size: number, hint?: TableMeta): TableMeta {
     if (hint) return { ...hint, fileBytes: size };
     this.damaged = true;
     let minKey = '';
-    if (this.offsets.length > 0) {
+    if (this.index.count > 0) {
       try {
         const b = this.loadBlock(0);
         minKey = b.data.subarray(b.entries[0]!, b.entries[0]! + b.entries[1]!).toString('hex');
@@ -188,10 +184,10 @@ export class Table {
         minKey = '';
       }
     }
-    const last = this.lastKeys[this.lastKeys.length - 1];
+    const last = this.index.count > 0 ? this.index.lastKey(this.index.count - 1) : undefined;
     return {
       num: this.num, count: 0, tombstones: 0, minKey, maxKey: last ? last.toString('hex') : '',
-      minSeq: 0, maxSeq: 0, createdMs: 0, blocks: this.offsets.length, rawBytes: 0, fileBytes: size,
+      minSeq: 0, maxSeq: 0, createdMs: 0, blocks: this.index.count, rawBytes: 0, fileBytes: size,
     };
   }
 
@@ -200,10 +196,10 @@ export class Table {
     const key = BlockCache.key(this.num, i);
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const off = this.offsets[i]!;
+    const off = this.index.offset(i);
     let block: ParsedBlock;
     try {
-      block = parseBlock(decodeFrame(this.readAt(off, this.lengths[i]!), KIND_DATA));
+      block = parseBlock(decodeFrame(this.readAt(off, this.index.length(i)), KIND_DATA));
     } catch (err) {
       if (err instanceof StorageError) throw err;
       throw new StorageError('corruption', `corrupt data block in ${this.path} at offset ${off}: ${(err as Error).message}`, this.path);
@@ -217,13 +213,13 @@ export class Table {
    * (off the event loop with the real one), not put in the cache.
    */
   async loadBlockAsync(i: number, compressor: Compressor): Promise<ParsedBlock> {
-    const off = this.offsets[i]!;
+    const off = this.index.offset(i);
     const fail = (err: unknown): never => {
       if (err instanceof StorageError) throw err;
       throw new StorageError('corruption', `corrupt data block in ${this.path} at offset ${off}: ${(err as Error).message}`, this.path);
     };
     try {
-      const { codec, payload } = checkFrame(this.readAt(off, this.lengths[i]!), KIND_DATA);
+      const { codec, payload } = checkFrame(this.readAt(off, this.index.length(i)), KIND_DATA);
       const data = await compressor.decompress(codec, payload).catch(fail);
       return parseBlock(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     } catch (err) {
@@ -233,19 +229,12 @@ export class Table {
 
   /** True when the end of a damaged table cannot be read (a scan of it must fail there). */
   get tailUnreadable(): boolean {
-    return this.damaged && this.lastKeys.length > 0 && Buffer.compare(this.lastKeys[this.lastKeys.length - 1]!, this.maxKey) < 0;
+    return this.damaged && this.index.count > 0 && Buffer.compare(this.index.lastKey(this.index.count - 1), this.maxKey) < 0;
   }
 
   /** Index of the first block whose last key is >= key (blockCount when none). */
   private findBlock(key: Buffer): number {
-    let lo = 0;
-    let hi = this.lastKeys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(this.lastKeys[mid]!, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.index.find(key);
   }
 
   /**
@@ -256,7 +245,7 @@ export class Table {
     if (compareKeys(key, this.minKey) < 0 || compareKeys(key, this.maxKey) > 0) return undefined;
     if (this.filter !== null && !this.filter.mayContainHashes(h1, h2)) return undefined;
     const bi = this.findBlock(key);
-    if (bi >= this.lastKeys.length) {
+    if (bi >= this.index.count) {
       if (this.damaged) throw new StorageError('corruption', `key may be in an unreadable part of ${this.path}`, this.path);
       return undefined;
     }
@@ -284,7 +273,7 @@ export class Table {
   /** Entries with key >= gte in order; `fillCache` false for compaction (no cache pollution). */
   *entries(gte?: Buffer, fillCache = true): Generator<[Buffer, Buffer | null]> {
     let bi = gte ? this.findBlock(gte) : 0;
-    for (; bi < this.lastKeys.length; bi++) {
+    for (; bi < this.index.count; bi++) {
       const b = this.loadBlock(bi, fillCache);
       const e = b.entries;
       for (let j = 0; j < b.count; j++) {
@@ -302,7 +291,7 @@ export class Table {
   }
 
   async close(): Promise<void> {
-    this.cache.dropTable(this.num, this.offsets.length);
+    this.cache.dropTable(this.num, this.index.count);
     await this.fs.close(this.handle);
   }
 }
