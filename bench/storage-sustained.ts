@@ -53,6 +53,8 @@ interface Db {
   bytesWritten(): Promise<number>;
   close(): Promise<void>;
   extra(): Promise<unknown>;
+  /** A short line of engine state for each interval (Gossamer: tables, debt, slowdowns, stalls). */
+  progress?(): string;
 }
 
 async function openDb(engine: string, dir: string): Promise<Db> {
@@ -87,6 +89,11 @@ async function openDb(engine: string, dir: string): Promise<Db> {
     get: (k) => db.get(k) as Buffer | undefined,
     bytesWritten: async () => db.stats().bytesFlushed + db.stats().bytesCompacted,
     close: () => db.close(),
+    progress: () => {
+      const s = db.stats();
+      return `tables ${s.tables} (settled ${s.settledTables}) debt ${(s.compactionDebtBytes / 1048576).toFixed(0)} MB ` +
+        `running ${s.compactionsRunning} delayed ${s.delayedWrites} stalls ${s.stalls} WA ${s.writeAmplification.toFixed(2)}`;
+    },
     extra: async () => {
       const { corruptions: _c, ...s } = db.stats();
       return s;
@@ -128,7 +135,7 @@ async function loadPhase(db: Db, pool: Buffer, log: (s: string) => void): Promis
       p99Ms: p99(lat), rssMB: process.memoryUsage.rss() / 1048576,
     };
     intervals.push(it);
-    log(`  ${String(it.second).padStart(4)} s  ${it.putsPerSec.toFixed(0).padStart(7)} puts/s  p99 ${it.p99Ms.toFixed(1).padStart(7)} ms  RSS ${it.rssMB.toFixed(0)} MB`);
+    log(`  ${String(it.second).padStart(4)} s  ${it.putsPerSec.toFixed(0).padStart(7)} puts/s  p99 ${it.p99Ms.toFixed(1).padStart(7)} ms  RSS ${it.rssMB.toFixed(0)} MB  ${db.progress?.() ?? ''}`);
     lat = [];
     mark = now;
     markDone = done;
