@@ -210,7 +210,8 @@ export class LsmEngine implements StorageEngine {
       });
     }
     const delayMs = this.controller.delayFor(rec.length - 8, this.now());
-    return delayMs > 0 ? ack.then(() => this.wait(delayMs)) : ack;
+    // The delay runs from admission, alongside the fsync: the slot was reserved at this instant.
+    return delayMs > 0 ? Promise.all([ack, this.wait(delayMs)]).then(() => undefined) : ack;
   }
 
   private stallReason(): 'memtables' | 'tables' | undefined {
