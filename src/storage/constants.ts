@@ -51,6 +51,8 @@ export const STORAGE_LIMITS = {
   compactionMergeBytesMax: 256 * MIB,
   /** Merge adjacent unsettled tables whatever their sizes past this many. */
   compactionMaxTables: 8,
+  /** A settled table is rewritten alone once this % of it is estimated garbage (shadowed or purgeable). */
+  compactionCleanupGarbagePercent: 30,
   /** Compactions at once, on disjoint tables: small merges never wait behind a large one. */
   compactionConcurrency: 2,
   /** Pace of compaction (bytes read + written per second) while it is not behind; unpaced when it is. */

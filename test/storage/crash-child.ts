@@ -28,7 +28,7 @@ const engine = await openLsmEngine({
   memtableBytes: 24 * 1024,
   blockBytes: 1024,
   // Compaction is slowed down so that kills land inside it often.
-  compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 4 * 1024 * 1024, sliceBytes: 16 * 1024 },
+  compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 4 * 1024 * 1024, sliceBytes: 16 * 1024, mergeBytesMax: 160 * 1024 },
   onEvent: (e) => {
     if (e.type === 'flush-start' || e.type === 'flush-end' || e.type === 'compaction-start' || e.type === 'compaction-end') send({ event: e.type });
   },

@@ -24,9 +24,11 @@ function options(disk: MemoryDisk, events: Record<string, number>): LsmOptions {
     memtableBytes: 4 * 1024,
     blockBytes: 512,
     maxImmutableMemtables: 2,
-    compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 1e12 },
+    // A small merge cap, so tables settle and settled tables are rewritten (cleanups) under crashes too.
+    compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 1e12, mergeBytesMax: 24 * 1024 },
     onEvent: (e) => {
       events[e.type] = (events[e.type] ?? 0) + 1;
+      if (e.type === 'compaction-start' && e.cleanup) events.cleanup = (events.cleanup ?? 0) + 1;
       if (e.type === 'corruption') console.log('# CORRUPTION', JSON.stringify(e.report));
     },
   };

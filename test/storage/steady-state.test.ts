@@ -155,4 +155,41 @@ describe('LsmEngine steady state', () => {
     assert.equal(events.filter((ev) => ev.type === 'stall' && ev.reason === 'tables').length, 0);
     await e.close();
   });
+
+  it('reclaims the garbage of settled tables: versions shadowed by newer writes and deletes go', async () => {
+    const disk = new MemoryDisk({ seed: 6 });
+    const e = await openLsmEngine({
+      clock: realClock, compressor: syncCompressor, dir: '/db', fs: disk.mount(), sync: 'none',
+      memtableBytes: 1 << 20, blockBytes: 1024, compaction: { mergeBytesMax: 64 * 1024 },
+    });
+    const r = seededRandom(2);
+    const value = (): Buffer => {
+      const v = Buffer.allocUnsafe(200);
+      for (let b = 0; b < 200; b += 4) v.writeUInt32LE(Math.floor(r() * 2 ** 32), b);
+      return v;
+    };
+    const key = (i: number): Buffer => Buffer.from(`key-${String(i).padStart(5, '0')}`);
+    // Two settled tables holding the same 400 keys: the older one is all garbage.
+    for (let round = 0; round < 2; round++) {
+      await e.write(Array.from({ length: 400 }, (_, i) => ({ key: key(i), value: value() })));
+      await e.flush();
+    }
+    await e.idle();
+    let s = e.stats();
+    assert.ok(s.cleanups >= 1, `cleanups ${s.cleanups}`);
+    assert.equal(s.tables, 1, 'the shadowed table was rewritten to nothing');
+    assert.equal(s.tableEntries, 400);
+    // Delete half the keys (the deletes land in a newer settled table with 400 other keys).
+    await e.write(Array.from({ length: 200 }, (_, i) => ({ key: key(i), value: null })));
+    await e.write(Array.from({ length: 400 }, (_, i) => ({ key: key(1000 + i), value: value() })));
+    await e.flush();
+    await e.idle();
+    s = e.stats();
+    for (let i = 0; i < 400; i++) assert.equal(e.get(key(i)) === undefined, i < 200, `key ${i}`);
+    assert.equal([...e.scan()].length, 600);
+    // The bottom table lost the 200 versions the newer deletes shadow (400 → 200 entries).
+    assert.ok(s.cleanups >= 2, `cleanups ${s.cleanups}`);
+    assert.equal(s.tableEntries, 600 + 200, `entries ${s.tableEntries}`);
+    await e.close();
+  });
 });

@@ -1,4 +1,5 @@
 import { StorageError } from '../engine.js';
+import { keyHash1, keyHash2 } from './bloom.js';
 import { CompactionAborted, runCompaction } from './compactor.js';
 import type { CompactionContext } from './compactor.js';
 import { compactionDebtBytes, isSettled, pickCompaction, unsettledCount } from './compaction.js';
@@ -8,6 +9,10 @@ import type { Table } from './sstable.js';
 
 /** Tiers in the stats: tier i holds tables of up to 4^i memtables (settled tables apart). */
 const TIERS_MAX = 8;
+/** Keys sampled from a settled table to estimate its garbage (one per evenly spaced block). */
+const CLEANUP_SAMPLE_KEYS = 32;
+/** A settled table's garbage estimate is redone after this many table-set changes. */
+const CLEANUP_RECHECK_CHANGES = 8;
 
 /**
  * Schedules and runs compactions for one engine: up to `concurrency` at once, on disjoint
@@ -18,7 +23,9 @@ export class Compactions {
   private readonly runningSet = new Set<Promise<void>>();
   private readonly busy = new Set<Table>();
   private remainingBytes = new Map<Table[], () => number>();
-  private counters = { compactions: 0, bytesCompacted: 0, entriesDropped: 0 };
+  private counters = { compactions: 0, bytesCompacted: 0, entriesDropped: 0, cleanups: 0 };
+  private changes = 0;
+  private readonly estimates = new WeakMap<Table, { at: number; percent: number }>();
   private readonly policy: CompactionPolicy;
 
   constructor(private readonly e: LsmEngine) {
@@ -53,18 +60,65 @@ export class Compactions {
 
   schedule(): void {
     const e = this.e;
+    this.changes++;
     while (this.running < e.s.compactionConcurrency && !e.failed && !e.closing && e.s.compactionEnabled) {
-      const pick = pickCompaction(this.candidates(), this.policy, e.s.compactionMaxTables);
-      if (!pick) return;
-      this.start(pick);
+      const pick: CompactionPick | undefined = pickCompaction(this.candidates(), this.policy, e.s.compactionMaxTables);
+      if (pick) {
+        this.start(pick.start, pick.end, []);
+        continue;
+      }
+      const i = this.pickCleanup();
+      if (i === undefined) return;
+      this.counters.cleanups++;
+      this.start(i, i, e.tables.slice(0, i));
     }
   }
 
-  private start(pick: CompactionPick): void {
+  /**
+   * Settled tables are never merged again, so their garbage is reclaimed by rewriting one alone:
+   * the oldest whose estimated garbage — sampled keys that a newer table shadows, plus its
+   * tombstones when it is the bottom — reaches `cleanupGarbagePercent`.
+   */
+  private pickCleanup(): number | undefined {
+    const tables = this.e.tables;
+    for (let i = tables.length - 1; i >= 1; i--) {
+      const t = tables[i]!;
+      if (!isSettled(t.fileBytes, this.policy) || t.damaged || this.busy.has(t)) continue;
+      let est = this.estimates.get(t);
+      if (!est || this.changes - est.at >= CLEANUP_RECHECK_CHANGES) {
+        est = { at: this.changes, percent: this.garbagePercent(t, tables.slice(0, i), i === tables.length - 1) };
+        this.estimates.set(t, est);
+      }
+      if (est.percent >= this.e.s.compactionCleanupGarbagePercent) return i;
+    }
+    return undefined;
+  }
+
+  private garbagePercent(t: Table, newer: readonly Table[], bottom: boolean): number {
+    const keys = t.sampleKeys(CLEANUP_SAMPLE_KEYS);
+    if (keys.length === 0) return 0;
+    let shadowed = 0;
+    for (const k of keys) {
+      const h1 = keyHash1(k);
+      const h2 = keyHash2(k);
+      const hit = newer.some((n) => {
+        try {
+          return !n.damaged && n.get(k, h1, h2) !== undefined;
+        } catch {
+          return false;
+        }
+      });
+      if (hit) shadowed++;
+    }
+    const tombstones = bottom ? t.meta.tombstones / Math.max(1, t.meta.count) : 0;
+    return ((shadowed / keys.length) + tombstones) * 100;
+  }
+
+  private start(first: number, last: number, newer: Table[]): void {
     const e = this.e;
-    const inputs = e.tables.slice(pick.start, pick.end + 1);
+    const inputs = e.tables.slice(first, last + 1);
     for (const t of inputs) this.busy.add(t);
-    const p: Promise<void> = this.compact(inputs, pick.end === e.tables.length - 1)
+    const p: Promise<void> = this.compact(inputs, last === e.tables.length - 1, newer)
       .catch((err: unknown) => this.onError(err))
       .finally(() => {
         for (const t of inputs) this.busy.delete(t);
@@ -108,16 +162,17 @@ export class Compactions {
     return Math.max(e.s.compactionBytesPerSec, e.controller.ingestBytesPerSec * 8);
   }
 
-  private async compact(inputs: Table[], bottom: boolean): Promise<void> {
+  private async compact(inputs: Table[], bottom: boolean, newer: Table[]): Promise<void> {
     const e = this.e;
     for (const t of inputs) t.refs++;
+    for (const t of newer) t.refs++;
     const num = e.allocateFileNumber();
-    e.emit({ type: 'compaction-start', inputs: inputs.map((t) => t.num), inputBytes: inputs.reduce((s, t) => s + t.fileBytes, 0), output: num, bottom });
+    e.emit({ type: 'compaction-start', inputs: inputs.map((t) => t.num), inputBytes: inputs.reduce((s, t) => s + t.fileBytes, 0), output: num, bottom, cleanup: newer.length > 0 });
     const total = inputs.reduce((s, t) => s + t.meta.rawBytes, 0);
     let read = (): number => 0;
     this.remainingBytes.set(inputs, () => Math.max(0, total - read()));
     try {
-      const outcome = await runCompaction(this.context(), inputs, num, bottom);
+      const outcome = await runCompaction(this.context(), inputs, num, bottom, newer);
       read = () => outcome.bytesRead;
       await e.commitManifest(() => {
         const at = e.tables.indexOf(inputs[0]!);
@@ -131,6 +186,7 @@ export class Compactions {
     } finally {
       this.remainingBytes.delete(inputs);
       for (const t of inputs) e.unpin(t);
+      for (const t of newer) e.unpin(t);
     }
   }
 

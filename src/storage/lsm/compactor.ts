@@ -2,6 +2,7 @@ import type { Compressor } from '../../ports/compressor.js';
 import type { FileSystem } from '../../ports/file-system.js';
 import { joinPath } from '../fs/file-system.js';
 import type { BlockCache, ParsedBlock } from './block-cache.js';
+import { keyHash1, keyHash2 } from './bloom.js';
 import { tableFileName } from './frame.js';
 import { mergeSources } from './merge.js';
 import { Table } from './sstable.js';
@@ -90,10 +91,19 @@ export interface CompactionOutcome {
 
 /**
  * Merges `inputs` (adjacent, newest first) into table `num`. Entries of the newest input win;
- * at the bottom, engine tombstones and `canPurge` entries are dropped. Yields to the event loop
+ * at the bottom, engine tombstones and `canPurge` entries are dropped; so are entries that a
+ * table in `newer` (durable tables newer than every input, pinned by the caller) shadows. Yields to the event loop
  * every `sliceBytes` of work and sleeps when ahead of the pace. The caller installs the output.
  */
-export async function runCompaction(ctx: CompactionContext, inputs: Table[], num: number, bottom: boolean): Promise<CompactionOutcome> {
+export async function runCompaction(
+  ctx: CompactionContext, inputs: Table[], num: number, bottom: boolean, newer: readonly Table[] = [],
+): Promise<CompactionOutcome> {
+  const shadowed = (k: Buffer): boolean => {
+    if (newer.length === 0) return false;
+    const h1 = keyHash1(k);
+    const h2 = keyHash2(k);
+    return newer.some((t) => t.get(k, h1, h2) !== undefined);
+  };
   const path = joinPath(ctx.dir, tableFileName(num));
   const w = new TableWriter(ctx.fs, path, ctx.blockBytes, ctx.bloomFpRate, ctx.compressor);
   let installed = false;
@@ -108,6 +118,7 @@ export async function runCompaction(ctx: CompactionContext, inputs: Table[], num
     let pacedBytes = 0;
     for (const [k, v] of mergeSources(cursors.map((c) => c.entries()))) {
       if (bottom && (v === null || (ctx.canPurge !== undefined && ctx.canPurge(k, v)))) dropped++;
+      else if (shadowed(k)) dropped++;
       else w.add(k, v);
       if (w.pendingBytes >= ctx.chunkBytes) await w.drain();
       const work = readBytes() + w.rawBytes;

@@ -353,6 +353,7 @@ export class LsmEngine implements StorageEngine {
       compactionsRunning: c.running,
       flushes: this.counters.flushes,
       compactions: c.compactions,
+      cleanups: c.cleanups,
       bytesFlushed: this.counters.bytesFlushed,
       bytesCompacted: c.bytesCompacted,
       entriesDropped: c.entriesDropped,

@@ -20,6 +20,8 @@ export interface CompactionOptions {
   maxTables?: number;
   /** Compactions running at once (on disjoint tables). */
   concurrency?: number;
+  /** Estimated garbage (%) at which a settled table is rewritten alone. */
+  cleanupGarbagePercent?: number;
   /** Pace (bytes read + written per second) while compaction is not behind; unpaced when it is. */
   bytesPerSec?: number;
   sliceBytes?: number;
@@ -28,7 +30,7 @@ export interface CompactionOptions {
 export type LsmEvent =
   | { type: 'flush-start'; table: number }
   | { type: 'flush-end'; table: number; bytes: number }
-  | { type: 'compaction-start'; inputs: number[]; inputBytes: number; output: number; bottom: boolean }
+  | { type: 'compaction-start'; inputs: number[]; inputBytes: number; output: number; bottom: boolean; cleanup: boolean }
   | { type: 'compaction-end'; output: number; bytes: number; dropped: number }
   | { type: 'stall'; reason: 'memtables' | 'tables' }
   | { type: 'corruption'; report: CorruptionReport }
@@ -110,6 +112,7 @@ export function resolveSettings(options: LsmOptions): Settings {
     compactionMergeBytesMax: c.mergeBytesMax ?? L.compactionMergeBytesMax,
     compactionMaxTables: c.maxTables ?? L.compactionMaxTables,
     compactionConcurrency: Math.max(1, c.concurrency ?? L.compactionConcurrency),
+    compactionCleanupGarbagePercent: c.cleanupGarbagePercent ?? L.compactionCleanupGarbagePercent,
     compactionBytesPerSec: c.bytesPerSec ?? L.compactionBytesPerSec,
     compactionSliceBytes: c.sliceBytes ?? L.compactionSliceBytes,
     tableWriteChunkBytes: options.tableWriteChunkBytes ?? L.tableWriteChunkBytes,
@@ -136,6 +139,8 @@ export interface LsmStats extends StorageEngineStats {
   compactionsRunning: number;
   flushes: number;
   compactions: number;
+  /** Compactions that rewrote one settled table to drop its garbage. */
+  cleanups: number;
   bytesFlushed: number;
   bytesCompacted: number;
   entriesDropped: number;

@@ -47,6 +47,15 @@ export class Table {
     return this.index.count;
   }
 
+  /** Up to `n` keys spread over the table (last keys of evenly spaced blocks), for estimates. */
+  sampleKeys(n: number): Buffer[] {
+    const count = this.index.count;
+    const step = Math.max(1, Math.floor(count / n));
+    const out: Buffer[] = [];
+    for (let i = 0; i < count && out.length < n; i += step) out.push(this.index.lastKey(i));
+    return out;
+  }
+
   get fileBytes(): number {
     return this.meta.fileBytes;
   }
