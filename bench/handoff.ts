@@ -30,7 +30,7 @@ const CASSANDRA_THROTTLE_BYTES_PER_SEC = 1024 * 1024;
 interface Started { runtime: NodeRuntime; stop(): Promise<void> }
 
 async function startOne(self: PeerInfo, dir: string, port: number, seeds: string[]): Promise<Started> {
-  const engine = await openLsmEngine({ dir, fs: new NodeFileSystem(), sync: 'group' });
+  const engine = await openLsmEngine({ dir, fs: new NodeFileSystem(), sync: 'group', clock: new SystemClock() });
   const transport = await createTcpTransport<Message>({ self, listenHost: '127.0.0.1', listenPort: port, seeds });
   const clock = new SystemClock();
   const runtime = NodeRuntime.create({
@@ -51,7 +51,7 @@ async function startOne(self: PeerInfo, dir: string, port: number, seeds: string
 
 /** Writes `count` hint records for `target` into the stand-in's engine, as accepted hinted writes leave them. */
 async function seedHints(dir: string, target: string, count: number, valueBytes: number): Promise<number> {
-  const engine = await openLsmEngine({ dir, fs: new NodeFileSystem(), sync: 'group' });
+  const engine = await openLsmEngine({ dir, fs: new NodeFileSystem(), sync: 'group', clock: new SystemClock() });
   let stateBytes = 0;
   const batch: { key: Uint8Array; value: Uint8Array }[] = [];
   for (let i = 0; i < count; i++) {

@@ -9,7 +9,12 @@ const suites: Record<string, Suite> = {
   ring: async () => (await import('./ring.js')).runRingBench(),
   sim: async () => (await import('./sim.js')).runSimBench(),
   codec: async () => (await import('./codec.js')).runCodecBench(),
-  storage: async () => (await import('./storage.js')).runStorageBench(),
+  storage: async () => {
+    await (await import('./storage.js')).runStorageBench();
+    await (await import('./storage-sustained.js')).runSustainedStorageBench();
+  },
+  'storage-sustained': async () => (await import('./storage-sustained.js')).runSustainedStorageBench(),
+  'http-sustained': async () => (await import('./http-sustained.js')).runSustainedHttpBench(),
   http: async () => (await import('./http.js')).runHttpBench(),
   ratelimit: async () => (await import('./ratelimit.js')).runRateLimitBench(),
   ycsb: async () => (await import('./ycsb.js')).runYcsbBench(),

@@ -88,9 +88,10 @@ async function openAdapter(engine: string, dir: string): Promise<Adapter> {
   }
   const { openLsmEngine } = await import('../src/storage/lsm/index.js');
   const { nodeFileSystem } = await import('../src/adapters/node-fs.js');
+  const { SystemClock } = await import('../src/adapters/system-clock.js');
   const cacheMiB = process.env.BENCH_STORAGE_CACHE_MIB;
   const db = await openLsmEngine({
-    dir, fs: nodeFileSystem, sync: 'group',
+    dir, fs: nodeFileSystem, sync: 'group', clock: new SystemClock(),
     ...(cacheMiB ? { blockCacheBytes: Number(cacheMiB) * 1024 * 1024 } : {}),
   });
   return {

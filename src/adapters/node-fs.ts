@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { FileHandle, FileSystem } from '../storage/fs/file-system.js';
+import type { FileHandle, FileSystem } from '../ports/file-system.js';
 
 /**
  * The real FileSystem port over node:fs. Writes use the callback API (one libuv request each,

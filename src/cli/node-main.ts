@@ -15,6 +15,7 @@ import { createLogger } from '../adapters/json-logger.js';
 import { MemoryEngine } from '../storage/memory-engine.js';
 import { openLsmEngine } from '../storage/lsm/index.js';
 import { createHttpServer } from '../api/http/index.js';
+import { renderStorageMetrics } from '../api/http/metrics.js';
 import type { GossamerHttpServer } from '../api/http/index.js';
 import { RateLimitService, createHttpRateGate } from '../api/ratelimit/index.js';
 import { watchRules } from './rate-limit-reload.js';
@@ -57,12 +58,22 @@ export interface StartNodeOptions {
   sighup?: boolean;
 }
 
-async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): Promise<StorageEngine> {
+async function openEngine(config: NodeConfig, logger: Logger, memory: boolean, clock: SystemClock): Promise<StorageEngine> {
   if (memory) {
     logger.warn('storing in memory only (--memory): nothing survives a restart');
     return new MemoryEngine();
   }
-  return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger });
+  return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger, clock });
+}
+
+/** Metrics, the wire observer and the dashboard's source, with the engine's background-work figures. */
+function observe(engine: StorageEngine): NodeObservability {
+  const observability = createNodeObservability(engine);
+  observability.metrics.addRawCollector(() => {
+    const stats = engine.stats?.();
+    return stats ? renderStorageMetrics(stats).join('\n') + '\n' : '';
+  });
+  return observability;
 }
 
 /** The RESP front end on the `resp` address; on failure, `cleanUp` undoes what started before it. */
@@ -93,8 +104,8 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
 
   // Before anything else touches the directory: refuse another node's data (exit 2).
   const identity = opts.memory ? undefined : pinDataDir(config.dataDir, config.nodeId);
-  const engine = await openEngine(config, logger, opts.memory ?? false);
-  const observability = createNodeObservability(engine);
+  const engine = await openEngine(config, logger, opts.memory ?? false, clock);
+  const observability = observe(engine);
   const transport = await openTransport(config, self, addrs.seeds, logger, engine);
 
   let stopping: Promise<void> | undefined;

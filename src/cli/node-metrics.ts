@@ -51,7 +51,6 @@ export const STORAGE_FIELDS: readonly StorageField[] = [
   { field: 'compactions', name: 'gossamer_storage_compactions_total', help: 'Compactions completed.', kind: 'counter' },
   { field: 'bytesCompacted', name: 'gossamer_storage_compacted_bytes_total', help: 'Bytes written by compactions.', kind: 'counter' },
   { field: 'logSyncs', name: 'gossamer_storage_commitlog_syncs_total', help: 'Commit log fsyncs.', kind: 'counter' },
-  { field: 'stalls', name: 'gossamer_storage_write_stalls_total', help: 'Writes that waited for flushes or compactions.', kind: 'counter' },
   { field: 'blockCacheHits', name: 'gossamer_storage_block_cache_hits_total', help: 'Block reads served by the cache.', kind: 'counter' },
   { field: 'blockCacheMisses', name: 'gossamer_storage_block_cache_misses_total', help: 'Block reads that went to disk.', kind: 'counter' },
   { field: 'bloomUseful', name: 'gossamer_storage_bloom_useful_total', help: 'Table lookups a bloom filter skipped.', kind: 'counter' },

@@ -2,7 +2,9 @@
  * Ports: the only ways the outside world reaches the runtime. Each has a real adapter
  * (src/adapters) and an in-memory or simulated twin (src/sim, src/storage/memory-engine.ts).
  */
-export type { StorageEngine, WriteOp, ScanOptions } from '../storage/engine.js';
+export type { StorageEngine, StorageEngineStats, WriteOp, ScanOptions, PageOptions, ScanPage } from './storage.js';
+export type { FileSystem, FileHandle } from './file-system.js';
+export type { Compressor, CompressedBlock } from './compressor.js';
 
 /** Time as the runtime sees it. The simulator's virtual clock implements the same interface. */
 export interface Clock {

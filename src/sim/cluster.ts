@@ -11,8 +11,8 @@ import type { TransportLimits } from '../adapters/transport-common.js';
 import { SimDisk, SimDiskEngine } from './sim-disk.js';
 import type { Prng } from './prng.js';
 import { MemoryDisk } from '../storage/fs/memory-fs.js';
-import { openLsmEngine } from '../storage/lsm/index.js';
-import type { StorageEngine } from '../storage/engine.js';
+import { openLsmEngine, syncCompressor } from '../storage/lsm/index.js';
+import type { StorageEngine } from '../ports/storage.js';
 import type { SimEngineKind } from './options.js';
 
 export type { SimEngineKind } from './options.js';
@@ -99,8 +99,7 @@ export class SimCluster {
       dir: '/data', fs: n.lsmDisk.mount(), sync: 'group',
       memtableBytes: 2 * 1024, blockBytes: 256, maxImmutableMemtables: 2,
       compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 1e12 },
-      nowMs: () => clock.nowMs(),
-      sleep: (ms) => new Promise((resolve) => this.queue.schedule(ms, resolve)),
+      clock, compressor: syncCompressor,
       onEvent: (e) => {
         if (e.type === 'flush-start') this.storageEvents.flushes++;
         else if (e.type === 'compaction-start') this.storageEvents.compactions++;

@@ -3,7 +3,8 @@
  * simulated fsync completes (in order, as group commit does). A crash keeps only what was
  * durable. The engine's promises settle from the virtual clock's queue.
  */
-import type { ScanOptions, StorageEngine, WriteOp } from '../storage/engine.js';
+import type { PageOptions, ScanOptions, ScanPage, StorageEngine, WriteOp } from '../ports/storage.js';
+import { pageFromScan } from '../storage/scan-page.js';
 import type { EventQueue } from './virtual-time.js';
 import type { Prng } from './prng.js';
 
@@ -74,6 +75,10 @@ export class SimDiskEngine implements StorageEngine {
       if (options.limit !== undefined && n++ >= options.limit) return;
       yield [fromLatin1(k), this.live.get(k)!];
     }
+  }
+
+  scanPage(options: PageOptions): ScanPage {
+    return pageFromScan((o) => this.scan(o), options);
   }
 
   /** The process dies: nothing more reaches the disk. */

@@ -14,8 +14,17 @@ export const STORAGE_LIMITS = {
    * so memory stays bounded by what callers keep in flight.
    */
   maxImmutableMemtables: 2,
-  /** Acknowledgements also wait while more tables than this are live (compaction behind). */
+  /**
+   * Unsettled tables (see compaction.ts) at which acknowledgements wait for a compaction to
+   * end: the hard stop, rarely reached once the write controller slows writes down.
+   */
   tableCountStall: 24,
+  /** Unsettled tables at which the write controller starts delaying acknowledgements. */
+  slowdownTables: 12,
+  /** Compaction debt at which the write controller slows writes whatever the table count. */
+  debtSoftBytes: 1024 * MIB,
+  /** The delayed write rate never goes below this. */
+  writeRateMinBytesPerSec: 256 * KIB,
   /** Target uncompressed size of an SSTable data block. */
   blockBytes: 4 * KIB,
   /** Bloom filter false-positive rate. */
@@ -33,14 +42,23 @@ export const STORAGE_LIMITS = {
   compactionMaxMerge: 16,
   /** A table joins a run when it is at most this % larger than the run so far. */
   compactionSizeRatioPercent: 100,
-  /** Merge everything (into the bottom) when newer tables outweigh the oldest by this %. */
+  /**
+   * Merge everything (into the bottom) when newer tables outweigh the oldest by this %, while
+   * the whole store fits in one bounded merge.
+   */
   compactionMaxSizeAmpPercent: 200,
-  /** Merge the newest tables whenever more than this many are live. */
-  compactionMaxTables: 12,
-  /** I/O budget of compaction (bytes read + written per second). */
+  /** Most input bytes of one merge: no merge grows with the data set. */
+  compactionMergeBytesMax: 256 * MIB,
+  /** Merge adjacent unsettled tables whatever their sizes past this many. */
+  compactionMaxTables: 8,
+  /** A settled table is rewritten alone once this % of it is estimated garbage (shadowed or purgeable). */
+  compactionCleanupGarbagePercent: 30,
+  /** Compactions at once, on disjoint tables: small merges never wait behind a large one. */
+  compactionConcurrency: 2,
+  /** Pace of compaction (bytes read + written per second) while it is not behind; unpaced when it is. */
   compactionBytesPerSec: 64 * MIB,
   /** Compaction yields to the event loop after this many bytes of work. */
-  compactionSliceBytes: 128 * KIB,
+  compactionSliceBytes: 1 * MIB,
   /** Table writer buffers this much before each append. */
   tableWriteChunkBytes: 256 * KIB,
   /**

@@ -1,43 +1,8 @@
 /**
- * The contract every storage engine keeps (the memory engine and the LSM engine alike; the
- * compliance suite in test/storage/compliance.ts checks it).
- *
- * Keys and values are raw bytes; keys sort by unsigned byte order (memcmp). The core lays keys
- * out so that one ring partition is one contiguous key range (see src/core/keys.ts).
- *
- * Reads are synchronous: the core's state machines read local state in the middle of a step and
- * must not interleave with other steps. Engines serve reads from memory (memtables, a block
- * cache) and, on a miss, with a synchronous positional read; a read therefore costs one `pread`
- * at most per table whose bloom filter says "maybe".
+ * The engine contract lives with the other ports (src/ports/storage.ts); this module keeps the
+ * storage layer's error class, which the API maps by its code.
  */
-export interface WriteOp {
-  key: Uint8Array;
-  /** `null` deletes the key (an engine-level tombstone). */
-  value: Uint8Array | null;
-}
-
-export interface ScanOptions {
-  /** Inclusive lower bound. */
-  gte?: Uint8Array;
-  /** Exclusive upper bound. */
-  lt?: Uint8Array;
-  limit?: number;
-}
-
-export interface StorageEngine {
-  /** The latest value of `key`, including writes whose `write` promise has not resolved yet. */
-  get(key: Uint8Array): Uint8Array | undefined;
-  /**
-   * Applies a batch atomically. Visible to `get` at once; the promise resolves when the batch
-   * is durable under the engine's sync policy (with `group` commit: after the fsync that
-   * covers it). A batch whose promise never resolved may be lost by a crash, whole.
-   */
-  write(batch: readonly WriteOp[]): Promise<void>;
-  /** Live entries in ascending key order within the bounds. */
-  scan(options?: ScanOptions): IterableIterator<[Uint8Array, Uint8Array]>;
-  /** Flushes and releases files. Further calls fail. */
-  close(): Promise<void>;
-}
+export type { PageOptions, ScanOptions, ScanPage, StorageEngine, WriteOp } from '../ports/storage.js';
 
 export class StorageError extends Error {
   constructor(readonly code: 'corruption' | 'closed' | 'io', message: string, readonly file?: string) {

@@ -1,7 +1,8 @@
 import { BTree } from './btree.js';
 import { copyBytes, fromLatin1, toLatin1 } from './bytes.js';
 import { StorageError } from './engine.js';
-import type { ScanOptions, StorageEngine, WriteOp } from './engine.js';
+import type { PageOptions, ScanOptions, ScanPage, StorageEngine, WriteOp } from '../ports/storage.js';
+import { pageFromScan } from './scan-page.js';
 
 /**
  * The in-memory engine: a sorted map keyed by the latin1 string of the key bytes (string order
@@ -46,6 +47,10 @@ export class MemoryEngine implements StorageEngine {
       yield [fromLatin1(k), copyBytes(v)];
       if (++n >= limit) return;
     }
+  }
+
+  scanPage(options: PageOptions): ScanPage {
+    return pageFromScan((o) => this.scan(o), options);
   }
 
   async close(): Promise<void> {

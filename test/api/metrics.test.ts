@@ -66,10 +66,10 @@ describe('/metrics over HTTP', () => {
   });
 });
 
-function fakeLsm(stats: Record<string, unknown>): StorageEngine & { stats(): Record<string, unknown> } {
-  const e = new MemoryEngine() as unknown as StorageEngine & { stats(): Record<string, unknown> };
+function fakeLsm(stats: Record<string, unknown>): StorageEngine {
+  const e = new MemoryEngine() as unknown as { stats(): Record<string, unknown> };
   e.stats = () => ({ ...stats });
-  return e;
+  return e as unknown as StorageEngine;
 }
 
 describe('node collectors', () => {

@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeRuntime } from '../../src/runtime/node-runtime.js';
 import type { RuntimeSettings } from '../../src/runtime/node-runtime.js';
-import type { Clock, Envelope, PeerInfo, StorageEngine, TimerHandle, Transport } from '../../src/ports/index.js';
+import type { Clock, Envelope, PageOptions, PeerInfo, ScanPage, StorageEngine, TimerHandle, Transport } from '../../src/ports/index.js';
+import { pageFromScan } from '../../src/storage/scan-page.js';
 import type { Message } from '../../src/core/types.js';
 import { CLUSTER_META_KEY } from '../../src/core/membership/index.js';
 import { MetadataError } from '../../src/core/membership/index.js';
@@ -29,6 +30,9 @@ class GatedEngine implements StorageEngine {
     return new Promise((resolve) => this.pending.push({ keys: batch.map((w) => hex(w.key)), resolve }));
   }
   *scan(): IterableIterator<[Uint8Array, Uint8Array]> {}
+  scanPage(o: PageOptions): ScanPage {
+    return pageFromScan(() => this.scan(), o);
+  }
   async close(): Promise<void> {}
 }
 

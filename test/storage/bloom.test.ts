@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { MemoryDisk } from '../../src/storage/fs/memory-fs.js';
 import { BloomFilter } from '../../src/storage/lsm/bloom.js';
 import { openLsmEngine } from '../../src/storage/lsm/index.js';
-import { enc } from './helpers.js';
+import { enc, realClock } from './helpers.js';
 
 function measure(fpRate: number, n: number, probes: number): number {
   const hashes: number[] = [];
@@ -27,7 +27,7 @@ describe('bloom filter', () => {
 
   it('in the engine: absent keys within a table\'s key range touch a block about 1% of the time', async () => {
     const disk = new MemoryDisk();
-    const e = await openLsmEngine({ dir: '/db', fs: disk.mount(), memtableBytes: 1 << 26, compaction: { enabled: false } });
+    const e = await openLsmEngine({ clock: realClock, dir: '/db', fs: disk.mount(), memtableBytes: 1 << 26, compaction: { enabled: false } });
     const writes: Promise<void>[] = [];
     for (let i = 0; i < 20_000; i++) writes.push(e.write([{ key: enc(`k${String(i * 2).padStart(6, '0')}`), value: enc('v') }]));
     await Promise.all(writes);

@@ -4,7 +4,7 @@ import { StorageError } from '../../src/storage/engine.js';
 import { MemoryDisk } from '../../src/storage/fs/memory-fs.js';
 import { openLsmEngine } from '../../src/storage/lsm/index.js';
 import type { LsmEvent, LsmOptions } from '../../src/storage/lsm/index.js';
-import { dec, enc } from './helpers.js';
+import { dec, enc, realClock } from './helpers.js';
 
 /**
  * A flipped bit anywhere is detected, reported naming the file, and survived: the damaged
@@ -17,7 +17,7 @@ const key = (i: number): string => `key-${String(i).padStart(5, '0')}`;
 const val = (i: number): string => `value-${i}-${'v'.repeat(i % 50)}`;
 
 function opts(disk: MemoryDisk, events: LsmEvent[] = []): LsmOptions {
-  return { dir: DIR, fs: disk.mount(), memtableBytes: 1 << 24, blockBytes: 2048, compaction: { enabled: false }, onEvent: (e) => events.push(e) };
+  return { clock: realClock, dir: DIR, fs: disk.mount(), memtableBytes: 1 << 24, blockBytes: 2048, compaction: { enabled: false }, onEvent: (e) => events.push(e) };
 }
 
 /** One table holding KEYS keys; returns the disk and the table's path. */

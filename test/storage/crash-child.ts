@@ -10,6 +10,7 @@ import { nodeFileSystem } from '../../src/adapters/node-fs.js';
 import { openLsmEngine } from '../../src/storage/lsm/index.js';
 import { runWriters } from './crash-workload.js';
 import type { Versions } from './crash-workload.js';
+import { realClock } from './helpers.js';
 
 const [dir, stateFile, ackFile, seedArg] = process.argv.slice(2);
 if (!dir || !stateFile || !ackFile || !seedArg) throw new Error('usage: crash-child <dir> <state> <acks> <seed>');
@@ -20,13 +21,14 @@ const send = (msg: unknown): void => {
 };
 
 const engine = await openLsmEngine({
+  clock: realClock,
   dir,
   fs: nodeFileSystem,
   sync: 'group',
   memtableBytes: 24 * 1024,
   blockBytes: 1024,
   // Compaction is slowed down so that kills land inside it often.
-  compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 4 * 1024 * 1024, sliceBytes: 16 * 1024 },
+  compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 4 * 1024 * 1024, sliceBytes: 16 * 1024, mergeBytesMax: 160 * 1024 },
   onEvent: (e) => {
     if (e.type === 'flush-start' || e.type === 'flush-end' || e.type === 'compaction-start' || e.type === 'compaction-end') send({ event: e.type });
   },

@@ -5,6 +5,7 @@ import { openLsmEngine } from '../../src/storage/lsm/index.js';
 import type { LsmEngine, LsmOptions } from '../../src/storage/lsm/index.js';
 import { runWriters, verify } from './crash-workload.js';
 import type { Versions, WorkloadConfig } from './crash-workload.js';
+import { realClock } from './helpers.js';
 
 /**
  * The acknowledged-keys crash check on the memory disk: the disk crashes right before a seeded
@@ -16,16 +17,18 @@ const SEEDS = 40;
 const CRASHES_PER_SEED = 3;
 
 function options(disk: MemoryDisk, events: Record<string, number>): LsmOptions {
-  return {
+  return { clock: realClock,
     dir: '/node/data',
     fs: disk.mount(),
     sync: 'group',
     memtableBytes: 4 * 1024,
     blockBytes: 512,
     maxImmutableMemtables: 2,
-    compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 1e12 },
+    // A small merge cap, so tables settle and settled tables are rewritten (cleanups) under crashes too.
+    compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 1e12, mergeBytesMax: 24 * 1024 },
     onEvent: (e) => {
       events[e.type] = (events[e.type] ?? 0) + 1;
+      if (e.type === 'compaction-start' && e.cleanup) events.cleanup = (events.cleanup ?? 0) + 1;
       if (e.type === 'corruption') console.log('# CORRUPTION', JSON.stringify(e.report));
     },
   };

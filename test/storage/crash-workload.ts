@@ -8,7 +8,7 @@
  */
 import { seededRandom } from '../../src/sim/prng.js';
 import assert from 'node:assert/strict';
-import type { StorageEngine } from '../../src/storage/engine.js';
+import type { StorageEngine } from '../../src/ports/storage.js';
 
 export interface WorkloadConfig {
   writers: number;

@@ -7,7 +7,7 @@ import { nodeFileSystem } from '../../src/adapters/node-fs.js';
 import { openLsmEngine } from '../../src/storage/lsm/index.js';
 import { verify } from './crash-workload.js';
 import type { Versions, WorkloadConfig } from './crash-workload.js';
-import { tempDir } from './helpers.js';
+import { tempDir, realClock } from './helpers.js';
 
 /**
  * Crash safety with real processes: a child writes with `group` commit and records each
@@ -86,7 +86,7 @@ describe('crash safety with real processes (kill -9)', () => {
             if (k && v) acked[k] = Number(v);
           }
         }
-        const engine = await openLsmEngine({ dir: dataDir, fs: nodeFileSystem });
+        const engine = await openLsmEngine({ clock: realClock, dir: dataDir, fs: nodeFileSystem });
         assert.deepEqual(engine.stats().corruptions, [], `round ${round}: recovery reported corruption`);
         const r = verify(engine, { ...cfg, seed }, confirmed, acked);
         confirmed = r.confirmed;

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryDisk } from '../../src/storage/fs/memory-fs.js';
-import { openLsmEngine } from '../../src/storage/lsm/index.js';
+import type { Clock } from '../../src/ports/index.js';
+import { openLsmEngine, syncCompressor } from '../../src/storage/lsm/index.js';
 import { enc } from './helpers.js';
 
 /**
@@ -21,6 +22,22 @@ async function run(seed: number): Promise<{ trace: string[]; files: string[]; op
   const schedule = (delayMs: number, fn: () => void): void => {
     events.push({ at: now + delayMs, seq: seq++, fn });
   };
+  // The Clock port on the virtual queue (a cleared timer's event still runs, as a no-op).
+  let nextTimer = 0;
+  const cleared = new Set<number>();
+  const clock: Clock = {
+    nowMs: () => now,
+    setTimer: (ms, fn) => {
+      const id = ++nextTimer;
+      schedule(ms, () => {
+        if (!cleared.has(id)) fn();
+      });
+      return { id };
+    },
+    clearTimer: (h) => {
+      cleared.add(h.id);
+    },
+  };
   let simulating = true;
   const disk = new MemoryDisk({ seed, schedule: (complete) => (simulating ? schedule(rand() * 2, complete) : complete()) });
   const trace: string[] = [];
@@ -28,8 +45,7 @@ async function run(seed: number): Promise<{ trace: string[]; files: string[]; op
     const e = await openLsmEngine({
       dir: '/db', fs: disk.mount(), memtableBytes: 2048, blockBytes: 256,
       compaction: { minMerge: 2, maxTables: 3, bytesPerSec: 256 * 1024, sliceBytes: 1024 },
-      nowMs: () => now,
-      sleep: (ms) => new Promise((r) => schedule(ms, r)),
+      clock, compressor: syncCompressor,
       onEvent: (ev) => trace.push(`${now.toFixed(3)} ${ev.type}`),
     });
     await Promise.all(Array.from({ length: 8 }, async (_, w) => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeFileSystem } from '../../src/adapters/node-fs.js';
-import type { FileSystem } from '../../src/storage/fs/file-system.js';
+import type { FileSystem } from '../../src/ports/file-system.js';
 import { joinPath } from '../../src/storage/fs/file-system.js';
 import { MemoryDisk, SimulatedCrash } from '../../src/storage/fs/memory-fs.js';
 import { tempDir } from './helpers.js';

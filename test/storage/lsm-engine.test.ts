@@ -4,28 +4,29 @@ import { nodeFileSystem } from '../../src/adapters/node-fs.js';
 import { MemoryDisk } from '../../src/storage/fs/memory-fs.js';
 import { openLsmEngine } from '../../src/storage/lsm/index.js';
 import type { LsmOptions } from '../../src/storage/lsm/index.js';
+import type { Clock } from '../../src/ports/index.js';
 import { runEngineCompliance } from './compliance.js';
-import { dec, enc, tempDir } from './helpers.js';
+import { dec, enc, tempDir, realClock } from './helpers.js';
 
 // Small sizes so that flushes and compactions happen inside the compliance tests too.
 const small: Partial<LsmOptions> = { memtableBytes: 16 * 1024, blockBytes: 1024, compaction: { minMerge: 3, maxTables: 6 } };
 
 runEngineCompliance('LsmEngine on node:fs', async () => {
   const t = tempDir();
-  const open = (): ReturnType<typeof openLsmEngine> => openLsmEngine({ dir: t.dir, fs: nodeFileSystem, ...small });
+  const open = (): ReturnType<typeof openLsmEngine> => openLsmEngine({ clock: realClock, dir: t.dir, fs: nodeFileSystem, ...small });
   return { engine: await open(), reopen: open, cleanup: async () => t.remove() };
 });
 
 runEngineCompliance('LsmEngine on the memory disk', async () => {
   const disk = new MemoryDisk({ seed: 7 });
-  const open = (): ReturnType<typeof openLsmEngine> => openLsmEngine({ dir: '/db', fs: disk.mount(), sync: 'none', ...small });
+  const open = (): ReturnType<typeof openLsmEngine> => openLsmEngine({ clock: realClock, dir: '/db', fs: disk.mount(), sync: 'none', ...small });
   return { engine: await open(), reopen: open, cleanup: async () => {} };
 });
 
 describe('LsmEngine', () => {
   it('flushes, compacts and keeps every key; tombstones purged at the bottom', async () => {
     const disk = new MemoryDisk();
-    const e = await openLsmEngine({ dir: '/db', fs: disk.mount(), memtableBytes: 8 * 1024, blockBytes: 512, compaction: { minMerge: 2, maxTables: 4 } });
+    const e = await openLsmEngine({ clock: realClock, dir: '/db', fs: disk.mount(), memtableBytes: 8 * 1024, blockBytes: 512, compaction: { minMerge: 2, maxTables: 4 } });
     for (let round = 0; round < 5; round++) {
       const writes: Promise<void>[] = [];
       for (let i = 0; i < 400; i++) writes.push(e.write([{ key: enc(`k${i}`), value: round === 4 && i % 2 === 0 ? null : enc(`v${round}-${i}`) }]));
@@ -39,7 +40,7 @@ describe('LsmEngine', () => {
     for (let i = 0; i < 400; i++) assert.equal(dec(e.get(enc(`k${i}`))), i % 2 === 0 ? undefined : `v4-${i}`);
     assert.equal([...e.scan()].length, 200);
     await e.close();
-    const e2 = await openLsmEngine({ dir: '/db', fs: disk.mount(), compaction: { maxSizeAmpPercent: 0, minMerge: 2 } });
+    const e2 = await openLsmEngine({ clock: realClock, dir: '/db', fs: disk.mount(), compaction: { maxSizeAmpPercent: 0, minMerge: 2 } });
     await e2.idle();
     const s2 = e2.stats();
     assert.equal(s2.tables, 1);
@@ -50,7 +51,7 @@ describe('LsmEngine', () => {
   it('canPurge drops application tombstones only when compacting into the bottom', async () => {
     const disk = new MemoryDisk();
     const purgeable = (_k: Uint8Array, v: Uint8Array): boolean => Buffer.from(v).toString() === 'TOMB';
-    const opts: LsmOptions = { dir: '/db', fs: disk.mount(), memtableBytes: 1 << 20, canPurge: purgeable, compaction: { minMerge: 2, maxSizeAmpPercent: 0 } };
+    const opts: LsmOptions = { clock: realClock, dir: '/db', fs: disk.mount(), memtableBytes: 1 << 20, canPurge: purgeable, compaction: { minMerge: 2, maxSizeAmpPercent: 0 } };
     const e = await openLsmEngine(opts);
     await e.write([{ key: enc('a'), value: enc('live') }, { key: enc('b'), value: enc('TOMB') }]);
     await e.flush();
@@ -68,6 +69,7 @@ describe('LsmEngine', () => {
     const disk = new MemoryDisk();
     const events: string[] = [];
     const e = await openLsmEngine({
+      clock: realClock,
       dir: '/db', fs: disk.mount(), memtableBytes: 4096, maxImmutableMemtables: 1, onEvent: (ev) => events.push(ev.type),
     });
     const writes: Promise<void>[] = [];
@@ -81,11 +83,11 @@ describe('LsmEngine', () => {
   it('periodic sync acknowledges and survives a clean reopen', async () => {
     const t = tempDir();
     try {
-      const e = await openLsmEngine({ dir: t.dir, fs: nodeFileSystem, sync: 'periodic', periodicMs: 5 });
+      const e = await openLsmEngine({ clock: realClock, dir: t.dir, fs: nodeFileSystem, sync: 'periodic', periodicMs: 5 });
       await e.write([{ key: enc('a'), value: enc('b') }]);
       await new Promise((r) => setTimeout(r, 20));
       await e.close();
-      const e2 = await openLsmEngine({ dir: t.dir, fs: nodeFileSystem });
+      const e2 = await openLsmEngine({ clock: realClock, dir: t.dir, fs: nodeFileSystem });
       assert.equal(dec(e2.get(enc('a'))), 'b');
       await e2.close();
     } finally {
@@ -97,7 +99,7 @@ describe('LsmEngine', () => {
 describe('LsmEngine internals', () => {
   it('group commit: concurrent writes share fsyncs, each acknowledged after one', async () => {
     const disk = new MemoryDisk();
-    const e = await openLsmEngine({ dir: '/db', fs: disk.mount() });
+    const e = await openLsmEngine({ clock: realClock, dir: '/db', fs: disk.mount() });
     const before = e.stats().logSyncs;
     await Promise.all(Array.from({ length: 200 }, (_, i) => e.write([{ key: enc(`k${i}`), value: enc('v') }])));
     const syncs = e.stats().logSyncs - before;
@@ -108,7 +110,7 @@ describe('LsmEngine internals', () => {
   it('commit-log segments are deleted once their data is in tables', async () => {
     const disk = new MemoryDisk();
     const fs = disk.mount();
-    const e = await openLsmEngine({ dir: '/db', fs, memtableBytes: 2048 });
+    const e = await openLsmEngine({ clock: realClock, dir: '/db', fs, memtableBytes: 2048 });
     for (let i = 0; i < 300; i++) await e.write([{ key: enc(`k${i}`), value: new Uint8Array(50) }]);
     await e.flush();
     const logs = (await fs.readdir('/db')).filter((n) => n.endsWith('.log'));
@@ -120,7 +122,7 @@ describe('LsmEngine internals', () => {
   it('a scan keeps reading tables that compaction replaced meanwhile', async () => {
     const disk = new MemoryDisk();
     const fs = disk.mount();
-    const e = await openLsmEngine({ dir: '/db', fs, memtableBytes: 1 << 20, compaction: { enabled: true, minMerge: 2, maxSizeAmpPercent: 0 } });
+    const e = await openLsmEngine({ clock: realClock, dir: '/db', fs, memtableBytes: 1 << 20, compaction: { enabled: true, minMerge: 2, maxSizeAmpPercent: 0 } });
     for (let t = 0; t < 2; t++) {
       await e.write(Array.from({ length: 500 }, (_, i) => ({ key: enc(`k${String(i * 2 + t).padStart(5, '0')}`), value: enc(`v${t}`) })));
       await e.flush();
@@ -144,12 +146,18 @@ describe('LsmEngine internals', () => {
   it('compaction keeps to its I/O budget', async () => {
     const disk = new MemoryDisk();
     let virtualMs = 0;
-    const e = await openLsmEngine({
-      dir: '/db', fs: disk.mount(), memtableBytes: 1 << 24,
+    // Virtual time that jumps forward by every wait (a wait settles on the next turn).
+    const clock: Clock = {
       nowMs: () => virtualMs,
-      sleep: async (ms) => {
+      setTimer: (ms, fn) => {
         virtualMs += ms;
+        setImmediate(fn);
+        return { id: 0 };
       },
+      clearTimer: () => undefined,
+    };
+    const e = await openLsmEngine({
+      clock, dir: '/db', fs: disk.mount(), memtableBytes: 1 << 24,
       compaction: { enabled: true, minMerge: 2, maxSizeAmpPercent: 0, bytesPerSec: 1024 * 1024, sliceBytes: 16 * 1024 },
     });
     for (let t = 0; t < 2; t++) {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { MemoryDisk } from '../../src/storage/fs/memory-fs.js';
 import { openLsmEngine } from '../../src/storage/lsm/index.js';
 import type { LsmEngine, LsmOptions } from '../../src/storage/lsm/index.js';
+import { realClock } from './helpers.js';
 
 /**
  * Random programs of puts, deletes, batches, flushes, compactions and reopens against a plain
@@ -37,7 +38,7 @@ describe('LsmEngine against a model', () => {
   it('random programs agree with a map', async () => {
     await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 80 }), async (program) => {
       const disk = new MemoryDisk();
-      const options = (): LsmOptions => ({
+      const options = (): LsmOptions => ({ clock: realClock,
         dir: '/db', fs: disk.mount(), sync: 'none', memtableBytes: 1024, blockBytes: 128,
         compaction: { minMerge: 2, maxTables: 3 },
       });

@@ -10,6 +10,7 @@
  * See docs/metrics.md for the names.
  */
 import { Counter, Histogram, Registry } from 'prom-client';
+import type { StorageEngineStats } from '../../ports/storage.js';
 import type { RouteName } from './router.js';
 import { RecentSeries } from './ui/series.js';
 
@@ -17,6 +18,25 @@ const METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIO
 
 /** Seconds; from a cached read (~0.1 ms) to a request timeout (~2 s) and beyond. */
 export const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The storage engine's background work (issue 16): stalls, slowdowns, debt, pending bytes. */
+export function renderStorageMetrics(s: StorageEngineStats): string[] {
+  const out: string[] = [];
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, value: number, labels = ''): void => {
+    out.push(`# HELP gossamer_storage_${name} ${help}`, `# TYPE gossamer_storage_${name} ${type}`, `gossamer_storage_${name}${labels} ${value}`);
+  };
+  metric('stalls_total', 'counter', 'Writes whose acknowledgement waited for a flush or a compaction.', s.stalls);
+  metric('stall_seconds_total', 'counter', 'Time those writes waited, summed.', s.stallMs / 1000);
+  metric('delayed_writes_total', 'counter', 'Writes the write-rate controller delayed (gradual slowdown).', s.delayedWrites);
+  metric('delay_seconds_total', 'counter', 'Delay added by the write-rate controller, summed.', s.delayMs / 1000);
+  metric('compaction_debt_bytes', 'gauge', 'Input bytes of the merges compaction would run now.', s.compactionDebtBytes);
+  metric('pending_flush_bytes', 'gauge', 'Bytes in frozen memtables waiting for their flush.', s.pendingFlushBytes);
+  metric('write_amplification', 'gauge', 'Bytes written to disk per user byte.', s.writeAmplification);
+  metric('settled_tables', 'gauge', 'Tables past the merge cap (never merged again).', s.settledTables);
+  out.push('# HELP gossamer_storage_tables Tables per size tier.', '# TYPE gossamer_storage_tables gauge');
+  s.tablesPerTier.forEach((n, tier) => out.push(`gossamer_storage_tables{tier="${tier}"} ${n}`));
+  return out;
+}
 
 export type ClientApi = 'http' | 'resp';
 export type ClientOpName = 'get' | 'put' | 'delete' | 'other';

@@ -1,4 +1,4 @@
-import type { FileHandle, FileSystem } from './file-system.js';
+import type { FileHandle, FileSystem } from '../../ports/file-system.js';
 
 /**
  * An in-memory disk that models durability, for the simulator and the crash tests.

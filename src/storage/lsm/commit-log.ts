@@ -1,6 +1,6 @@
 import { crc32 } from '../checksum.js';
 import { StorageError } from '../engine.js';
-import type { FileHandle, FileSystem } from '../fs/file-system.js';
+import type { FileHandle, FileSystem } from '../../ports/file-system.js';
 import { joinPath } from '../fs/file-system.js';
 import { decodeBatch } from './record.js';
 

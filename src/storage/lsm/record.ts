@@ -1,4 +1,4 @@
-import type { WriteOp } from '../engine.js';
+import type { WriteOp } from '../../ports/storage.js';
 
 /**
  * A batch as one commit-log record payload:
