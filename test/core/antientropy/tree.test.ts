@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { Forest, PartitionTree, addHash, leafBitsFor, stateHash } from '../../../src/core/antientropy/index.js';
+import { Forest, addHash, leafBitsFor, stateHash } from '../../../src/core/antientropy/index.js';
+import type { PartitionTree } from '../../../src/core/antientropy/index.js';
 import { ANTIENTROPY_LIMITS } from '../../../src/core/antientropy/constants.js';
 import { encodeState } from '../../../src/core/clock/state.js';
 import type { KeyState } from '../../../src/core/clock/state.js';
