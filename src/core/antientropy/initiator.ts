@@ -57,7 +57,7 @@ export class Initiator {
       case 'ae-keys-reply': return msg.busy ? 'failed' : this.onKeys(msg.leaves, msg.keys, msg.hashes);
       case 'ae-sync-reply': {
         if (msg.busy) return 'failed';
-        this.keysRepaired += this.d.apply(msg.entries);
+        this.keysRepaired += this.d.apply(msg.entries) + msg.repaired;
         this.syncsOut--;
         return this.maybeDone();
       }
@@ -65,10 +65,11 @@ export class Initiator {
     }
   }
 
-  private askHashes(level: number, indices: readonly number[]): void {
+  /** Asks for the hashes at `level` of the children of `parents` (level 0: the root, parents [0]). */
+  private askHashes(level: number, parents: readonly number[]): void {
     this.level = level;
-    this.asked = indices;
-    this.d.send({ type: 'ae-hashes', id: this.d.id, partition: this.partition, level, indices });
+    this.asked = level === 0 ? [0] : parents.flatMap((i) => this.d.tree.children(i));
+    this.d.send({ type: 'ae-hashes', id: this.d.id, partition: this.partition, level, indices: parents });
   }
 
   private onHashes(theirs: readonly number[]): ExchangeOutcome | undefined {
@@ -76,7 +77,7 @@ export class Initiator {
     const differing = this.asked.filter((idx, i) => this.d.tree.nodeHash(this.level, idx) !== theirs[i]);
     if (differing.length === 0) return this.level === 0 ? 'equal' : 'repaired';
     if (this.level < this.d.tree.depth) {
-      this.askHashes(this.level + 1, differing.flatMap((i) => this.d.tree.children(i)));
+      this.askHashes(this.level + 1, differing);
       return undefined;
     }
     this.leavesLeft = differing;

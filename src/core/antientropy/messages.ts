@@ -16,6 +16,7 @@ export interface SyncEntry {
 }
 
 export type AntiEntropyMessage =
+  /** The hashes at `level` of the children of the nodes `indices` (at level − 1); level 0 asks for the root. */
   | { readonly type: 'ae-hashes'; readonly id: number; readonly partition: number; readonly level: number; readonly indices: readonly number[] }
   | { readonly type: 'ae-hashes-reply'; readonly id: number; readonly busy: boolean; readonly hashes: readonly number[] }
   | { readonly type: 'ae-keys'; readonly id: number; readonly partition: number; readonly leaves: readonly number[] }
@@ -27,7 +28,11 @@ export type AntiEntropyMessage =
     readonly hashes: readonly number[];
   }
   | { readonly type: 'ae-sync'; readonly id: number; readonly partition: number; readonly entries: readonly SyncEntry[] }
-  | { readonly type: 'ae-sync-reply'; readonly id: number; readonly busy: boolean; readonly entries: readonly SyncEntry[] };
+  | {
+    readonly type: 'ae-sync-reply'; readonly id: number; readonly busy: boolean; readonly entries: readonly SyncEntry[];
+    /** Keys whose state at the peer the pushed states changed. */
+    readonly repaired: number;
+  };
 
 export type AntiEntropyMessageType = AntiEntropyMessage['type'];
 
@@ -49,7 +54,7 @@ export const ANTIENTROPY_VALIDATORS: { readonly [K in AntiEntropyMessageType]: (
     && listOf(m['keys'], Number.MAX_SAFE_INTEGER, (k) => typeof k === 'string') && listOf(m['hashes'], Number.MAX_SAFE_INTEGER, isHash)
     && (m['keys'] as unknown[]).length === (m['hashes'] as unknown[]).length,
   'ae-sync': (m) => isId(m['id']) && isIndex(m['partition']) && listOf(m['entries'], L.keysPerMessageMax, isEntry),
-  'ae-sync-reply': (m) => isId(m['id']) && typeof m['busy'] === 'boolean' && listOf(m['entries'], L.keysPerMessageMax, isEntry),
+  'ae-sync-reply': (m) => isId(m['id']) && typeof m['busy'] === 'boolean' && listOf(m['entries'], L.keysPerMessageMax, isEntry) && isId(m['repaired']),
 };
 
 /** About how many bytes `msg` takes on the wire (for the rate limit and the bytes-sent metric). */

@@ -311,8 +311,14 @@ export class AntiEntropyProtocol {
       return;
     }
     const tree = forest.tree(msg.partition);
-    const width = 2 ** (msg.level * ANTIENTROPY_LIMITS.fanoutBits);
-    const hashes = msg.indices.map((i) => (i < width ? tree.nodeHash(msg.level, i) : 0));
+    if (msg.level === 0) {
+      this.send(from, { type: 'ae-hashes-reply', id: msg.id, busy: false, hashes: [tree.root] });
+      return;
+    }
+    const parentWidth = 2 ** ((msg.level - 1) * ANTIENTROPY_LIMITS.fanoutBits);
+    const fanout = 2 ** ANTIENTROPY_LIMITS.fanoutBits;
+    const parents = msg.indices.slice(0, ANTIENTROPY_LIMITS.hashesPerMessageMax / fanout);
+    const hashes = parents.flatMap((i) => tree.children(i).map((c) => (i < parentWidth ? tree.nodeHash(msg.level, c) : 0)));
     this.send(from, { type: 'ae-hashes-reply', id: msg.id, busy: false, hashes });
   }
 
@@ -341,10 +347,11 @@ export class AntiEntropyProtocol {
 
   private answerSync(from: NodeId, msg: Extract<AntiEntropyMessage, { type: 'ae-sync' }>): void {
     if (!this.serves(from, msg.partition)) {
-      this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: true, entries: [] });
+      this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: true, entries: [], repaired: 0 });
       return;
     }
     const back: SyncEntry[] = [];
+    let repaired = 0;
     for (const e of msg.entries) {
       if (!this.inPartition(e.key, msg.partition)) continue;
       let incoming: KeyState | undefined;
@@ -353,12 +360,12 @@ export class AntiEntropyProtocol {
       } catch {
         continue; // an undecodable state is never merged
       }
-      if (incoming) this.mergeCounted(e.key, incoming);
+      if (incoming && this.mergeCounted(e.key, incoming)) repaired++;
       const merged = this.env.read(e.key);
       if (isEmptyState(merged)) continue;
       if (!incoming || !statesEqual(merged, incoming)) back.push({ key: e.key, state: encodeState(merged) });
     }
-    this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: false, entries: back });
+    this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: false, entries: back, repaired });
   }
 
   // --- shared ---------------------------------------------------------------------------------
