@@ -57,12 +57,12 @@ export interface StartNodeOptions {
   sighup?: boolean;
 }
 
-async function openEngine(config: NodeConfig, logger: Logger, memory: boolean): Promise<StorageEngine> {
+async function openEngine(config: NodeConfig, logger: Logger, memory: boolean, canPurge?: (k: Uint8Array, v: Uint8Array) => boolean): Promise<StorageEngine> {
   if (memory) {
     logger.warn('storing in memory only (--memory): nothing survives a restart');
     return new MemoryEngine();
   }
-  return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger });
+  return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger, ...(canPurge ? { canPurge } : {}) });
 }
 
 /** The RESP front end on the `resp` address; on failure, `cleanUp` undoes what started before it. */
@@ -93,7 +93,8 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
 
   // Before anything else touches the directory: refuse another node's data (exit 2).
   const identity = opts.memory ? undefined : pinDataDir(config.dataDir, config.nodeId);
-  const engine = await openEngine(config, logger, opts.memory ?? false);
+  const judge: { runtime?: NodeRuntime } = {}; // compaction purges only tombstones anti-entropy confirmed
+  const engine = await openEngine(config, logger, opts.memory ?? false, (k, v) => judge.runtime?.canPurge(k, v) ?? false);
   const observability = createNodeObservability(engine);
   const transport = await openTransport(config, self, addrs.seeds, logger, engine);
 
@@ -112,6 +113,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     onFamilyMessage: limits.onFamilyMessage,
     incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
   });
+  judge.runtime = runtime;
   runtime.start();
   const seedWait = logSeedWait(runtime, transport, addrs, logger);
   observability.attach(runtime);

@@ -275,6 +275,7 @@ export interface AntiEntropyControl {
   progress(): RepairProgress;
   root(partition: number): number;
   noteLag(lagMs: number): void;
+  canPurge(key: string, ringHash: number, state: Uint8Array): boolean;
 }
 
 function antiEntropyDefaults(tickMs: number): AntiEntropySettings {
@@ -283,6 +284,7 @@ function antiEntropyDefaults(tickMs: number): AntiEntropySettings {
     concurrentExchangesMax: ANTIENTROPY_LIMITS.concurrentExchangesMax,
     bytesPerSecondMax: ANTIENTROPY_LIMITS.bytesPerSecondMax,
     bytesPerSecondMin: ANTIENTROPY_LIMITS.bytesPerSecondMin,
+    tombstoneGraceMs: ANTIENTROPY_LIMITS.tombstoneGraceMs,
   };
 }
 

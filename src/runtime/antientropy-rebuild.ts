@@ -59,3 +59,10 @@ export function treeRootsOf(node: Node, nodeId: string): Record<number, number> 
   }
   return out;
 }
+
+/** Asks the core whether a stored `data` entry is a tombstone every replica confirmed (never other keyspaces). */
+export function canPurgeEntry(node: Node, key: Uint8Array, value: Uint8Array): boolean {
+  if (key[0] !== DATA_PREFIX || key.length < 5) return false;
+  const hash = ((key[1]! << 24) | (key[2]! << 16) | (key[3]! << 8) | key[4]!) >>> 0;
+  return node.antiEntropy.canPurge(fromUtf8(key.subarray(5)), hash, value);
+}

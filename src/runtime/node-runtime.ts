@@ -25,7 +25,7 @@ import { GossamerError } from '../core/errors.js';
 import { isValidMessage } from '../core/messages.js';
 import type { ClusterDefaults, LocalVersionView, MemberView, NodeService, RingView } from './service.js';
 import { RUNTIME_LIMITS } from './constants.js';
-import { TreeRebuild, treeRootsOf } from './antientropy-rebuild.js';
+import { TreeRebuild, canPurgeEntry, treeRootsOf } from './antientropy-rebuild.js';
 import type { AntiEntropySettings, RepairProgress } from '../core/antientropy/index.js';
 
 export interface RuntimeSettings {
@@ -417,7 +417,7 @@ export class NodeRuntime implements NodeService {
     return { n: this.coreRing()?.n ?? s.n, r: s.r, w: s.w, maxValueBytes: s.maxValueBytes, requestTimeoutMs: s.requestTimeoutMs };
   }
 
-  /** Starts anti-entropy with every fellow replica of `partition` (of every partition this node replicates when omitted). */
+  /** Starts anti-entropy with every fellow replica of `partition` (of every one it replicates when omitted). */
   repair(partition?: number): RepairProgress | undefined {
     const node = this.node;
     if (!node?.hasRing() || !this.serving) return undefined;
@@ -429,6 +429,9 @@ export class NodeRuntime implements NodeService {
   repairProgress(): RepairProgress | undefined {
     return this.node?.hasRing() ? this.node.antiEntropy.progress() : undefined;
   }
+
+  /** The engine's compaction predicate: may this stored entry be dropped (a confirmed tombstone)? */
+  canPurge(key: Uint8Array, value: Uint8Array): boolean { return this.node?.hasRing() === true && !this.stopped && canPurgeEntry(this.node, key, value); }
 
   /** The root hash of each partition this node replicates (undefined while the trees are rebuilt). */
   treeRoots(): Record<number, number> | undefined {

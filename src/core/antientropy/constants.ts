@@ -26,6 +26,10 @@ export const ANTIENTROPY_LIMITS = {
   lagMsHigh: 50,
   /** Stored keys the start-up rebuild loads per tick. */
   rebuildKeysPerTick: 2000,
-  /** How long a tombstone every replica confirmed is kept before compaction may purge it. */
-  tombstoneGraceMs: 10 * 60 * 1000,
+  /**
+   * How long this node must have held a tombstone (confirmed at every replica) before compaction
+   * may purge it: longer than a hint lives (HANDOFF_LIMITS.hintAgeMsMax, 3 h), so no hint of an
+   * older version can arrive after the purge.
+   */
+  tombstoneGraceMs: 4 * 60 * 60 * 1000,
 } as const;

@@ -21,12 +21,21 @@ import type { NodeId } from '../types.js';
 import { ANTIENTROPY_LIMITS } from './constants.js';
 import type { AntiEntropyMessage, SyncEntry } from './messages.js';
 import { approxBytes } from './messages.js';
-import { Forest } from './tree.js';
+import { Forest, stateHash } from './tree.js';
 import { Initiator } from './initiator.js';
+import { TombstoneTracker } from './tombstones.js';
+import type { AntiEntropyStats, RepairProgress } from './types.js';
+
+export type { AntiEntropyStats, RepairProgress } from './types.js';
 import type { ExchangeOutcome } from './initiator.js';
+
+/** Past this size an encoded state holds values, not only tombstones (no 1 MiB decode per write). */
+const TOMBSTONE_STATE_BYTES_MAX = 64 * 1024;
 
 export interface AntiEntropySettings {
   intervalTicks: number;
+  /** How long a tombstone every replica confirmed is kept before compaction may purge it. */
+  tombstoneGraceMs: number;
   concurrentExchangesMax: number;
   bytesPerSecondMax: number;
   bytesPerSecondMin: number;
@@ -46,30 +55,6 @@ export interface AntiEntropyEnv {
   read(key: string): KeyState;
   /** Joins `state` into this node's state of `key` (a normal replica merge; writes if it changes). */
   merge(key: string, state: KeyState): void;
-}
-
-export interface RepairProgress {
-  readonly running: boolean;
-  readonly total: number;
-  readonly done: number;
-  readonly failed: number;
-  readonly keysRepaired: number;
-  readonly startedMs: number;
-  readonly finishedMs: number | null;
-}
-
-export interface AntiEntropyStats {
-  exchanges: number;
-  exchangesFailed: number;
-  keysCompared: number;
-  keysRepaired: number;
-  bytesSent: number;
-  tombstonesPurged: number;
-  bytesPerSecond: number;
-  treeKeys: number;
-  rebuilding: boolean;
-  /** Per partition: when an exchange last found this node equal to every fellow replica. */
-  lastFullRepairMs: Record<number, number>;
 }
 
 interface RepairJob {
@@ -96,6 +81,7 @@ export class AntiEntropyProtocol {
   private job: RepairJob | undefined;
   /** partition → peer → nowMs of the last exchange that ended equal. */
   private readonly equalAt = new Map<number, Map<NodeId, number>>();
+  private readonly tombstones = new TombstoneTracker();
   readonly counters = { exchanges: 0, exchangesFailed: 0, keysCompared: 0, keysRepaired: 0, bytesSent: 0, tombstonesPurged: 0 };
 
   constructor(private readonly env: AntiEntropyEnv) {
@@ -115,7 +101,40 @@ export class AntiEntropyProtocol {
   /** A write of key data at this node (the hook sees every one): `null` means the key is gone. */
   noteWrite(key: string, ringHash: number, state: Uint8Array | null): void {
     if (this.rebuilding) this.touched.add(key);
-    this.trees()?.update(key, ringHash, state === null || isEmptyEncoding(state) ? null : state);
+    const gone = state === null || isEmptyEncoding(state);
+    this.trees()?.update(key, ringHash, gone ? null : state);
+    this.noteTombstone(key, gone ? null : state);
+  }
+
+  private noteTombstone(key: string, state: Uint8Array | null): void {
+    let decoded: KeyState | undefined;
+    try {
+      // A state holding only tombstones is small; a large one holds values (skip decoding it).
+      decoded = state === null || state.length > TOMBSTONE_STATE_BYTES_MAX ? undefined : decodeState(state);
+    } catch {
+      decoded = undefined;
+    }
+    this.tombstones.note(key, decoded, this.env.time.nowMs);
+  }
+
+  /**
+   * The storage engine's compaction asks whether a stored key state may be dropped. True only
+   * for a tombstone-only state that is this node's current one, confirmed at every fellow replica
+   * by an exchange since this node has held it, and older than the grace period (tombstones.ts).
+   * A true answer is the purge: the key leaves the tree at once.
+   */
+  canPurge(key: string, ringHash: number, state: Uint8Array): boolean {
+    const forest = this.trees();
+    const ring = this.env.ring();
+    if (!forest || !ring || this.rebuilding) return false;
+    const p = forest.partitionOf(ringHash);
+    const tree = forest.tree(p);
+    if (tree.hashOf(key, ringHash) !== stateHash(utf8(key), state)) return false;
+    if (!this.tombstones.mayPurge(key, this.fellows(ring, p), this.equalAt.get(p), this.env.time.nowMs, this.env.settings.tombstoneGraceMs)) return false;
+    tree.set(key, ringHash, undefined);
+    this.tombstones.forget(key);
+    this.counters.tombstonesPurged++;
+    return true;
   }
 
   /** The start-up rebuild begins: trees are not compared until `finishLoad`. */
@@ -127,7 +146,9 @@ export class AntiEntropyProtocol {
   /** Stored key states found by the rebuild's scan (a key written since the rebuild began wins). */
   load(key: string, ringHash: number, state: Uint8Array): void {
     if (this.touched.has(key)) return;
-    this.trees()?.update(key, ringHash, isEmptyEncoding(state) ? null : state);
+    const gone = isEmptyEncoding(state);
+    this.trees()?.update(key, ringHash, gone ? null : state);
+    this.noteTombstone(key, gone ? null : state);
   }
 
   finishLoad(): void {
@@ -215,7 +236,6 @@ export class AntiEntropyProtocol {
     }
   }
 
-  // --- the initiator side ---------------------------------------------------------------------
 
   private fellows(ring: Ring, partition: number): NodeId[] {
     const pl = preferenceList(ring, partition);
@@ -295,7 +315,6 @@ export class AntiEntropyProtocol {
     }
   }
 
-  // --- the responder side ---------------------------------------------------------------------
 
   private serves(from: NodeId, partition: number): boolean {
     const ring = this.env.ring();
@@ -368,7 +387,6 @@ export class AntiEntropyProtocol {
     this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: false, entries: back, repaired });
   }
 
-  // --- shared ---------------------------------------------------------------------------------
 
   private inPartition(key: string, partition: number): boolean {
     const f = this.trees();
