@@ -20,6 +20,7 @@ const suites: Record<string, Suite> = {
   ycsb: async () => (await import('./ycsb.js')).runYcsbBench(),
   resp: async () => (await import('./resp.js')).runRespBench(),
   handoff: async () => (await import('./handoff.js')).runHandoffBench(),
+  antientropy: async () => (await import('./antientropy.js')).runAntiEntropyBench(),
 };
 
 async function main(): Promise<void> {

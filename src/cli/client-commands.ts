@@ -50,7 +50,7 @@ interface Answer {
 }
 
 /** One request over node:http (not fetch: fetch refuses "unsafe" ports such as 6000). */
-function call(host: string, method: string, path: string, opts: CommonOptions, init: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<Answer> {
+export function call(host: string, method: string, path: string, opts: CommonOptions, init: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<Answer> {
   const { hostname, port } = splitHost(host);
   const limitMs = timeoutMs(opts) + 1000;
   return new Promise((resolve, reject) => {
@@ -82,7 +82,7 @@ function splitHost(host: string): { hostname: string; port: number } {
 }
 
 /** Turns an error answer into a CliError: 4xx is bad usage (2), the rest operational (1). */
-function answerError(a: Answer, what: string): CliError {
+export function answerError(a: Answer, what: string): CliError {
   let message = `${what}: HTTP ${a.status}`;
   try {
     const j = JSON.parse(a.body.toString('utf8')) as { error?: string; message?: string; required?: number; received?: number };

@@ -12,6 +12,7 @@ export const EXAMPLES = {
   del: ['gossamer del greeting', 'gossamer del cart --context AQIGbm9kZS0w...'],
   status: ['gossamer status', 'gossamer status --host 127.0.0.1:8001 --json', 'until gossamer status >/dev/null; do sleep 1; done   # wait until the node serves'],
   ring: ['gossamer ring', 'gossamer ring --key greeting', 'gossamer ring --all | head', 'gossamer ring --json | jq .partitions[0]'],
+  repair: ['gossamer repair', 'gossamer repair --partition 17 --host 127.0.0.1:8001', 'gossamer repair --json'],
   bench: [
     'gossamer bench --workload a',
     'gossamer bench --workload b --records 10000 --operations 100000 --clients 32',

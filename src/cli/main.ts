@@ -155,6 +155,16 @@ function addOperatorCommands(program: Command): void {
     .action(action(async (opts: Record<string, string | boolean | undefined>) => cmdRing(opts, io)));
   examples(program.commands.at(-1)!, EXAMPLES.ring);
 
+  program.command('repair').description('anti-entropy for the node --host names, now; returns when done (progress bar, summary)')
+    .option('--partition <p>', 'repair one partition only')
+    .option('--json', 'print the summary as JSON')
+    .addOption(hostOpt()).addOption(timeoutOpt())
+    .action(action(async (opts: Record<string, string | boolean | undefined>) => {
+      const { cmdRepair } = await import('./repair-command.js');
+      await cmdRepair(opts as Parameters<typeof cmdRepair>[0], io, process.stderr);
+    }));
+  examples(program.commands.at(-1)!, EXAMPLES.repair);
+
   addBenchCommand(program, action);
   examples(program.commands.at(-1)!, EXAMPLES.bench);
 }

@@ -58,12 +58,14 @@ export interface StartNodeOptions {
   sighup?: boolean;
 }
 
-async function openEngine(config: NodeConfig, logger: Logger, memory: boolean, clock: SystemClock): Promise<StorageEngine> {
+async function openEngine(
+  config: NodeConfig, logger: Logger, memory: boolean, clock: SystemClock, canPurge?: (k: Uint8Array, v: Uint8Array) => boolean,
+): Promise<StorageEngine> {
   if (memory) {
     logger.warn('storing in memory only (--memory): nothing survives a restart');
     return new MemoryEngine();
   }
-  return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger, clock });
+  return openLsmEngine({ dir: config.dataDir, fs: new NodeFileSystem(), sync: config.commitlogSync, logger, clock, ...(canPurge ? { canPurge } : {}) });
 }
 
 /** Metrics, the wire observer and the dashboard's source, with the engine's background-work figures. */
@@ -104,7 +106,8 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
 
   // Before anything else touches the directory: refuse another node's data (exit 2).
   const identity = opts.memory ? undefined : pinDataDir(config.dataDir, config.nodeId);
-  const engine = await openEngine(config, logger, opts.memory ?? false, clock);
+  const judge: { runtime?: NodeRuntime } = {}; // compaction purges only tombstones anti-entropy confirmed
+  const engine = await openEngine(config, logger, opts.memory ?? false, clock, (k, v) => judge.runtime?.canPurge(k, v) ?? false);
   const observability = observe(engine);
   const transport = await openTransport(config, self, addrs.seeds, logger, engine);
 
@@ -123,6 +126,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     onFamilyMessage: limits.onFamilyMessage,
     incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
   });
+  judge.runtime = runtime;
   runtime.start();
   const seedWait = logSeedWait(runtime, transport, addrs, logger);
   observability.attach(runtime);

@@ -4,21 +4,23 @@
  * handoff, anti-entropy, transfer) adds its family to `Message`, its validators to `VALIDATORS`
  * and its case to `Node.step` — each of the three fails the type check until it is done.
  */
+import type { AntiEntropyMessage } from './antientropy/messages.js';
+import { ANTIENTROPY_VALIDATORS } from './antientropy/messages.js';
 import type { HandoffMessage } from './handoff/messages.js';
 import { HANDOFF_VALIDATORS } from './handoff/messages.js';
 import type { KvMessage } from './kv/messages.js';
 import { KV_VALIDATORS } from './kv/messages.js';
 
-export type Message = KvMessage | HandoffMessage;
+export type Message = KvMessage | HandoffMessage | AntiEntropyMessage;
 
 export type MessageType = Message['type'];
 
 /** The protocols that exchange messages. */
-export type Protocol = 'kv' | 'handoff';
+export type Protocol = 'kv' | 'handoff' | 'antientropy';
 
 type Validator = (m: Record<string, unknown>) => boolean;
 
-const VALIDATORS: { readonly [K in MessageType]: Validator } = { ...KV_VALIDATORS, ...HANDOFF_VALIDATORS };
+const VALIDATORS: { readonly [K in MessageType]: Validator } = { ...KV_VALIDATORS, ...HANDOFF_VALIDATORS, ...ANTIENTROPY_VALIDATORS };
 
 /**
  * Whether a value that arrived from the network is a well-formed message of some protocol. The

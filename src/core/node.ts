@@ -12,7 +12,10 @@
  * leaves before the writes of its Ready (and of every earlier Ready) are durable, an
  * acknowledged write is on disk at the coordinator and at every replica that acknowledged it.
  */
+import type { AntiEntropySettings, AntiEntropyStats, RepairProgress } from './antientropy/index.js';
+import { ANTIENTROPY_LIMITS, AntiEntropyProtocol } from './antientropy/index.js';
 import type { KeyState, ReconcileBug } from './clock/state.js';
+import { fromUtf8 } from './bytes.js';
 import { CORE_LIMITS } from './constants.js';
 import { assert, assertNever } from './errors.js';
 import type { NodeEvent } from './kv/env.js';
@@ -22,6 +25,7 @@ import { KvProtocol } from './kv/protocol.js';
 import type { Message } from './messages.js';
 import type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
 import { Membership } from './membership/index.js';
+import type { Effects } from './ready.js';
 import { ReadyBuilder } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { ClientOp, Consistency, NodeId, Ready, StoreReader } from './types.js';
@@ -66,6 +70,8 @@ export interface NodeConfig {
   readonly detector?: FailureDetector;
   /** Bounds of the hints this node keeps as a stand-in (HANDOFF_LIMITS by default). */
   readonly hintLimits?: Partial<HintLimits>;
+  /** Anti-entropy's interval and throttle (ANTIENTROPY_LIMITS by default). */
+  readonly antiEntropy?: Partial<AntiEntropySettings>;
 }
 
 /** What a node counts about itself (shown in /cluster and /metrics). */
@@ -74,6 +80,7 @@ export interface NodeStats {
   readonly readRepairs: number;
   /** Requests this node coordinates now (a write stays until every slot is settled). */
   readonly coordinating: number;
+  readonly antiEntropy: AntiEntropyStats;
 }
 
 /** Below the transport's 8 MiB frame limit, with room for the message around the state. */
@@ -88,6 +95,7 @@ export class Node {
   private readonly membership: Membership;
   private readonly kv: KvProtocol;
   private readonly handoff: HandoffProtocol;
+  private readonly ae: AntiEntropyProtocol;
 
   /** Throws `MetadataError` when the store holds cluster metadata that cannot be used. */
   constructor(cfg: NodeConfig, store: StoreReader) {
@@ -105,6 +113,14 @@ export class Node {
       nextId: () => this.nextMsgId++,
       applyDelivered: (key, state) => this.kv.mergeLocal(key, state),
     }, store);
+    this.ae = new AntiEntropyProtocol({
+      self: this.id, fx: this.fx, time: this.time, tickMs: cfg.tickMs, seed: cfg.incarnation ?? 0,
+      settings: { ...antiEntropyDefaults(cfg.tickMs), ...cfg.antiEntropy },
+      ring: () => this.membership.ring,
+      nextId: () => this.nextMsgId++,
+      read: (key) => this.kv.localState(key),
+      merge: (key, state) => this.kv.mergeLocal(key, state),
+    });
     this.kv = new KvProtocol({
       self: this.id,
       settings: {
@@ -112,7 +128,7 @@ export class Node {
         actorId: cfg.actorId ?? cfg.nodeId, stateBytesMax: cfg.maxStateBytes ?? CORE_LIMITS.stateBytesMax,
         bug: cfg.bug ?? 'none', observer: cfg.observer,
       },
-      fx: this.fx,
+      fx: dataWriteHook(this.fx, (key, hash, value) => this.ae.noteWrite(key, hash, value)),
       time: this.time,
       detector,
       ring: () => this.currentRing,
@@ -157,6 +173,7 @@ export class Node {
     this.time.nowMs = Math.floor(nowMs);
     this.kv.tick();
     this.handoff.tick();
+    this.ae.tick();
   }
 
   setTime(nowMs: number): void {
@@ -186,6 +203,14 @@ export class Node {
       case 'hint-deliver':
       case 'hint-ack':
         if (this.hasRing()) this.handoff.step(from, msg);
+        return;
+      case 'ae-hashes':
+      case 'ae-hashes-reply':
+      case 'ae-keys':
+      case 'ae-keys-reply':
+      case 'ae-sync':
+      case 'ae-sync-reply':
+        if (this.hasRing()) this.ae.step(from, msg);
         return;
       default:
         assertNever(msg, 'message type');
@@ -226,11 +251,60 @@ export class Node {
   }
 
   stats(): NodeStats {
-    return { hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight() };
+    return { hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight(), antiEntropy: this.ae.stats() };
+  }
+
+  /** Anti-entropy's side of the node: the start-up rebuild, repairs, roots and load. */
+  get antiEntropy(): AntiEntropyControl {
+    return this.ae;
   }
 
   /** Number of requests in flight (for graceful shutdown and metrics). */
   inFlight(): number {
     return this.kv.inFlight();
   }
+}
+
+/** What the runtime drives of anti-entropy (the rest stays inside the core). */
+export interface AntiEntropyControl {
+  beginLoad(): void;
+  load(key: string, ringHash: number, state: Uint8Array): void;
+  finishLoad(): void;
+  readonly isRebuilding: boolean;
+  repair(partition?: number): RepairProgress;
+  progress(): RepairProgress;
+  root(partition: number): number;
+  noteLag(lagMs: number): void;
+  canPurge(key: string, ringHash: number, state: Uint8Array): boolean;
+}
+
+function antiEntropyDefaults(tickMs: number): AntiEntropySettings {
+  return {
+    intervalTicks: Math.max(1, Math.round((ANTIENTROPY_LIMITS.intervalTicks * 10) / tickMs)),
+    concurrentExchangesMax: ANTIENTROPY_LIMITS.concurrentExchangesMax,
+    bytesPerSecondMax: ANTIENTROPY_LIMITS.bytesPerSecondMax,
+    bytesPerSecondMin: ANTIENTROPY_LIMITS.bytesPerSecondMin,
+    tombstoneGraceMs: ANTIENTROPY_LIMITS.tombstoneGraceMs,
+  };
+}
+
+/**
+ * The Effects the key-value protocol writes through: the node's own, plus a look at every write
+ * of key data, so anti-entropy's trees follow each one without reaching into the kv module.
+ */
+function dataWriteHook(fx: Effects, onData: (key: string, ringHash: number, value: Uint8Array | null) => void): Effects {
+  return {
+    get seq() {
+      return fx.seq;
+    },
+    write(w) {
+      fx.write(w);
+      if (w.space !== 'data') return;
+      const k = w.key;
+      const hash = ((k[1]! << 24) | (k[2]! << 16) | (k[3]! << 8) | k[4]!) >>> 0;
+      onData(fromUtf8(k.subarray(5)), hash, w.value);
+    },
+    send: (to, msg) => fx.send(to, msg),
+    reply: (reqId, reply) => fx.reply(reqId, reply),
+  };
 }

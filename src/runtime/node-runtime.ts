@@ -25,6 +25,8 @@ import { GossamerError } from '../core/errors.js';
 import { isValidMessage } from '../core/messages.js';
 import type { ClusterDefaults, LocalVersionView, MemberView, NodeService, RingView } from './service.js';
 import { RUNTIME_LIMITS } from './constants.js';
+import { TreeRebuild, canPurgeEntry, treeRootsOf } from './antientropy-rebuild.js';
+import type { AntiEntropySettings, RepairProgress } from '../core/antientropy/index.js';
 
 export interface RuntimeSettings {
   n: number;
@@ -66,6 +68,8 @@ export interface RuntimeDeps {
   isReachable?: (nodeId: string) => boolean;
   /** Bounds of the hints this node keeps as a stand-in (tests; the core's defaults otherwise). */
   hintLimits?: Partial<HintLimits>;
+  /** Anti-entropy's interval and throttle (the core's defaults otherwise). */
+  antiEntropy?: Partial<AntiEntropySettings>;
   /** Called when the node can no longer run safely (a failed fsync): the process should exit. */
   onFatal?: (err: Error) => void;
   /**
@@ -118,6 +122,8 @@ export class NodeRuntime implements NodeService {
       this.node = new Node(this.nodeConfig(bootstrap), this.deps.engine);
       // The hints held before a restart (or a crash) are replayed like any others.
       this.node.loadHints(this.deps.engine.scan({ gte: HINT_RANGE.gte, lt: HINT_RANGE.lt }));
+      // The trees are not persisted: rebuilt from the stored keys, a page per tick.
+      this.rebuild = new TreeRebuild(this.deps.engine, this.node.antiEntropy);
     } catch (e) {
       if (!(e instanceof GossamerError)) throw e;
       this.die(e, 'cannot start');
@@ -159,6 +165,7 @@ export class NodeRuntime implements NodeService {
       ...(this.deps.bug ? { bug: this.deps.bug } : {}),
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
       ...(this.deps.hintLimits ? { hintLimits: this.deps.hintLimits } : {}),
+      ...(this.deps.antiEntropy ? { antiEntropy: this.deps.antiEntropy } : {}),
       detector: { isAlive: (id) => this.peerAlive(id) },
     };
   }
@@ -196,11 +203,17 @@ export class NodeRuntime implements NodeService {
   private readonly everLinked = new Set<string>();
   private ticks = 0;
 
+  private rebuild: TreeRebuild | undefined;
+
   private scheduleTick(): void {
+    const dueMs = this.deps.clock.nowMs() + this.deps.settings.tickMs;
     this.tickTimer = this.deps.clock.setTimer(this.deps.settings.tickMs, () => {
       // Look at every member's link now and then, so a link seen up once is known when it drops.
       if (this.ticks++ % RUNTIME_LIMITS.linkPollEveryTicks === 0) for (const m of this.ringMembers) this.peerAlive(m.nodeId);
       if (this.node?.hasRing()) {
+        // How late this tick fires is the event loop's lag: anti-entropy's rate backs off on it.
+        this.node.antiEntropy.noteLag(Math.max(0, this.deps.clock.nowMs() - dueMs));
+        if (this.rebuild && !this.rebuild.finished) this.rebuild.step();
         this.node.tick(this.deps.clock.nowMs());
         this.pump();
       }
@@ -402,6 +415,27 @@ export class NodeRuntime implements NodeService {
   defaults(): ClusterDefaults {
     const s = this.deps.settings;
     return { n: this.coreRing()?.n ?? s.n, r: s.r, w: s.w, maxValueBytes: s.maxValueBytes, requestTimeoutMs: s.requestTimeoutMs };
+  }
+
+  /** Starts anti-entropy with every fellow replica of `partition` (of every one it replicates when omitted). */
+  repair(partition?: number): RepairProgress | undefined {
+    const node = this.node;
+    if (!node?.hasRing() || !this.serving) return undefined;
+    const progress = node.antiEntropy.repair(partition);
+    this.pump();
+    return progress;
+  }
+
+  repairProgress(): RepairProgress | undefined {
+    return this.node?.hasRing() ? this.node.antiEntropy.progress() : undefined;
+  }
+
+  /** The engine's compaction predicate: may this stored entry be dropped (a confirmed tombstone)? */
+  canPurge(key: Uint8Array, value: Uint8Array): boolean { return this.node?.hasRing() === true && !this.stopped && canPurgeEntry(this.node, key, value); }
+
+  /** The root hash of each partition this node replicates (undefined while the trees are rebuilt). */
+  treeRoots(): Record<number, number> | undefined {
+    return this.node?.hasRing() ? treeRootsOf(this.node, this.nodeId) : undefined;
   }
 
   /** Requests waiting for a reply (for metrics and shutdown). */

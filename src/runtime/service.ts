@@ -5,6 +5,7 @@
 import type { ClientOp, ClientReply } from '../core/types.js';
 import type { CausalContext } from '../core/clock/context.js';
 import type { NodeStats } from '../core/node.js';
+import type { RepairProgress } from '../core/antientropy/index.js';
 
 export type MemberState = 'alive' | 'suspect' | 'faulty' | 'leaving' | 'left';
 
@@ -60,4 +61,10 @@ export interface NodeService {
   defaults(): ClusterDefaults;
   /** Hinted-handoff and read-repair counters (undefined until the node has started). */
   stats?(): NodeStats | undefined;
+  /** Starts anti-entropy now (every partition this node replicates, or one); undefined while not serving. */
+  repair?(partition?: number): RepairProgress | undefined;
+  /** The latest repair's progress. */
+  repairProgress?(): RepairProgress | undefined;
+  /** Root hash of each partition this node replicates; undefined while its trees are rebuilt. */
+  treeRoots?(): Record<number, number> | undefined;
 }

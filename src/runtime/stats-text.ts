@@ -28,6 +28,32 @@ export function renderNodeStats(stats: NodeStats | undefined): string {
     '# HELP gossamer_read_repairs_total Read-repair writes sent to stale replicas.',
     '# TYPE gossamer_read_repairs_total counter',
     `gossamer_read_repairs_total ${stats.readRepairs}`,
+    ...antiEntropyLines(stats),
   ];
   return lines.join('\n') + '\n';
+}
+
+function antiEntropyLines(stats: NodeStats): string[] {
+  const a = stats.antiEntropy;
+  const counter = (name: string, help: string, v: number): string[] => [
+    `# HELP gossamer_antientropy_${name} ${help}`, `# TYPE gossamer_antientropy_${name} counter`, `gossamer_antientropy_${name} ${v}`,
+  ];
+  const gauge = (name: string, help: string, v: number): string[] => [
+    `# HELP gossamer_antientropy_${name} ${help}`, `# TYPE gossamer_antientropy_${name} gauge`, `gossamer_antientropy_${name} ${v}`,
+  ];
+  const last = Object.entries(a.lastFullRepairMs);
+  return [
+    ...counter('exchanges_total', 'Anti-entropy exchanges this node drove to the end.', a.exchanges),
+    ...counter('exchanges_failed_total', 'Anti-entropy exchanges that timed out or found the peer busy.', a.exchangesFailed),
+    ...counter('keys_compared_total', 'Keys whose hashes an exchange compared.', a.keysCompared),
+    ...counter('keys_repaired_total', 'Keys whose local state an exchange changed (either side).', a.keysRepaired),
+    ...counter('bytes_sent_total', 'Bytes of anti-entropy messages sent (approximate wire size).', a.bytesSent),
+    ...counter('tombstones_purged_total', 'Tombstones purged after every replica confirmed them.', a.tombstonesPurged),
+    ...gauge('rate_bytes_per_second', 'The adaptive ceiling on anti-entropy bytes per second.', a.bytesPerSecond),
+    ...gauge('tree_keys', 'Keys in this node\'s Merkle trees.', a.treeKeys),
+    ...gauge('rebuilding', '1 while the trees are rebuilt from storage at start-up.', a.rebuilding ? 1 : 0),
+    '# HELP gossamer_antientropy_last_full_repair_seconds When an exchange last found this node equal to every fellow replica, by partition (Unix seconds).',
+    '# TYPE gossamer_antientropy_last_full_repair_seconds gauge',
+    ...last.map(([p, ms]) => `gossamer_antientropy_last_full_repair_seconds{partition="${p}"} ${Math.floor(ms / 1000)}`),
+  ];
 }

@@ -16,6 +16,7 @@ import {
 } from './params.js';
 import type { UiSource } from './ui/index.js';
 import { uiResponse } from './ui/index.js';
+import { adminRepair, adminRoots } from './admin-repair.js';
 
 export const CONTEXT_HEADER = 'X-Gossamer-Context';
 const CONTEXT_HEADER_LC = 'x-gossamer-context';
@@ -51,7 +52,7 @@ export function routeName(path: string): RouteName {
   if (path === '/health') return 'health';
   if (path === '/cluster') return 'cluster';
   if (path === '/ring') return 'ring';
-  if (path.startsWith('/admin/local/')) return 'admin';
+  if (path.startsWith('/admin/local/') || path === '/admin/repair' || path === '/admin/roots') return 'admin';
   if (path === '/metrics') return 'metrics';
   if (path === '/ui' || path.startsWith('/ui/') || path.startsWith('/ui?')) return 'ui';
   return 'other';
@@ -161,12 +162,17 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
       onlyGet(method);
       const stats = service.stats?.();
       return respond(jsonResponse(200, {
-        nodeId: service.nodeId, members: service.members(), ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs, coordinating: stats.coordinating } : {}),
+        nodeId: service.nodeId, members: service.members(),
+        ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs, coordinating: stats.coordinating, antiEntropy: stats.antiEntropy } : {}),
       }));
     }
     case '/ring':
       onlyGet(method);
       return respond(ringResponse(service, query));
+    case '/admin/repair':
+      return respond(adminRepair(service, method, query));
+    case '/admin/roots':
+      return respond(adminRoots(service, method));
   }
   if (path === '/ui' || path.startsWith('/ui/')) {
     onlyGet(method);

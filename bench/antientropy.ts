@@ -1,0 +1,142 @@
+/**
+ * Anti-entropy cost: two replicas of one key range, one missing a share of the keys (scattered at
+ * random), converge through one exchange per partition. Both are the real core `Node`s in this
+ * process, over in-memory stores; every message is encoded with the real wire codec (msgpackr)
+ * and its bytes counted. Reported: time to converge (CPU time of both sides plus encoding; no
+ * network latency) and the bytes exchanged, against the minimum — the missing records alone —
+ * and the identical case (roots only).
+ *
+ *   npm run bench -- antientropy
+ *   GOSSAMER_BENCH_AE_KEYS=1000000 npm run bench -- antientropy     (the issue's size; ~2.5 GB of RAM)
+ *
+ * Goal (issue 11): ≤ 10 s and ≤ 1.5× the minimum bytes. Results: bench/results/antientropy.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Node } from '../src/core/node.js';
+import { createRing, keyHash } from '../src/core/ring/index.js';
+import { EMPTY_STATE, applyWrite, encodeState } from '../src/core/clock/state.js';
+import { EMPTY_CONTEXT } from '../src/core/clock/context.js';
+import { dataKeyFromBytes } from '../src/core/keys.js';
+import { encodePayload } from '../src/codec/frame.js';
+import type { Message, StoreReader } from '../src/core/types.js';
+
+class MapReader implements StoreReader {
+  readonly m = new Map<string, Uint8Array>();
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.m.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+  }
+  set(key: Uint8Array, v: Uint8Array | null): void {
+    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    if (v === null) this.m.delete(k);
+    else this.m.set(k, v);
+  }
+}
+
+interface Side { node: Node; store: MapReader }
+
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+function makeSides(partitions: number): [Side, Side] {
+  const ring = createRing([{ nodeId: 'a', dc: 'dc1', rack: 'r1', weight: 1 }, { nodeId: 'b', dc: 'dc1', rack: 'r2', weight: 1 }], { partitionCount: partitions, n: 2 });
+  const mk = (id: string): Side => {
+    const store = new MapReader();
+    const node = new Node({ nodeId: id, ring, n: 2, tickMs: 10, requestTimeoutMs: 1000, defaultR: 'quorum', defaultW: 'quorum',
+      antiEntropy: { concurrentExchangesMax: 64, bytesPerSecondMax: 1e12, bytesPerSecondMin: 1e12, intervalTicks: 1e9 } }, store);
+    return { node, store };
+  };
+  return [mk('a'), mk('b')];
+}
+
+/** Stores `keys` 1 KB records at both sides, except `missing` (absent at b); feeds both trees. */
+function load(sides: [Side, Side], keys: number, missing: ReadonlySet<number>): number {
+  let missingBytes = 0;
+  for (const s of sides) s.node.antiEntropy.beginLoad();
+  const value = new Uint8Array(1024);
+  for (let i = 0; i < keys; i++) {
+    const key = `key-${i.toString().padStart(8, '0')}`;
+    value[0] = i & 0xff; value[1] = (i >>> 8) & 0xff; value[2] = (i >>> 16) & 0xff;
+    const { state } = applyWrite(EMPTY_STATE, { coordinator: 'a', context: EMPTY_CONTEXT, value, contentType: 'application/octet-stream', tsMs: 1_700_000_000_000 });
+    const bytes = encodeState(state);
+    const kb = Buffer.from(key);
+    const hash = keyHash(kb);
+    const sk = dataKeyFromBytes(kb, hash);
+    sides[0].store.set(sk, bytes);
+    sides[0].node.antiEntropy.load(key, hash, bytes);
+    if (missing.has(i)) {
+      missingBytes += bytes.length + kb.length;
+      continue;
+    }
+    sides[1].store.set(sk, bytes);
+    sides[1].node.antiEntropy.load(key, hash, bytes);
+  }
+  for (const s of sides) s.node.antiEntropy.finishLoad();
+  return missingBytes;
+}
+
+/** Runs a repair at `a` until it ends, delivering every message; returns wire bytes and time. */
+function converge(sides: [Side, Side]): { bytes: number; ms: number; messages: number; progress: ReturnType<Node['antiEntropy']['progress']> } {
+  const byId: Record<string, Side> = { a: sides[0], b: sides[1] };
+  const t0 = performance.now();
+  let bytes = 0;
+  let messages = 0;
+  sides[0].node.antiEntropy.repair();
+  for (let tick = 0; tick < 1_000_000 && sides[0].node.antiEntropy.progress().running; tick++) {
+    for (const s of sides) s.node.tick(1_700_000_000_000 + tick * 10);
+    let moved = true;
+    while (moved) {
+      moved = false;
+      for (const [id, s] of Object.entries(byId)) {
+        while (s.node.hasReady()) {
+          const rd = s.node.ready();
+          for (const w of rd.writes) s.store.set(w.key, w.value);
+          s.node.advance(rd);
+          for (const m of rd.messages) {
+            bytes += encodePayload({ from: id, to: m.to, msg: m.msg }).length;
+            messages++;
+            byId[m.to]!.node.step(id, m.msg as Message);
+            moved = true;
+          }
+        }
+      }
+    }
+  }
+  return { bytes, ms: performance.now() - t0, messages, progress: sides[0].node.antiEntropy.progress() };
+}
+
+export async function runAntiEntropyBench(): Promise<unknown> {
+  const keys = Number(process.env.GOSSAMER_BENCH_AE_KEYS ?? 100_000);
+  const partitions = 1024;
+  const rnd = mulberry(42);
+  const missing = new Set<number>();
+  while (missing.size < Math.round(keys / 100)) missing.add(Math.floor(rnd() * keys));
+  const rows: Record<string, unknown>[] = [];
+  for (const [label, miss] of [['1% missing', missing], ['identical', new Set<number>()]] as const) {
+    const sides = makeSides(partitions);
+    const tLoad = performance.now();
+    const minimum = load(sides, keys, miss);
+    const loadMs = performance.now() - tLoad;
+    const r = converge(sides);
+    const roots = Array.from({ length: partitions }, (_, p) => sides[0].node.antiEntropy.root(p) === sides[1].node.antiEntropy.root(p));
+    const equal = roots.every(Boolean);
+    rows.push({
+      case: label, keys, differing: miss.size, convergeMs: Math.round(r.ms), bytes: r.bytes, minimumBytes: minimum,
+      ratio: minimum > 0 ? +(r.bytes / minimum).toFixed(3) : null, messages: r.messages, exchanges: r.progress.total,
+      keysRepaired: r.progress.keysRepaired, rootsEqual: equal, loadMs: Math.round(loadMs),
+    });
+    if (!equal) throw new Error(`${label}: roots differ after the repair`);
+  }
+  console.table(rows);
+  console.log('goal: converge ≤ 10 s, bytes ≤ 1.5× the minimum (the missing records alone). Provisional on a shared machine.');
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/antientropy.json', JSON.stringify({ when: new Date().toISOString(), rows }, null, 2));
+  return rows;
+}

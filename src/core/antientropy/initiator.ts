@@ -1,0 +1,150 @@
+/**
+ * One exchange, seen from the node that drives it: compare the roots, descend level by level
+ * only below nodes whose hashes differ, fetch the peer's per-key hashes of the differing leaves
+ * (whole leaves, in as many requests as the bound needs), then push this node's states of the
+ * differing keys and merge what the peer sends back. The outcome is `equal` when the roots
+ * matched at once, `repaired` when keys were exchanged, `failed` on a busy peer or a timeout.
+ */
+import { utf8 } from '../bytes.js';
+import { keyHash } from '../ring/index.js';
+import type { NodeId } from '../types.js';
+import { ANTIENTROPY_LIMITS } from './constants.js';
+import type { AntiEntropyMessage, SyncEntry } from './messages.js';
+import type { PartitionTree } from './tree.js';
+
+export type ExchangeOutcome = 'equal' | 'repaired' | 'failed';
+
+export interface InitiatorDeps {
+  readonly id: number;
+  readonly peer: NodeId;
+  readonly partition: number;
+  readonly forRepair: boolean;
+  readonly tree: PartitionTree;
+  readonly deadlineTick: number;
+  send(msg: AntiEntropyMessage): void;
+  stateOf(key: string): Uint8Array | null;
+  /** Merges the peer's states; returns how many changed this node's. */
+  apply(entries: readonly SyncEntry[]): number;
+  readonly counters: { keysCompared: number };
+}
+
+export class Initiator {
+  readonly peer: NodeId;
+  readonly partition: number;
+  readonly forRepair: boolean;
+  readonly deadlineTick: number;
+  keysRepaired = 0;
+  private level = 0;
+  private asked: readonly number[] = [];
+  private leavesLeft: number[] = [];
+  private syncsOut = 0;
+
+  constructor(private readonly d: InitiatorDeps) {
+    this.peer = d.peer;
+    this.partition = d.partition;
+    this.forRepair = d.forRepair;
+    this.deadlineTick = d.deadlineTick;
+  }
+
+  begin(): void {
+    this.askHashes(0, [0]);
+  }
+
+  /** A reply of the peer; returns the outcome once the exchange is over. */
+  onReply(msg: AntiEntropyMessage): ExchangeOutcome | undefined {
+    switch (msg.type) {
+      case 'ae-hashes-reply': return msg.busy ? 'failed' : this.onHashes(msg.hashes);
+      case 'ae-keys-reply': return msg.busy ? 'failed' : this.onKeys(msg.leaves, msg.keys, msg.hashes);
+      case 'ae-sync-reply': {
+        if (msg.busy) return 'failed';
+        this.keysRepaired += this.d.apply(msg.entries) + msg.repaired;
+        this.syncsOut--;
+        return this.maybeDone();
+      }
+      default: return undefined;
+    }
+  }
+
+  /** Asks for the hashes at `level` of the children of `parents` (level 0: the root, parents [0]). */
+  private askHashes(level: number, parents: readonly number[]): void {
+    this.level = level;
+    this.asked = level === 0 ? [0] : parents.flatMap((i) => this.d.tree.children(i));
+    this.d.send({ type: 'ae-hashes', id: this.d.id, partition: this.partition, level, indices: parents });
+  }
+
+  private onHashes(theirs: readonly number[]): ExchangeOutcome | undefined {
+    if (theirs.length !== this.asked.length) return 'failed';
+    const differing = this.asked.filter((idx, i) => this.d.tree.nodeHash(this.level, idx) !== theirs[i]);
+    if (differing.length === 0) return this.level === 0 ? 'equal' : 'repaired';
+    if (this.level < this.d.tree.depth) {
+      this.askHashes(this.level + 1, differing);
+      return undefined;
+    }
+    this.leavesLeft = differing;
+    this.askKeys();
+    return undefined;
+  }
+
+  private askKeys(): void {
+    const leaves = this.leavesLeft.slice(0, ANTIENTROPY_LIMITS.hashesPerMessageMax);
+    this.d.send({ type: 'ae-keys', id: this.d.id, partition: this.partition, leaves });
+  }
+
+  private onKeys(leaves: readonly number[], keys: readonly string[], hashes: readonly number[]): ExchangeOutcome | undefined {
+    const covered = new Set(leaves);
+    if (covered.size === 0) return 'failed';
+    const theirs = new Map<string, number>();
+    keys.forEach((k, i) => theirs.set(k, hashes[i]!));
+    const differing: string[] = [];
+    for (const leaf of leaves) {
+      const mine = this.d.tree.leafEntries(leaf);
+      this.d.counters.keysCompared += mine.size;
+      for (const [k, h] of mine) if (theirs.get(k) !== h) differing.push(k);
+    }
+    for (const k of theirs.keys()) {
+      if (!covered.has(this.d.tree.leafOf(this.ringHashOf(k)))) continue;
+      if (!this.mineHas(k)) {
+        differing.push(k);
+        this.d.counters.keysCompared++;
+      }
+    }
+    this.pushStates(differing);
+    this.leavesLeft = this.leavesLeft.filter((l) => !covered.has(l));
+    if (this.leavesLeft.length > 0) this.askKeys();
+    return this.maybeDone();
+  }
+
+  private ringHashOf(key: string): number {
+    return keyHash(utf8(key));
+  }
+
+  private mineHas(key: string): boolean {
+    return this.d.stateOf(key) !== null;
+  }
+
+  /** Sends this node's states of `keys` in batches within the message bounds. */
+  private pushStates(keys: readonly string[]): void {
+    let batch: SyncEntry[] = [];
+    let bytes = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      this.d.send({ type: 'ae-sync', id: this.d.id, partition: this.partition, entries: batch });
+      this.syncsOut++;
+      batch = [];
+      bytes = 0;
+    };
+    for (const key of keys) {
+      const state = this.d.stateOf(key);
+      const size = state?.length ?? 0;
+      if (batch.length >= ANTIENTROPY_LIMITS.keysPerMessageMax || (batch.length > 0 && bytes + size > ANTIENTROPY_LIMITS.syncBytesMax)) flush();
+      batch.push({ key, state });
+      bytes += size + key.length;
+    }
+    flush();
+  }
+
+  private maybeDone(): ExchangeOutcome | undefined {
+    if (this.syncsOut > 0 || this.leavesLeft.length > 0) return undefined;
+    return 'repaired';
+  }
+}

@@ -1,0 +1,127 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { Forest, addHash, leafBitsFor, stateHash } from '../../../src/core/antientropy/index.js';
+import type { PartitionTree } from '../../../src/core/antientropy/index.js';
+import { ANTIENTROPY_LIMITS } from '../../../src/core/antientropy/constants.js';
+import { encodeState } from '../../../src/core/clock/state.js';
+import type { KeyState } from '../../../src/core/clock/state.js';
+import { EMPTY_CONTEXT } from '../../../src/core/clock/state.js';
+import { keyHash } from '../../../src/core/ring/index.js';
+
+const te = new TextEncoder();
+
+function state(value: string, counter = 1): Uint8Array {
+  const s: KeyState = {
+    context: { ...EMPTY_CONTEXT, clock: [{ node: 'a', counter, tsMs: 1 }] } as KeyState['context'],
+    siblings: [{ dot: { node: 'a', counter }, value: te.encode(value), contentType: 'application/octet-stream', tsMs: 1 }],
+  };
+  return encodeState(s);
+}
+
+function keys(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `key-${i}`);
+}
+
+describe('anti-entropy trees', () => {
+  it('leaf sizing keeps whole levels and a bounded total', () => {
+    for (const q of [1, 2, 16, 64, 1024, 4096, 1 << 20]) {
+      const bits = leafBitsFor(q);
+      assert.equal(bits % ANTIENTROPY_LIMITS.fanoutBits, 0, `Q=${q}`);
+      assert.ok(bits >= ANTIENTROPY_LIMITS.fanoutBits && bits <= ANTIENTROPY_LIMITS.leafBitsMax, `Q=${q}: ${bits}`);
+    }
+    assert.equal(leafBitsFor(1024), 8);
+  });
+
+  it('a key hash depends on the key and on the state', () => {
+    const k = te.encode('k');
+    assert.equal(stateHash(k, state('v')), stateHash(k, state('v')));
+    assert.notEqual(stateHash(k, state('v')), stateHash(k, state('w')));
+    assert.notEqual(stateHash(k, state('v')), stateHash(te.encode('k2'), state('v')));
+  });
+
+  it('a tree built in any order, or updated incrementally, has the same root as one built from scratch', () => {
+    const q = 16;
+    const a = new Forest(q);
+    const b = new Forest(q);
+    const ks = keys(500);
+    for (const k of ks) a.update(k, keyHash(te.encode(k)), state(`v-${k}`));
+    for (const k of [...ks].reverse()) b.update(k, keyHash(te.encode(k)), state('old'));
+    for (const k of ks) b.update(k, keyHash(te.encode(k)), state(`v-${k}`));
+    for (let p = 0; p < q; p++) assert.equal(a.root(p), b.root(p), `partition ${p}`);
+    assert.equal(a.keyCount(), 500);
+    // One changed key changes its partition's root only.
+    const k0 = ks[0]!;
+    const h0 = keyHash(te.encode(k0));
+    const p0 = a.partitionOf(h0);
+    a.update(k0, h0, state('changed'));
+    for (let p = 0; p < q; p++) {
+      if (p === p0) assert.notEqual(a.root(p), b.root(p));
+      else assert.equal(a.root(p), b.root(p));
+    }
+    // Removing it and adding it back restores the root.
+    a.update(k0, h0, null);
+    a.update(k0, h0, state(`v-${k0}`));
+    assert.equal(a.root(p0), b.root(p0));
+  });
+
+  it('inner nodes are the sums of their children, down to the leaves', () => {
+    const f = new Forest(4);
+    for (const k of keys(300)) f.update(k, keyHash(te.encode(k)), state(k));
+    const t = f.tree(0);
+    assert.ok(t.size > 0);
+    const check = (level: number, idx: number): void => {
+      if (level === t.depth) {
+        let sum = 0;
+        for (const h of t.leafEntries(idx).values()) sum = addHash(sum, h);
+        assert.equal(t.nodeHash(level, idx), sum);
+        return;
+      }
+      let sum = 0;
+      for (const c of t.children(idx)) {
+        sum = addHash(sum, t.nodeHash(level + 1, c));
+        check(level + 1, c);
+      }
+      assert.equal(t.nodeHash(level, idx), sum);
+    };
+    check(0, 0);
+  });
+
+  it('diff: descending only where hashes differ finds exactly the differing keys (one side empty, every key different, a few)', () => {
+    const ks = keys(400);
+    const full = new Forest(2);
+    for (const k of ks) full.update(k, keyHash(te.encode(k)), state(k));
+    const empty = new Forest(2);
+    const allOther = new Forest(2);
+    for (const k of ks) allOther.update(k, keyHash(te.encode(k)), state(`other-${k}`));
+    const few = new Forest(2);
+    const changed = new Set(['key-3', 'key-77', 'key-250']);
+    for (const k of ks) few.update(k, keyHash(te.encode(k)), state(changed.has(k) ? 'x' : k));
+    const diffOf = (a: Forest, b: Forest): Set<string> => {
+      const out = new Set<string>();
+      for (let p = 0; p < 2; p++) for (const k of diffTrees(a.tree(p), b.tree(p))) out.add(k);
+      return out;
+    };
+    assert.deepEqual(diffOf(full, empty), new Set(ks));
+    assert.deepEqual(diffOf(empty, full), new Set(ks));
+    assert.deepEqual(diffOf(full, allOther), new Set(ks));
+    assert.deepEqual(diffOf(full, few), changed);
+    assert.deepEqual(diffOf(full, full), new Set());
+  });
+});
+
+/** The descent the exchange performs, run locally on two trees. */
+function diffTrees(a: PartitionTree, b: PartitionTree): string[] {
+  let frontier = [0];
+  for (let level = 0; level <= a.depth; level++) {
+    frontier = frontier.filter((i) => a.nodeHash(level, i) !== b.nodeHash(level, i));
+    if (level < a.depth) frontier = frontier.flatMap((i) => a.children(i));
+  }
+  const out: string[] = [];
+  for (const leaf of frontier) {
+    const x = a.leafEntries(leaf);
+    const y = b.leafEntries(leaf);
+    for (const [k, h] of x) if (y.get(k) !== h) out.push(k);
+    for (const k of y.keys()) if (!x.has(k)) out.push(k);
+  }
+  return out;
+}
