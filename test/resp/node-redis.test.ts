@@ -54,14 +54,16 @@ describe('node-redis 6 against the RESP front end', () => {
     c.on('error', (e: Error) => errors.push(e));
     // (events.once would reject on the 'error' event that comes first)
     const reconnecting = new Promise((resolve) => c.once('reconnecting', resolve));
-    const connecting = c.connect().then(() => 'ready', (e: Error) => e);
+    let settled = false;
+    const connecting = c.connect().then(() => 'ready', (e: Error) => e).finally(() => { settled = true; });
     await reconnecting;
+    assert.equal(settled, false, 'connect() is still retrying after the refusal');
     assert.ok(errors.length >= 1);
     assert.match(errors[0]!.message, /^ERR unknown command 'HELLO', with args beginning with: '3'/);
     assert.equal(c.isReady, false, 'the handshake never completes');
     c.destroy();
     const outcome = await connecting;
-    assert.ok(outcome instanceof Error, 'connect() settles with the refusal once the client is destroyed');
+    assert.ok(outcome instanceof Error, 'connect() rejects once the client is destroyed');
     assert.equal(svc.ops.length, 0, 'nothing reached the node');
     const raw = await RawResp.connect(port);
     assert.equal(await raw.command('PING'), 'PONG', 'the server goes on');
