@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { TestCluster } from '../cluster/helpers.js';
 import { request } from '../api/http-client.js';
 
@@ -93,6 +94,26 @@ describe('RESP on a 3-node cluster of real processes', { timeout: 300_000 }, () 
     } finally {
       r0.disconnect();
       r2.disconnect();
+    }
+  });
+
+  it('node-redis (RESP: 2) against the cluster: a write through one node is read through another, pipelined', async () => {
+    const url = (i: number) => `redis://127.0.0.1:${cluster.nodes[i]!.respPort}`;
+    const a = createClient({ url: url(0), RESP: 2 });
+    const b = createClient({ url: url(1), RESP: 2 });
+    for (const c of [a, b]) c.on('error', () => { /* failures surface as rejected commands */ });
+    try {
+      await a.connect();
+      await b.connect();
+      const keys = Array.from({ length: 50 }, (_, i) => `nr:${i}`);
+      assert.deepEqual(await Promise.all(keys.map((k) => a.set(k, `${k}=1`))), keys.map(() => 'OK'));
+      assert.deepEqual(await b.mGet(keys), keys.map((k) => `${k}=1`));
+      assert.equal(await b.del(['nr:0', 'nr:none']), 1);
+      assert.equal(await a.exists(['nr:0', 'nr:1']), 1);
+      await a.close();
+      await b.close();
+    } finally {
+      for (const c of [a, b]) if (c.isOpen) c.destroy();
     }
   });
 

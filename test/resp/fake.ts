@@ -13,3 +13,18 @@ export class RespFakeService extends FakeService {
     return super.submit(op);
   }
 }
+
+/** Holds replies for keys named `slow*` until `release()`, to show replies keep their order. */
+export class SlowService extends RespFakeService {
+  private held: (() => void)[] = [];
+  override submit(op: ClientOp): Promise<ClientReply> {
+    if (!op.key.startsWith('slow')) return super.submit(op);
+    return new Promise((resolve) => this.held.push(() => { void super.submit(op).then(resolve); }));
+  }
+  release(): void {
+    for (const h of this.held.splice(0)) h();
+  }
+  get heldCount(): number {
+    return this.held.length;
+  }
+}

@@ -2,29 +2,13 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import type { ClientOp, ClientReply } from '../../src/core/types.js';
 import { createRespServer } from '../../src/api/resp/index.js';
 import type { GossamerRespServer } from '../../src/api/resp/index.js';
-import { RespFakeService } from './fake.js';
+import { SlowService } from './fake.js';
 import { RawResp } from './resp-client.js';
 import type { Reply } from './resp-client.js';
 
 const text = (r: Reply): unknown => (Buffer.isBuffer(r) ? r.toString('utf8') : Array.isArray(r) ? r.map(text) : r);
-
-/** Holds replies for keys named `slow*` until `release()`, to show replies keep their order. */
-class SlowService extends RespFakeService {
-  private held: (() => void)[] = [];
-  override submit(op: ClientOp): Promise<ClientReply> {
-    if (!op.key.startsWith('slow')) return super.submit(op);
-    return new Promise((resolve) => this.held.push(() => { void super.submit(op).then(resolve); }));
-  }
-  release(): void {
-    for (const h of this.held.splice(0)) h();
-  }
-  get heldCount(): number {
-    return this.held.length;
-  }
-}
 
 describe('RESP front end (in-process, fake node)', () => {
   let svc: SlowService;

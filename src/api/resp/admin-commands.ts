@@ -40,7 +40,9 @@ export function adminCommand(name: string, args: readonly Buffer[], ctx: Command
 
 /**
  * `HELLO` and `HELLO 2` answer RESP2 (the map as a flat array, as Redis 6+ does); `HELLO 3` is
- * refused the way Redis 5, which has no RESP3, refuses it, so clients fall back to RESP2.
+ * refused the way Redis 5, which has no RESP3, refuses it. Clients that fall back to RESP2 on an
+ * unknown-command error (ioredis 6) then work; node-redis 6 has no fallback and must be given
+ * `RESP: 2` (docs/resp.md, test/resp/node-redis.test.ts).
  */
 function hello(args: readonly Buffer[], ctx: CommandContext): RespReply {
   const ver = args[1]?.toString('latin1');

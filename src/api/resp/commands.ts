@@ -16,6 +16,7 @@ import { supersedingDelete } from '../superseding-delete.js';
 import { RESP_LIMITS } from './constants.js';
 import { adminCommand } from './admin-commands.js';
 import { KeyOrder } from './key-order.js';
+import { RefusedMulti } from './refused-multi.js';
 import type { RespReply } from './reply.js';
 import { NIL, OK, array, bulk, error, int, simple } from './reply.js';
 
@@ -96,11 +97,15 @@ function withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise
 
 export class RespCommands {
   private readonly order = new KeyOrder();
+  /** MULTI is refused, and so is everything up to its EXEC or DISCARD (refused-multi.ts). */
+  private readonly multi = new RefusedMulti();
   constructor(private readonly ctx: CommandContext) {}
 
   /** Never throws: bad input and bugs become error replies. */
   run(args: readonly Buffer[]): CommandOutcome {
     const name = args[0]!.toString('latin1').toUpperCase();
+    const refused = this.multi.intercept(name, args.length);
+    if (refused) return { reply: refused };
     try {
       const out = this.dispatch(name, args);
       const reply = out.reply;
@@ -109,6 +114,14 @@ export class RespCommands {
     } catch (e) {
       return { reply: this.failure(e, name) };
     }
+  }
+
+  /**
+   * A command the server refused before it ran (the rate limiter): it still opens or closes a
+   * refused MULTI's block, so the commands after a refused MULTI never run on their own.
+   */
+  refusedBeforeRun(args: readonly Buffer[]): void {
+    this.multi.intercept(args[0]!.toString('latin1').toUpperCase(), args.length);
   }
 
   private failure(e: unknown, name: string): RespReply {

@@ -210,6 +210,7 @@ class RespConnection {
   private runOne(args: Buffer[], decision: RespGateDecision | undefined): boolean {
     this.deps.countCommand();
     if (decision && !decision.ok) {
+      this.commands.refusedBeforeRun(args);
       this.slots.push({ reply: error(decision.error ?? 'ERR rate limited'), close: false });
       return true;
     }
