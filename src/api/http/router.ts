@@ -299,8 +299,8 @@ function withDeadline(p: Promise<ClientReply>, ms: number, required: number): Pr
 }
 
 function requiredOf(c: Consistency, n: number): number {
-  if (c === 'one') return 1;
+  if (c === 'one' || c === 'local_one') return 1;
   if (c === 'all') return n;
-  if (c === 'quorum') return Math.floor(n / 2) + 1;
+  if (c === 'quorum' || c === 'local_quorum' || c === 'each_quorum') return Math.floor(n / 2) + 1;
   return c;
 }
