@@ -35,7 +35,7 @@ export class KvProtocol {
     this.store = new LocalStore(reader, env.fx);
     this.replier = new Replier(env.fx);
     this.gets = new GetCoordinator(env, this.store, this.replier);
-    this.puts = new PutCoordinator(env, this.store, this.replier);
+    this.puts = new PutCoordinator(env, this.store, this.replier, hints);
     this.forwards = new ForwardCoordinator(env, this.replier);
   }
 

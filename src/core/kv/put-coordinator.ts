@@ -33,6 +33,13 @@ interface Slot {
   acked: boolean;
   /** Who acknowledged (the owner, or a stand-in holding a hint for it). */
   ackedBy: NodeId | undefined;
+  /** The coordinator keeps a hint for this replica itself (last resort, per-DC replication). */
+  hintedHere: boolean;
+}
+
+/** Where the coordinator keeps a hint itself (the handoff module's store). */
+export interface LocalHints {
+  accept(target: NodeId, key: string, state: Uint8Array): boolean;
 }
 
 /** One write in flight: its slots, and whether the client has its answer. */
@@ -59,7 +66,7 @@ export class PutRequest {
     readonly requester: Requester,
     readonly state: Uint8Array,
   ) {
-    this.slots = replicas.map((owner) => ({ owner, target: undefined, tried: [], attemptDeadlineTick: 0, acked: false, ackedBy: undefined }));
+    this.slots = replicas.map((owner) => ({ owner, target: undefined, tried: [], attemptDeadlineTick: 0, acked: false, ackedBy: undefined, hintedHere: false }));
     this.spare = [...standIns];
   }
 
@@ -115,7 +122,12 @@ export class PutRequest {
 export class PutCoordinator {
   private readonly table = new Map<number, PutRequest>();
 
-  constructor(private readonly env: KvEnv, private readonly store: LocalStore, private readonly replier: Replier) {}
+  constructor(
+    private readonly env: KvEnv,
+    private readonly store: LocalStore,
+    private readonly replier: Replier,
+    private readonly hints?: LocalHints,
+  ) {}
 
   get size(): number {
     return this.table.size;
@@ -178,6 +190,7 @@ export class PutCoordinator {
     const now = this.env.time.tick;
     for (const [id, req] of this.table) {
       if (now >= req.deadlineTick) {
+        for (const slot of req.slots) if (!slot.acked) this.keepHintHere(req, slot);
         if (!req.responded) this.replier.insufficient(req.requester, req.required, req.acked);
         this.table.delete(id);
         continue;
@@ -207,7 +220,10 @@ export class PutCoordinator {
     let target = first !== undefined && (first === self || detector.isAlive(first)) ? first : undefined;
     if (target === undefined) target = takeStandIn(req.spare, slot.owner, dcOfFn(this.env), (id) => detector.isAlive(id));
     slot.target = target;
-    if (target === undefined) return;
+    if (target === undefined) {
+      this.keepHintHere(req, slot);
+      return;
+    }
     slot.tried.push(target);
     if (target === self) {
       slot.acked = true;
@@ -221,6 +237,17 @@ export class PutCoordinator {
     this.env.fx.send(target, {
       type: 'replica-put', id, key: req.key, state: req.state, ...(hintFor === undefined ? {} : { hintFor }),
     });
+  }
+
+  /**
+   * Under per-DC replication a whole DC may be down with no stand-in of its own left: the
+   * coordinator then keeps the hint itself (within the hint store's bounds), so the DC gets the
+   * write when it returns. The hint never counts toward W: the slot stays exhausted.
+   */
+  private keepHintHere(req: PutRequest, slot: Slot): void {
+    if (slot.hintedHere || slot.owner === this.env.self || !this.hints || this.env.ring().replication === undefined) return;
+    slot.hintedHere = true;
+    this.hints.accept(slot.owner, req.key, req.state);
   }
 
   private newVersion(op: PutOp, context: CausalContext, requester: Requester): WriteResult | undefined {
