@@ -401,7 +401,11 @@ export class NodeRuntime implements NodeService {
 
   defaults(): ClusterDefaults {
     const s = this.deps.settings;
-    return { n: this.coreRing()?.n ?? s.n, r: s.r, w: s.w, maxValueBytes: s.maxValueBytes, requestTimeoutMs: s.requestTimeoutMs };
+    const replication = this.coreRing()?.replication ?? s.replication;
+    return {
+      n: this.coreRing()?.n ?? s.n, r: s.r, w: s.w, maxValueBytes: s.maxValueBytes, requestTimeoutMs: s.requestTimeoutMs,
+      ...(replication ? { replication } : {}),
+    };
   }
 
   /** Requests waiting for a reply (for metrics and shutdown). */

@@ -46,6 +46,8 @@ export interface ClusterDefaults {
   w: Consistency;
   maxValueBytes: number;
   requestTimeoutMs: number;
+  /** Replicas per data centre, when the cluster sets them. */
+  replication?: Readonly<Record<string, number>>;
 }
 
 export interface NodeService {

@@ -4,6 +4,7 @@
  * The server (server.ts) owns the sockets and streams; everything here can be driven by a test
  * with a fake NodeService.
  */
+import { groupByDc } from './ui/dc-groups.js';
 import type { ClientReply, Consistency, ErrorResult } from '../../core/types.js';
 import type { Version } from '../../core/clock/state.js';
 import { encodeContextToken } from '../../core/clock/context.js';
@@ -161,7 +162,8 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
       onlyGet(method);
       const stats = service.stats?.();
       return respond(jsonResponse(200, {
-        nodeId: service.nodeId, members: service.members(), ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs, coordinating: stats.coordinating } : {}),
+        nodeId: service.nodeId, members: service.members(), datacenters: groupByDc(service.members(), service.defaults().replication),
+        ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs, coordinating: stats.coordinating } : {}),
       }));
     }
     case '/ring':
