@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from '../api/http-client.js';
-import { TestCluster, sleep } from './helpers.js';
+import { TestCluster, runCli, sleep } from './helpers.js';
 
 interface HintsView { pendingTotal: number; pending: Record<string, number> }
 const KEYS = 300;
@@ -60,6 +60,22 @@ describe('losing a data centre: six real processes in two DCs', { timeout: 240_0
     assert.deepEqual(v.datacenters.map((d) => [d.dc, d.replicas, d.members]), [
       ['dc1', 3, ['n0', 'n1', 'n2']], ['dc2', 3, ['n3', 'n4', 'n5']],
     ]);
+  });
+
+  it('gossamer status and the dashboard\'s data group the members by DC', async () => {
+    const out = await runCli(['status', '--host', `127.0.0.1:${port(4)}`]);
+    assert.equal(out.code, 0, out.stderr);
+    const lines = out.stdout.split('\n');
+    const at = (s: string): number => lines.findIndex((l) => l.includes(s));
+    const dc1 = at('Datacenter: dc1');
+    const dc2 = at('Datacenter: dc2');
+    assert.ok(dc1 >= 0 && dc2 > dc1, out.stdout);
+    assert.match(lines[dc1]!, /3 of 3 alive, 3 replicas per key/);
+    const row = (id: string): number => lines.findIndex((l) => l.startsWith(`${id} `) || l.startsWith(`${id}* `));
+    for (const id of ['n0', 'n1', 'n2']) assert.ok(row(id) > dc1 && row(id) < dc2, `${id} is listed under dc1:\n${out.stdout}`);
+    for (const id of ['n3', 'n4', 'n5']) assert.ok(row(id) > dc2, `${id} is listed under dc2:\n${out.stdout}`);
+    const ui = (await request(port(2), 'GET', '/ui/data?ring=0')).json() as { datacenters: { dc: string; members: string[]; alive: number }[] };
+    assert.deepEqual(ui.datacenters.map((d) => [d.dc, d.members, d.alive]), [['dc1', ['n0', 'n1', 'n2'], 3], ['dc2', ['n3', 'n4', 'n5'], 3]]);
   });
 
   it('local_quorum writes in dc1 succeed with all of dc2 down; after dc2 returns every replica holds every key', async () => {
