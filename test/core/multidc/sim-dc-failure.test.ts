@@ -129,3 +129,36 @@ for (const fault of ['crash', 'partition'] as const) {
     });
   });
 }
+
+describe('stand-ins across data centres (simulator)', () => {
+  it('a replica\'s stand-in is taken in its own DC while that DC has a healthy node, else in another', async () => {
+    for (const seed of [3, 4]) {
+      const c = new SimCluster(new Prng(seed), {
+        nodes: 6, settings: { ...SETTINGS, n: 4, replication: { dc1: 2, dc2: 2 } }, engine: 'sim-disk',
+        placement: (i) => ({ dc: i < 3 ? 'dc1' : 'dc2', rack: `r${i % 3}` }),
+      });
+      c.startAll();
+      await runUntil(c, () => c.allUp);
+      const client = new Client(c);
+      const owners = preferenceListForKey(c.nodes[0]!.runtime!.coreRing()!, utf8('s'));
+      const dc2Replica = owners.find((o) => DC2.includes(o))!;
+      const dc2Spare = DC2.find((id) => !owners.includes(id))!;
+      const dc1Spare = DC1.find((id) => !owners.includes(id))!;
+      const via = owners.find((o) => DC1.includes(o))!;
+      const holders = (): string[] => c.upNodes().filter((n) => n.runtime!.localVersions('s').some((v) => v.hintFor === dc2Replica)).map((n) => n.info.nodeId);
+
+      c.crash(idx(c, dc2Replica));
+      const w1 = await client.run(via, { op: 'put', key: 's', value: utf8('one'), w: 'quorum' });
+      assert.equal(w1.ok, true, JSON.stringify(w1));
+      await runUntil(c, () => holders().length > 0);
+      assert.deepEqual(holders(), [dc2Spare], `seed ${seed}: the hint for ${dc2Replica} (dc2) is kept in dc2`);
+
+      c.crash(idx(c, dc2Spare));
+      const w2 = await client.run(via, { op: 'put', key: 's', value: utf8('two'), w: 'quorum' });
+      assert.equal(w2.ok, true, JSON.stringify(w2));
+      await runUntil(c, () => holders().length > 0);
+      assert.deepEqual(holders(), [dc1Spare], `seed ${seed}: with no healthy dc2 node left to stand in, dc1's spare keeps it`);
+      for (const n of c.nodes) n.runtime?.halt();
+    }
+  });
+});
