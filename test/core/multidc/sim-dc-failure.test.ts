@@ -4,7 +4,8 @@
  * partitioned away; `local_quorum` writes and reads in the other all succeed, `each_quorum`
  * answers insufficient_replicas. After the DC returns and the faults stop, the coordinators'
  * hints for it drain, every replica of every key holds the same state, and the simulator's
- * lost-write checker, judging from what the clients observed, finds nothing.
+ * lost-write checker, judging from what the clients observed, finds nothing. And a replica's
+ * stand-in is taken in its own DC while that DC has a healthy node.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
