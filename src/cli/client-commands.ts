@@ -232,6 +232,18 @@ async function selfInfo(host: string, opts: CommonOptions): Promise<SelfJson | u
   }
 }
 
+interface DcJson { dc: string; replicas?: number | null }
+
+/** The members by DC (name order), each DC's members by nodeId; replicas from `/cluster` when it says. */
+function groupByDc(members: readonly MemberJson[], dcs: readonly DcJson[] | undefined): { dc: string; replicas: number | null | undefined; alive: number; members: MemberJson[] }[] {
+  const groups = new Map<string, MemberJson[]>();
+  for (const m of members) groups.set(m.dc, [...(groups.get(m.dc) ?? []), m]);
+  return [...groups.keys()].sort().map((dc) => {
+    const ms = groups.get(dc)!.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+    return { dc, replicas: dcs?.find((d) => d.dc === dc)?.replicas, alive: ms.filter((m) => m.state === 'alive').length, members: ms };
+  });
+}
+
 /**
  * `gossamer status`: the members as the node `--host` names sees them, like `nodetool status`.
  * Exits 1 (after printing what it knows) when that node does not serve: a script that waits for
@@ -245,7 +257,7 @@ export async function cmdStatus(opts: CommonOptions & { json?: boolean }, io: Io
     selfInfo(host, opts),
   ]);
   if (cluster.status !== 200) throw answerError(cluster, 'status');
-  const doc = JSON.parse(cluster.body.toString('utf8')) as { nodeId: string; members: MemberJson[] };
+  const doc = JSON.parse(cluster.body.toString('utf8')) as { nodeId: string; members: MemberJson[]; datacenters?: DcJson[] };
   const serving = health.status === 200;
   const loadOf = (id: string): number | null => (self && self.nodeId === id ? self.loadBytes : null);
   if (opts.json) {
@@ -257,13 +269,18 @@ export async function cmdStatus(opts: CommonOptions & { json?: boolean }, io: Io
     io.out(`node ${doc.nodeId} at ${host}: ${says}\n`);
     if (doc.members.length === 0) io.out('no ring yet (waiting for the seeds)\n');
     else {
-      const rows = [['NODE', 'ADDRESS', 'DC', 'RACK', 'WEIGHT', 'STATE', 'LOAD', 'OWNERSHIP']];
-      for (const m of doc.members) {
-        const load = loadOf(m.nodeId);
-        rows.push([m.nodeId + (m.nodeId === doc.nodeId ? '*' : ''), m.address, m.dc, m.rack, String(m.weight), style.state(m.state),
-          load === null ? '-' : formatBytes(load), `${(m.ownership * 100).toFixed(1)}%`]);
+      // Grouped by data centre, as `nodetool status` does: a heading per DC, then its members.
+      for (const g of groupByDc(doc.members, doc.datacenters)) {
+        const reps = g.replicas === null || g.replicas === undefined ? '' : `, ${g.replicas} replicas per key`;
+        io.out(style.paint('bold', `Datacenter: ${g.dc}`) + style.paint('dim', ` (${g.alive} of ${g.members.length} alive${reps})`) + '\n');
+        const rows = [['NODE', 'ADDRESS', 'RACK', 'WEIGHT', 'STATE', 'LOAD', 'OWNERSHIP']];
+        for (const m of g.members) {
+          const load = loadOf(m.nodeId);
+          rows.push([m.nodeId + (m.nodeId === doc.nodeId ? '*' : ''), m.address, m.rack, String(m.weight), style.state(m.state),
+            load === null ? '-' : formatBytes(load), `${(m.ownership * 100).toFixed(1)}%`]);
+        }
+        io.out(table(rows));
       }
-      io.out(table(rows));
       io.out(style.paint('dim', '* the node asked; LOAD is known for that node only (storage bytes)') + '\n');
     }
   }

@@ -17,7 +17,7 @@ import { largestValueBytes } from '../core/clock/state-budget.js';
 import type { RateLimitRule as CoreRateLimitRule } from '../core/ratelimit/types.js';
 import { parseCidr } from '../core/ratelimit/cidr.js';
 
-export type ConsistencyLevel = number | 'one' | 'quorum' | 'all';
+export type ConsistencyLevel = number | 'one' | 'quorum' | 'all' | 'local_one' | 'local_quorum' | 'each_quorum';
 export type CommitlogSync = 'group' | 'periodic' | 'none';
 export type LogLevelSetting = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -135,13 +135,11 @@ const name = (what: string) => z.string({ error: `must be a ${what}` }).trim()
 
 const consistency = z.preprocess(
   (v) => {
-    const s = toNumber(v);
-    if (s === 'local_one') return 'one';
-    if (s === 'local_quorum' || s === 'each_quorum') return 'quorum';
-    return s;
+    return toNumber(v);
   },
-  z.union([z.literal('one'), z.literal('quorum'), z.literal('all'), z.number().int().min(1)],
-    { error: 'must be a whole number ≥ 1, one, quorum or all' }),
+  z.union([z.literal('one'), z.literal('quorum'), z.literal('all'), z.literal('local_one'), z.literal('local_quorum'),
+    z.literal('each_quorum'), z.number().int().min(1)],
+    { error: 'must be a whole number ≥ 1, one, quorum, all, local_one, local_quorum or each_quorum' }),
 );
 
 const seeds = z.preprocess(

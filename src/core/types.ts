@@ -8,7 +8,9 @@ import type { StorageWrite } from './keys.js';
 export type NodeId = string;
 
 /** R or W as a client asks for it. Numbers are replica counts. */
-export type Consistency = number | 'one' | 'quorum' | 'all';
+export type Consistency = number | 'one' | 'quorum' | 'all' | DcLevel;
+/** The data-centre-aware levels (see src/core/quorum): counted against replicas by DC. */
+export type DcLevel = 'local_one' | 'local_quorum' | 'each_quorum';
 export type QuorumMode = 'sloppy' | 'strict';
 /** When a read repairs stale replicas: after answering (the default) or before. */
 export type RepairMode = 'async' | 'blocking';

@@ -10,13 +10,11 @@
 import type { Clock, Envelope, Logger, PeerInfo, StorageEngine, TimerHandle, Transport } from '../ports/index.js';
 import { silentLogger } from '../ports/index.js';
 import type { NodeConfig, NodeEvent, NodeStats } from '../core/node.js';
-import { HINT_RANGE, decodeHintRecord } from '../core/handoff/index.js';
+import { HINT_RANGE } from '../core/handoff/index.js';
 import type { HintLimits } from '../core/handoff/index.js';
-import { decodeState } from '../core/clock/state.js';
 import { Node } from '../core/node.js';
 import type { BootstrapConfig, MemberInfo } from '../core/node.js';
 import type { KeyState, ReconcileBug } from '../core/clock/state.js';
-import { versionContext } from '../core/clock/client-context.js';
 import type { ClientOp, ClientReply, Consistency, Message, Ready } from '../core/types.js';
 import type { Ring } from '../core/ring/index.js';
 import { ownership, partitionForKey, preferenceList } from '../core/ring/index.js';
@@ -25,6 +23,7 @@ import { GossamerError } from '../core/errors.js';
 import { isValidMessage } from '../core/messages.js';
 import type { ClusterDefaults, LocalVersionView, MemberView, NodeService, RingView } from './service.js';
 import { RUNTIME_LIMITS } from './constants.js';
+import { localVersionsOf } from './local-versions.js';
 import { TreeRebuild, canPurgeEntry, treeRootsOf } from './antientropy-rebuild.js';
 import type { AntiEntropySettings, RepairProgress } from '../core/antientropy/index.js';
 
@@ -385,26 +384,7 @@ export class NodeRuntime implements NodeService {
   }
 
   localVersions(key: string): LocalVersionView[] {
-    if (!this.node?.hasRing()) return [];
-    const state = this.node.localState(key);
-    const out: LocalVersionView[] = state.siblings.map((v) => ({
-      value: v.value, context: versionContext(v), contentType: v.contentType, tsMs: v.tsMs, hintFor: null,
-    }));
-    for (const h of this.node.hintsForKey(key)) {
-      const raw = this.deps.engine.get(h.storageKey);
-      const rec = raw === undefined ? undefined : decodeHintRecord(raw);
-      if (!rec) continue;
-      let hinted;
-      try {
-        hinted = decodeState(rec.state);
-      } catch {
-        continue;
-      }
-      for (const v of hinted.siblings) {
-        out.push({ value: v.value, context: hinted.context, contentType: v.contentType, tsMs: v.tsMs, hintFor: h.target });
-      }
-    }
-    return out;
+    return this.node?.hasRing() ? localVersionsOf(this.node, this.deps.engine, key) : [];
   }
 
   /** Hints and read repairs (undefined until the node has started). */
@@ -414,7 +394,11 @@ export class NodeRuntime implements NodeService {
 
   defaults(): ClusterDefaults {
     const s = this.deps.settings;
-    return { n: this.coreRing()?.n ?? s.n, r: s.r, w: s.w, maxValueBytes: s.maxValueBytes, requestTimeoutMs: s.requestTimeoutMs };
+    const replication = this.coreRing()?.replication ?? s.replication;
+    return {
+      n: this.coreRing()?.n ?? s.n, r: s.r, w: s.w, maxValueBytes: s.maxValueBytes, requestTimeoutMs: s.requestTimeoutMs,
+      ...(replication ? { replication } : {}),
+    };
   }
 
   /** Starts anti-entropy with every fellow replica of `partition` (of every one it replicates when omitted). */

@@ -2,7 +2,7 @@
  * What the client-facing servers (HTTP, RESP, admin) need from a running node. The runtime
  * implements it; API tests can use a fake.
  */
-import type { ClientOp, ClientReply } from '../core/types.js';
+import type { ClientOp, ClientReply, Consistency } from '../core/types.js';
 import type { CausalContext } from '../core/clock/context.js';
 import type { NodeStats } from '../core/node.js';
 import type { RepairProgress } from '../core/antientropy/index.js';
@@ -43,10 +43,12 @@ export interface LocalVersionView {
 
 export interface ClusterDefaults {
   n: number;
-  r: number | 'one' | 'quorum' | 'all';
-  w: number | 'one' | 'quorum' | 'all';
+  r: Consistency;
+  w: Consistency;
   maxValueBytes: number;
   requestTimeoutMs: number;
+  /** Replicas per data centre, when the cluster sets them. */
+  replication?: Readonly<Record<string, number>>;
 }
 
 export interface NodeService {

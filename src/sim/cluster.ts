@@ -44,6 +44,8 @@ export interface SimClusterOptions {
   fsyncMs?: { min: number; max: number };
   /** Transport limits of every node (default: the real ones). */
   transportLimits?: Partial<TransportLimits>;
+  /** Node i's DC and rack (default: dc1, rack i % 2). */
+  placement?: (i: number) => { dc: string; rack: string };
 }
 
 export class SimCluster {
@@ -58,7 +60,8 @@ export class SimCluster {
     this.network = new SimNetwork(this.queue, rng.fork(), opts.transportLimits);
     this.diskRng = rng.fork();
     for (let i = 0; i < opts.nodes; i++) {
-      const info: PeerInfo = { nodeId: `n${i}`, address: `sim:${7000 + i}`, dc: 'dc1', rack: `rack${i % 2}`, weight: 1 };
+      const { dc, rack } = opts.placement?.(i) ?? { dc: 'dc1', rack: `rack${i % 2}` };
+      const info: PeerInfo = { nodeId: `n${i}`, address: `sim:${7000 + i}`, dc, rack, weight: 1 };
       const diskRng = this.diskRng;
       const queue = this.queue;
       const lsmDisk = new MemoryDisk({

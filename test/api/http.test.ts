@@ -161,7 +161,7 @@ describe('HTTP API against a fake node', () => {
     await call('GET', '/kv/p?r=local_quorum');
     await call('GET', '/kv/p?r=local_one&w=each_quorum&unknown=1');
     assert.deepEqual(svc.ops.map((o) => (o.op === 'get' ? [o.r, o.quorum, o.timeoutMs] : [o.w, o.quorum, o.timeoutMs])), [
-      [2, 'strict', 150], ['all', 'sloppy', undefined], ['quorum', undefined, undefined], ['one', undefined, undefined],
+      [2, 'strict', 150], ['all', 'sloppy', undefined], ['local_quorum', undefined, undefined], ['local_one', undefined, undefined],
     ]);
   });
 

@@ -101,7 +101,7 @@ describe('config', () => {
     assert.deepEqual(config.seeds, ['127.0.0.1:7000', '127.0.0.1:7001']);
     assert.equal(config.r, 2);
     assert.equal(config.w, 'all');
-    assert.equal(loadConfig({ env: { GOSSAMER_R: 'local_quorum' } }).config.r, 'quorum');
+    assert.equal(loadConfig({ env: { GOSSAMER_R: 'local_quorum' } }).config.r, 'local_quorum');
   });
 
   it('a wrong setting is one clear line naming the setting and its source', () => {

@@ -111,8 +111,9 @@ describe('gossamer bin', () => {
       const r = await runCli(['status', '--host', node.host]);
       assert.equal(r.code, 1);
       assert.match(r.stdout, /not serving/);
-      assert.match(r.stdout, /^NODE +ADDRESS +DC +RACK +WEIGHT +STATE +LOAD +OWNERSHIP$/m);
-      assert.match(r.stdout, /^c +127\.0\.0\.1:7002 +dc1 +rack1 +1 +suspect +- +33\.3%$/m);
+      assert.match(r.stdout, /^Datacenter: dc1 \(2 of 3 alive\)$/m);
+      assert.match(r.stdout, /^NODE +ADDRESS +RACK +WEIGHT +STATE +LOAD +OWNERSHIP$/m);
+      assert.match(r.stdout, /^c +127\.0\.0\.1:7002 +rack1 +1 +suspect +- +33\.3%$/m);
       assert.ok(!r.stdout.includes('\u001b['), 'no colour codes into a pipe');
       assert.match(oneLine(r.stderr), /^gossamer: node a at .* does not serve \(HTTP 503 on \/health\)$/);
       const j = await runCli(['status', '--json', '--host', node.host]);

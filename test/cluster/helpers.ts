@@ -87,6 +87,8 @@ export interface NodeProc {
 export interface ClusterOptions {
   size: number;
   extraArgs?: string[];
+  /** Arguments for node i only (e.g. its `--dc`). */
+  nodeArgs?: (i: number) => string[];
 }
 
 export class TestCluster {
@@ -117,7 +119,7 @@ export class TestCluster {
     const n = this.nodes[i]!;
     const args = [CLI, 'start', '--node-id', n.nodeId, '--listen', `127.0.0.1:${n.listenPort}`,
       '--http', `127.0.0.1:${n.httpPort}`, '--resp', `127.0.0.1:${n.respPort}`, '--seeds', this.seeds,
-      '--data', n.dataDir, '--parent-pid', String(process.pid), ...(this.opts.extraArgs ?? [])];
+      '--data', n.dataDir, '--parent-pid', String(process.pid), ...(this.opts.extraArgs ?? []), ...(this.opts.nodeArgs?.(i) ?? [])];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOSSAMER_LOG_LEVEL: 'info' } });
     n.proc = proc;
     n.log = [];

@@ -59,21 +59,18 @@ export function checkKey(key: string): string {
 }
 
 /**
- * R or W as the API accepts it. The data-centre-aware levels map to their single-DC equivalents
- * until multi-DC replication lands: `local_one` → `one`, `local_quorum` and `each_quorum` →
- * `quorum` (in one DC they mean the same).
+ * R or W as the API accepts it: a count, `one`, `quorum`, `all`, or a data-centre level
+ * (`local_one`, `local_quorum`, `each_quorum`; src/core/quorum counts them by DC).
  */
 export function parseConsistency(name: 'r' | 'w', raw: string, n: number): Consistency {
   switch (raw) {
     case 'one':
-    case 'local_one':
-      return 'one';
     case 'quorum':
+    case 'all':
+    case 'local_one':
     case 'local_quorum':
     case 'each_quorum':
-      return 'quorum';
-    case 'all':
-      return 'all';
+      return raw;
   }
   if (!/^[0-9]{1,9}$/.test(raw)) {
     throw new HttpError('bad_request',

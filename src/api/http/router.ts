@@ -4,6 +4,7 @@
  * The server (server.ts) owns the sockets and streams; everything here can be driven by a test
  * with a fake NodeService.
  */
+import { groupByDc } from './ui/dc-groups.js';
 import type { ClientReply, Consistency, ErrorResult } from '../../core/types.js';
 import type { Version } from '../../core/clock/state.js';
 import { encodeContextToken } from '../../core/clock/context.js';
@@ -162,7 +163,7 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
       onlyGet(method);
       const stats = service.stats?.();
       return respond(jsonResponse(200, {
-        nodeId: service.nodeId, members: service.members(),
+        nodeId: service.nodeId, members: service.members(), datacenters: groupByDc(service.members(), service.defaults().replication),
         ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs, coordinating: stats.coordinating, antiEntropy: stats.antiEntropy } : {}),
       }));
     }
@@ -305,8 +306,8 @@ function withDeadline(p: Promise<ClientReply>, ms: number, required: number): Pr
 }
 
 function requiredOf(c: Consistency, n: number): number {
-  if (c === 'one') return 1;
+  if (c === 'one' || c === 'local_one') return 1;
   if (c === 'all') return n;
-  if (c === 'quorum') return Math.floor(n / 2) + 1;
+  if (c === 'quorum' || c === 'local_quorum' || c === 'each_quorum') return Math.floor(n / 2) + 1;
   return c;
 }

@@ -69,8 +69,8 @@ export function deadlineTick(env: KvEnv, timeoutMs: number | undefined): number 
 /**
  * The nodes that may stand in for the key's replicas under sloppy quorum, in the order they are
  * tried: the owners met walking the partitions clockwise from the key's (skipping its replicas),
- * then members that own no partition. Data-centre placement is not considered: a stand-in only
- * holds a hint until the replica it stands for returns.
+ * then members that own no partition. Each write slot then takes the first alive one in its
+ * replica's DC, else the first alive one anywhere (`takeStandIn` in put-coordinator.ts).
  */
 export function standInsFor(env: KvEnv, key: string, replicas: readonly NodeId[]): NodeId[] {
   const ring = env.ring();
@@ -88,6 +88,12 @@ export function standInsFor(env: KvEnv, key: string, replicas: readonly NodeId[]
     if (!seen.has(m.nodeId) && m.weight > 0) out.push(m.nodeId);
   }
   return out;
+}
+
+/** Each node's data centre as the ring records it (a node the ring does not know: ''). */
+export function dcOfFn(env: KvEnv): (id: NodeId) => string {
+  const ring = env.ring();
+  return (id) => ring.member(id)?.dc ?? '';
 }
 
 /** How many of `nodes` are believed alive (this node always is). */

@@ -1,6 +1,7 @@
 /**
- * Coordinating reads. Each read asks every replica, answers the client after R replies (or as
- * soon as R can no longer be reached), keeps listening until every replica has answered or time
+ * Coordinating reads. Each read asks every replica (in every DC), answers the client once the
+ * level's requirement is met (or as soon as it can no longer be: under `local_*` only the
+ * coordinator's DC's replies count, under `each_quorum` a majority of each DC's), keeps listening until every replica has answered or time
  * runs out, and then repairs every replica that answered with less than the merged state.
  *
  * With `repair: 'blocking'` the answer waits instead: for every replica's reply (or the
@@ -11,8 +12,8 @@ import { readAnswer } from '../clock/state.js';
 import type { KeyState } from '../clock/state.js';
 import { EMPTY_STATE, decodeState, encodeState, statesEqual, syncStates } from '../clock/state.js';
 import type { NodeId } from '../types.js';
-import type { TallyStatus } from '../quorum/index.js';
-import { tally } from '../quorum/index.js';
+import type { Requirement, TallyStatus } from '../quorum/index.js';
+import { tallyRequirement } from '../quorum/index.js';
 import type { KvEnv } from './env.js';
 import type { LocalStore } from './local-store.js';
 import type { Replier, Requester } from './requester.js';
@@ -29,7 +30,8 @@ export class GetRequest {
   constructor(
     readonly key: string,
     readonly replicas: readonly NodeId[],
-    readonly required: number,
+    /** What the level asks (one group, or one per DC): see src/core/quorum. */
+    readonly need: Requirement,
     readonly deadlineTick: number,
     readonly requester: Requester,
     readonly blocking: boolean,
@@ -51,8 +53,13 @@ export class GetRequest {
     return this.failed.has(node);
   }
 
+  /** The requirement's total: what an `insufficient_replicas` answer reports as `required`. */
+  get required(): number {
+    return this.need.total;
+  }
+
   status(): TallyStatus {
-    return tally(this.required, this.replicas.length, this.replies.size, this.failed.size);
+    return tallyRequirement(this.need, new Set(this.replies.keys()), this.failed);
   }
 
   get complete(): boolean {
@@ -87,9 +94,9 @@ export class GetCoordinator {
     return this.table.size;
   }
 
-  start(key: string, replicas: readonly NodeId[], required: number, deadline: number, requester: Requester, blocking = false): void {
+  start(key: string, replicas: readonly NodeId[], need: Requirement, deadline: number, requester: Requester, blocking = false): void {
     const id = this.env.nextId();
-    const req = new GetRequest(key, replicas, required, deadline, requester, blocking);
+    const req = new GetRequest(key, replicas, need, deadline, requester, blocking);
     this.table.set(id, req);
     // Replicas believed down count as failed from the start: when R is out of reach of the rest,
     // the read answers once those have replied, not after the timeout.

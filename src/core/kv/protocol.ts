@@ -6,10 +6,10 @@
 import type { KeyState } from '../clock/state.js';
 import { decodeState } from '../clock/state.js';
 import { assert, assertNever } from '../errors.js';
-import { resolveConsistency } from '../quorum/index.js';
+import { isDcLevel, resolveRequirement } from '../quorum/index.js';
 import type { ClientOp, NodeId, StoreReader } from '../types.js';
 import type { KvEnv } from './env.js';
-import { deadlineTick, replicasFor } from './env.js';
+import { dcOfFn, deadlineTick, replicasFor } from './env.js';
 import { ForwardCoordinator, fromWireOp } from './forward-coordinator.js';
 import { GetCoordinator } from './get-coordinator.js';
 import { LocalStore } from './local-store.js';
@@ -35,7 +35,7 @@ export class KvProtocol {
     this.store = new LocalStore(reader, env.fx);
     this.replier = new Replier(env.fx);
     this.gets = new GetCoordinator(env, this.store, this.replier);
-    this.puts = new PutCoordinator(env, this.store, this.replier);
+    this.puts = new PutCoordinator(env, this.store, this.replier, hints);
     this.forwards = new ForwardCoordinator(env, this.replier);
   }
 
@@ -143,23 +143,26 @@ export class KvProtocol {
   }
 
   private coordinate(op: ClientOp, requester: Requester, forwarded: boolean): void {
-    const { settings } = this.env;
+    const { settings, self } = this.env;
     const replicas = replicasFor(this.env, op.key);
     assert(replicas.length > 0, 'a ring with members gives every key at least one replica');
     const n = this.env.ring().n;
+    const dcOf = dcOfFn(this.env);
+    const level = op.op === 'get' ? op.r ?? settings.defaultR : op.w ?? settings.defaultW;
+    const resolved = resolveRequirement(level, n, replicas, dcOf, dcOf(self), op.op === 'get' ? 'r' : 'w');
+    if (!resolved.ok) return this.replier.reply(requester, badRequest(resolved.message));
     if (op.op === 'get') {
-      const r = resolveConsistency(op.r ?? settings.defaultR, n, replicas.length, 'r');
-      if (!r.ok) return this.replier.reply(requester, badRequest(r.message));
-      this.gets.start(op.key, replicas, r.count, deadlineTick(this.env, op.timeoutMs), requester, op.repair === 'blocking');
+      this.gets.start(op.key, replicas, resolved.req, deadlineTick(this.env, op.timeoutMs), requester, op.repair === 'blocking');
       return;
     }
-    const w = resolveConsistency(op.w ?? settings.defaultW, n, replicas.length, 'w');
-    if (!w.ok) return this.replier.reply(requester, badRequest(w.message));
-    if (!replicas.includes(this.env.self) && !forwarded) {
+    if (!replicas.includes(self) && !forwarded) {
       // Only a replica may create a dot for a key: its local state holds all of its earlier dots.
-      this.forwards.start(op, replicas, w.count, requester);
+      // Replicas of this node's DC are tried first, so `local_*` counts in the same DC.
+      const selfDc = dcOf(self);
+      const ordered = [...replicas.filter((id) => dcOf(id) === selfDc), ...replicas.filter((id) => dcOf(id) !== selfDc)];
+      this.forwards.start(op, ordered, resolved.req.total, requester);
       return;
     }
-    this.puts.start(op, replicas, w.count, requester);
+    this.puts.start(op, replicas, resolved.req, isDcLevel(level), requester);
   }
 }

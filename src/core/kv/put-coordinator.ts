@@ -16,10 +16,10 @@ import { EMPTY_CONTEXT, joinContexts } from '../clock/context.js';
 import type { WriteResult } from '../clock/state.js';
 import { CounterExhaustedError, applyWrite, encodeState } from '../clock/state.js';
 import type { NodeId, PutOp, QuorumMode } from '../types.js';
-import type { TallyStatus } from '../quorum/index.js';
-import { tally } from '../quorum/index.js';
+import type { Requirement, TallyStatus } from '../quorum/index.js';
+import { tallyRequirement } from '../quorum/index.js';
 import type { KvEnv } from './env.js';
-import { aliveCount, deadlineTick, standInsFor } from './env.js';
+import { aliveCount, dcOfFn, deadlineTick, standInsFor } from './env.js';
 import type { LocalStore } from './local-store.js';
 import type { Replier, Requester } from './requester.js';
 import { badRequest } from './requester.js';
@@ -31,6 +31,15 @@ interface Slot {
   readonly tried: NodeId[];
   attemptDeadlineTick: number;
   acked: boolean;
+  /** Who acknowledged (the owner, or a stand-in holding a hint for it). */
+  ackedBy: NodeId | undefined;
+  /** The coordinator keeps a hint for this replica itself (last resort, per-DC replication). */
+  hintedHere: boolean;
+}
+
+/** Where the coordinator keeps a hint itself (the handoff module's store). */
+export interface LocalHints {
+  accept(target: NodeId, key: string, state: Uint8Array): boolean;
 }
 
 /** One write in flight: its slots, and whether the client has its answer. */
@@ -44,14 +53,20 @@ export class PutRequest {
     readonly key: string,
     readonly replicas: readonly NodeId[],
     standIns: readonly NodeId[],
-    readonly required: number,
+    /** What the level asks of the replicas (see src/core/quorum). */
+    readonly need: Requirement,
+    /**
+     * Under a DC level: each node's DC. A slot then counts for its replica's DC only when the
+     * node that acknowledged it is in that DC (a hint kept in another DC is no copy in this one).
+     */
+    private readonly dcOf: ((id: NodeId) => string) | undefined,
     readonly deadlineTick: number,
     /** What the client gets back: the context it sent plus the new dot. */
     readonly clientContext: CausalContext,
     readonly requester: Requester,
     readonly state: Uint8Array,
   ) {
-    this.slots = replicas.map((owner) => ({ owner, target: undefined, tried: [], attemptDeadlineTick: 0, acked: false }));
+    this.slots = replicas.map((owner) => ({ owner, target: undefined, tried: [], attemptDeadlineTick: 0, acked: false, ackedBy: undefined, hintedHere: false }));
     this.spare = [...standIns];
   }
 
@@ -60,6 +75,7 @@ export class PutRequest {
     for (const s of this.slots) {
       if (!s.acked && s.tried.includes(from)) {
         s.acked = true;
+        s.ackedBy = from;
         return;
       }
     }
@@ -74,8 +90,28 @@ export class PutRequest {
     return this.slots.filter((s) => !s.acked && s.target === undefined).length;
   }
 
+  get required(): number {
+    return this.need.total;
+  }
+
+  /** Whether `node` counts for `owner`'s slot under this write's level. */
+  private sameDc(node: NodeId, owner: NodeId): boolean {
+    return this.dcOf === undefined || this.dcOf(node) === this.dcOf(owner);
+  }
+
+  /**
+   * Slots count by their replica: acknowledged ones succeed (under a DC level, only by a node of
+   * the replica's DC), exhausted ones fail, and so under a DC level does one held by a node of
+   * another DC (it may still be acknowledged, but it cannot count).
+   */
   status(): TallyStatus {
-    return tally(this.required, this.slots.length, this.acked, this.exhausted);
+    const succeeded = new Set<NodeId>();
+    const failed = new Set<NodeId>();
+    for (const s of this.slots) {
+      if (s.acked && s.ackedBy !== undefined && this.sameDc(s.ackedBy, s.owner)) succeeded.add(s.owner);
+      else if (s.target === undefined || !this.sameDc(s.target, s.owner)) failed.add(s.owner);
+    }
+    return tallyRequirement(this.need, succeeded, failed);
   }
 
   get settled(): boolean {
@@ -86,14 +122,20 @@ export class PutRequest {
 export class PutCoordinator {
   private readonly table = new Map<number, PutRequest>();
 
-  constructor(private readonly env: KvEnv, private readonly store: LocalStore, private readonly replier: Replier) {}
+  constructor(
+    private readonly env: KvEnv,
+    private readonly store: LocalStore,
+    private readonly replier: Replier,
+    private readonly hints?: LocalHints,
+  ) {}
 
   get size(): number {
     return this.table.size;
   }
 
   /** Creates the new version at this node (a replica of the key) and replicates it. */
-  start(op: PutOp, replicas: readonly NodeId[], required: number, requester: Requester): void {
+  start(op: PutOp, replicas: readonly NodeId[], need: Requirement, dcAware: boolean, requester: Requester): void {
+    const required = need.total;
     const { settings } = this.env;
     const mode: QuorumMode = op.quorum ?? 'sloppy';
     const standIns = mode === 'sloppy' ? standInsFor(this.env, op.key, replicas) : [];
@@ -129,7 +171,8 @@ export class PutCoordinator {
     });
     const id = this.env.nextId();
     const deadline = deadlineTick(this.env, op.timeoutMs);
-    const req = new PutRequest(op.key, replicas, standIns, required, deadline, result.clientContext, requester, bytes);
+    const dcOf = dcAware ? dcOfFn(this.env) : undefined;
+    const req = new PutRequest(op.key, replicas, standIns, need, dcOf, deadline, result.clientContext, requester, bytes);
     this.table.set(id, req);
     for (const slot of req.slots) this.assign(id, req, slot, slot.owner);
     this.decide(id, req);
@@ -147,6 +190,7 @@ export class PutCoordinator {
     const now = this.env.time.tick;
     for (const [id, req] of this.table) {
       if (now >= req.deadlineTick) {
+        for (const slot of req.slots) if (!slot.acked) this.keepHintHere(req, slot);
         if (!req.responded) this.replier.insufficient(req.requester, req.required, req.acked);
         this.table.delete(id);
         continue;
@@ -174,15 +218,16 @@ export class PutCoordinator {
   private assign(id: number, req: PutRequest, slot: Slot, first: NodeId | undefined): void {
     const { self, detector } = this.env;
     let target = first !== undefined && (first === self || detector.isAlive(first)) ? first : undefined;
-    while (target === undefined && req.spare.length > 0) {
-      const next = req.spare.shift()!;
-      if (detector.isAlive(next)) target = next;
-    }
+    if (target === undefined) target = takeStandIn(req.spare, slot.owner, dcOfFn(this.env), (id) => detector.isAlive(id));
     slot.target = target;
-    if (target === undefined) return;
+    if (target === undefined) {
+      this.keepHintHere(req, slot);
+      return;
+    }
     slot.tried.push(target);
     if (target === self) {
       slot.acked = true;
+      slot.ackedBy = self;
       return;
     }
     const now = this.env.time.tick;
@@ -192,6 +237,17 @@ export class PutCoordinator {
     this.env.fx.send(target, {
       type: 'replica-put', id, key: req.key, state: req.state, ...(hintFor === undefined ? {} : { hintFor }),
     });
+  }
+
+  /**
+   * Under per-DC replication a whole DC may be down with no stand-in of its own left: the
+   * coordinator then keeps the hint itself (within the hint store's bounds), so the DC gets the
+   * write when it returns. The hint never counts toward W: the slot stays exhausted.
+   */
+  private keepHintHere(req: PutRequest, slot: Slot): void {
+    if (slot.hintedHere || slot.owner === this.env.self || !this.hints || this.env.ring().replication === undefined) return;
+    slot.hintedHere = true;
+    this.hints.accept(slot.owner, req.key, req.state);
   }
 
   private newVersion(op: PutOp, context: CausalContext, requester: Requester): WriteResult | undefined {
@@ -223,4 +279,19 @@ export class PutCoordinator {
     }
     if (req.settled) this.table.delete(id);
   }
+}
+
+/**
+ * Takes the stand-in for `owner`'s slot out of `spare`: the first alive one in the owner's DC,
+ * else the first alive one anywhere. Dead ones met before it are dropped, as before DCs counted.
+ */
+export function takeStandIn(spare: NodeId[], owner: NodeId, dcOf: (id: NodeId) => string, alive: (id: NodeId) => boolean): NodeId | undefined {
+  const dc = dcOf(owner);
+  const local = spare.findIndex((id) => dcOf(id) === dc && alive(id));
+  if (local >= 0) return spare.splice(local, 1)[0];
+  while (spare.length > 0) {
+    const next = spare.shift()!;
+    if (alive(next)) return next;
+  }
+  return undefined;
 }

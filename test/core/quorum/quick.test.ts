@@ -33,10 +33,10 @@ function naiveMajority(voters: number): number {
 }
 
 function naiveResolve(c: Consistency, clusterN: number, replicas: number): number | 'refused' {
-  if (c === 'one') return 1;
+  if (c === 'one' || c === 'local_one') return 1;
   if (c === 'all') return replicas;
-  if (c === 'quorum') return naiveMajority(replicas);
-  if (!Number.isInteger(c) || c < 1 || c > clusterN) return 'refused';
+  if (c === 'quorum' || c === 'local_quorum' || c === 'each_quorum') return naiveMajority(replicas);
+  if (typeof c === 'string' || !Number.isInteger(c) || c < 1 || c > clusterN) return 'refused';
   return c;
 }
 

@@ -65,7 +65,7 @@ test('rack awareness survives a rebalance', () => {
   for (let p = 0; p < 512; p++) assert.equal(racksOf(r, preferenceList(r, p)).size, 3);
 });
 
-test('per-DC replication: that many from each DC, owner first, distinct', () => {
+test('per-DC replication: that many from each DC, owner first when it is a replica, distinct', () => {
   const ms = nodes(12, { racks: 2, dcs: 2 }); // dc0, dc1 alternate
   const r = createRing(ms, { partitionCount: 512, n: 5, replication: { dc0: 3, dc1: 2 } });
   assert.equal(r.n, 5);
@@ -74,21 +74,29 @@ test('per-DC replication: that many from each DC, owner first, distinct', () => 
     assert.equal(new Set(list).size, 5);
     assert.equal(list.filter((id) => r.member(id)!.dc === 'dc0').length, 3);
     assert.equal(list.filter((id) => r.member(id)!.dc === 'dc1').length, 2);
-    assert.equal(list[0], r.owners[p]);
+    if (list.includes(r.owners[p]!)) assert.equal(list[0], r.owners[p]);
     // Within dc0 the three span both of its racks.
     assert.equal(racksOf(r, list.filter((id) => r.member(id)!.dc === 'dc0')).size, 2);
   }
 });
 
-test('per-DC replication: walk order across DCs, DCs absent from replication get nothing', () => {
+test('per-DC replication: each DC chooses among its own members; DCs absent from replication get nothing', () => {
   const members = [m('a', 'east', 'r'), m('b', 'west', 'r'), m('c', 'east', 'r'), m('d', 'west', 'r'), m('e', 'south', 'r')];
   const r = restoreRing({
     partitionCount: 8, n: 3, replication: { east: 1, west: 2 }, members,
     owners: ['a', 'e', 'b', 'c', 'd', 'a', 'b', 'c'],
   });
-  assert.deepEqual(preferenceList(r, 0), ['a', 'b', 'd']);
-  assert.deepEqual(preferenceList(r, 1), ['b', 'c', 'd']); // e (south) is never a replica
-  assert.deepEqual(preferenceList(r, 4), ['d', 'a', 'b']);
+  const firsts = new Set<string>();
+  for (let p = 0; p < 8; p++) {
+    const list = preferenceList(r, p);
+    assert.equal(list.length, 3);
+    assert.ok(!list.includes('e'), 'e (south) is never a replica');
+    assert.deepEqual(list.filter((id) => id === 'b' || id === 'd').sort(), ['b', 'd']);
+    assert.equal(list.filter((id) => id === 'a' || id === 'c').length, 1);
+    if (list.includes(r.owners[p]!)) assert.equal(list[0], r.owners[p]);
+    firsts.add(list.find((id) => id === 'a' || id === 'c')!);
+  }
+  assert.deepEqual([...firsts].sort(), ['a', 'c'], 'east\'s replica is spread over its members');
 });
 
 test('per-DC replication with a DC smaller than its count: all of that DC', () => {

@@ -4,6 +4,8 @@
  * members and their states, the ring's owners, hints pending, and client requests over the last
  * minutes. Sans-IO like the router: the server calls `uiResponse`.
  */
+import type { DcGroup } from './dc-groups.js';
+import { groupByDc } from './dc-groups.js';
 import type { NodeService } from '../../../runtime/service.js';
 import { HttpError } from '../errors.js';
 import type { HttpResponse } from '../router.js';
@@ -23,6 +25,8 @@ export interface UiData {
   serving: boolean;
   timeMs: number;
   members: ReturnType<NodeService['members']>;
+  /** The members grouped by data centre (the table shows them in these groups). */
+  datacenters: DcGroup[];
   ring: { partitionCount: number; n: number; owners: readonly string[] } | null;
   self: { nodeId: string; loadBytes: number | null } | null;
   hintsPending: number | null;
@@ -36,6 +40,7 @@ export function uiData(service: NodeService, source: UiSource | undefined, withR
     serving: service.isServing(),
     timeMs: nowMs,
     members: service.members(),
+    datacenters: groupByDc(service.members(), service.defaults().replication),
     ring: ring ? { partitionCount: ring.partitionCount, n: ring.n, owners: ring.owners } : null,
     self: source ? { ...source.self(), nodeId: service.nodeId } : null,
     hintsPending: source ? source.hintsPending() : null,

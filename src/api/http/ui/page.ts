@@ -18,6 +18,7 @@ section h2 { font-size:13px; text-transform:uppercase; letter-spacing:.06em; col
 table { border-collapse:collapse; width:100%; }
 th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); white-space:nowrap; }
 th { color:var(--dim); font-weight:500; }
+tr.dc-row th { color:inherit; text-align:left; padding-top:.6em; border-bottom:1px solid var(--dim); }
 .state { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; }
 .state.alive { background:rgba(63,185,80,.15); color:var(--ok); }
 .state.suspect, .state.leaving { background:rgba(210,153,34,.15); color:var(--warn); }
@@ -58,19 +59,29 @@ const SCRIPT = String.raw`
   function renderMembers(d) {
     var ids = d.members.map(function (m) { return m.nodeId; }).sort();
     if (Object.keys(colours).length !== ids.length || ids.some(function (id) { return !colours[id]; })) colourOf(ids);
-    var rows = d.members.map(function (m) {
-      var self = m.nodeId === d.nodeId;
-      var load = d.self && d.self.nodeId === m.nodeId ? bytes(d.self.loadBytes) : '-';
-      return '<tr data-node="' + esc(m.nodeId) + '" data-state="' + esc(m.state) + '">' +
-        '<td><span class="swatch" style="background:' + (colours[m.nodeId] || '#888') + '"></span>' + esc(m.nodeId) + (self ? ' <span class="dim">(this node)</span>' : '') + '</td>' +
-        '<td>' + esc(m.address) + '</td><td>' + esc(m.dc) + ' / ' + esc(m.rack) + '</td>' +
-        '<td><span class="state ' + esc(m.state) + '">' + esc(m.state) + '</span></td>' +
-        '<td>' + load + '</td><td>' + (m.ownership * 100).toFixed(1) + '%</td></tr>';
+    var byId = {};
+    d.members.forEach(function (m) { byId[m.nodeId] = m; });
+    var groups = d.datacenters || [];
+    var rows = groups.map(function (g) {
+      return '<tr class="dc-row" data-dc="' + esc(g.dc) + '"><th colspan="6">data centre ' + esc(g.dc) +
+        (g.replicas === null ? '' : ' <span class="dim">· ' + g.replicas + ' replicas per key</span>') +
+        ' <span class="dim">· ' + g.alive + ' of ' + g.members.length + ' alive</span></th></tr>' +
+        g.members.map(function (id) { return memberRow(d, byId[id]); }).join('');
     }).join('');
+    var alive = d.members.filter(function (m) { return m.state === 'alive'; }).length;
     $('members').innerHTML = '<table><thead><tr><th>node</th><th>address</th><th>dc / rack</th><th>state</th><th>load</th><th>ownership</th></tr></thead><tbody>' +
       (rows || '<tr><td colspan="6" class="dim">no ring yet (waiting for the seeds)</td></tr>') + '</tbody></table>';
-    var alive = d.members.filter(function (m) { return m.state === 'alive'; }).length;
-    $('member-count').textContent = alive + ' of ' + d.members.length + ' alive';
+    $('member-count').textContent = alive + ' of ' + d.members.length + ' alive in ' + groups.length + (groups.length === 1 ? ' data centre' : ' data centres');
+  }
+
+  function memberRow(d, m) {
+    var self = m.nodeId === d.nodeId;
+    var load = d.self && d.self.nodeId === m.nodeId ? bytes(d.self.loadBytes) : '-';
+    return '<tr data-node="' + esc(m.nodeId) + '" data-state="' + esc(m.state) + '">' +
+      '<td><span class="swatch" style="background:' + (colours[m.nodeId] || '#888') + '"></span>' + esc(m.nodeId) + (self ? ' <span class="dim">(this node)</span>' : '') + '</td>' +
+      '<td>' + esc(m.address) + '</td><td>' + esc(m.dc) + ' / ' + esc(m.rack) + '</td>' +
+      '<td><span class="state ' + esc(m.state) + '">' + esc(m.state) + '</span></td>' +
+      '<td>' + load + '</td><td>' + (m.ownership * 100).toFixed(1) + '%</td></tr>';
   }
 
   function renderRing(d) {
