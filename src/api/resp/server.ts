@@ -6,6 +6,7 @@
  * connection only. The commands themselves are in commands.ts.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from '../../ports/index.js';
 import { silentLogger } from '../../ports/index.js';
 import type { NodeService } from '../../runtime/service.js';
@@ -14,7 +15,9 @@ import type { RespServerInfo, RespSession } from './commands.js';
 import { RespCommands } from './commands.js';
 import { RespParser, RespProtocolError } from './parser.js';
 import type { RespReply } from './reply.js';
-import { concatParts, encodeInto, error } from './reply.js';
+import { concatParts, encodeInto, error, simple } from './reply.js';
+import type { Permission, TokenAuth } from '../auth/tokens.js';
+import { respNeed } from '../auth/tokens.js';
 
 export interface RespServerOptions {
   logger?: Logger;
@@ -27,6 +30,10 @@ export interface RespServerOptions {
    * simple error, or hold it (and every later command of the connection, so order holds) `delayMs`.
    */
   gate?: (clientIp: string, command: string) => RespGateDecision;
+  /** API tokens: every command but AUTH and QUIT needs `AUTH <token>` first (NOAUTH, NOPERM). */
+  auth?: TokenAuth;
+  /** Serve RESP over TLS with this certificate and key (PEM contents). */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
 
 export interface RespGateDecision {
@@ -51,7 +58,7 @@ interface Slot {
 export function createRespServer(service: NodeService, opts: RespServerOptions = {}): GossamerRespServer {
   const logger = opts.logger ?? silentLogger;
   const sockets = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true });
+  const server: net.Server = opts.tls ? tls.createServer({ noDelay: true, ...opts.tls }) : net.createServer({ noDelay: true });
   let nextClientId = 1;
   let totalCommands = 0;
   let port = 0;
@@ -66,7 +73,7 @@ export function createRespServer(service: NodeService, opts: RespServerOptions =
     logger.error('resp handler failed', { where, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   };
 
-  server.on('connection', (socket) => {
+  server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
     if (sockets.size >= RESP_LIMITS.connectionsMax || closing) {
       socket.end(`-ERR max number of clients reached\r\n`);
       return;
@@ -79,6 +86,7 @@ export function createRespServer(service: NodeService, opts: RespServerOptions =
       maxValueBytes: opts.maxValueBytes ?? service.defaults().maxValueBytes,
       countCommand: () => { totalCommands++; },
       ...(opts.gate ? { gate: opts.gate } : {}),
+      ...(opts.auth ? { auth: opts.auth } : {}),
     });
   });
   server.on('error', (e) => logger.error('resp server error', { error: e.message }));
@@ -123,6 +131,7 @@ interface ConnectionDeps {
   onBug: (err: unknown, where: string) => void;
   countCommand: () => void;
   gate?: (clientIp: string, command: string) => RespGateDecision;
+  auth?: TokenAuth;
 }
 
 function serveConnection(socket: net.Socket, deps: ConnectionDeps): void {
@@ -148,6 +157,8 @@ class RespConnection {
   /** Commands waiting behind one the gate holds (leaky bucket), run in order when it is due. */
   private readonly held: Buffer[][] = [];
   private holding = false;
+  /** With tokens: the permissions of the token this connection gave in AUTH. */
+  private permissions: ReadonlySet<Permission> | undefined;
 
   constructor(private readonly socket: net.Socket, private readonly deps: ConnectionDeps) {
     this.parser = new RespParser({ bulkBytesMax: deps.maxValueBytes + RESP_LIMITS.bulkSlackBytes });
@@ -213,6 +224,11 @@ class RespConnection {
       this.slots.push({ reply: error(decision.error ?? 'ERR rate limited'), close: false });
       return true;
     }
+    const refusal = this.deps.auth && this.checkAuth(this.deps.auth, args);
+    if (refusal) {
+      this.slots.push({ reply: refusal, close: false });
+      return true;
+    }
     const out = this.commands.run(args);
     const slot: Slot = { reply: undefined, close: out.close ?? false };
     this.slots.push(slot);
@@ -226,6 +242,26 @@ class RespConnection {
       return false;
     }
     return true;
+  }
+
+  /** AUTH itself, or the refusal of a command this connection may not run; undefined: run it. */
+  private checkAuth(auth: TokenAuth, args: Buffer[]): RespReply | undefined {
+    const name = args[0]!.toString('latin1').toUpperCase();
+    if (name === 'AUTH') {
+      // AUTH <token>, or AUTH <username> <token> (Redis 6 ACL form; the username is ignored).
+      if (args.length !== 2 && args.length !== 3) return error(`ERR wrong number of arguments for 'auth' command`);
+      const perms = auth.permissionsOf(args[args.length - 1]!.toString('utf8'));
+      if (!perms) return error('WRONGPASS invalid username-password pair or user is disabled.');
+      this.permissions = perms;
+      return simple('OK');
+    }
+    const need = respNeed(name);
+    if (need === 'none') return undefined;
+    if (!this.permissions) return error('NOAUTH Authentication required.');
+    if (!this.permissions.has(need)) {
+      return error(`NOPERM this token has no permission to run the '${name.toLowerCase().slice(0, 64)}' command`);
+    }
+    return undefined;
   }
 
   onDrain(): void {
