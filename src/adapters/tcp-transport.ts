@@ -420,7 +420,7 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
 /** Starts listening and dialing the seeds; resolves once the server is bound. */
 export async function createTcpTransport<M = unknown>(opts: TcpTransportOptions): Promise<TcpTransport<M>> {
   const server = opts.tls
-    ? tls.createServer({ noDelay: true, ...opts.tls, requestCert: opts.tls.mutual ?? false, rejectUnauthorized: opts.tls.mutual ?? false })
+    ? tls.createServer({ noDelay: true, ...opts.tls, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, requestCert: opts.tls.mutual ?? false, rejectUnauthorized: opts.tls.mutual ?? false })
     : net.createServer({ noDelay: true });
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);

@@ -69,7 +69,8 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
 
   // Headers up to 32 KiB: a context token may be 16 KiB, and a too-long one deserves a clear 400.
   const serverOpts = { keepAlive: true, noDelay: true, maxHeaderSize: 32 * 1024 };
-  const server: http.Server = opts.tls ? https.createServer({ ...serverOpts, ...opts.tls }) : http.createServer(serverOpts);
+  const server: http.Server = opts.tls ? https.createServer({ ...serverOpts, ...opts.tls, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }) : http.createServer(serverOpts);
+  limitPerClient(server, HTTP_CONNECTIONS_PER_CLIENT_MAX);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
@@ -250,6 +251,30 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
 }
 
 /** Reads a request body, refusing it (BodyTooLarge) the moment it passes `maxBytes`. */
+/** A TLS client that has not finished its handshake by then is cut (slowloris on the handshake). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Open connections from one client address; more are closed at once (the client sees a reset). */
+const HTTP_CONNECTIONS_PER_CLIENT_MAX = 1_000;
+
+function limitPerClient(server: http.Server, max: number): void {
+  const perClient = new Map<string, number>();
+  // Raw TCP connections, before any TLS handshake (https emits 'connection' too).
+  server.on('connection', (socket: Socket) => {
+    const client = socket.remoteAddress ?? '';
+    const mine = perClient.get(client) ?? 0;
+    if (mine >= max) {
+      socket.destroy();
+      return;
+    }
+    perClient.set(client, mine + 1);
+    socket.once('close', () => {
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left > 0) perClient.set(client, left);
+      else perClient.delete(client);
+    });
+  });
+}
+
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -32,6 +32,8 @@ export interface RespServerOptions {
   gate?: (clientIp: string, command: string) => RespGateDecision;
   /** API tokens: every command but AUTH and QUIT needs `AUTH <token>` first (NOAUTH, NOPERM). */
   auth?: TokenAuth;
+  /** Overrides RESP_LIMITS.stalledTimeoutMs (tests). */
+  stalledTimeoutMs?: number;
   /** Serve RESP over TLS with this certificate and key (PEM contents). */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
@@ -58,7 +60,7 @@ interface Slot {
 export function createRespServer(service: NodeService, opts: RespServerOptions = {}): GossamerRespServer {
   const logger = opts.logger ?? silentLogger;
   const sockets = new Set<net.Socket>();
-  const server: net.Server = opts.tls ? tls.createServer({ noDelay: true, ...opts.tls }) : net.createServer({ noDelay: true });
+  const server: net.Server = opts.tls ? tls.createServer({ noDelay: true, ...opts.tls, handshakeTimeout: 10_000 }) : net.createServer({ noDelay: true });
   let nextClientId = 1;
   let totalCommands = 0;
   let port = 0;
@@ -73,13 +75,23 @@ export function createRespServer(service: NodeService, opts: RespServerOptions =
     logger.error('resp handler failed', { where, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   };
 
+  const perClient = new Map<string, number>();
   server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
-    if (sockets.size >= RESP_LIMITS.connectionsMax || closing) {
+    const client = socket.remoteAddress ?? '';
+    const mine = perClient.get(client) ?? 0;
+    if (sockets.size >= RESP_LIMITS.connectionsMax || mine >= RESP_LIMITS.connectionsPerClientMax || closing) {
       socket.end(`-ERR max number of clients reached\r\n`);
       return;
     }
+    perClient.set(client, mine + 1);
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left > 0) perClient.set(client, left);
+      else perClient.delete(client);
+    });
+    socket.setTimeout(opts.stalledTimeoutMs ?? RESP_LIMITS.stalledTimeoutMs);
     serveConnection(socket, {
       service, info, onBug, logger,
       session: { id: nextClientId++, name: null, remoteAddress: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` },
@@ -139,6 +151,7 @@ function serveConnection(socket: net.Socket, deps: ConnectionDeps): void {
   socket.on('data', (data: Buffer) => conn.onData(data));
   socket.on('drain', () => conn.onDrain());
   socket.on('gossamer-close-idle', () => conn.closeWhenIdle());
+  socket.on('timeout', () => conn.onSilence());
   socket.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE') deps.logger.debug('resp connection error', { error: e.message });
   });
@@ -262,6 +275,15 @@ class RespConnection {
       return error(`NOPERM this token has no permission to run the '${name.toLowerCase().slice(0, 64)}' command`);
     }
     return undefined;
+  }
+
+  /** No I/O for a while: close a connection stuck mid-command, or one that never authenticated. */
+  onSilence(): void {
+    if (this.parser.bufferedBytes > 0 || (this.deps.auth && !this.permissions && this.slots.length === 0)) {
+      this.deps.logger.debug('resp: closing a stalled connection', { remote: this.deps.session.remoteAddress });
+      this.ended = true;
+      this.socket.destroy();
+    }
   }
 
   onDrain(): void {
