@@ -15,6 +15,7 @@ const suites: Record<string, Suite> = {
   ycsb: async () => (await import('./ycsb.js')).runYcsbBench(),
   resp: async () => (await import('./resp.js')).runRespBench(),
   handoff: async () => (await import('./handoff.js')).runHandoffBench(),
+  security: async () => (await import('./security.js')).runSecurityBench(),
 };
 
 async function main(): Promise<void> {
