@@ -91,12 +91,12 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const clock = new SystemClock();
   // Seeds and the advertised address as ip:port, so peers match whatever names they were given.
   const addrs = await resolveNodeAddresses({ listen: config.listen, advertise: config.advertise, seeds: config.seeds, logger });
-  const security = loadSecuritySettings(config, logger);
   const self: PeerInfo = { nodeId: config.nodeId, address: addrs.advertise, http: config.http, dc: config.dc, rack: config.rack, weight: config.weight };
   const settings = runtimeSettings(config, addrs.seeds);
 
   // Before anything else touches the directory: refuse another node's data (exit 2).
   const identity = opts.memory ? undefined : pinDataDir(config.dataDir, config.nodeId);
+  const security = loadSecuritySettings(config, logger);
   const engine = await openEngine(config, logger, opts.memory ?? false);
   const observability = createNodeObservability(engine);
   const transport = await openTransport(config, self, addrs.seeds, logger, engine, security);
