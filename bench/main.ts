@@ -21,6 +21,7 @@ const suites: Record<string, Suite> = {
   resp: async () => (await import('./resp.js')).runRespBench(),
   handoff: async () => (await import('./handoff.js')).runHandoffBench(),
   antientropy: async () => (await import('./antientropy.js')).runAntiEntropyBench(),
+  security: async () => (await import('./security.js')).runSecurityBench(),
 };
 
 async function main(): Promise<void> {

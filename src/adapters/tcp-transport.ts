@@ -2,15 +2,16 @@
  * The inter-node transport over TCP.
  *
  * Connections: every node *sends* only on connections it dialed itself ("links", one per peer) and
- * *receives* on every connection. So a pair of nodes that talk both ways holds two connections,
- * each carrying one direction, pipelined: any number of frames in flight, no per-message
- * connection, and no tie-break between simultaneous dials (which would reorder frames while the
- * loser drains). A node that receives a hello on an inbound connection learns the peer's address
- * and dials it back.
+ * *receives* on every connection: two one-way pipelined connections per talking pair, no
+ * tie-break between simultaneous dials (see docs/transport.md). A node that receives a hello on
+ * an inbound connection learns the peer's address and dials it back.
  *
  * Handshake: the first frame each side writes is a hello (protocol version + PeerInfo); until the
  * peer's hello arrives nothing else is accepted. A malformed frame, an unexpected first frame or
  * a version mismatch closes that one connection (warning logged); the transport keeps serving.
+ * With a cluster secret (`auth`), hellos carry nonces and each side proves the secret in an auth
+ * frame (transport-auth.ts); a peer that cannot is refused, counted in `authFailures`, and none
+ * of its frames reaches the node. With `tls`, connections run over TLS (mutual if `tls.mutual`).
  *
  * Sending never blocks and never throws. Frames wait in a bounded per-peer queue while the link
  * is down or the socket is congested (`write` returned false, no 'drain' yet); when the queue is
@@ -19,10 +20,11 @@
  * peer is removed or the transport closed.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger, PeerInfo, Random } from '../ports/index.js';
 import { FrameDecoder, FrameError, decodeWireMessage, encodeFrame } from '../codec/frame.js';
 import { TransportBase } from './transport-common.js';
-import type { TransportFaults, TransportLimits , FrameQueue} from './transport-common.js';
+import type { TransportFaults, TransportLimits, FrameQueue } from './transport-common.js';
 import {
   CONNECT_TIMEOUT_MS,
   HANDSHAKE_TIMEOUT_MS,
@@ -34,6 +36,7 @@ import {
   WRITE_BATCH_BYTES_MAX,
   WRITE_DIRECT_BYTES_MIN,
 } from './transport-constants.js';
+import type { ClusterAuth, TransportTls } from './transport-auth.js';
 
 /** Grace period of `close()` for queued frames to leave before sockets are destroyed. */
 const CLOSE_GRACE_MS = 500;
@@ -57,6 +60,9 @@ export interface TcpTransportOptions {
   random?: Random;
   limits?: Partial<TransportLimits>;
   timings?: Partial<TcpTransportTimings>;
+  /** The cluster secret(s): peers must prove one in the handshake. */
+  auth?: ClusterAuth;
+  tls?: TransportTls;
 }
 
 interface Conn {
@@ -65,6 +71,9 @@ interface Conn {
   readonly link: Link | undefined;
   readonly decoder: FrameDecoder;
   remoteId: string | undefined;
+  /** The peer's hello while its auth frame is awaited; this side's hello nonce (with a secret). */
+  hello: { peer: PeerInfo; nonce: Uint8Array } | undefined;
+  nonce: Uint8Array | undefined;
   handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   dead: boolean;
 }
@@ -89,12 +98,16 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
   private readonly timings: TcpTransportTimings;
   private readonly conns = new Set<Conn>();
   private readonly helloFrame: Uint8Array;
+  private readonly auth: ClusterAuth | undefined;
+  private readonly tls: TransportTls | undefined;
   private closing: Promise<void> | undefined;
 
   /** Use `createTcpTransport`, which also starts listening. */
   constructor(opts: TcpTransportOptions, server: net.Server, private readonly boundPort: number) {
     super(opts);
     this.server = server;
+    this.auth = opts.auth;
+    this.tls = opts.tls;
     this.self = { ...opts.self, address: opts.self.address ?? `${opts.listenHost}:${boundPort}` };
     this.timings = {
       reconnectDelayBaseMs: RECONNECT_DELAY_BASE_MS,
@@ -107,7 +120,7 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
       { kind: 'hello', version: TRANSPORT_PROTOCOL_VERSION, peer: this.self },
       this.limits.framePayloadBytesMax,
     );
-    server.on('connection', (socket) => this.accept(socket));
+    server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => this.accept(socket));
     for (const seed of opts.seeds ?? []) {
       if (seed !== this.self.address) this.ensureLink(seed, undefined);
     }
@@ -189,13 +202,16 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
       this.dropLink(link);
       return;
     }
-    const socket = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS });
+    const tcp = { host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS };
+    const socket = this.tls
+      ? tls.connect({ ...tcp, ...this.tls, ...(net.isIP(host) === 0 ? { servername: host } : {}) })
+      : net.connect(tcp);
     const conn = this.track(socket, 'out', link);
     link.conn = conn;
     const connectTimer = setTimeout(() => socket.destroy(new Error('connect timeout')), this.timings.connectTimeoutMs);
-    socket.once('connect', () => {
+    socket.once(this.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(connectTimer);
-      socket.write(this.helloFrame);
+      socket.write(this.helloFor(conn));
     });
     socket.once('close', () => clearTimeout(connectTimer));
   }
@@ -227,7 +243,6 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
       }
     });
   }
-
   private flushPending: Link[] = [];
 
   private flush(link: Link): void {
@@ -266,14 +281,24 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
     }
     socket.setNoDelay(true);
     socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
-    this.track(socket, 'in', undefined);
-    socket.write(this.helloFrame);
+    const conn = this.track(socket, 'in', undefined);
+    socket.write(this.helloFor(conn));
+  }
+
+  /** The hello to write on `conn`: with a cluster secret, a fresh nonce for each connection. */
+  private helloFor(conn: Conn): Uint8Array {
+    if (!this.auth) return this.helloFrame;
+    conn.nonce = this.auth.newNonce();
+    return encodeFrame(
+      { kind: 'hello', version: TRANSPORT_PROTOCOL_VERSION, peer: this.self, nonce: conn.nonce },
+      this.limits.framePayloadBytesMax,
+    );
   }
 
   private track(socket: net.Socket, direction: 'in' | 'out', link: Link | undefined): Conn {
     const conn: Conn = {
       socket, direction, link, decoder: new FrameDecoder(this.limits.framePayloadBytesMax),
-      remoteId: undefined, handshakeTimer: undefined, dead: false,
+      remoteId: undefined, hello: undefined, nonce: undefined, handshakeTimer: undefined, dead: false,
     };
     this.conns.add(conn);
     conn.handshakeTimer = setTimeout(() => {
@@ -313,20 +338,56 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
       return;
     }
     const wire = decodeWireMessage(payload);
+    if (conn.hello) {
+      this.onAuth(conn, conn.hello, wire.kind === 'auth' ? wire.proof : undefined);
+      return;
+    }
     if (wire.kind !== 'hello') throw new FrameError('frame_malformed', `expected hello, got ${wire.kind}`);
     if (wire.version !== TRANSPORT_PROTOCOL_VERSION) {
       throw new FrameError('frame_malformed', `protocol version ${wire.version}, expected ${TRANSPORT_PROTOCOL_VERSION}`);
     }
     const peer = wire.peer;
-    clearTimeout(conn.handshakeTimer);
-    conn.handshakeTimer = undefined;
     if (peer.nodeId === this.localId) {
       // A seed that is this very node: forget it.
+      clearTimeout(conn.handshakeTimer);
       conn.dead = true;
       if (conn.link) this.dropLink(conn.link);
       conn.socket.destroy();
       return;
     }
+    if (!this.auth) {
+      if (wire.nonce) this.refuse(conn, peer.nodeId, 'the peer requires a cluster secret and this node has none');
+      else this.openConn(conn, peer);
+      return;
+    }
+    if (!wire.nonce) return this.refuse(conn, peer.nodeId, 'the peer has no cluster secret');
+    if (Buffer.compare(wire.nonce, conn.nonce!) === 0) return this.refuse(conn, peer.nodeId, 'the peer echoed our nonce');
+    conn.hello = { peer, nonce: wire.nonce };
+    const proof = this.auth.prove(this.localId, peer.nodeId, wire.nonce, conn.nonce!);
+    conn.socket.write(encodeFrame({ kind: 'auth', proof }, this.limits.framePayloadBytesMax));
+  }
+
+  /** The frame after a peer's hello, with a cluster secret: it must prove the secret. */
+  private onAuth(conn: Conn, hello: { peer: PeerInfo; nonce: Uint8Array }, proof: Uint8Array | undefined): void {
+    if (!proof) return this.refuse(conn, hello.peer.nodeId, 'the peer sent no proof of the cluster secret');
+    if (!this.auth!.verify(hello.peer.nodeId, this.localId, conn.nonce!, hello.nonce, proof)) {
+      return this.refuse(conn, hello.peer.nodeId, 'wrong cluster secret');
+    }
+    conn.hello = undefined;
+    this.openConn(conn, hello.peer);
+  }
+
+  private refuse(conn: Conn, nodeId: string, reason: string): void {
+    this.counters.authFailures++;
+    this.logger.warn(`transport: refused peer: ${reason}`, { remote: remoteOf(conn), nodeId, direction: conn.direction });
+    conn.dead = true;
+    conn.socket.destroy();
+  }
+
+  /** The handshake is done: frames of `peer` may flow on `conn`. */
+  private openConn(conn: Conn, peer: PeerInfo): void {
+    clearTimeout(conn.handshakeTimer);
+    conn.handshakeTimer = undefined;
     conn.remoteId = peer.nodeId;
     this.counters.connectionsOpened++;
     if (conn.link) this.bindLink(conn.link, peer.nodeId);
@@ -358,7 +419,9 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
 
 /** Starts listening and dialing the seeds; resolves once the server is bound. */
 export async function createTcpTransport<M = unknown>(opts: TcpTransportOptions): Promise<TcpTransport<M>> {
-  const server = net.createServer({ noDelay: true });
+  const server = opts.tls
+    ? tls.createServer({ noDelay: true, ...opts.tls, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, requestCert: opts.tls.mutual ?? false, rejectUnauthorized: opts.tls.mutual ?? false })
+    : net.createServer({ noDelay: true });
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);

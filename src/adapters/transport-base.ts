@@ -51,7 +51,7 @@ export abstract class TransportBase<M = unknown, L extends LinkState = LinkState
   protected readonly counters: TransportStats = {
     framesSent: 0, bytesSent: 0, messagesDelivered: 0, framesReceived: 0, bytesReceived: 0,
     droppedQueueFull: 0, droppedUnknownPeer: 0, droppedClosed: 0, droppedFault: 0,
-    droppedTooLarge: 0, droppedMisaddressed: 0, malformedFrames: 0, connectionsOpened: 0,
+    droppedTooLarge: 0, droppedMisaddressed: 0, malformedFrames: 0, authFailures: 0, connectionsOpened: 0,
   };
   /** Facts of every known peer, from hellos (authoritative) and `addPeer`. */
   protected readonly known = new Map<string, PeerInfo>();
@@ -286,6 +286,8 @@ export abstract class TransportBase<M = unknown, L extends LinkState = LinkState
     switch (wire.kind) {
       case 'hello':
         throw new FrameError('frame_malformed', 'second hello on a connection');
+      case 'auth':
+        throw new FrameError('frame_malformed', 'auth frame after the handshake');
       case 'envelope':
       case 'request': {
         const env = wire.envelope;

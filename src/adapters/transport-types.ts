@@ -48,6 +48,8 @@ export interface TransportStats {
   droppedMisaddressed: number;
   /** Connections closed because of a malformed frame or a failed handshake. */
   malformedFrames: number;
+  /** Connections refused by the cluster-secret handshake (no secret, another one, a bad proof). */
+  authFailures: number;
   connectionsOpened: number;
 }
 

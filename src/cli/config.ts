@@ -49,11 +49,18 @@ export interface NodeConfig {
   rateLimits: RateLimitRule[];
   tickMs: number;
   logLevel: LogLevelSetting;
+  /** Security (docs/security.md): file paths; the secret may also come from GOSSAMER_CLUSTER_SECRET. */
+  clusterSecretFile?: string;
+  tls?: TlsSetting;
+  tokensFile?: string;
   /** The config file read, if any. */
   configFile?: string;
 }
 
-export type SettingKey = Exclude<keyof NodeConfig, 'configFile'>;
+/** Certificate, key and CA files of the three listeners; `mutual` asks peers for certificates. */
+export interface TlsSetting { cert?: string; key?: string; ca?: string; mutual?: boolean }
+
+export type SettingKey = Exclude<keyof NodeConfig, 'configFile'> | 'tlsCert' | 'tlsKey' | 'tlsCa';
 export type Source = 'flag' | 'env' | 'file' | 'default';
 
 export interface SettingSpec {
@@ -88,6 +95,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'rateLimits', describe: 'rate-limit rules (config file only)' },
   { key: 'tickMs', flag: 'tick-ms', arg: 'ms', env: 'GOSSAMER_TICK_MS', describe: 'how often the core ticks (default 10)' },
   { key: 'logLevel', flag: 'log-level', arg: 'level', env: 'GOSSAMER_LOG_LEVEL', describe: 'debug, info, warn, error or silent (default info)' },
+  { key: 'clusterSecretFile', flag: 'cluster-secret-file', arg: 'file', env: 'GOSSAMER_CLUSTER_SECRET_FILE', describe: 'file of the cluster secret, or the secret itself in GOSSAMER_CLUSTER_SECRET (default: open cluster)' },
+  { key: 'tls', describe: 'TLS files {cert, key, ca, mutual} (config file only; or the flags below)' },
+  { key: 'tlsCert', flag: 'tls-cert', arg: 'file', env: 'GOSSAMER_TLS_CERT', describe: 'TLS certificate (PEM) of all three listeners' },
+  { key: 'tlsKey', flag: 'tls-key', arg: 'file', env: 'GOSSAMER_TLS_KEY', describe: 'TLS private key (PEM)' },
+  { key: 'tlsCa', flag: 'tls-ca', arg: 'file', env: 'GOSSAMER_TLS_CA', describe: 'CA (PEM) that signs the nodes\' certificates' },
+  { key: 'tokensFile', flag: 'tokens-file', arg: 'file', env: 'GOSSAMER_TOKENS_FILE', describe: 'API tokens, JSON (default: no client authentication)' },
 ];
 
 export const CONFIG_ENV = 'GOSSAMER_CONFIG';
@@ -193,6 +206,8 @@ export function parseRateLimits(raw: unknown, where: string): RateLimitRule[] {
   return parsed.data as RateLimitRule[];
 }
 
+const filePath = z.string({ error: 'must be a file path' }).trim().min(1, { error: 'must not be empty' });
+
 const SCHEMAS: Record<SettingKey, z.ZodType> = {
   nodeId: name('node id'),
   dataDir: z.string({ error: 'must be a path' }).min(1, { error: 'must not be empty' }),
@@ -218,6 +233,13 @@ const SCHEMAS: Record<SettingKey, z.ZodType> = {
   rateLimits: rateLimitRules,
   tickMs: intIn(1, 1000),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be debug, info, warn, error or silent' }),
+  clusterSecretFile: filePath,
+  tls: z.object({ cert: filePath.optional(), key: filePath.optional(), ca: filePath.optional(), mutual: z.boolean().optional() },
+    { error: 'must be {"cert", "key", "ca", "mutual"}' }).strict(),
+  tlsCert: filePath,
+  tlsKey: filePath,
+  tlsCa: filePath,
+  tokensFile: filePath,
 };
 
 export const DEFAULT_LISTEN = '127.0.0.1:7000';
@@ -354,11 +376,31 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     rateLimits: (values.rateLimits as RateLimitRule[] | undefined) ?? [],
     tickMs: (values.tickMs as number | undefined) ?? 10,
     logLevel: (values.logLevel as LogLevelSetting | undefined) ?? 'info',
+    ...securitySettings(values, cwd),
     ...(configFile !== undefined ? { configFile } : {}),
   };
 
   checkAcrossSettings(config, sources, replicationTotal, configFile);
   return { config, sources };
+}
+
+/** The security settings' paths, resolved; the flags override the `tls` object's fields. */
+function securitySettings(values: Partial<Record<SettingKey, unknown>>, cwd: string): Pick<NodeConfig, 'clusterSecretFile' | 'tls' | 'tokensFile'> {
+  const abs = (p: unknown): string | undefined => (typeof p === 'string' ? path.resolve(cwd, p) : undefined);
+  const file = (values.tls ?? {}) as TlsSetting;
+  const tls: TlsSetting = {};
+  for (const [k, flagKey] of [['cert', 'tlsCert'], ['key', 'tlsKey'], ['ca', 'tlsCa']] as const) {
+    const p = abs(values[flagKey] ?? file[k]);
+    if (p !== undefined) tls[k] = p;
+  }
+  if (file.mutual !== undefined) tls.mutual = file.mutual;
+  const secret = abs(values.clusterSecretFile);
+  const tokens = abs(values.tokensFile);
+  return {
+    ...(secret !== undefined ? { clusterSecretFile: secret } : {}),
+    ...(Object.keys(tls).length > 0 ? { tls } : {}),
+    ...(tokens !== undefined ? { tokensFile: tokens } : {}),
+  };
 }
 
 /** Checks across settings, each error named after the setting that is out of line. */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { usage } from './errors.js';
+import { healthyTls, secureBanner, writeDevSecurity } from './dev-secure.js';
 
 export interface DevOptions {
   nodes?: string;
@@ -22,6 +23,8 @@ export interface DevOptions {
   commitlogSync?: string;
   logLevel?: string;
   readyTimeoutMs?: string;
+  /** TLS, a cluster secret and an admin token, generated (dev-secure.ts). */
+  secure?: boolean;
 }
 
 export interface DevIo {
@@ -65,6 +68,7 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
   const respBase = intOption('resp-port', opts.respPort ?? env.GOSSAMER_DEV_RESP_PORT, 6380, 1, 65535 - count);
   const readyTimeoutMs = intOption('ready-timeout-ms', opts.readyTimeoutMs, 60_000, 1, 3_600_000);
   const dataRoot = path.resolve(opts.data ?? env.GOSSAMER_DEV_DATA ?? path.join('data', 'dev'));
+  const secure = opts.secure ? writeDevSecurity(dataRoot) : undefined;
 
   const host = '127.0.0.1';
   const seeds = Array.from({ length: count }, (_, i) => `${host}:${listenBase + i}`).join(',');
@@ -99,6 +103,7 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
     if (opts.partitions !== undefined) args.push('--partitions', opts.partitions);
     if (opts.commitlogSync !== undefined) args.push('--commitlog-sync', opts.commitlogSync);
     if (opts.logLevel !== undefined) args.push('--log-level', opts.logLevel);
+    if (secure) args.push('--config', secure.configFile);
     // Children log JSON off a terminal; when dev itself prints to one, keep their lines readable.
     const childEnv = env.GOSSAMER_LOG_FORMAT || !process.stderr.isTTY ? env : { ...env, GOSSAMER_LOG_FORMAT: 'text' };
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
@@ -153,7 +158,7 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
         await stopAll('a node failed to start');
         break;
       }
-      if (await healthy(c.http)) pending.delete(c);
+      if (await (secure ? healthyTls(c.http, secure.caCert) : healthy(c.http))) pending.delete(c);
     }
     if (pending.size === 0 || stopping) break;
     if (Date.now() > deadline) {
@@ -169,11 +174,12 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
     io.out(`\nGossamer dev cluster: ${count} node(s), data in ${dataRoot}\n`);
     // Only what is served: HTTP (with /ui and /metrics) and RESP.
     for (const c of children) {
-      io.out(`  ${c.nodeId}  HTTP http://${c.http}  RESP redis://${c.resp}  pid=${c.proc.pid ?? '?'}\n`);
+      io.out(`  ${c.nodeId}  HTTP http${secure ? 's' : ''}://${c.http}  RESP redis${secure ? 's' : ''}://${c.resp}  pid=${c.proc.pid ?? '?'}\n`);
     }
     const first = children[0]!;
     const [respHost, respPort] = [first.resp.slice(0, first.resp.lastIndexOf(':')), first.resp.slice(first.resp.lastIndexOf(':') + 1)];
-    io.out(`\nTry:  curl -X PUT --data-binary 'hello' http://${first.http}/kv/greeting\n`
+    if (secure) io.out(secureBanner(secure, first.http, respHost, respPort));
+    else io.out(`\nTry:  curl -X PUT --data-binary 'hello' http://${first.http}/kv/greeting\n`
       + `      curl -i http://${first.http}/kv/greeting\n`
       + `      redis-cli -h ${respHost} -p ${respPort} set a 1   (any Redis client works: RESP2)\n`
       + `      open http://${first.http}/ui   (the dashboard: members, ring, traffic; every node serves it)\n`

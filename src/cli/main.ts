@@ -197,6 +197,7 @@ export function buildProgram(): Command {
     .option('--partitions <q>', 'partitions (for a new cluster)')
     .option('--commitlog-sync <mode>', 'group, periodic or none')
     .option('--log-level <level>', 'debug, info, warn, error or silent')
+    .option('--secure', 'TLS on every listener, a cluster secret and an admin token, generated (docs/security.md)')
     .addOption(new Option('--ready-timeout-ms <ms>', 'how long to wait for the nodes to serve').default('60000').hideHelp())
     .action(action(async (opts: Record<string, string | undefined>) => {
       const { runDev } = await import('./dev.js');

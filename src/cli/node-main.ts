@@ -3,6 +3,7 @@
  * calls `startNode` in its own process; tests can call it in-process too.
  */
 import { randomInt } from 'node:crypto';
+import { Counter } from 'prom-client';
 import type { Message } from '../core/types.js';
 import type { Envelope, Logger, PeerInfo, StorageEngine } from '../ports/index.js';
 import { NodeRuntime } from '../runtime/node-runtime.js';
@@ -24,7 +25,9 @@ import { isRateLimitMessage } from '../core/ratelimit/sync.js';
 import { createRespServer } from '../api/resp/index.js';
 import type { GossamerRespServer } from '../api/resp/index.js';
 import type { NodeConfig } from './config.js';
-import { splitHostPort } from './config.js';
+import { ConfigError, splitHostPort } from './config.js';
+import { exposureWarning, loadSecurity } from '../api/auth/load.js';
+import type { SecurityMaterial } from '../api/auth/load.js';
 import { actorIdFor, pinDataDir } from './data-dir.js';
 import { SEED_WAIT_LOG_INTERVAL_MS, missingSeeds, resolveNodeAddresses } from './addresses.js';
 import type { ResolvedAddresses } from './addresses.js';
@@ -81,9 +84,11 @@ function observe(engine: StorageEngine): NodeObservability {
 /** The RESP front end on the `resp` address; on failure, `cleanUp` undoes what started before it. */
 async function listenResp(
   runtime: NodeRuntime, config: NodeConfig, logger: Logger, rateLimit: RateLimitService, cleanUp: () => Promise<void>,
+  security: SecurityMaterial,
 ): Promise<{ resp: GossamerRespServer; respPort: number }> {
   const resp = createRespServer(runtime, {
     logger, maxValueBytes: config.maxValueBytes, gate: (clientIp, command) => rateLimit.checkResp(clientIp, command),
+    ...(security.tokens ? { auth: security.tokens } : {}), ...(security.tls ? { tls: security.tls } : {}),
   });
   const addr = splitHostPort(config.resp);
   try {
@@ -99,17 +104,16 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const clock = new SystemClock();
   // Seeds and the advertised address as ip:port, so peers match whatever names they were given.
   const addrs = await resolveNodeAddresses({ listen: config.listen, advertise: config.advertise, seeds: config.seeds, logger });
-  const self: PeerInfo = {
-    nodeId: config.nodeId, address: addrs.advertise, http: config.http, dc: config.dc, rack: config.rack, weight: config.weight,
-  };
+  const self: PeerInfo = { nodeId: config.nodeId, address: addrs.advertise, http: config.http, dc: config.dc, rack: config.rack, weight: config.weight };
   const settings = runtimeSettings(config, addrs.seeds);
 
   // Before anything else touches the directory: refuse another node's data (exit 2).
   const identity = opts.memory ? undefined : pinDataDir(config.dataDir, config.nodeId);
+  const security = loadSecuritySettings(config, logger);
   const judge: { runtime?: NodeRuntime } = {}; // compaction purges only tombstones anti-entropy confirmed
   const engine = await openEngine(config, logger, opts.memory ?? false, clock, (k, v) => judge.runtime?.canPurge(k, v) ?? false);
   const observability = observe(engine);
-  const transport = await openTransport(config, self, addrs.seeds, logger, engine);
+  const transport = await openTransport(config, self, addrs.seeds, logger, engine, security);
 
   let stopping: Promise<void> | undefined;
   const onFatal = opts.onFatal ?? ((err: Error) => {
@@ -120,7 +124,6 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const actorId = actorIdFor(config.nodeId, identity, config.commitlogSync === 'group', incarnation);
   const bugs = testBugsFromEnv(process.env, logger);
   const limits = startRateLimits(config, { clock, logger, transport, sighup: opts.sighup ?? true });
-  const rateLimit = limits.service;
   const runtime = NodeRuntime.create({
     self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
     onFamilyMessage: limits.onFamilyMessage,
@@ -133,9 +136,11 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   observability.setHintsSource(() => runtime.stats()?.hints.pendingTotal ?? 0);
 
   const http = createHttpServer(withServiceBug(runtime, bugs.service), {
-    logger, maxValueBytes: config.maxValueBytes, rateLimit: createHttpRateGate(rateLimit),
+    logger, maxValueBytes: config.maxValueBytes, rateLimit: createHttpRateGate(limits.service),
     metricsRegistry: observability.metrics, ui: observability.ui,
+    ...(security.tokens ? { auth: security.tokens } : {}), ...(security.tls ? { tls: security.tls } : {}),
   });
+  countAuthFailures(observability, transport);
   const httpAddr = splitHostPort(config.http);
   // If a listener cannot open, undo what started before it.
   const cleanUp = async (): Promise<void> => {
@@ -148,7 +153,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     await cleanUp();
     throw e;
   });
-  const { resp, respPort } = await listenResp(runtime, config, logger, rateLimit, cleanUp);
+  const { resp, respPort } = await listenResp(runtime, config, logger, limits.service, cleanUp, security);
   logger.info('node started', {
     nodeId: config.nodeId, actorId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`,
     resp: `${splitHostPort(config.resp).host}:${respPort}`, dataDir: config.dataDir,
@@ -172,16 +177,46 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     return stopping;
   }
 
-  return { config, runtime, http, transport, httpPort, resp, respPort, logger, rateLimit, observability, stop };
+  return { config, runtime, http, transport, httpPort, resp, respPort, logger, rateLimit: limits.service, observability, stop };
+}
+
+/** The security settings' files, read (a bad one stops start-up); warns when exposed without them. */
+function loadSecuritySettings(config: NodeConfig, logger: Logger): SecurityMaterial {
+  let security: SecurityMaterial;
+  try {
+    security = loadSecurity(config, process.env);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const hosts = [config.listen, config.http, config.resp].map((a) => splitHostPort(a).host);
+  const warning = exposureWarning(hosts, security);
+  if (warning) logger.warn(warning);
+  logger.info('security', {
+    clusterSecret: security.clusterAuth !== undefined, tls: security.tls !== undefined,
+    mutualTls: security.tls?.mutual ?? false, tokens: security.tokens?.size ?? 0,
+  });
+  return security;
+}
+
+/** `gossamer_transport_auth_failures_total`: peers refused by the cluster-secret handshake. */
+function countAuthFailures(observability: NodeObservability, transport: TcpTransport<Message>): void {
+  new Counter({
+    name: 'gossamer_transport_auth_failures_total', help: 'Inter-node connections refused by the cluster-secret handshake.',
+    registers: [observability.metrics.registry],
+    collect() { this.reset(); this.inc(transport.stats().authFailures); }, // a running total: set, as a counter
+  });
 }
 
 /** The inter-node transport, listening; the engine is closed if it cannot listen. */
 async function openTransport(
-  config: NodeConfig, self: PeerInfo, seeds: string[], logger: Logger, engine: StorageEngine,
+  config: NodeConfig, self: PeerInfo, seeds: string[], logger: Logger, engine: StorageEngine, security: SecurityMaterial,
 ): Promise<TcpTransport<Message>> {
   const listen = splitHostPort(config.listen);
   try {
-    return await createTcpTransport<Message>({ self, listenHost: listen.host, listenPort: listen.port, seeds, logger });
+    return await createTcpTransport<Message>({
+      self, listenHost: listen.host, listenPort: listen.port, seeds, logger,
+      ...(security.clusterAuth ? { auth: security.clusterAuth } : {}), ...(security.tls ? { tls: security.tls } : {}),
+    });
   } catch (e) {
     await engine.close().catch(() => {});
     throw e;

@@ -6,7 +6,7 @@
  */
 import { GossamerError, errorFromAnswer } from './errors.js';
 import { HttpTransport, NetworkError } from './transport.js';
-import type { Answer } from './transport.js';
+import type { Answer, ClientTls } from './transport.js';
 import { Routing } from './routing.js';
 import type { ClusterDoc, RingDoc } from './routing.js';
 
@@ -45,6 +45,10 @@ export interface ClientOptions {
   contextCacheMax?: number;
   /** Keep-alive sockets per node (default 32). */
   maxSocketsPerNode?: number;
+  /** API token, sent as `Authorization: Bearer <token>` (nodes with a tokens file need one). */
+  token?: string;
+  /** Speak https; `ca` verifies the nodes' certificates when they are not signed by a public CA. */
+  tls?: ClientTls;
 }
 
 export interface ReadResult {
@@ -82,7 +86,7 @@ function toBuffer(v: Buffer | Uint8Array | string): Buffer {
 }
 
 export class GossamerClient {
-  private readonly opts: Required<Omit<ClientOptions, 'r' | 'w'>> & Pick<ClientOptions, 'r' | 'w'>;
+  private readonly opts: Required<Omit<ClientOptions, 'r' | 'w' | 'token' | 'tls'>> & Pick<ClientOptions, 'r' | 'w' | 'token' | 'tls'>;
   private readonly transport: HttpTransport;
   private readonly routing: Routing;
   private readonly contexts = new Map<string, string>();
@@ -99,7 +103,8 @@ export class GossamerClient {
       resolver: newestSibling, timeoutMs: 5000, attempts: 4, backoffBaseMs: 25, backoffMaxMs: 2000, ringRefreshMs: 10_000,
       routeByRing: true, downMs: 2000, contextCacheMax: 10_000, maxSocketsPerNode: 32, ...options,
     };
-    this.transport = new HttpTransport(this.opts.maxSocketsPerNode);
+    if (options.token !== undefined && !/^[\x21-\x7e]{1,512}$/.test(options.token)) throw new TypeError('token must be 1..512 printable characters without spaces');
+    this.transport = new HttpTransport(this.opts.maxSocketsPerNode, options.tls);
     this.routing = new Routing(options.endpoints, this.opts.downMs);
     if (this.opts.routeByRing && this.opts.ringRefreshMs > 0) {
       this.refreshTimer = setInterval(() => { void this.refreshRing().catch(() => {}); }, this.opts.ringRefreshMs);
@@ -263,7 +268,8 @@ export class GossamerClient {
       const endpoint = candidates.find((e) => !tried.has(e)) ?? candidates[0]!;
       tried.add(endpoint);
       try {
-        const a = await this.transport.exchange(endpoint, method, path, { ...init, timeoutMs: this.opts.timeoutMs + 1000 });
+        const headers = this.opts.token !== undefined ? { ...init.headers, Authorization: `Bearer ${this.opts.token}` } : init.headers;
+        const a = await this.transport.exchange(endpoint, method, path, { ...init, ...(headers ? { headers } : {}), timeoutMs: this.opts.timeoutMs + 1000 });
         this.routing.markUp(endpoint);
         if (a.status < 400 || a.status === 404 && a.body.length === 0) return a;
         const err = errorFromAnswer(a.status, a.body, headerOf(a, 'retry-after'), endpoint);

@@ -3,7 +3,7 @@
 /** The `error` codes of API.md, and `unreachable` (no node answered), `bad_response` (not the API's answer). */
 export type GossamerErrorCode =
   | 'bad_request' | 'not_found' | 'method_not_allowed' | 'value_too_large' | 'key_too_long' | 'rate_limited'
-  | 'insufficient_replicas' | 'unavailable' | 'internal_error' | 'unreachable' | 'bad_response';
+  | 'insufficient_replicas' | 'unavailable' | 'internal_error' | 'unauthorized' | 'forbidden' | 'unreachable' | 'bad_response';
 
 export class GossamerError extends Error {
   readonly code: GossamerErrorCode;
@@ -38,12 +38,13 @@ export class GossamerError extends Error {
 
 const CODES = new Set<string>([
   'bad_request', 'not_found', 'method_not_allowed', 'value_too_large', 'key_too_long', 'rate_limited',
-  'insufficient_replicas', 'unavailable', 'internal_error',
+  'insufficient_replicas', 'unavailable', 'internal_error', 'unauthorized', 'forbidden',
 ]);
 
 /** The error an HTTP answer stands for (JSON `{error, message}` of API.md, or its status alone). */
 export function errorFromAnswer(status: number, body: Buffer, retryAfter: string | undefined, endpoint: string): GossamerError {
-  let code: GossamerErrorCode = status === 429 ? 'rate_limited' : status >= 500 ? (status === 503 ? 'unavailable' : 'internal_error') : 'bad_request';
+  let code: GossamerErrorCode = status === 429 ? 'rate_limited' : status >= 500 ? (status === 503 ? 'unavailable' : 'internal_error')
+    : status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'bad_request';
   let message = `HTTP ${status} from ${endpoint}`;
   let required: number | undefined;
   let received: number | undefined;

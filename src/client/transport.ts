@@ -1,5 +1,11 @@
-/** One HTTP exchange with a node over a keep-alive agent (node:http: fetch refuses some ports). */
+/** One HTTP(S) exchange with a node over a keep-alive agent (node:http: fetch refuses some ports). */
 import http from 'node:http';
+import https from 'node:https';
+
+/** https: the CA that signs the nodes' certificates (PEM), when not a public one. */
+export interface ClientTls {
+  ca?: string | Buffer;
+}
 
 export interface Answer {
   status: number;
@@ -24,12 +30,13 @@ export class NetworkError extends Error {
 export class HttpTransport {
   private readonly agents = new Map<string, http.Agent>();
 
-  constructor(private readonly maxSocketsPerNode: number) {}
+  constructor(private readonly maxSocketsPerNode: number, private readonly tls?: ClientTls) {}
 
   private agent(endpoint: string): http.Agent {
     let a = this.agents.get(endpoint);
     if (!a) {
-      a = new http.Agent({ keepAlive: true, maxSockets: this.maxSocketsPerNode });
+      const opts = { keepAlive: true, maxSockets: this.maxSocketsPerNode };
+      a = this.tls ? new https.Agent({ ...opts, ...this.tls }) : new http.Agent(opts);
       this.agents.set(endpoint, a);
     }
     return a;
@@ -42,7 +49,7 @@ export class HttpTransport {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { ...opts.headers };
       if (opts.body !== undefined) headers['Content-Length'] = opts.body.length;
-      const req = http.request({ host, port, method, path, headers, agent: this.agent(endpoint) }, (res) => {
+      const req = (this.tls ? https : http).request({ host, port, method, path, headers, agent: this.agent(endpoint) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => reject(new NetworkError(endpoint, e.message)));

@@ -6,7 +6,9 @@
  * of the frame so a small field never pins a large socket chunk.
  *
  * The payload is a small tagged array, cheaper than an object with repeated keys:
- *   [0, version, peerInfo]                  hello, the first frame each side sends
+ *   [0, version, peerInfo, nonce?]          hello, the first frame each side sends; a node with
+ *                                           a cluster secret adds a fresh 16..64-byte nonce
+ *   [4, proof]                              auth: HMAC proof of the secret, right after the hello
  *   [1, from, to, msg]                      envelope (fire and forget)
  *   [2, id, from, to, msg]                  request (the optional RPC on top)
  *   [3, id, from, to, ok, body]             reply to a request
@@ -21,9 +23,14 @@ export const FRAME_TAG_HELLO = 0;
 export const FRAME_TAG_ENVELOPE = 1;
 export const FRAME_TAG_REQUEST = 2;
 export const FRAME_TAG_REPLY = 3;
+export const FRAME_TAG_AUTH = 4;
+/** Bounds of the hello's nonce and the auth frame's proof (bytes). */
+export const AUTH_NONCE_BYTES_MIN = 16;
+export const AUTH_BYTES_MAX = 64;
 
 export type WireMessage =
-  | { kind: 'hello'; version: number; peer: PeerInfo }
+  | { kind: 'hello'; version: number; peer: PeerInfo; nonce?: Uint8Array }
+  | { kind: 'auth'; proof: Uint8Array }
   | { kind: 'envelope'; envelope: Envelope }
   | { kind: 'request'; id: number; envelope: Envelope }
   | { kind: 'reply'; id: number; from: string; to: string; ok: boolean; body: unknown };
@@ -65,7 +72,11 @@ export function decodePayload(payload: Uint8Array): unknown {
 function wireArray(message: WireMessage): unknown[] {
   switch (message.kind) {
     case 'hello':
-      return [FRAME_TAG_HELLO, message.version, message.peer];
+      return message.nonce !== undefined
+        ? [FRAME_TAG_HELLO, message.version, message.peer, message.nonce]
+        : [FRAME_TAG_HELLO, message.version, message.peer];
+    case 'auth':
+      return [FRAME_TAG_AUTH, message.proof];
     case 'envelope':
       return [FRAME_TAG_ENVELOPE, message.envelope.from, message.envelope.to, message.envelope.msg];
     case 'request':
@@ -105,6 +116,10 @@ function isPeerInfo(v: unknown): v is PeerInfo {
     && (v['http'] === undefined || typeof v['http'] === 'string');
 }
 
+function isAuthBytes(v: unknown, bytesMin: number): v is Uint8Array {
+  return v instanceof Uint8Array && v.length >= bytesMin && v.length <= AUTH_BYTES_MAX;
+}
+
 function isId(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
@@ -120,10 +135,17 @@ export function decodeWireMessage(payload: Uint8Array): WireMessage {
   const [tag] = value as unknown[];
   switch (tag) {
     case FRAME_TAG_HELLO: {
-      const [, version, peer] = value as unknown[];
-      if (value.length !== 3 || typeof version !== 'number' || !isPeerInfo(peer)) malformed('bad hello');
+      const [, version, peer, nonce] = value as unknown[];
+      if ((value.length !== 3 && value.length !== 4) || typeof version !== 'number' || !isPeerInfo(peer)) malformed('bad hello');
+      if (value.length === 4 && !isAuthBytes(nonce, AUTH_NONCE_BYTES_MIN)) malformed('bad hello nonce');
       const { nodeId, address, dc, rack, weight, http } = peer;
-      return { kind: 'hello', version, peer: { nodeId, address, dc, rack, weight, ...(http !== undefined ? { http } : {}) } };
+      const info = { nodeId, address, dc, rack, weight, ...(http !== undefined ? { http } : {}) };
+      return { kind: 'hello', version, peer: info, ...(value.length === 4 ? { nonce: nonce as Uint8Array } : {}) };
+    }
+    case FRAME_TAG_AUTH: {
+      const [, proof] = value as unknown[];
+      if (value.length !== 2 || !isAuthBytes(proof, 1)) malformed('bad auth');
+      return { kind: 'auth', proof };
     }
     case FRAME_TAG_ENVELOPE: {
       const [, from, to, msg] = value as unknown[];

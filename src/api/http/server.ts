@@ -5,6 +5,7 @@
  * response goes through one place that also counts it for /metrics.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../ports/index.js';
@@ -16,6 +17,8 @@ import { errorResponse, planRequest, routeName, toResponse, tooLarge } from './r
 import { HttpMetrics } from './metrics.js';
 import type { HttpRateGate } from '../ratelimit/http-gate.js';
 import { renderNodeStats } from '../../runtime/stats-text.js';
+import type { TokenAuth } from '../auth/tokens.js';
+import { checkHttpAuth } from '../auth/http-auth.js';
 
 export interface HttpServerOptions extends RouterOptions {
   logger?: Logger;
@@ -29,6 +32,10 @@ export interface HttpServerOptions extends RouterOptions {
   rateLimit?: HttpRateGate;
   /** The node's metrics registry, shared with the runtime's collectors (default: one of its own). */
   metricsRegistry?: HttpMetrics;
+  /** API tokens: every route but /health needs one (401/403; src/api/auth). */
+  auth?: TokenAuth;
+  /** Serve https with this certificate and key (PEM contents). */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
 
 export interface GossamerHttpServer {
@@ -61,7 +68,9 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
   let closing = false;
 
   // Headers up to 32 KiB: a context token may be 16 KiB, and a too-long one deserves a clear 400.
-  const server = http.createServer({ keepAlive: true, noDelay: true, maxHeaderSize: 32 * 1024 });
+  const serverOpts = { keepAlive: true, noDelay: true, maxHeaderSize: 32 * 1024 };
+  const server: http.Server = opts.tls ? https.createServer({ ...serverOpts, ...opts.tls, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }) : http.createServer(serverOpts);
+  limitPerClient(server, HTTP_CONNECTIONS_PER_CLIENT_MAX);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
@@ -112,6 +121,12 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
     metrics.begin(req);
     req.on('error', () => { /* an aborted upload: handled by readBody or nothing to do */ });
     res.on('error', () => { /* the client went away */ });
+    const refusal = opts.auth && checkHttpAuth(opts.auth, method, url, req.headers.authorization);
+    if (refusal) {
+      if (expectsContinue) res.setHeader('Connection', 'close');
+      send(req, res, route, refusal);
+      return;
+    }
 
     let plan: Plan;
     if (serveMetrics && (url === '/metrics' || url.startsWith('/metrics?'))) {
@@ -236,6 +251,30 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
 }
 
 /** Reads a request body, refusing it (BodyTooLarge) the moment it passes `maxBytes`. */
+/** A TLS client that has not finished its handshake by then is cut (slowloris on the handshake). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Open connections from one client address; more are closed at once (the client sees a reset). */
+const HTTP_CONNECTIONS_PER_CLIENT_MAX = 1_000;
+
+function limitPerClient(server: http.Server, max: number): void {
+  const perClient = new Map<string, number>();
+  // Raw TCP connections, before any TLS handshake (https emits 'connection' too).
+  server.on('connection', (socket: Socket) => {
+    const client = socket.remoteAddress ?? '';
+    const mine = perClient.get(client) ?? 0;
+    if (mine >= max) {
+      socket.destroy();
+      return;
+    }
+    perClient.set(client, mine + 1);
+    socket.once('close', () => {
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left > 0) perClient.set(client, left);
+      else perClient.delete(client);
+    });
+  });
+}
+
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -12,6 +12,13 @@ export const RESP_LIMITS = {
   pipelineDepthMax: 1024,
   /** Open client connections per node; more are refused with an error and closed. */
   connectionsMax: 10_000,
+  /** Open connections from one client address; more are refused with an error and closed. */
+  connectionsPerClientMax: 1_000,
+  /**
+   * A connection silent this long is closed if it is stuck mid-command (slowloris) or has not
+   * authenticated while tokens are required; an idle, whole-command connection stays.
+   */
+  stalledTimeoutMs: 30_000,
   /** Extra time past the request's own timeout before the front end gives up on the node. */
   replyGraceMs: 5_000,
 } as const;

@@ -6,6 +6,7 @@
  * connection only. The commands themselves are in commands.ts.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from '../../ports/index.js';
 import { silentLogger } from '../../ports/index.js';
 import type { NodeService } from '../../runtime/service.js';
@@ -14,7 +15,9 @@ import type { RespServerInfo, RespSession } from './commands.js';
 import { RespCommands } from './commands.js';
 import { RespParser, RespProtocolError } from './parser.js';
 import type { RespReply } from './reply.js';
-import { concatParts, encodeInto, error } from './reply.js';
+import { concatParts, encodeInto, error, simple } from './reply.js';
+import type { Permission, TokenAuth } from '../auth/tokens.js';
+import { respNeed } from '../auth/tokens.js';
 
 export interface RespServerOptions {
   logger?: Logger;
@@ -27,6 +30,12 @@ export interface RespServerOptions {
    * simple error, or hold it (and every later command of the connection, so order holds) `delayMs`.
    */
   gate?: (clientIp: string, command: string) => RespGateDecision;
+  /** API tokens: every command but AUTH and QUIT needs `AUTH <token>` first (NOAUTH, NOPERM). */
+  auth?: TokenAuth;
+  /** Overrides RESP_LIMITS.stalledTimeoutMs (tests). */
+  stalledTimeoutMs?: number;
+  /** Serve RESP over TLS with this certificate and key (PEM contents). */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
 
 export interface RespGateDecision {
@@ -51,7 +60,7 @@ interface Slot {
 export function createRespServer(service: NodeService, opts: RespServerOptions = {}): GossamerRespServer {
   const logger = opts.logger ?? silentLogger;
   const sockets = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true });
+  const server: net.Server = opts.tls ? tls.createServer({ noDelay: true, ...opts.tls, handshakeTimeout: 10_000 }) : net.createServer({ noDelay: true });
   let nextClientId = 1;
   let totalCommands = 0;
   let port = 0;
@@ -66,19 +75,30 @@ export function createRespServer(service: NodeService, opts: RespServerOptions =
     logger.error('resp handler failed', { where, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   };
 
-  server.on('connection', (socket) => {
-    if (sockets.size >= RESP_LIMITS.connectionsMax || closing) {
+  const perClient = new Map<string, number>();
+  server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    const client = socket.remoteAddress ?? '';
+    const mine = perClient.get(client) ?? 0;
+    if (sockets.size >= RESP_LIMITS.connectionsMax || mine >= RESP_LIMITS.connectionsPerClientMax || closing) {
       socket.end(`-ERR max number of clients reached\r\n`);
       return;
     }
+    perClient.set(client, mine + 1);
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left > 0) perClient.set(client, left);
+      else perClient.delete(client);
+    });
+    socket.setTimeout(opts.stalledTimeoutMs ?? RESP_LIMITS.stalledTimeoutMs);
     serveConnection(socket, {
       service, info, onBug, logger,
       session: { id: nextClientId++, name: null, remoteAddress: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` },
       maxValueBytes: opts.maxValueBytes ?? service.defaults().maxValueBytes,
       countCommand: () => { totalCommands++; },
       ...(opts.gate ? { gate: opts.gate } : {}),
+      ...(opts.auth ? { auth: opts.auth } : {}),
     });
   });
   server.on('error', (e) => logger.error('resp server error', { error: e.message }));
@@ -123,6 +143,7 @@ interface ConnectionDeps {
   onBug: (err: unknown, where: string) => void;
   countCommand: () => void;
   gate?: (clientIp: string, command: string) => RespGateDecision;
+  auth?: TokenAuth;
 }
 
 function serveConnection(socket: net.Socket, deps: ConnectionDeps): void {
@@ -130,6 +151,7 @@ function serveConnection(socket: net.Socket, deps: ConnectionDeps): void {
   socket.on('data', (data: Buffer) => conn.onData(data));
   socket.on('drain', () => conn.onDrain());
   socket.on('gossamer-close-idle', () => conn.closeWhenIdle());
+  socket.on('timeout', () => conn.onSilence());
   socket.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE') deps.logger.debug('resp connection error', { error: e.message });
   });
@@ -148,6 +170,8 @@ class RespConnection {
   /** Commands waiting behind one the gate holds (leaky bucket), run in order when it is due. */
   private readonly held: Buffer[][] = [];
   private holding = false;
+  /** With tokens: the permissions of the token this connection gave in AUTH. */
+  private permissions: ReadonlySet<Permission> | undefined;
 
   constructor(private readonly socket: net.Socket, private readonly deps: ConnectionDeps) {
     this.parser = new RespParser({ bulkBytesMax: deps.maxValueBytes + RESP_LIMITS.bulkSlackBytes });
@@ -214,6 +238,11 @@ class RespConnection {
       this.slots.push({ reply: error(decision.error ?? 'ERR rate limited'), close: false });
       return true;
     }
+    const refusal = this.deps.auth && this.checkAuth(this.deps.auth, args);
+    if (refusal) {
+      this.slots.push({ reply: refusal, close: false });
+      return true;
+    }
     const out = this.commands.run(args);
     const slot: Slot = { reply: undefined, close: out.close ?? false };
     this.slots.push(slot);
@@ -227,6 +256,35 @@ class RespConnection {
       return false;
     }
     return true;
+  }
+
+  /** AUTH itself, or the refusal of a command this connection may not run; undefined: run it. */
+  private checkAuth(auth: TokenAuth, args: Buffer[]): RespReply | undefined {
+    const name = args[0]!.toString('latin1').toUpperCase();
+    if (name === 'AUTH') {
+      // AUTH <token>, or AUTH <username> <token> (Redis 6 ACL form; the username is ignored).
+      if (args.length !== 2 && args.length !== 3) return error(`ERR wrong number of arguments for 'auth' command`);
+      const perms = auth.permissionsOf(args[args.length - 1]!.toString('utf8'));
+      if (!perms) return error('WRONGPASS invalid username-password pair or user is disabled.');
+      this.permissions = perms;
+      return simple('OK');
+    }
+    const need = respNeed(name);
+    if (need === 'none') return undefined;
+    if (!this.permissions) return error('NOAUTH Authentication required.');
+    if (!this.permissions.has(need)) {
+      return error(`NOPERM this token has no permission to run the '${name.toLowerCase().slice(0, 64)}' command`);
+    }
+    return undefined;
+  }
+
+  /** No I/O for a while: close a connection stuck mid-command, or one that never authenticated. */
+  onSilence(): void {
+    if (this.parser.bufferedBytes > 0 || (this.deps.auth && !this.permissions && this.slots.length === 0)) {
+      this.deps.logger.debug('resp: closing a stalled connection', { remote: this.deps.session.remoteAddress });
+      this.ended = true;
+      this.socket.destroy();
+    }
   }
 
   onDrain(): void {
