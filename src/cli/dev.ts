@@ -60,135 +60,167 @@ async function healthy(http: string): Promise<boolean> {
   }
 }
 
+interface DevPlan {
+  count: number;
+  ports: { listen: number; http: number; resp: number };
+  readyTimeoutMs: number;
+  dataRoot: string;
+  secure: ReturnType<typeof writeDevSecurity> | undefined;
+}
+
 /** Runs the cluster until SIGINT/SIGTERM; resolves with the exit status. */
 export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const count = intOption('nodes', opts.nodes, 3, 1, 32);
-  const listenBase = intOption('listen-port', opts.listenPort ?? env.GOSSAMER_DEV_LISTEN_PORT, 7000, 1, 65535 - count);
-  const httpBase = intOption('http-port', opts.httpPort ?? env.GOSSAMER_DEV_HTTP_PORT, 8000, 1, 65535 - count);
-  const respBase = intOption('resp-port', opts.respPort ?? env.GOSSAMER_DEV_RESP_PORT, 6380, 1, 65535 - count);
-  const readyTimeoutMs = intOption('ready-timeout-ms', opts.readyTimeoutMs, 60_000, 1, 3_600_000);
   const dataRoot = path.resolve(opts.data ?? env.GOSSAMER_DEV_DATA ?? path.join('data', 'dev'));
-  const secure = opts.secure ? writeDevSecurity(dataRoot) : undefined;
+  const plan: DevPlan = {
+    count,
+    ports: {
+      listen: intOption('listen-port', opts.listenPort ?? env.GOSSAMER_DEV_LISTEN_PORT, 7000, 1, 65535 - count),
+      http: intOption('http-port', opts.httpPort ?? env.GOSSAMER_DEV_HTTP_PORT, 8000, 1, 65535 - count),
+      resp: intOption('resp-port', opts.respPort ?? env.GOSSAMER_DEV_RESP_PORT, 6380, 1, 65535 - count),
+    },
+    readyTimeoutMs: intOption('ready-timeout-ms', opts.readyTimeoutMs, 60_000, 1, 3_600_000),
+    dataRoot,
+    secure: opts.secure ? writeDevSecurity(dataRoot) : undefined,
+  };
+  const cluster = new DevCluster(io);
+  for (let i = 0; i < count; i++) cluster.spawn(childSpec(opts, plan, i, env));
 
+  const onSignal = (sig: NodeJS.Signals): void => { void cluster.stopAll(`${sig} received`); };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  await cluster.waitReady(plan);
+  if (!cluster.stopping) printBanner(io, cluster.children, plan);
+  const code = await cluster.done;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+  return cluster.failed ? 1 : code;
+}
+
+interface ChildSpec { nodeId: string; listen: string; http: string; resp: string; args: string[]; env: NodeJS.ProcessEnv }
+
+function childSpec(opts: DevOptions, plan: DevPlan, i: number, env: NodeJS.ProcessEnv): ChildSpec {
   const host = '127.0.0.1';
-  const seeds = Array.from({ length: count }, (_, i) => `${host}:${listenBase + i}`).join(',');
+  const seeds = Array.from({ length: plan.count }, (_, j) => `${host}:${plan.ports.listen + j}`).join(',');
   // Under tsx (`node --import tsx src/cli/main.ts`) the children run main.ts with the same loader
   // (process.execArgv carries it); compiled, they run main.js.
   const here = fileURLToPath(import.meta.url);
   const entry = path.join(path.dirname(here), here.endsWith('.ts') ? 'main.ts' : 'main.js');
+  const nodeId = `node-${i}`;
+  const listen = `${host}:${plan.ports.listen + i}`;
+  const http = `${host}:${plan.ports.http + i}`;
+  const resp = `${host}:${plan.ports.resp + i}`;
+  const args = [
+    ...process.execArgv, entry, 'start',
+    '--node-id', nodeId, '--listen', listen, '--http', http, '--resp', resp, '--seeds', seeds,
+    '--data', path.join(plan.dataRoot, nodeId), '--parent-pid', String(process.pid),
+  ];
+  if (opts.n !== undefined) args.push('--n', opts.n);
+  if (opts.partitions !== undefined) args.push('--partitions', opts.partitions);
+  if (opts.commitlogSync !== undefined) args.push('--commitlog-sync', opts.commitlogSync);
+  if (opts.logLevel !== undefined) args.push('--log-level', opts.logLevel);
+  if (plan.secure) args.push('--config', plan.secure.configFile);
+  // Children log JSON off a terminal; when dev itself prints to one, keep their lines readable.
+  const childEnv = env.GOSSAMER_LOG_FORMAT || !process.stderr.isTTY ? env : { ...env, GOSSAMER_LOG_FORMAT: 'text' };
+  return { nodeId, listen, http, resp, args, env: childEnv };
+}
 
-  const children: Child[] = [];
-  let stopping = false;
-  let failed = false;
-  let resolveDone: (code: number) => void = () => {};
-  const done = new Promise<number>((r) => { resolveDone = r; });
+/** The children: started, watched, and stopped together. */
+class DevCluster {
+  readonly children: Child[] = [];
+  stopping = false;
+  failed = false;
+  readonly done: Promise<number>;
+  private resolveDone: (code: number) => void = () => {};
 
-  const pipeLines = (stream: NodeJS.ReadableStream | null, nodeId: string, write: (s: string) => void): void => {
-    if (!stream) return;
-    const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
-    rl.on('line', (line) => write(`[${nodeId}] ${line}\n`));
-  };
+  constructor(private readonly io: DevIo) {
+    this.done = new Promise<number>((r) => { this.resolveDone = r; });
+  }
 
-  for (let i = 0; i < count; i++) {
-    const nodeId = `node-${i}`;
-    const listen = `${host}:${listenBase + i}`;
-    const http = `${host}:${httpBase + i}`;
-    const resp = `${host}:${respBase + i}`;
-    const args = [
-      ...process.execArgv, entry, 'start',
-      '--node-id', nodeId, '--listen', listen, '--http', http, '--resp', resp, '--seeds', seeds,
-      '--data', path.join(dataRoot, nodeId), '--parent-pid', String(process.pid),
-    ];
-    if (opts.n !== undefined) args.push('--n', opts.n);
-    if (opts.partitions !== undefined) args.push('--partitions', opts.partitions);
-    if (opts.commitlogSync !== undefined) args.push('--commitlog-sync', opts.commitlogSync);
-    if (opts.logLevel !== undefined) args.push('--log-level', opts.logLevel);
-    if (secure) args.push('--config', secure.configFile);
-    // Children log JSON off a terminal; when dev itself prints to one, keep their lines readable.
-    const childEnv = env.GOSSAMER_LOG_FORMAT || !process.stderr.isTTY ? env : { ...env, GOSSAMER_LOG_FORMAT: 'text' };
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
-    const child: Child = { nodeId, http, resp, listen, proc, exited: false, exitCode: null };
-    children.push(child);
-    pipeLines(proc.stdout, nodeId, io.out);
-    pipeLines(proc.stderr, nodeId, io.err);
-    proc.on('error', (e) => io.err(`gossamer dev: ${nodeId} failed to start: ${e.message}\n`));
+  spawn(spec: ChildSpec): void {
+    const io = this.io;
+    const proc = spawn(process.execPath, spec.args, { stdio: ['ignore', 'pipe', 'pipe'], env: spec.env });
+    const child: Child = { nodeId: spec.nodeId, http: spec.http, resp: spec.resp, listen: spec.listen, proc, exited: false, exitCode: null };
+    this.children.push(child);
+    pipeLines(proc.stdout, spec.nodeId, io.out);
+    pipeLines(proc.stderr, spec.nodeId, io.err);
+    proc.on('error', (e) => io.err(`gossamer dev: ${spec.nodeId} failed to start: ${e.message}\n`));
     proc.on('exit', (code, signal) => {
       child.exited = true;
       child.exitCode = code;
-      if (!stopping) io.err(`gossamer dev: ${nodeId} (pid ${proc.pid ?? '?'}) exited (${signal ?? `status ${code}`})\n`);
-      if (children.every((c) => c.exited)) {
-        if (stopping) resolveDone(0);
-        else {
-          io.err('gossamer dev: every node has exited\n');
-          resolveDone(1);
-        }
+      if (!this.stopping) io.err(`gossamer dev: ${spec.nodeId} (pid ${proc.pid ?? '?'}) exited (${signal ?? `status ${code}`})\n`);
+      if (!this.children.every((c) => c.exited)) return;
+      if (this.stopping) this.resolveDone(0);
+      else {
+        io.err('gossamer dev: every node has exited\n');
+        this.resolveDone(1);
       }
     });
   }
 
-  const stopAll = async (why: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    io.out(`gossamer dev: ${why}; stopping ${children.filter((c) => !c.exited).length} node(s)\n`);
-    for (const c of children) if (!c.exited) c.proc.kill('SIGTERM');
+  async stopAll(why: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.io.out(`gossamer dev: ${why}; stopping ${this.children.filter((c) => !c.exited).length} node(s)\n`);
+    for (const c of this.children) if (!c.exited) c.proc.kill('SIGTERM');
     const deadline = Date.now() + 15_000;
-    while (children.some((c) => !c.exited) && Date.now() < deadline) await sleep(50);
-    for (const c of children) {
+    while (this.children.some((c) => !c.exited) && Date.now() < deadline) await sleep(50);
+    for (const c of this.children) {
       if (!c.exited) {
-        io.err(`gossamer dev: ${c.nodeId} did not stop in time; killing it\n`);
+        this.io.err(`gossamer dev: ${c.nodeId} did not stop in time; killing it\n`);
         c.proc.kill('SIGKILL');
       }
     }
-    if (children.every((c) => c.exited)) resolveDone(0);
-  };
+    if (this.children.every((c) => c.exited)) this.resolveDone(0);
+  }
 
-  const onSignal = (sig: NodeJS.Signals): void => { void stopAll(`${sig} received`); };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
-
-  // Wait for every node to serve.
-  const deadline = Date.now() + readyTimeoutMs;
-  const pending = new Set(children);
-  while (pending.size > 0 && !stopping) {
-    for (const c of [...pending]) {
-      if (c.exited) {
-        io.err(`gossamer dev: ${c.nodeId} exited before it was ready (is port ${c.listen} or ${c.http} in use?)\n`);
-        failed = true;
-        await stopAll('a node failed to start');
+  /** Until every node serves, one of them exits, or the time runs out. */
+  async waitReady(plan: DevPlan): Promise<void> {
+    const deadline = Date.now() + plan.readyTimeoutMs;
+    const pending = new Set(this.children);
+    while (pending.size > 0 && !this.stopping) {
+      for (const c of [...pending]) {
+        if (c.exited) {
+          this.io.err(`gossamer dev: ${c.nodeId} exited before it was ready (is port ${c.listen} or ${c.http} in use?)\n`);
+          this.failed = true;
+          await this.stopAll('a node failed to start');
+          break;
+        }
+        if (await (plan.secure ? healthyTls(c.http, plan.secure.caCert) : healthy(c.http))) pending.delete(c);
+      }
+      if (pending.size === 0 || this.stopping) break;
+      if (Date.now() > deadline) {
+        this.io.err(`gossamer dev: nodes not ready after ${plan.readyTimeoutMs} ms: ${[...pending].map((c) => c.nodeId).join(', ')}\n`);
+        this.failed = true;
+        await this.stopAll('start-up timed out');
         break;
       }
-      if (await (secure ? healthyTls(c.http, secure.caCert) : healthy(c.http))) pending.delete(c);
+      await sleep(100);
     }
-    if (pending.size === 0 || stopping) break;
-    if (Date.now() > deadline) {
-      io.err(`gossamer dev: nodes not ready after ${readyTimeoutMs} ms: ${[...pending].map((c) => c.nodeId).join(', ')}\n`);
-      failed = true;
-      await stopAll('start-up timed out');
-      break;
-    }
-    await sleep(100);
   }
+}
 
-  if (!stopping) {
-    io.out(`\nGossamer dev cluster: ${count} node(s), data in ${dataRoot}\n`);
-    // Only what is served: HTTP (with /ui and /metrics) and RESP.
-    for (const c of children) {
-      io.out(`  ${c.nodeId}  HTTP http${secure ? 's' : ''}://${c.http}  RESP redis${secure ? 's' : ''}://${c.resp}  pid=${c.proc.pid ?? '?'}\n`);
-    }
-    const first = children[0]!;
-    const [respHost, respPort] = [first.resp.slice(0, first.resp.lastIndexOf(':')), first.resp.slice(first.resp.lastIndexOf(':') + 1)];
-    if (secure) io.out(secureBanner(secure, first.http, respHost, respPort));
-    else io.out(`\nTry:  curl -X PUT --data-binary 'hello' http://${first.http}/kv/greeting\n`
-      + `      curl -i http://${first.http}/kv/greeting\n`
-      + `      redis-cli -h ${respHost} -p ${respPort} set a 1   (any Redis client works: RESP2)\n`
-      + `      open http://${first.http}/ui   (the dashboard: members, ring, traffic; every node serves it)\n`
-      + 'Press Ctrl-C to stop the cluster.\n');
+function pipeLines(stream: NodeJS.ReadableStream | null, nodeId: string, write: (s: string) => void): void {
+  if (!stream) return;
+  const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  rl.on('line', (line) => write(`[${nodeId}] ${line}\n`));
+}
+
+/** Only what is served: HTTP (with /ui and /metrics) and RESP. */
+function printBanner(io: DevIo, children: readonly Child[], plan: DevPlan): void {
+  const secure = plan.secure;
+  io.out(`\nGossamer dev cluster: ${plan.count} node(s), data in ${plan.dataRoot}\n`);
+  for (const c of children) {
+    io.out(`  ${c.nodeId}  HTTP http${secure ? 's' : ''}://${c.http}  RESP redis${secure ? 's' : ''}://${c.resp}  pid=${c.proc.pid ?? '?'}\n`);
   }
-
-  const code = await done;
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.off('SIGHUP', onSignal);
-  return failed ? 1 : code;
+  const first = children[0]!;
+  const [respHost, respPort] = [first.resp.slice(0, first.resp.lastIndexOf(':')), first.resp.slice(first.resp.lastIndexOf(':') + 1)];
+  if (secure) io.out(secureBanner(secure, first.http, respHost, respPort));
+  else io.out(`\nTry:  curl -X PUT --data-binary 'hello' http://${first.http}/kv/greeting\n`
+    + `      curl -i http://${first.http}/kv/greeting\n`
+    + `      redis-cli -h ${respHost} -p ${respPort} set a 1   (any Redis client works: RESP2)\n`
+    + `      open http://${first.http}/ui   (the dashboard: members, ring, traffic; every node serves it)\n`
+    + 'Press Ctrl-C to stop the cluster.\n');
 }

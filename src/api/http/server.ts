@@ -64,21 +64,59 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
       logger.error('http handler failed', { where, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     }),
   };
-  const serveMetrics = opts.metrics ?? true;
-  let closing = false;
+  const server = makeServer(opts);
+  const handler = new RequestHandler(service, opts, routerOpts, metrics, logger);
+  const onRequest = (expectsContinue: boolean) => (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      handler.handle(req, res, expectsContinue);
+    } catch (e) {
+      handler.send(req, res, routeName(req.url ?? ''), toResponse(e, routerOpts, 'request'));
+    }
+  };
+  server.on('request', onRequest(false));
+  server.on('checkContinue', onRequest(true));
+  server.on('clientError', answerClientError);
+  return {
+    server,
+    metrics,
+    listen: (host, port) => listenOn(server, logger, host, port),
+    close: () => {
+      handler.closing = true;
+      return closeServer(server, opts.shutdownGraceMs ?? 5_000);
+    },
+  };
+}
 
+function makeServer(opts: HttpServerOptions): http.Server {
   // Headers up to 32 KiB: a context token may be 16 KiB, and a too-long one deserves a clear 400.
   const serverOpts = { keepAlive: true, noDelay: true, maxHeaderSize: 32 * 1024 };
-  const server: http.Server = opts.tls ? https.createServer({ ...serverOpts, ...opts.tls, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }) : http.createServer(serverOpts);
+  const server: http.Server = opts.tls
+    ? https.createServer({ ...serverOpts, ...opts.tls, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS })
+    : http.createServer(serverOpts);
   limitPerClient(server, HTTP_CONNECTIONS_PER_CLIENT_MAX);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
+  return server;
+}
 
-  function send(req: IncomingMessage, res: ServerResponse, route: RouteName, r: HttpResponse): void {
-    metrics.count(route, req.method ?? '', r.status, req);
+/** Each request: the rate limiter, then authentication, then the router's plan, then one reply. */
+class RequestHandler {
+  /** Set by close(): replies then say `Connection: close`. */
+  closing = false;
+  private readonly serveMetrics: boolean;
+
+  constructor(
+    private readonly service: NodeService, private readonly opts: HttpServerOptions, private readonly routerOpts: RouterOptions,
+    private readonly metrics: HttpMetrics, private readonly logger: Logger,
+  ) {
+    this.serveMetrics = opts.metrics ?? true;
+  }
+
+  send(req: IncomingMessage, res: ServerResponse, route: RouteName, r: HttpResponse): void {
+    this.metrics.count(route, req.method ?? '', r.status, req);
     if (res.headersSent || res.destroyed) return;
-    if (closing) res.setHeader('Connection', 'close');
+    if (this.closing) res.setHeader('Connection', 'close');
     for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
     if (r.body === undefined) {
       res.statusCode = r.status;
@@ -92,93 +130,94 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
   }
 
   /** The rate limiter's word first: a 429, a hold (leaky bucket), or headers and on. */
-  function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
-    if (!rateLimit) return serve(req, res, expectsContinue);
+  handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    const rateLimit = this.opts.rateLimit;
+    if (!rateLimit) return this.serve(req, res, expectsContinue);
     const gate = rateLimit.admit(req.method ?? 'GET', req.url ?? '/', req.socket.remoteAddress, req.headers);
     for (const [k, v] of Object.entries(gate.headers)) res.setHeader(k, v);
     if (gate.refusal) {
       req.on('error', () => {});
       res.on('error', () => {});
       if (expectsContinue) res.setHeader('Connection', 'close');
-      send(req, res, routeName(req.url ?? '/'), gate.refusal);
+      this.send(req, res, routeName(req.url ?? '/'), gate.refusal);
     } else if (gate.delayMs > 0) {
       setTimeout(() => {
         try {
-          serve(req, res, expectsContinue);
+          this.serve(req, res, expectsContinue);
         } catch (e) {
-          send(req, res, routeName(req.url ?? ''), toResponse(e, routerOpts, 'request'));
+          this.send(req, res, routeName(req.url ?? ''), toResponse(e, this.routerOpts, 'request'));
         }
       }, gate.delayMs);
     } else {
-      serve(req, res, expectsContinue);
+      this.serve(req, res, expectsContinue);
     }
   }
 
-  function serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+  private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
     const route = routeName(url);
-    metrics.begin(req);
+    this.metrics.begin(req);
     req.on('error', () => { /* an aborted upload: handled by readBody or nothing to do */ });
     res.on('error', () => { /* the client went away */ });
-    const refusal = opts.auth && checkHttpAuth(opts.auth, method, url, req.headers.authorization);
+    const refusal = this.opts.auth && checkHttpAuth(this.opts.auth, method, url, req.headers.authorization);
     if (refusal) {
       if (expectsContinue) res.setHeader('Connection', 'close');
-      send(req, res, route, refusal);
+      this.send(req, res, route, refusal);
       return;
     }
-
-    let plan: Plan;
-    if (serveMetrics && (url === '/metrics' || url.startsWith('/metrics?'))) {
-      plan = method === 'GET' || method === 'HEAD'
-        ? { kind: 'respond', response: metrics.render().then((body) => ({ status: 200, headers: { 'Content-Type': metrics.contentType }, body })) }
-        : { kind: 'respond', response: errorResponse(new HttpError('method_not_allowed', `${method} is not allowed here; use GET`, {}, { Allow: 'GET, HEAD' })) };
-    } else {
-      plan = planRequest(service, routerOpts, method, url, req.headers);
-    }
-
+    const plan = this.serveMetrics && (url === '/metrics' || url.startsWith('/metrics?'))
+      ? this.metricsPlan(method)
+      : planRequest(this.service, this.routerOpts, method, url, req.headers);
     if (plan.kind === 'respond') {
       // A body nobody asked for (e.g. on a 4xx): let node:http discard it, but never buffer it.
       // Refused before 100 Continue: the client may or may not send the body now; start afresh.
       if (expectsContinue) res.setHeader('Connection', 'close');
-      settle(req, res, route, plan.response);
+      this.settle(req, res, route, plan.response);
       return;
     }
     if (expectsContinue) res.writeContinue();
     readBody(req, plan.maxBytes).then(
       // An exception thrown by the handler becomes a rejected promise, which settle turns into a logged 500.
-      (body) => settle(req, res, route, Promise.resolve(body).then((b) => plan.handle(b))),
+      (body) => this.settle(req, res, route, Promise.resolve(body).then((b) => plan.handle(b))),
       (e: unknown) => {
         if (e instanceof BodyTooLarge) {
-          refuseOversized(req, res, route, plan.maxBytes);
+          this.refuseOversized(req, res, route, plan.maxBytes);
           return;
         }
         // Aborted mid-body: the client is gone; nothing to answer, nothing stored.
-        if (!(e instanceof BodyAborted)) logger.warn('http body read failed', { err: String(e) });
+        if (!(e instanceof BodyAborted)) this.logger.warn('http body read failed', { err: String(e) });
       },
     );
   }
 
-  function settle(req: IncomingMessage, res: ServerResponse, route: RouteName, response: HttpResponse | Promise<HttpResponse>): void {
+  private metricsPlan(method: string): Plan {
+    const metrics = this.metrics;
+    return method === 'GET' || method === 'HEAD'
+      ? { kind: 'respond', response: metrics.render().then((body) => ({ status: 200, headers: { 'Content-Type': metrics.contentType }, body })) }
+      : { kind: 'respond', response: errorResponse(new HttpError('method_not_allowed', `${method} is not allowed here; use GET`, {}, { Allow: 'GET, HEAD' })) };
+  }
+
+  private settle(req: IncomingMessage, res: ServerResponse, route: RouteName, response: HttpResponse | Promise<HttpResponse>): void {
     if (!(response instanceof Promise)) {
-      send(req, res, route, response);
+      this.send(req, res, route, response);
       return;
     }
     response.then(
-      (r) => send(req, res, route, r),
-      (e: unknown) => send(req, res, route, toResponse(e, routerOpts, `${req.method ?? ''} ${route}`)),
+      (r) => this.send(req, res, route, r),
+      (e: unknown) => this.send(req, res, route, toResponse(e, this.routerOpts, `${req.method ?? ''} ${route}`)),
     );
   }
 
-  function refuseOversized(req: IncomingMessage, res: ServerResponse, route: RouteName, maxBytes: number): void {
+  private refuseOversized(req: IncomingMessage, res: ServerResponse, route: RouteName, maxBytes: number): void {
     res.setHeader('Connection', 'close');
-    send(req, res, route, errorResponse(tooLarge(maxBytes)));
+    this.send(req, res, route, errorResponse(tooLarge(maxBytes)));
     // Keep reading (and dropping) for a short while so the client, still sending, sees the 413
     // instead of a reset; then cut the connection.
     let drained = 0;
     const socket = req.socket;
     const cut = (): void => { socket.destroy(); };
-    const timer = setTimeout(cut, opts.drainAfterRefusalMs ?? 2_000);
+    const timer = setTimeout(cut, this.opts.drainAfterRefusalMs ?? 2_000);
     timer.unref();
     req.on('data', (chunk: Buffer) => {
       drained += chunk.length;
@@ -188,69 +227,52 @@ export function createHttpServer(service: NodeService, opts: HttpServerOptions =
     socket.on('close', () => { clearTimeout(timer); });
     req.resume();
   }
-
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    try {
-      handle(req, res, false);
-    } catch (e) {
-      send(req, res, routeName(req.url ?? ''), toResponse(e, routerOpts, 'request'));
-    }
-  });
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    try {
-      handle(req, res, true);
-    } catch (e) {
-      send(req, res, routeName(req.url ?? ''), toResponse(e, routerOpts, 'request'));
-    }
-  });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = status === 431
-      ? JSON.stringify({ error: 'headers_too_large', message: 'request headers too large (the limit is 32 KiB)' })
-      : JSON.stringify({ error: 'bad_request', message: 'malformed HTTP request' });
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\n`
-      + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  });
-
-  return {
-    server,
-    metrics,
-    listen(host: string, port: number): Promise<{ port: number }> {
-      return new Promise((resolve, reject) => {
-        const onError = (e: Error): void => { reject(e); };
-        server.once('error', onError);
-        server.listen(port, host, () => {
-          server.off('error', onError);
-          server.on('error', (e) => { logger.error('http server error', { err: String(e) }); });
-          const addr = server.address();
-          resolve({ port: typeof addr === 'object' && addr ? addr.port : port });
-        });
-      });
-    },
-    close(): Promise<void> {
-      closing = true;
-      return new Promise((resolve) => {
-        if (!server.listening) {
-          resolve();
-          return;
-        }
-        const timer = setTimeout(() => { server.closeAllConnections(); }, opts.shutdownGraceMs ?? 5_000);
-        timer.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
-    },
-  };
 }
 
-/** Reads a request body, refusing it (BodyTooLarge) the moment it passes `maxBytes`. */
+/** A request node:http could not parse: a one-line JSON answer, then the connection closes. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = status === 431
+    ? JSON.stringify({ error: 'headers_too_large', message: 'request headers too large (the limit is 32 KiB)' })
+    : JSON.stringify({ error: 'bad_request', message: 'malformed HTTP request' });
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\n`
+    + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+function listenOn(server: http.Server, logger: Logger, host: string, port: number): Promise<{ port: number }> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => { reject(e); };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      server.on('error', (e) => { logger.error('http server error', { err: String(e) }); });
+      const addr = server.address();
+      resolve({ port: typeof addr === 'object' && addr ? addr.port : port });
+    });
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish for `graceMs`, then cuts what is left. */
+function closeServer(server: http.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
 /** A TLS client that has not finished its handshake by then is cut (slowloris on the handshake). */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Open connections from one client address; more are closed at once (the client sees a reset). */
@@ -275,6 +297,7 @@ function limitPerClient(server: http.Server, max: number): void {
   });
 }
 
+/** Reads a request body, refusing it (BodyTooLarge) the moment it passes `maxBytes`. */
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
