@@ -11,6 +11,7 @@
  *
  * Goal (issue 11): ≤ 10 s and ≤ 1.5× the minimum bytes. Results: bench/results/antientropy.json.
  */
+import { mulberry32 } from '../src/core/ring/classic.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Node } from '../src/core/node.js';
 import { createRing, keyHash } from '../src/core/ring/index.js';
@@ -35,14 +36,8 @@ class MapReader implements StoreReader {
 interface Side { node: Node; store: MapReader }
 
 function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 2 ** 32;
 }
 
 function makeSides(partitions: number): [Side, Side] {

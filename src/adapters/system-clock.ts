@@ -1,9 +1,14 @@
-/** The real Clock port: wall-clock time and Node timers (unref'd, so a timer never keeps the process alive). */
+/**
+ * The real Clock port: wall-clock time and Node timers. A node's timers are unref'd (its servers
+ * keep the process alive); tests and scripts ask for ref'd ones, so a pending wait keeps them alive.
+ */
 import type { Clock, TimerHandle } from '../ports/index.js';
 
 export class SystemClock implements Clock {
   private nextId = 1;
   private readonly timers = new Map<number, NodeJS.Timeout>();
+
+  constructor(private readonly opts: { unref?: boolean } = {}) {}
 
   nowMs(): number {
     return Date.now();
@@ -15,7 +20,7 @@ export class SystemClock implements Clock {
       this.timers.delete(id);
       fn();
     }, Math.max(0, delayMs));
-    t.unref();
+    if (this.opts.unref ?? true) t.unref();
     this.timers.set(id, t);
     return { id };
   }

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../src/ports/index.js';
+import { SystemClock } from '../../src/adapters/system-clock.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,26 +13,11 @@ export const dec = (u: Uint8Array | undefined): string | undefined => (u === und
 
 /**
  * The Clock port on real time with ordinary (ref'd) timers, for tests and scripts: unlike the
- * node's SystemClock (whose timers are unref'd because its servers keep the process alive), a
- * pending engine wait keeps a test process alive.
+ * node's (unref'd), a pending engine wait keeps a test process alive.
  */
-export class TimerClock implements Clock {
-  private nextId = 1;
-  private readonly timers = new Map<number, NodeJS.Timeout>();
-  nowMs(): number {
-    return Date.now();
-  }
-  setTimer(delayMs: number, fn: () => void): TimerHandle {
-    const id = this.nextId++;
-    this.timers.set(id, setTimeout(() => {
-      this.timers.delete(id);
-      fn();
-    }, Math.max(0, delayMs)));
-    return { id };
-  }
-  clearTimer(handle: TimerHandle): void {
-    clearTimeout(this.timers.get(handle.id));
-    this.timers.delete(handle.id);
+export class TimerClock extends SystemClock {
+  constructor() {
+    super({ unref: false });
   }
 }
 
