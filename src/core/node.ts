@@ -12,79 +12,25 @@
  * leaves before the writes of its Ready (and of every earlier Ready) are durable, an
  * acknowledged write is on disk at the coordinator and at every replica that acknowledged it.
  */
-import type { AntiEntropySettings, AntiEntropyStats, RepairProgress } from './antientropy/index.js';
-import { ANTIENTROPY_LIMITS, AntiEntropyProtocol } from './antientropy/index.js';
-import type { KeyState, ReconcileBug } from './clock/state.js';
-import { fromUtf8 } from './bytes.js';
+import { AntiEntropyProtocol } from './antientropy/index.js';
+import type { KeyState } from './clock/state.js';
 import { CORE_LIMITS } from './constants.js';
 import { assert, assertNever } from './errors.js';
-import type { NodeEvent } from './kv/env.js';
-import type { FailureDetector, HandoffStats, HintLimits } from './handoff/index.js';
 import { ALWAYS_ALIVE, HANDOFF_LIMITS, HandoffProtocol } from './handoff/index.js';
 import { KvProtocol } from './kv/protocol.js';
 import type { Message } from './messages.js';
-import type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
+import type { ClusterMeta, MemberInfo } from './membership/index.js';
 import { Membership } from './membership/index.js';
-import type { Effects } from './ready.js';
 import { ReadyBuilder } from './ready.js';
 import type { Ring } from './ring/index.js';
-import type { ClientOp, Consistency, NodeId, Ready, StoreReader } from './types.js';
+import type { ClientOp, NodeId, Ready, StoreReader } from './types.js';
+import type { AntiEntropyControl, NodeConfig, NodeStats } from './node-config.js';
+import { antiEntropyDefaults, dataWriteHook } from './node-config.js';
 
 export type { NodeEvent } from './kv/env.js';
 export type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
-
-export interface NodeConfig {
-  readonly nodeId: NodeId;
-  /**
-   * The ring to use (tests). Without it the node loads the cluster metadata its store holds, or
-   * else forms the first ring as `bootstrap` says once it knows every seed (see `notePeer`).
-   */
-  readonly ring?: Ring;
-  readonly bootstrap?: BootstrapConfig;
-  /** The cluster's replication factor; when given with `ring` it must equal the ring's N. */
-  readonly n?: number;
-  readonly tickMs: number;
-  readonly requestTimeoutMs: number;
-  readonly defaultR: Consistency;
-  readonly defaultW: Consistency;
-  /** Test-only: break the node on purpose so tests can show the checkers catch it. */
-  readonly bug?: ReconcileBug;
-  /**
-   * A number chosen afresh each time the node starts (the runtime draws it at random). Request
-   * ids start from it, so replies that peers queued for an earlier run of this node — a TCP
-   * transport delivers them after a reconnect — never match a request of this run.
-   */
-  readonly incarnation?: number;
-  /**
-   * The name this node's dots carry; the node id by default. A node whose writes are
-   * acknowledged before they are durable (commit log `periodic` or `none`) must use a name of
-   * its own per run (e.g. `node-1~k3x9`): after a crash it may have forgotten dots it already
-   * handed out, and a new run reusing them would make two different versions share one dot.
-   */
-  readonly actorId?: string;
-  /** Largest encoded state of one key a write may create (whole states cross the wire). */
-  readonly maxStateBytes?: number;
-  /** Sees every version this node creates as a coordinator (the simulator's history uses it). */
-  readonly observer?: (event: NodeEvent) => void;
-  /** Which peers are believed alive; without one, only timeouts pass a silent peer over. */
-  readonly detector?: FailureDetector;
-  /** Bounds of the hints this node keeps as a stand-in (HANDOFF_LIMITS by default). */
-  readonly hintLimits?: Partial<HintLimits>;
-  /** Anti-entropy's interval and throttle (ANTIENTROPY_LIMITS by default). */
-  readonly antiEntropy?: Partial<AntiEntropySettings>;
-}
-
-/** What a node counts about itself (shown in /cluster and /metrics). */
-export interface NodeStats {
-  readonly hints: HandoffStats;
-  readonly readRepairs: number;
-  /** Requests this node coordinates now (a write stays until every slot is settled). */
-  readonly coordinating: number;
-  readonly antiEntropy: AntiEntropyStats;
-}
-
-/** Below the transport's 8 MiB frame limit, with room for the message around the state. */
-export const DEFAULT_MAX_STATE_BYTES = CORE_LIMITS.stateBytesMax;
+export type { AntiEntropyControl, NodeConfig, NodeStats } from './node-config.js';
+export { DEFAULT_MAX_STATE_BYTES } from './node-config.js';
 
 export class Node {
   readonly id: NodeId;
@@ -105,11 +51,7 @@ export class Node {
     this.membership = new Membership(this.fx, cfg.bootstrap);
     const detector = cfg.detector ?? ALWAYS_ALIVE;
     this.handoff = new HandoffProtocol({
-      self: this.id, fx: this.fx, time: this.time, detector,
-      limits: {
-        hintAgeMsMax: cfg.hintLimits?.hintAgeMsMax ?? HANDOFF_LIMITS.hintAgeMsMax,
-        hintBytesPerTargetMax: cfg.hintLimits?.hintBytesPerTargetMax ?? HANDOFF_LIMITS.hintBytesPerTargetMax,
-      },
+      self: this.id, fx: this.fx, time: this.time, detector, limits: { ...HANDOFF_LIMITS, ...cfg.hintLimits },
       nextId: () => this.nextMsgId++,
       applyDelivered: (key, state) => this.kv.mergeLocal(key, state),
     }, store);
@@ -142,9 +84,7 @@ export class Node {
     }
   }
 
-  setRing(ring: Ring): void {
-    this.membership.setRing(ring);
-  }
+  setRing(ring: Ring): void { this.membership.setRing(ring); }
 
   /** Whether the node has a ring (loaded, formed or given); it serves only then. */
   hasRing(): boolean {
@@ -163,9 +103,7 @@ export class Node {
   }
 
   /** A peer's facts, as a transport handshake reports them; may form the first ring. */
-  notePeer(peer: MemberInfo): void {
-    this.membership.notePeer(peer);
-  }
+  notePeer(peer: MemberInfo): void { this.membership.notePeer(peer); }
 
   /** Time moves on by one tick; `nowMs` is the wall clock, used only for timestamps. */
   tick(nowMs: number): void {
@@ -176,9 +114,7 @@ export class Node {
     this.ae.tick();
   }
 
-  setTime(nowMs: number): void {
-    this.time.nowMs = Math.floor(nowMs);
-  }
+  setTime(nowMs: number): void { this.time.nowMs = Math.floor(nowMs); }
 
   request(reqId: number, op: ClientOp): void {
     if (!this.hasRing()) {
@@ -217,13 +153,9 @@ export class Node {
     }
   }
 
-  hasReady(): boolean {
-    return this.fx.hasReady();
-  }
+  hasReady(): boolean { return this.fx.hasReady(); }
 
-  ready(): Ready {
-    return this.fx.take();
-  }
+  ready(): Ready { return this.fx.take(); }
 
   /** The runtime made `rd`'s writes durable: the engine now serves them. */
   advance(rd: Ready): void {
@@ -237,15 +169,12 @@ export class Node {
     return this.kv.localState(key);
   }
 
-  /**
-   * The hint records a scan of the `hint` keyspace found at start (in key order): the hints this
-   * node held as a stand-in before it stopped. Damaged records are dropped and counted.
-   */
+  /** The hint records a start-up scan of the `hint` keyspace found (damaged ones are counted). */
   loadHints(entries: Iterable<readonly [Uint8Array, Uint8Array]>): void {
     this.handoff.store.load(entries);
   }
 
-  /** The hints this node holds for `key`, with the node each is held for (their states stay on disk). */
+  /** The hints this node holds for `key`, with their target (the states stay on disk). */
   hintsForKey(key: string): readonly { readonly target: NodeId; readonly storageKey: Uint8Array }[] {
     return this.handoff.store.hintsForKey(key);
   }
@@ -263,48 +192,4 @@ export class Node {
   inFlight(): number {
     return this.kv.inFlight();
   }
-}
-
-/** What the runtime drives of anti-entropy (the rest stays inside the core). */
-export interface AntiEntropyControl {
-  beginLoad(): void;
-  load(key: string, ringHash: number, state: Uint8Array): void;
-  finishLoad(): void;
-  readonly isRebuilding: boolean;
-  repair(partition?: number): RepairProgress;
-  progress(): RepairProgress;
-  root(partition: number): number;
-  noteLag(lagMs: number): void;
-  canPurge(key: string, ringHash: number, state: Uint8Array): boolean;
-}
-
-function antiEntropyDefaults(tickMs: number): AntiEntropySettings {
-  return {
-    intervalTicks: Math.max(1, Math.round((ANTIENTROPY_LIMITS.intervalTicks * 10) / tickMs)),
-    concurrentExchangesMax: ANTIENTROPY_LIMITS.concurrentExchangesMax,
-    bytesPerSecondMax: ANTIENTROPY_LIMITS.bytesPerSecondMax,
-    bytesPerSecondMin: ANTIENTROPY_LIMITS.bytesPerSecondMin,
-    tombstoneGraceMs: ANTIENTROPY_LIMITS.tombstoneGraceMs,
-  };
-}
-
-/**
- * The Effects the key-value protocol writes through: the node's own, plus a look at every write
- * of key data, so anti-entropy's trees follow each one without reaching into the kv module.
- */
-function dataWriteHook(fx: Effects, onData: (key: string, ringHash: number, value: Uint8Array | null) => void): Effects {
-  return {
-    get seq() {
-      return fx.seq;
-    },
-    write(w) {
-      fx.write(w);
-      if (w.space !== 'data') return;
-      const k = w.key;
-      const hash = ((k[1]! << 24) | (k[2]! << 16) | (k[3]! << 8) | k[4]!) >>> 0;
-      onData(fromUtf8(k.subarray(5)), hash, w.value);
-    },
-    send: (to, msg) => fx.send(to, msg),
-    reply: (reqId, reply) => fx.reply(reqId, reply),
-  };
 }
