@@ -169,4 +169,6 @@ export default tseslint.config(
   { files: ['src/core/**/*.ts'], ...corePurity },
   { files: ['src/**/*.ts'], ...layerRules },
   { files: ['src/**/*.ts'], ...sizeLimits },
+  // The node only routes (issue 7): its protocols live in their own modules.
+  { files: ['src/core/node.ts'], rules: { 'max-lines': ['error', { max: 200 }] } },
 );
