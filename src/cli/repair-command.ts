@@ -8,17 +8,10 @@ import { answerError, call, parseHost } from './client-commands.js';
 import type { CommonOptions, Io } from './client-commands.js';
 import { usage } from './errors.js';
 import { createProgress, formatDuration } from './progress.js';
+import type { RepairProgress } from '../core/antientropy/index.js';
 
-interface ProgressJson {
-  nodeId: string;
-  running: boolean;
-  total: number;
-  done: number;
-  failed: number;
-  keysRepaired: number;
-  startedMs: number;
-  finishedMs: number | null;
-}
+/** What `/admin/repair` answers: the core's progress, and the node that runs it. */
+type ProgressJson = RepairProgress & { nodeId: string };
 
 export interface RepairOptions extends CommonOptions {
   partition?: string;

@@ -1,5 +1,7 @@
 /** A raw RESP connection for tests: send bytes, read whole replies back (a tiny reply parser). */
 import net from 'node:net';
+import { parseReply as parseRespReply } from '../../src/cli/bench/transports.js';
+import type { RespReply } from '../../src/cli/bench/transports.js';
 
 export type Reply = string | number | Buffer | null | Reply[] | { error: string };
 
@@ -65,35 +67,13 @@ export function encodeCommand(args: (string | Buffer)[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The bench driver's reply parser, with errors as `{ error }` so tests can compare them. */
 function parseReply(b: Buffer, at: number): { value: Reply; end: number } | undefined {
-  if (at >= b.length) return undefined;
-  const nl = b.indexOf('\r\n', at);
-  if (nl < 0) return undefined;
-  const line = b.subarray(at + 1, nl).toString('utf8');
-  const next = nl + 2;
-  switch (String.fromCharCode(b[at]!)) {
-    case '+': return { value: line, end: next };
-    case '-': return { value: { error: line }, end: next };
-    case ':': return { value: Number(line), end: next };
-    case '$': {
-      const len = Number(line);
-      if (len < 0) return { value: null, end: next };
-      if (b.length < next + len + 2) return undefined;
-      return { value: b.subarray(next, next + len), end: next + len + 2 };
-    }
-    case '*': {
-      const n = Number(line);
-      if (n < 0) return { value: null, end: next };
-      const items: Reply[] = [];
-      let pos = next;
-      for (let i = 0; i < n; i++) {
-        const r = parseReply(b, pos);
-        if (!r) return undefined;
-        items.push(r.value);
-        pos = r.end;
-      }
-      return { value: items, end: pos };
-    }
-    default: throw new Error(`bad reply byte ${b[at]}`);
-  }
+  const r = parseRespReply(b, at);
+  return r && { value: asReply(r.value), end: r.end };
+}
+
+function asReply(v: RespReply): Reply {
+  if (v instanceof Error) return { error: v.message };
+  return Array.isArray(v) ? v.map(asReply) : v;
 }

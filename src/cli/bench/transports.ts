@@ -121,7 +121,7 @@ function errorLabel(e: unknown): string {
   return code ?? (e instanceof Error ? e.message.slice(0, 40) : 'error');
 }
 
-type RespReply = string | number | Buffer | null | Error | RespReply[];
+export type RespReply = string | number | Buffer | null | Error | RespReply[];
 
 /**
  * A minimal RESP2 client: one connection, commands answered in order (pipelining-safe), replies
