@@ -5,6 +5,7 @@
  * Membership changes after that are staged by operators (join/leave, a later protocol).
  */
 import type { ClusterMeta, MemberInfo } from './meta.js';
+import { firstClusterMeta } from './meta.js';
 
 export interface BootstrapConfig {
   readonly self: MemberInfo;
@@ -21,11 +22,6 @@ export function formFirstRing(cfg: BootstrapConfig, known: Iterable<MemberInfo>)
   const peers = [...known];
   const knownAddrs = new Set(peers.map((p) => p.address));
   for (const s of seedAddrs) if (!knownAddrs.has(s)) return undefined;
-  const members = peers
-    .filter((p) => p.nodeId === cfg.self.nodeId || seedAddrs.has(p.address))
-    .sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
-  return {
-    partitions: cfg.partitions, n: cfg.n, members,
-    ...(cfg.replication ? { replication: cfg.replication } : {}),
-  };
+  const members = peers.filter((p) => p.nodeId === cfg.self.nodeId || seedAddrs.has(p.address));
+  return firstClusterMeta({ partitions: cfg.partitions, n: cfg.n, ...(cfg.replication ? { replication: cfg.replication } : {}) }, members);
 }

@@ -1,12 +1,13 @@
 /**
- * Membership: which nodes form the ring, and the ring itself. Today it loads the stored cluster
- * metadata and forms the first ring from the seeds; gossip, the failure detector and staged
- * joins and leaves will live here too.
+ * Membership: which nodes form the ring, and the ring itself. It loads the stored cluster
+ * metadata, forms the first ring from the seeds, and installs every newer document of its
+ * cluster (`install`, as gossip brings them; `propose`, as an operator's change makes them).
  *
  * The core decides and the Ready carries the decision: a ring formed here is written (keyspace
  * `meta`) in the Ready being built, so it is durable before anything sent after it; the runtime
  * only installs what the node reports (`Node.clusterMeta`).
  */
+import { assert } from '../errors.js';
 import { storageWrite } from '../keys.js';
 import type { Effects } from '../ready.js';
 import type { Ring } from '../ring/index.js';
@@ -14,16 +15,23 @@ import type { NodeId, StoreReader } from '../types.js';
 import type { BootstrapConfig } from './bootstrap.js';
 import { formFirstRing } from './bootstrap.js';
 import type { ClusterMeta, MemberInfo } from './meta.js';
-import { CLUSTER_META_KEY, decodeClusterMeta, encodeClusterMeta, ringOf } from './meta.js';
+import { CLUSTER_META_KEY, decodeClusterMeta, encodeClusterMeta, ringOf, supersedes } from './meta.js';
 
 export type { BootstrapConfig } from './bootstrap.js';
-export type { ClusterMeta, MemberInfo } from './meta.js';
-export { CLUSTER_META_KEY, MetadataError, decodeClusterMeta, encodeClusterMeta } from './meta.js';
+export type { ClusterMeta, MemberInfo, StagedChange, TransitionMeta } from './meta.js';
+export {
+  CLUSTER_META_KEY, MetadataError, decodeClusterMeta, encodeClusterMeta, firstClusterMeta, metaDigest, nextRingOf, ringOf,
+  supersedes,
+} from './meta.js';
+
+/** Called after a new document is installed (its writes are in the Ready being built). */
+export type MetaListener = (next: ClusterMeta, prev: ClusterMeta | undefined) => void;
 
 export class Membership {
   private readonly peers = new Map<NodeId, MemberInfo>();
   private meta: ClusterMeta | undefined;
   private ringInForce: Ring | undefined;
+  private readonly listeners: MetaListener[] = [];
 
   constructor(private readonly fx: Effects, private readonly bootstrap: BootstrapConfig | undefined) {
     if (bootstrap) this.peers.set(bootstrap.self.nodeId, copy(bootstrap.self));
@@ -63,14 +71,50 @@ export class Membership {
     if (!this.ringInForce) this.tryForm();
   }
 
+  /** The facts of a node this one has met (itself included), by id. */
+  knownPeer(nodeId: NodeId): MemberInfo | undefined {
+    return this.peers.get(nodeId);
+  }
+
+  /** Every node this one has met, itself included. */
+  knownPeers(): MemberInfo[] {
+    return [...this.peers.values()];
+  }
+
+  /** Runs `fn` after every document installed from now on. */
+  onChange(fn: MetaListener): void {
+    this.listeners.push(fn);
+  }
+
+  /**
+   * Installs `next` (made durable through the Ready being built) if it belongs to this node's
+   * cluster (or the node has none yet) and supersedes the document in force. Returns whether it
+   * did. Throws `RingError` for a document no ring can be made of (the caller drops it).
+   */
+  install(next: ClusterMeta): boolean {
+    const prev = this.meta;
+    if (prev && (prev.clusterId !== next.clusterId || !supersedes(next, prev))) return false;
+    const ring = ringOf(next);
+    this.meta = next;
+    this.ringInForce = ring;
+    this.fx.write(storageWrite('meta', CLUSTER_META_KEY, encodeClusterMeta(next)));
+    for (const fn of this.listeners) fn(next, prev);
+    return true;
+  }
+
+  /** Makes the next version from the document in force (an operator's change) and installs it. */
+  propose(change: (current: ClusterMeta) => Omit<ClusterMeta, 'version'>): ClusterMeta {
+    const current = this.meta;
+    assert(current, 'no cluster metadata to change yet');
+    const next: ClusterMeta = { ...change(current), version: current.version + 1 };
+    this.install(next);
+    return next;
+  }
+
   private tryForm(): void {
     if (!this.bootstrap) return;
     const meta = formFirstRing(this.bootstrap, this.peers.values());
-    if (!meta) return;
-    const ring = ringOf(meta);
-    this.meta = meta;
-    this.ringInForce = ring;
-    this.fx.write(storageWrite('meta', CLUSTER_META_KEY, encodeClusterMeta(meta)));
+    if (meta) this.install(meta);
   }
 }
 

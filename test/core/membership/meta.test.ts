@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { ClusterMeta } from '../../../src/core/membership/index.js';
 import { MetadataError, decodeClusterMeta, encodeClusterMeta } from '../../../src/core/membership/index.js';
+import { firstClusterMeta, supersedes } from '../../../src/core/membership/meta.js';
 import { formFirstRing } from '../../../src/core/membership/bootstrap.js';
 import { GossamerError } from '../../../src/core/errors.js';
 
 const member = (i: number) => ({ nodeId: `n${i}`, address: `10.0.0.${i}:7000`, dc: 'dc1', rack: `r${i % 2}`, weight: 1 });
-const META: ClusterMeta = { partitions: 64, n: 3, members: [member(0), member(1), member(2)] };
+const META: ClusterMeta = firstClusterMeta({ partitions: 64, n: 3 }, [member(0), member(1), member(2)]);
 const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
 
 function rejects(bytes: Uint8Array, what: RegExp): void {
@@ -29,11 +30,47 @@ describe('cluster metadata: stored, then validated when loaded', () => {
     assert.deepEqual([...new Set(ring.owners)].sort(), ['n0', 'n1', 'n2']);
   });
 
-  it('reads the format the runtime wrote before the core owned it (unsorted members, replication last)', () => {
+  it('reads the unversioned format of earlier releases as version 1 with createRing\'s claim', () => {
     const old = { partitions: 16, n: 2, members: [member(2), member(0)], replication: { dc1: 2 } };
-    const { meta } = decodeClusterMeta(json(old));
+    const { meta, ring } = decodeClusterMeta(json(old));
     assert.deepEqual(meta.members.map((m) => m.nodeId), ['n0', 'n2']);
     assert.deepEqual(meta.replication, { dc1: 2 });
+    assert.equal(meta.version, 1);
+    assert.deepEqual(meta, firstClusterMeta({ partitions: 16, n: 2, replication: { dc1: 2 } }, [member(0), member(2)]));
+    assert.deepEqual(ring.owners, meta.owners);
+  });
+
+  it('keeps the claim as stored, staged changes and a transition included', () => {
+    const owners = META.owners.map((o, p) => (p < 8 ? 'n0' : o));
+    const next: ClusterMeta = {
+      ...META, version: 7, owners,
+      staged: [{ kind: 'join', nodeId: 'n3', member: member(3) }, { kind: 'remove', nodeId: 'n1' }],
+      transition: { members: [member(0), member(2), member(3)], owners: META.owners.map((o) => (o === 'n1' ? 'n3' : o)), done: [1, 5] },
+    };
+    const { meta, ring } = decodeClusterMeta(encodeClusterMeta(next));
+    assert.deepEqual(meta, next);
+    assert.deepEqual(ring.owners, owners);
+    rejects(json({ ...next, owners: owners.slice(1) }), /owners must list/);
+    rejects(json({ ...next, owners: owners.map(() => 'n9') }), /not a member/);
+    rejects(json({ ...next, transition: { ...next.transition, done: [5, 1] } }), /ascending/);
+    rejects(json({ ...next, staged: [{ kind: 'grow', nodeId: 'n1' }] }), /kind/);
+    rejects(json({ ...next, version: 0 }), /version/);
+    rejects(json({ ...next, clusterId: '' }), /clusterId/);
+  });
+
+  it('of two documents, every node picks the same: the higher version, then the greater digest', () => {
+    const a: ClusterMeta = { ...META, version: 2, staged: [{ kind: 'remove', nodeId: 'n1' }] };
+    const b: ClusterMeta = { ...META, version: 2, staged: [{ kind: 'remove', nodeId: 'n2' }] };
+    assert.ok(supersedes(a, META) && !supersedes(META, a));
+    assert.notEqual(supersedes(a, b), supersedes(b, a));
+    assert.ok(!supersedes(a, a));
+  });
+
+  it('the first ring\'s cluster id depends on its members and settings', () => {
+    const other = firstClusterMeta({ partitions: 64, n: 3 }, [member(0), member(1), member(3)]);
+    assert.notEqual(other.clusterId, META.clusterId);
+    assert.equal(firstClusterMeta({ partitions: 64, n: 3 }, [member(2), member(1), member(0)]).clusterId, META.clusterId);
+    assert.match(META.clusterId, /^c-[0-9a-f]{16}$/);
   });
 
   it('refuses garbage with a clear error naming what is wrong', () => {

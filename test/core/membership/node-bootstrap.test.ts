@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Node } from '../../../src/core/node.js';
 import type { NodeConfig } from '../../../src/core/node.js';
 import { CLUSTER_META_KEY, MetadataError, encodeClusterMeta } from '../../../src/core/membership/index.js';
+import { firstClusterMeta } from '../../../src/core/membership/meta.js';
 import { keyspaceOf } from '../../../src/core/keys.js';
 import { MapStore } from '../harness.js';
 
@@ -65,7 +66,7 @@ describe('the node forms the first ring and persists it through the Ready', () =
     const store = new MapStore();
     store.data.set(hex(CLUSTER_META_KEY), new TextEncoder().encode('{"partitions": 16, "n": 3, "members": "oops"}'));
     assert.throws(() => new Node(config(0), store), MetadataError);
-    const wrong = encodeClusterMeta({ partitions: 16, n: 3, members: [member(0)], replication: { dc1: 2 } });
+    const wrong = encodeClusterMeta({ ...firstClusterMeta({ partitions: 16, n: 3 }, [member(0)]), replication: { dc1: 2 } });
     store.data.set(hex(CLUSTER_META_KEY), wrong);
     assert.throws(() => new Node(config(0), store), /stored cluster metadata is invalid: n \(3\) must equal/);
   });
