@@ -34,7 +34,7 @@ async function startOne(self: PeerInfo, dir: string, port: number, seeds: string
   const transport = await createTcpTransport<Message>({ self, listenHost: '127.0.0.1', listenPort: port, seeds });
   const clock = new SystemClock();
   const runtime = NodeRuntime.create({
-    self, engine, transport, clock, isReachable: (id) => transport.isConnected(id),
+    self, engine, transport, clock,
     settings: { n: 2, partitions: 64, tickMs: 10, requestTimeoutMs: 2000, r: 'quorum', w: 'quorum', maxValueBytes: 1 << 20, seeds },
   });
   runtime.start();

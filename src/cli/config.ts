@@ -48,6 +48,8 @@ export interface NodeConfig {
   replication?: Record<string, number>;
   rateLimits: RateLimitRule[];
   tickMs: number;
+  /** A membership gossip round every this many ms (the failure detector's timings follow it). */
+  gossipIntervalMs: number;
   logLevel: LogLevelSetting;
   /** Security (docs/security.md): file paths; the secret may also come from GOSSAMER_CLUSTER_SECRET. */
   clusterSecretFile?: string;
@@ -94,6 +96,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'replication', describe: 'replicas per data centre (config file only)' },
   { key: 'rateLimits', describe: 'rate-limit rules (config file only)' },
   { key: 'tickMs', flag: 'tick-ms', arg: 'ms', env: 'GOSSAMER_TICK_MS', describe: 'how often the core ticks (default 10)' },
+  { key: 'gossipIntervalMs', flag: 'gossip-interval-ms', arg: 'ms', env: 'GOSSAMER_GOSSIP_INTERVAL_MS', describe: 'membership gossip round interval (default 1000)' },
   { key: 'logLevel', flag: 'log-level', arg: 'level', env: 'GOSSAMER_LOG_LEVEL', describe: 'debug, info, warn, error or silent (default info)' },
   { key: 'clusterSecretFile', flag: 'cluster-secret-file', arg: 'file', env: 'GOSSAMER_CLUSTER_SECRET_FILE', describe: 'file of the cluster secret, or the secret itself in GOSSAMER_CLUSTER_SECRET (default: open cluster)' },
   { key: 'tls', describe: 'TLS files {cert, key, ca, mutual} (config file only; or the flags below)' },
@@ -232,6 +235,7 @@ const SCHEMAS: Record<SettingKey, z.ZodType> = {
     { error: 'must map data-centre names to replica counts, e.g. {"dc1": 3}' }),
   rateLimits: rateLimitRules,
   tickMs: intIn(1, 1000),
+  gossipIntervalMs: intIn(10, 600_000),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be debug, info, warn, error or silent' }),
   clusterSecretFile: filePath,
   tls: z.object({ cert: filePath.optional(), key: filePath.optional(), ca: filePath.optional(), mutual: z.boolean().optional() },
@@ -375,6 +379,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     ...(replication ? { replication } : {}),
     rateLimits: (values.rateLimits as RateLimitRule[] | undefined) ?? [],
     tickMs: (values.tickMs as number | undefined) ?? 10,
+    gossipIntervalMs: (values.gossipIntervalMs as number | undefined) ?? 1000,
     logLevel: (values.logLevel as LogLevelSetting | undefined) ?? 'info',
     ...securitySettings(values, cwd),
     ...(configFile !== undefined ? { configFile } : {}),

@@ -125,7 +125,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const bugs = testBugsFromEnv(process.env, logger);
   const limits = startRateLimits(config, { clock, logger, transport, sighup: opts.sighup ?? true });
   const runtime = NodeRuntime.create({
-    self, settings, engine, transport, clock, logger, onFatal, isReachable: (id) => transport.isConnected(id),
+    self, settings, engine, transport, clock, logger, onFatal,
     onFamilyMessage: limits.onFamilyMessage,
     incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
   });
@@ -232,6 +232,7 @@ function runtimeSettings(config: NodeConfig, seeds: string[]): RuntimeSettings {
     r: config.r,
     w: config.w,
     maxValueBytes: config.maxValueBytes,
+    gossipIntervalMs: config.gossipIntervalMs,
     ...(config.replication ? { replication: config.replication } : {}),
     seeds,
   };

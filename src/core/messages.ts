@@ -10,17 +10,21 @@ import type { HandoffMessage } from './handoff/messages.js';
 import { HANDOFF_VALIDATORS } from './handoff/messages.js';
 import type { KvMessage } from './kv/messages.js';
 import { KV_VALIDATORS } from './kv/messages.js';
+import type { GossipMessage } from './membership/gossip-messages.js';
+import { GOSSIP_VALIDATORS } from './membership/gossip-messages.js';
 
-export type Message = KvMessage | HandoffMessage | AntiEntropyMessage;
+export type Message = KvMessage | HandoffMessage | AntiEntropyMessage | GossipMessage;
 
 export type MessageType = Message['type'];
 
 /** The protocols that exchange messages. */
-export type Protocol = 'kv' | 'handoff' | 'antientropy';
+export type Protocol = 'kv' | 'handoff' | 'antientropy' | 'membership';
 
 type Validator = (m: Record<string, unknown>) => boolean;
 
-const VALIDATORS: { readonly [K in MessageType]: Validator } = { ...KV_VALIDATORS, ...HANDOFF_VALIDATORS, ...ANTIENTROPY_VALIDATORS };
+const VALIDATORS: { readonly [K in MessageType]: Validator } = {
+  ...KV_VALIDATORS, ...HANDOFF_VALIDATORS, ...ANTIENTROPY_VALIDATORS, ...GOSSIP_VALIDATORS,
+};
 
 /**
  * Whether a value that arrived from the network is a well-formed message of some protocol. The
@@ -32,4 +36,9 @@ export function isValidMessage(v: unknown): v is Message {
   const type = m['type'];
   if (typeof type !== 'string' || !Object.hasOwn(VALIDATORS, type)) return false;
   return VALIDATORS[type as MessageType](m);
+}
+
+/** Whether a message is membership's (gossip and probes): these flow before a node has a ring. */
+export function isMembershipMessage(m: Message): m is GossipMessage {
+  return m.type.startsWith('gossip-') || m.type.startsWith('probe-');
 }

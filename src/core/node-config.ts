@@ -9,7 +9,11 @@ import { fromUtf8 } from './bytes.js';
 import { CORE_LIMITS } from './constants.js';
 import type { NodeEvent } from './kv/env.js';
 import type { FailureDetector, HandoffStats, HintLimits } from './handoff/index.js';
-import type { BootstrapConfig } from './membership/index.js';
+import type { BootstrapConfig, Membership } from './membership/index.js';
+import { GossipProtocol } from './membership/gossip.js';
+import type { GossipStats } from './membership/gossip-events.js';
+import type { GossipSettings } from './membership/gossip-constants.js';
+import { defaultGossipSettings } from './membership/gossip-constants.js';
 import type { Effects } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { Consistency, NodeId } from './types.js';
@@ -47,8 +51,20 @@ export interface NodeConfig {
   readonly maxStateBytes?: number;
   /** Sees every version this node creates as a coordinator (the simulator's history uses it). */
   readonly observer?: (event: NodeEvent) => void;
-  /** Which peers are believed alive; without one, only timeouts pass a silent peer over. */
+  /**
+   * Which peers are believed alive. By default, membership's gossip failure detector when the
+   * node runs gossip (it has `bootstrap`), else none (only timeouts pass a silent peer over).
+   */
   readonly detector?: FailureDetector;
+  /**
+   * Membership gossip and failure detection (the defaults derive from `intervalMs`, 1000 by
+   * default). Gossip runs when `bootstrap` is given (a node of a real or simulated cluster).
+   */
+  readonly gossip?: Partial<GossipSettings>;
+  /** New and larger at every start (the runtime passes the start's wall-clock ms; the simulator virtual time). */
+  readonly generation?: number;
+  /** This node's client HTTP address, announced by gossip. */
+  readonly http?: string;
   /** Bounds of the hints this node keeps as a stand-in (HANDOFF_LIMITS by default). */
   readonly hintLimits?: Partial<HintLimits>;
   /** Anti-entropy's interval and throttle (ANTIENTROPY_LIMITS by default). */
@@ -62,6 +78,8 @@ export interface NodeStats {
   /** Requests this node coordinates now (a write stays until every slot is settled). */
   readonly coordinating: number;
   readonly antiEntropy: AntiEntropyStats;
+  /** Gossip and failure detection (absent when the node runs no gossip). */
+  readonly membership?: GossipStats;
 }
 
 /** Below the transport's 8 MiB frame limit, with room for the message around the state. */
@@ -109,4 +127,17 @@ export function dataWriteHook(fx: Effects, onData: (key: string, ringHash: numbe
     send: (to, msg) => fx.send(to, msg),
     reply: (reqId, reply) => fx.reply(reqId, reply),
   };
+}
+
+/** The gossip protocol of a node that has `bootstrap` (undefined otherwise). */
+export function createGossip(
+  cfg: NodeConfig, fx: Effects, time: { readonly tick: number }, membership: Membership, nextId: () => number,
+): GossipProtocol | undefined {
+  const b = cfg.bootstrap;
+  if (!b) return undefined;
+  const settings = { ...defaultGossipSettings(cfg.gossip?.intervalMs), ...cfg.gossip };
+  return new GossipProtocol({
+    self: { ...b.self, ...(cfg.http !== undefined ? { http: cfg.http } : {}) }, fx, time, tickMs: cfg.tickMs, membership, settings,
+    generation: cfg.generation ?? 0, seed: (cfg.incarnation ?? 0) >>> 0, nextId,
+  });
 }

@@ -19,13 +19,15 @@ import { assert, assertNever } from './errors.js';
 import { ALWAYS_ALIVE, HANDOFF_LIMITS, HandoffProtocol } from './handoff/index.js';
 import { KvProtocol } from './kv/protocol.js';
 import type { Message } from './messages.js';
+import { isMembershipMessage } from './messages.js';
 import type { ClusterMeta, MemberInfo } from './membership/index.js';
 import { Membership } from './membership/index.js';
+import type { GossipProtocol } from './membership/gossip.js';
 import { ReadyBuilder } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { ClientOp, NodeId, Ready, StoreReader } from './types.js';
 import type { AntiEntropyControl, NodeConfig, NodeStats } from './node-config.js';
-import { antiEntropyDefaults, dataWriteHook } from './node-config.js';
+import { antiEntropyDefaults, createGossip, dataWriteHook } from './node-config.js';
 
 export type { NodeEvent } from './kv/env.js';
 export type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
@@ -42,6 +44,8 @@ export class Node {
   private readonly kv: KvProtocol;
   private readonly handoff: HandoffProtocol;
   private readonly ae: AntiEntropyProtocol;
+  /** Membership gossip and the failure detector (when the node has `bootstrap`). */
+  readonly gossip: GossipProtocol | undefined;
 
   /** Throws `MetadataError` when the store holds cluster metadata that cannot be used. */
   constructor(cfg: NodeConfig, store: StoreReader) {
@@ -49,7 +53,8 @@ export class Node {
     // 2^21 ids per incarnation step keeps every id a safe integer for incarnations below 2^31.
     this.nextMsgId = (((cfg.incarnation ?? 0) >>> 0) % 2 ** 31) * 2 ** 21 + 1;
     this.membership = new Membership(this.fx, cfg.bootstrap);
-    const detector = cfg.detector ?? ALWAYS_ALIVE;
+    this.gossip = createGossip(cfg, this.fx, this.time, this.membership, () => this.nextMsgId++);
+    const detector = cfg.detector ?? this.gossip ?? ALWAYS_ALIVE;
     this.handoff = new HandoffProtocol({
       self: this.id, fx: this.fx, time: this.time, detector, limits: { ...HANDOFF_LIMITS, ...cfg.hintLimits },
       nextId: () => this.nextMsgId++,
@@ -82,6 +87,7 @@ export class Node {
     } else {
       this.membership.start(store);
     }
+    this.gossip?.start();
   }
 
   setRing(ring: Ring): void { this.membership.setRing(ring); }
@@ -102,13 +108,18 @@ export class Node {
     return this.membership.clusterMeta;
   }
 
-  /** A peer's facts, as a transport handshake reports them; may form the first ring. */
-  notePeer(peer: MemberInfo): void { this.membership.notePeer(peer); }
+  /** A peer's facts, as a transport handshake reports them (gossip asks it for news). */
+  notePeer(peer: MemberInfo): void {
+    this.membership.notePeer(peer);
+    this.gossip?.notePeer(peer);
+  }
 
   /** Time moves on by one tick; `nowMs` is the wall clock, used only for timestamps. */
   tick(nowMs: number): void {
     this.time.tick++;
     this.time.nowMs = Math.floor(nowMs);
+    this.gossip?.tick();
+    if (!this.hasRing()) return;
     this.kv.tick();
     this.handoff.tick();
     this.ae.tick();
@@ -126,28 +137,17 @@ export class Node {
 
   /** Routes a peer's message to the protocol that owns its type. */
   step(from: NodeId, msg: Message): void {
+    if (isMembershipMessage(msg)) return this.gossip?.step(from, msg);
+    // Kv, hints and anti-entropy wait for a ring; a node of another cluster is refused.
+    if (!this.hasRing() || this.gossip?.refuses(from)) return;
     switch (msg.type) {
-      case 'replica-get':
-      case 'replica-put':
-      case 'replica-get-reply':
-      case 'replica-put-ack':
-      case 'forward':
-      case 'forward-accepted':
-      case 'forward-reply':
-        if (this.hasRing()) this.kv.step(from, msg);
-        return;
-      case 'hint-deliver':
-      case 'hint-ack':
-        if (this.hasRing()) this.handoff.step(from, msg);
-        return;
-      case 'ae-hashes':
-      case 'ae-hashes-reply':
-      case 'ae-keys':
-      case 'ae-keys-reply':
-      case 'ae-sync':
-      case 'ae-sync-reply':
-        if (this.hasRing()) this.ae.step(from, msg);
-        return;
+      case 'replica-get': case 'replica-put': case 'replica-get-reply': case 'replica-put-ack':
+      case 'forward': case 'forward-accepted': case 'forward-reply':
+        return this.kv.step(from, msg);
+      case 'hint-deliver': case 'hint-ack':
+        return this.handoff.step(from, msg);
+      case 'ae-hashes': case 'ae-hashes-reply': case 'ae-keys': case 'ae-keys-reply': case 'ae-sync': case 'ae-sync-reply':
+        return this.ae.step(from, msg);
       default:
         assertNever(msg, 'message type');
     }
@@ -180,7 +180,10 @@ export class Node {
   }
 
   stats(): NodeStats {
-    return { hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight(), antiEntropy: this.ae.stats() };
+    return {
+      hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight(), antiEntropy: this.ae.stats(),
+      ...(this.gossip ? { membership: this.gossip.stats() } : {}),
+    };
   }
 
   /** Anti-entropy's side of the node: the start-up rebuild, repairs, roots and load. */

@@ -53,6 +53,10 @@ export interface Transport<M = unknown> {
   onMessage(handler: (envelope: Envelope<M>) => void): void;
   /** Called when a peer connects and tells who it is (or re-connects with new facts). */
   onPeer?(handler: (peer: PeerInfo) => void): void;
+  /** Makes a peer known (membership gossip learned it) and starts connecting to it. */
+  addPeer?(info: PeerInfo): void;
+  /** Forgets a peer (it was removed from the cluster). */
+  removePeer?(nodeId: string): void;
   close(): Promise<void>;
 }
 

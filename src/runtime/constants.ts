@@ -4,6 +4,4 @@ export const RUNTIME_LIMITS = {
   requestsInFlightMax: 10_000,
   /** Extra time a graceful shutdown grants in-flight requests beyond the request timeout. */
   shutdownGraceMs: 1_000,
-  /** How often (in ticks) the runtime looks at every member's link for the failure detector. */
-  linkPollEveryTicks: 10,
 } as const;

@@ -26,6 +26,8 @@ import { RUNTIME_LIMITS } from './constants.js';
 import { localVersionsOf } from './local-versions.js';
 import { TreeRebuild, canPurgeEntry, treeRootsOf } from './antientropy-rebuild.js';
 import type { AntiEntropySettings, RepairProgress } from '../core/antientropy/index.js';
+import type { GossipSettings } from '../core/membership/gossip-constants.js';
+import { applyMembershipEvents, memberViews } from './membership-view.js';
 
 export interface RuntimeSettings {
   n: number;
@@ -38,6 +40,8 @@ export interface RuntimeSettings {
   replication?: Record<string, number>;
   /** Inter-node addresses of the nodes that form the first ring together (this node's may be among them). */
   seeds: string[];
+  /** A gossip round every this many ms (1000 by default); the failure detector's timings follow it. */
+  gossipIntervalMs?: number;
 }
 
 export interface RuntimeDeps {
@@ -60,11 +64,12 @@ export interface RuntimeDeps {
   /** Sees every inter-node message sent and every valid one received (metrics: RPC latencies). */
   wire?: { sent(to: string, msg: Message): void; received(from: string, msg: Message): void };
   /**
-   * Whether this node has a live connection to a peer. Until gossip-based failure detection
-   * lands, members without one are reported `suspect`, and the core's failure detector is this:
-   * coordinators skip them for stand-ins, and hints are replayed to them once it turns true.
+   * This start's generation (membership gossip: new and larger at every start). Default: the
+   * clock's ms when `start` runs.
    */
-  isReachable?: (nodeId: string) => boolean;
+  generation?: number;
+  /** Gossip and failure-detector settings beyond the interval (tests; test-only knobs included). */
+  gossip?: Partial<GossipSettings>;
   /** Bounds of the hints this node keeps as a stand-in (tests; the core's defaults otherwise). */
   hintLimits?: Partial<HintLimits>;
   /** Anti-entropy's interval and throttle (the core's defaults otherwise). */
@@ -145,6 +150,7 @@ export class NodeRuntime implements NodeService {
     if (peer.http !== undefined) this.peerHttp.set(peer.nodeId, peer.http);
     if (!this.node || this.stopped) return;
     try {
+      this.node.setTime(this.deps.clock.nowMs());
       this.node.notePeer(peer);
     } catch (e) {
       // Settings no ring can have (e.g. replication that does not add up to N): stop, clearly.
@@ -165,7 +171,9 @@ export class NodeRuntime implements NodeService {
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
       ...(this.deps.hintLimits ? { hintLimits: this.deps.hintLimits } : {}),
       ...(this.deps.antiEntropy ? { antiEntropy: this.deps.antiEntropy } : {}),
-      detector: { isAlive: (id) => this.peerAlive(id) },
+      ...(this.deps.self.http !== undefined ? { http: this.deps.self.http } : {}),
+      generation: this.deps.generation ?? Math.floor(this.deps.clock.nowMs()),
+      gossip: { ...(s.gossipIntervalMs !== undefined ? { intervalMs: s.gossipIntervalMs } : {}), ...this.deps.gossip },
     };
   }
 
@@ -178,43 +186,31 @@ export class NodeRuntime implements NodeService {
       this.ringMembers = meta.members;
       node.setTime(this.deps.clock.nowMs());
       if (!this.stopping && !this.fatal) this.serving = true;
-      this.logger.info('ring ready', { members: meta.members.length, partitions: meta.partitions, n: meta.n });
+      this.logger.info('ring ready', { members: meta.members.length, partitions: meta.partitions, n: meta.n, version: meta.version, clusterId: meta.clusterId });
     }
     this.pump();
   }
 
-  /**
-   * The failure detector until gossip lands: a peer is believed down only once this node has had
-   * a link to it and lost it (and until the link is back). A peer never linked yet — just after
-   * this node started, or one that never came up — is believed alive, so it is tried and, if
-   * silent, passed over by the request's own timeout.
-   */
-  private peerAlive(id: string): boolean {
-    const reachable = this.deps.isReachable;
-    if (id === this.nodeId || !reachable) return true;
-    if (reachable(id)) {
-      this.everLinked.add(id);
-      return true;
-    }
-    return !this.everLinked.has(id);
+  /** What gossip reported since the last look: log lines, peers to dial or forget. */
+  private drainMembership(): void {
+    const events = this.node?.gossip?.takeEvents();
+    if (events && events.length > 0) applyMembershipEvents(events, { logger: this.logger, transport: this.deps.transport, peerHttp: this.peerHttp });
   }
-
-  private readonly everLinked = new Set<string>();
-  private ticks = 0;
 
   private rebuild: TreeRebuild | undefined;
 
   private scheduleTick(): void {
     const dueMs = this.deps.clock.nowMs() + this.deps.settings.tickMs;
     this.tickTimer = this.deps.clock.setTimer(this.deps.settings.tickMs, () => {
-      // Look at every member's link now and then, so a link seen up once is known when it drops.
-      if (this.ticks++ % RUNTIME_LIMITS.linkPollEveryTicks === 0) for (const m of this.ringMembers) this.peerAlive(m.nodeId);
-      if (this.node?.hasRing()) {
-        // How late this tick fires is the event loop's lag: anti-entropy's rate backs off on it.
-        this.node.antiEntropy.noteLag(Math.max(0, this.deps.clock.nowMs() - dueMs));
-        if (this.rebuild && !this.rebuild.finished) this.rebuild.step();
+      if (this.node && !this.fatal) {
+        if (this.node.hasRing()) {
+          // How late this tick fires is the event loop's lag: anti-entropy's rate backs off on it.
+          this.node.antiEntropy.noteLag(Math.max(0, this.deps.clock.nowMs() - dueMs));
+          if (this.rebuild && !this.rebuild.finished) this.rebuild.step();
+        }
+        // Gossip runs before there is a ring too: that is how a node forms or adopts one.
         this.node.tick(this.deps.clock.nowMs());
-        this.pump();
+        this.afterCore();
       }
       if (!this.stopped) this.scheduleTick();
     });
@@ -224,7 +220,7 @@ export class NodeRuntime implements NodeService {
 
   private onMessage(env: Envelope<Message>): void {
     if (this.deps.onFamilyMessage?.(env)) return;
-    if (!this.node?.hasRing() || this.stopped) return;
+    if (!this.node || this.stopped || this.fatal) return;
     if (!isValidMessage(env.msg)) {
       this.logger.warn('dropped a malformed message', { from: env.from });
       return;
@@ -237,7 +233,7 @@ export class NodeRuntime implements NodeService {
       // A bug or undecodable local data must not take the node down with one message.
       this.logger.error('a message could not be handled', { from: env.from, type: env.msg.type, error: String(e) });
     }
-    this.pump();
+    this.afterCore();
   }
 
   submit(op: ClientOp): Promise<ClientReply> {
@@ -266,6 +262,7 @@ export class NodeRuntime implements NodeService {
   private pump(): void {
     const node = this.node;
     if (!node) return;
+    this.drainMembership();
     while (node.hasReady()) {
       const rd = node.ready();
       if (rd.writes.length === 0 && this.unreleased === 0) {
@@ -367,15 +364,19 @@ export class NodeRuntime implements NodeService {
     };
   }
 
+  /** Ring members and every other member gossip knows, with their state and heartbeat here. */
   members(): MemberView[] {
     const ring = this.coreRing();
-    const share = ring ? ownership(ring) : new Map<string, number>();
-    return this.ringMembers.map((m) => ({
-      nodeId: m.nodeId, address: m.address, ...httpOf(m.nodeId === this.nodeId ? this.deps.self.http : this.peerHttp.get(m.nodeId)),
-      dc: m.dc, rack: m.rack, weight: m.weight,
-      state: m.nodeId === this.nodeId || (this.deps.isReachable?.(m.nodeId) ?? true) ? 'alive' : 'suspect',
-      heartbeat: 0, ownership: share.get(m.nodeId) ?? 0,
-    }));
+    return memberViews({
+      selfId: this.nodeId, selfHttp: this.deps.self.http, ringMembers: this.ringMembers, gossip: this.node?.gossip?.members(),
+      share: ring ? ownership(ring) : new Map<string, number>(), peerHttp: this.peerHttp,
+    });
+  }
+
+  /** The cluster document's id and version in force (undefined before there is one). */
+  clusterVersion(): { clusterId: string; version: number } | undefined {
+    const meta = this.node?.clusterMeta();
+    return meta ? { clusterId: meta.clusterId, version: meta.version } : undefined;
   }
 
   /** This node's own state of `key` (tests and the simulator). */
@@ -426,9 +427,4 @@ export class NodeRuntime implements NodeService {
   inFlight(): number {
     return this.waiting.size;
   }
-}
-
-/** A member's HTTP address, as the latest hello announced it. */
-function httpOf(http: string | undefined): { http?: string } {
-  return http !== undefined ? { http } : {};
 }

@@ -14,6 +14,7 @@ import { MemoryDisk } from '../storage/fs/memory-fs.js';
 import { openLsmEngine, syncCompressor } from '../storage/lsm/index.js';
 import type { StorageEngine } from '../ports/storage.js';
 import type { SimEngineKind } from './options.js';
+import type { GossipSettings } from '../core/membership/gossip-constants.js';
 
 export type { SimEngineKind } from './options.js';
 
@@ -46,6 +47,8 @@ export interface SimClusterOptions {
   transportLimits?: Partial<TransportLimits>;
   /** Node i's DC and rack (default: dc1, rack i % 2). */
   placement?: (i: number) => { dc: string; rack: string };
+  /** Gossip and failure-detector settings of every node (tests; the interval is `settings.gossipIntervalMs`). */
+  gossip?: Partial<GossipSettings>;
 }
 
 export class SimCluster {
@@ -79,8 +82,9 @@ export class SimCluster {
   }
 
   /**
-   * Every node starts with all members known (the seeds' facts), so the first ring forms at once.
-   * With the LSM engine a node is up only once its engine has opened: drive the queue meanwhile.
+   * Every node starts with every seed's facts (as transport handshakes give them); gossip then
+   * forms the first ring. With the LSM engine a node is up only once its engine has opened:
+   * drive the queue meanwhile.
    */
   startAll(): void {
     for (const n of this.nodes) this.start(n);
@@ -88,6 +92,11 @@ export class SimCluster {
 
   get allUp(): boolean {
     return this.nodes.every((n) => n.up);
+  }
+
+  /** Every node is up and serves (it formed, loaded or adopted the ring). */
+  get allServing(): boolean {
+    return this.nodes.every((n) => n.up && n.runtime?.isServing() === true);
   }
 
   private start(n: SimNode): void {
@@ -126,13 +135,13 @@ export class SimCluster {
     const transport = this.network.open<Message>(n.info, seeds);
     const runtime = NodeRuntime.create({
       self: n.info, settings: { ...this.opts.settings, seeds }, engine, transport, clock, incarnation: this.diskRng.int(2 ** 31),
-      // A link is up when the peer runs and no partition cuts it (what a TCP transport would see).
-      isReachable: (id) => this.network.isUp(id) && this.network.canReach(n.info.nodeId, id),
+      // Liveness is the nodes' own business: membership gossip and its failure detector.
+      ...(this.opts.gossip ? { gossip: this.opts.gossip } : {}),
       ...(this.opts.bug ? { bug: this.opts.bug } : {}),
       ...(this.opts.observer ? { observer: (ev: NodeEvent) => this.opts.observer!(n.info.nodeId, ev) } : {}),
     });
     runtime.start();
-    // Static membership: hand every node the others' facts as a transport handshake would.
+    // Hand every node the others' facts as a transport handshake would; gossip forms the ring.
     for (const m of this.nodes) runtime.notePeer(m.info);
     Object.assign(n, { runtime, engine, clock, up: true });
   }
@@ -157,6 +166,11 @@ export class SimCluster {
     if (n.up || n.starting) return;
     n.restarts++;
     this.start(n);
+  }
+
+  /** Whether every node that is up sees every other member of its ring as alive (gossip's view). */
+  allSeeAllAlive(): boolean {
+    return this.nodes.every((n) => !n.up || (n.runtime?.members().every((m) => m.state === 'alive') ?? false));
   }
 
   upNodes(): SimNode[] {

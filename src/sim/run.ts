@@ -61,6 +61,9 @@ const SETTINGS = { n: 3, partitions: 64, tickMs: 10, requestTimeoutMs: 300, maxV
 /** Upper bound on virtual time for the safety phase: a stuck run fails instead of spinning. */
 const MAX_VIRTUAL_MS = 120_000;
 
+/** Virtual time the liveness phase waits at most for every node to see every member alive again. */
+const LIVENESS_WAIT_MS = 20_000;
+
 export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   const rng = new Prng(opts.seed);
   const options = drawOptions(rng.fork(), {
@@ -80,7 +83,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   });
   const workload = newWorkload(cluster, rng.fork(), opts.workload);
   cluster.startAll();
-  await runUntil(cluster, () => cluster.allUp);
+  await runUntil(cluster, () => cluster.allServing);
   const nemesis = new Nemesis(cluster, rng.fork(), options.rates);
   const finished = await safetyPhase(cluster, workload, (opts.faults ?? true) ? nemesis : undefined);
   const { converged, finalStates } = await livenessPhase(cluster, workload.keys);
@@ -144,8 +147,10 @@ type FinalStates = Map<string, Map<string, KeyState>>;
 async function livenessPhase(cluster: SimCluster, keys: readonly string[]): Promise<{ converged: boolean; finalStates: FinalStates }> {
   cluster.network.heal();
   for (let i = 0; i < cluster.nodes.length; i++) cluster.restart(i);
-  await runUntil(cluster, () => cluster.allUp);
+  await runUntil(cluster, () => cluster.allServing);
   await runFor(cluster, 200);
+  // Members convicted during the faults are alive again once gossip brings their new generation.
+  for (let waited = 0; waited < LIVENESS_WAIT_MS && !cluster.allSeeAllAlive(); waited += 100) await runFor(cluster, 100);
 
   const ring = cluster.nodes[0]!.runtime!.coreRing()!;
   const stateAt = (id: string, key: string): KeyState => cluster.nodes.find((n) => n.info.nodeId === id)!.runtime!.localState(key)!;

@@ -1,8 +1,9 @@
 /**
- * How the first ring forms. Nodes started with empty data and the same seeds form it together:
- * once a node knows the facts (id, address, DC, rack, weight) of every seed, its members are
- * itself and the seeds, and every such node computes the same ring from the same facts.
- * Membership changes after that are staged by operators (join/leave, a later protocol).
+ * How the first ring forms. A node forms it only when its own address is among its seeds (or it
+ * has no seeds at all: a cluster of one), every other seed has answered its gossip, and none of
+ * them has a cluster document yet (all fresh). Its members are then itself and the seeds, and
+ * every such node computes the same version-1 document from the same facts. A node not listed in
+ * its seeds, or one that heard of a document, never forms a ring: it adopts the cluster's.
  */
 import type { ClusterMeta, MemberInfo } from './meta.js';
 import { firstClusterMeta } from './meta.js';
@@ -16,12 +17,33 @@ export interface BootstrapConfig {
   readonly replication?: Readonly<Record<string, number>>;
 }
 
-/** The first ring's metadata if every seed is known by now, else `undefined`. */
-export function formFirstRing(cfg: BootstrapConfig, known: Iterable<MemberInfo>): ClusterMeta | undefined {
-  const seedAddrs = new Set(cfg.seeds.filter((s) => s !== cfg.self.address));
-  const peers = [...known];
-  const knownAddrs = new Set(peers.map((p) => p.address));
-  for (const s of seedAddrs) if (!knownAddrs.has(s)) return undefined;
-  const members = peers.filter((p) => p.nodeId === cfg.self.nodeId || seedAddrs.has(p.address));
-  return firstClusterMeta({ partitions: cfg.partitions, n: cfg.n, ...(cfg.replication ? { replication: cfg.replication } : {}) }, members);
+/** What gossip heard from a node: its facts and whether it has a cluster document. */
+export interface SeedAnswer {
+  readonly member: MemberInfo;
+  readonly hasDoc: boolean;
+}
+
+/** Whether this node may form the first ring at all (it is a seed, or there are none). */
+export function mayForm(cfg: BootstrapConfig): boolean {
+  return cfg.seeds.length === 0 || cfg.seeds.includes(cfg.self.address);
+}
+
+/** Whether this node forms alone, at once: no seeds, or only itself. */
+export function formsAlone(cfg: BootstrapConfig): boolean {
+  return cfg.seeds.every((s) => s === cfg.self.address);
+}
+
+/** The first ring's metadata if this node may form it and every seed answered fresh, else `undefined`. */
+export function formFirstRing(cfg: BootstrapConfig, answers: Iterable<SeedAnswer>): ClusterMeta | undefined {
+  if (!mayForm(cfg)) return undefined;
+  const byAddress = new Map<string, SeedAnswer>();
+  for (const a of answers) if (a.member.nodeId !== cfg.self.nodeId) byAddress.set(a.member.address, a);
+  const members = new Map<string, MemberInfo>([[cfg.self.nodeId, cfg.self]]);
+  for (const s of new Set(cfg.seeds)) {
+    if (s === cfg.self.address) continue;
+    const a = byAddress.get(s);
+    if (!a || a.hasDoc) return undefined;
+    members.set(a.member.nodeId, a.member);
+  }
+  return firstClusterMeta({ partitions: cfg.partitions, n: cfg.n, ...(cfg.replication ? { replication: cfg.replication } : {}) }, [...members.values()]);
 }

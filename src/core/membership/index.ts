@@ -12,12 +12,12 @@ import { storageWrite } from '../keys.js';
 import type { Effects } from '../ready.js';
 import type { Ring } from '../ring/index.js';
 import type { NodeId, StoreReader } from '../types.js';
-import type { BootstrapConfig } from './bootstrap.js';
-import { formFirstRing } from './bootstrap.js';
+import type { BootstrapConfig, SeedAnswer } from './bootstrap.js';
+import { formFirstRing, formsAlone } from './bootstrap.js';
 import type { ClusterMeta, MemberInfo } from './meta.js';
 import { CLUSTER_META_KEY, decodeClusterMeta, encodeClusterMeta, ringOf, supersedes } from './meta.js';
 
-export type { BootstrapConfig } from './bootstrap.js';
+export type { BootstrapConfig, SeedAnswer } from './bootstrap.js';
 export type { ClusterMeta, MemberInfo, StagedChange, TransitionMeta } from './meta.js';
 export {
   CLUSTER_META_KEY, MetadataError, decodeClusterMeta, encodeClusterMeta, firstClusterMeta, metaDigest, nextRingOf, ringOf,
@@ -62,13 +62,18 @@ export class Membership {
       this.ringInForce = ring;
       return;
     }
-    this.tryForm();
+    // A cluster of one forms at once; with seeds, gossip's answers decide (`tryForm`).
+    if (this.bootstrap && formsAlone(this.bootstrap)) this.tryForm([]);
   }
 
-  /** A peer's facts, as a transport handshake reports them. */
+  /** A peer's facts, as a transport handshake reports them (forming the ring is gossip's call). */
   notePeer(peer: MemberInfo): void {
     this.peers.set(peer.nodeId, copy(peer));
-    if (!this.ringInForce) this.tryForm();
+  }
+
+  /** The bootstrap settings (seeds, Q, N) this node was started with, if any. */
+  get bootstrapConfig(): BootstrapConfig | undefined {
+    return this.bootstrap;
   }
 
   /** The facts of a node this one has met (itself included), by id. */
@@ -111,10 +116,14 @@ export class Membership {
     return next;
   }
 
-  private tryForm(): void {
-    if (!this.bootstrap) return;
-    const meta = formFirstRing(this.bootstrap, this.peers.values());
-    if (meta) this.install(meta);
+  /**
+   * Forms the first ring if this node has none, is one of its seeds, and every other seed
+   * answered gossip without a document (see bootstrap.ts). Returns whether it did.
+   */
+  tryForm(answers: Iterable<SeedAnswer>): boolean {
+    if (!this.bootstrap || this.meta) return false;
+    const meta = formFirstRing(this.bootstrap, answers);
+    return meta ? this.install(meta) : false;
   }
 }
 

@@ -107,26 +107,33 @@ describe('cluster metadata: stored, then validated when loaded', () => {
 
 describe('first ring formation', () => {
   const cfg = { self: member(0), seeds: [member(0).address, member(1).address, member(2).address], partitions: 16, n: 3 };
+  const fresh = (i: number) => ({ member: member(i), hasDoc: false });
 
-  it('waits until every seed other than itself is known', () => {
-    assert.equal(formFirstRing(cfg, [member(0)]), undefined);
-    assert.equal(formFirstRing(cfg, [member(0), member(2)]), undefined);
-    const meta = formFirstRing(cfg, [member(2), member(0), member(1)]);
+  it('waits until every seed other than itself has answered', () => {
+    assert.equal(formFirstRing(cfg, [fresh(0)]), undefined);
+    assert.equal(formFirstRing(cfg, [fresh(0), fresh(2)]), undefined);
+    const meta = formFirstRing(cfg, [fresh(2), fresh(0), fresh(1)]);
     assert.deepEqual(meta?.members.map((m) => m.nodeId), ['n0', 'n1', 'n2']);
   });
 
+  it('never forms when a seed already has a document, or when this node is not among its seeds', () => {
+    assert.equal(formFirstRing(cfg, [fresh(1), { member: member(2), hasDoc: true }]), undefined);
+    const outsider = { ...cfg, self: member(7) };
+    assert.equal(formFirstRing(outsider, [fresh(0), fresh(1), fresh(2)]), undefined);
+  });
+
   it('leaves out peers that are not seeds, and forms alone without seeds', () => {
-    const meta = formFirstRing(cfg, [member(0), member(1), member(2), member(3)]);
+    const meta = formFirstRing(cfg, [fresh(0), fresh(1), fresh(2), fresh(3)]);
     assert.deepEqual(meta?.members.map((m) => m.nodeId), ['n0', 'n1', 'n2']);
-    const solo = formFirstRing({ ...cfg, seeds: [] }, [member(0), member(5)]);
+    const solo = formFirstRing({ ...cfg, seeds: [] }, [fresh(0), fresh(5)]);
     assert.deepEqual(solo?.members.map((m) => m.nodeId), ['n0']);
   });
 
   it('every node computes the same metadata, whatever order it met the others in', () => {
     fc.assert(fc.property(fc.shuffledSubarray([0, 1, 2, 3, 4], { minLength: 5 }), fc.integer({ min: 0, max: 4 }), (order, self) => {
       const seeds = [0, 1, 2, 3, 4].map((i) => member(i).address);
-      const a = formFirstRing({ ...cfg, self: member(self), seeds }, order.map(member));
-      const b = formFirstRing({ ...cfg, self: member(0), seeds }, [0, 1, 2, 3, 4].map(member));
+      const a = formFirstRing({ ...cfg, self: member(self), seeds }, order.map(fresh));
+      const b = formFirstRing({ ...cfg, self: member(0), seeds }, [0, 1, 2, 3, 4].map(fresh));
       assert.deepEqual(encodeClusterMeta(a!), encodeClusterMeta(b!));
     }), { numRuns: 100 });
   });
