@@ -49,7 +49,10 @@ class NullTransport implements Transport<Message> {
   send(e: Envelope<Message>): void {
     this.sent.push(e);
   }
-  onMessage(): void {}
+  handler: ((e: Envelope<Message>) => void) | undefined;
+  onMessage(h: (e: Envelope<Message>) => void): void {
+    this.handler = h;
+  }
   onPeer(): void {}
   async close(): Promise<void> {}
 }
@@ -77,16 +80,25 @@ describe('runtime: installing the ring the core decided', () => {
     assert.equal((await reply).ok, true);
   });
 
-  it('waits for every seed before serving; the members it reports are the ring\'s', () => {
+  it('waits for every seed to answer before serving; the members it reports are the ring\'s', () => {
     const engine = new GatedEngine();
-    const rt = NodeRuntime.create({ self, settings: settings(['h0:7000', 'h1:7000']), engine, transport: new NullTransport(), clock: stillClock });
+    const transport = new NullTransport();
+    const rt = NodeRuntime.create({ self, settings: settings(['h0:7000', 'h1:7000']), engine, transport, clock: stillClock });
     rt.start();
     assert.equal(rt.isServing(), false);
+    const answer = (nodeId: string, address: string): void => transport.handler!({ from: nodeId, to: 'n0', msg: {
+      type: 'gossip-ack', id: 1, doc: null, meta: null, wantDoc: false, wants: [],
+      entries: [{ id: nodeId, gen: 5, hb: 1, sus: [], address, http: null, dc: 'dc1', rack: 'r1', weight: 1, doc: null }],
+    } });
     rt.notePeer({ nodeId: 'n9', address: 'h9:7000', dc: 'dc1', rack: 'r9', weight: 1 });
+    answer('n9', 'h9:7000');
     assert.equal(rt.isServing(), false, 'a peer that is not a seed does not complete the ring');
     rt.notePeer({ nodeId: 'n1', address: 'h1:7000', dc: 'dc1', rack: 'r1', weight: 1 });
+    assert.equal(rt.isServing(), false, 'a handshake is no answer');
+    answer('n1', 'h1:7000');
     assert.equal(rt.isServing(), true);
-    assert.deepEqual(rt.members().map((m) => [m.nodeId, m.address]), [['n0', 'h0:7000'], ['n1', 'h1:7000']]);
+    // /cluster: the ring's members, then members known only by gossip (owning nothing).
+    assert.deepEqual(rt.members().map((m) => [m.nodeId, m.address, m.ownership > 0]), [['n0', 'h0:7000', true], ['n1', 'h1:7000', true], ['n9', 'h9:7000', false]]);
   });
 
   it('stored metadata it cannot use stops the node with a clear error instead of crashing', async () => {

@@ -20,8 +20,15 @@ function config(self: number, over: Partial<NodeConfig> = {}): NodeConfig {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
+/** Seed i answers the node's gossip: its entry, fresh (no document). */
+function answer(node: Node, i: number): void {
+  const m = member(i);
+  const entry = { id: m.nodeId, gen: 1, hb: 1, sus: [], address: m.address, http: null, dc: m.dc, rack: m.rack, weight: m.weight, doc: null };
+  node.step(m.nodeId, { type: 'gossip-ack', id: 1, doc: null, meta: null, wantDoc: false, entries: [entry], wants: [] });
+}
+
 describe('the node forms the first ring and persists it through the Ready', () => {
-  it('answers unavailable until it knows every seed, then forms the ring and writes it (keyspace meta)', () => {
+  it('answers unavailable until every seed answered its gossip, then forms the ring and writes it (keyspace meta)', () => {
     const store = new MapStore();
     const node = new Node(config(0), store);
     assert.equal(node.hasRing(), false);
@@ -30,8 +37,12 @@ describe('the node forms the first ring and persists it through the Ready', () =
     assert.deepEqual(early.replies.map((r) => r.reply.ok || r.reply.error), ['unavailable']);
     assert.equal(early.writes.length, 0);
     node.notePeer(member(1));
-    assert.equal(node.hasRing(), false);
     node.notePeer(member(2));
+    assert.equal(node.hasRing(), false, 'a handshake is no answer');
+    assert.deepEqual(node.ready().messages.map((m) => `${m.to} ${m.msg.type}`), ['n1 gossip-syn', 'n2 gossip-syn']);
+    answer(node, 1);
+    assert.equal(node.hasRing(), false);
+    answer(node, 2);
     assert.equal(node.hasRing(), true);
     node.request(2, { op: 'put', key: 'k', value: new Uint8Array([1]), w: 1 });
     const rd = node.ready();
@@ -45,16 +56,16 @@ describe('the node forms the first ring and persists it through the Ready', () =
   it('nodes that met each other in different orders form the same ring', () => {
     const a = new Node(config(0), new MapStore());
     const c = new Node(config(2), new MapStore());
-    for (const i of [2, 1]) a.notePeer(member(i));
-    for (const i of [1, 0]) c.notePeer(member(i));
+    for (const i of [2, 1]) answer(a, i);
+    for (const i of [1, 0]) answer(c, i);
     assert.deepEqual(a.currentRing.owners, c.currentRing.owners);
   });
 
   it('a restarted node loads its stored ring (the cluster\'s N and Q win over its own settings) and writes nothing', () => {
     const store = new MapStore();
     const first = new Node(config(0), store);
-    first.notePeer(member(1));
-    first.notePeer(member(2));
+    answer(first, 1);
+    answer(first, 2);
     store.apply(first.ready());
     const again = new Node(config(0, { bootstrap: { self: member(0), seeds: [], partitions: 64, n: 1 } }), store);
     assert.equal(again.currentRing.partitionCount, 16);
