@@ -112,7 +112,7 @@ export class GossipProtocol implements FailureDetector {
 
   tick(): void {
     const now = this.now;
-    if (now === 1 || (now % this.t.interval) === this.phase) this.round();
+    if (now % this.t.interval === this.phase) this.round();
     else if (!this.docOf && now % this.t.bootstrap === 0) this.bootstrapRound();
     this.table.tick(now);
     this.probes.tick(now);
@@ -237,13 +237,14 @@ export class GossipProtocol implements FailureDetector {
         continue;
       }
       if (mine && e.doc && e.doc.clusterId !== mine.clusterId) continue;
+      const before = this.table.get(e.id)?.entry;
       const result = this.table.merge(e, now);
       if (result === 'stale' || result === 'merged') continue;
       this.probes.cancel(e.id);
       const rec = this.table.get(e.id)!;
       // Relayed news that already carries a suspicion is no proof of life: check for ourselves.
       if (e.sus.length > 0) rec.advancedTick = now - this.t.probeAfter;
-      this.events.push({ kind: 'learned', member: factsOf(rec.entry) });
+      if (!before || before.address !== e.address || before.http !== e.http) this.events.push({ kind: 'learned', member: factsOf(rec.entry) });
     }
     if (!this.docOf) this.tryForm();
   }
@@ -368,6 +369,11 @@ export class GossipProtocol implements FailureDetector {
     const out: MemberSnapshot[] = [{ ...factsOf(self), status: 'alive', heartbeat: self.hb, generation: self.gen }];
     for (const r of this.table.records.values()) out.push({ ...factsOf(r.entry), status: r.status, heartbeat: r.entry.hb, generation: r.entry.gen });
     return out;
+  }
+
+  /** The heartbeat this node holds for `id` (its own for itself). */
+  heartbeatOf(id: NodeId): number | undefined {
+    return this.entryOf(id)?.hb;
   }
 
   status(id: NodeId): MemberStatus | undefined {
