@@ -133,6 +133,23 @@ function rpcTimer(metrics: NodeMetrics, now: () => number): WireObserver & { swe
   };
 }
 
+/** Gossip's counters: rounds run and member state changes, as running totals from the node's stats. */
+function registerMembership(registers: NodeMetrics['registry'][], s: NodeService): void {
+  new Counter({
+    name: 'gossamer_gossip_rounds_total', help: 'Membership gossip rounds this node ran.', registers,
+    collect() { this.reset(); this.inc(s.stats?.()?.membership?.rounds ?? 0); },
+  });
+  new Counter({
+    name: 'gossamer_member_state_transitions_total', help: 'Member state changes this node concluded, by the state entered.',
+    labelNames: ['to'], registers,
+    collect() {
+      this.reset();
+      const t = s.stats?.()?.membership?.transitions;
+      for (const to of ['alive', 'suspect', 'faulty'] as const) this.inc({ to }, t?.[to] ?? 0);
+    },
+  });
+}
+
 /** The event loop's delay (perf_hooks.monitorEventLoopDelay) as a cumulative Prometheus histogram. */
 const LOOP_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 /** The sampling timer's period: each sample is this period plus the delay, so it is subtracted. */
@@ -193,7 +210,8 @@ export function createNodeObservability(engine: StorageEngine, opts: { defaultMe
     },
     attach(s) {
       service = s;
-      new Gauge({ name: 'gossamer_members', help: 'Ring members as this node sees them, by state.', labelNames: ['state'], registers, collect() {
+      registerMembership(registers, s);
+      new Gauge({ name: 'gossamer_members', help: 'Members (of the ring, or known by gossip) as this node sees them, by state.', labelNames: ['state'], registers, collect() {
         const counts = new Map<string, number>(STATES.map((st) => [st, 0]));
         for (const m of s.members()) counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
         for (const [state, n] of counts) this.set({ state }, n);

@@ -355,7 +355,9 @@ export class NodeRuntime implements NodeService {
   ring(): RingView | undefined {
     const ring = this.coreRing();
     if (!ring) return undefined;
+    const meta = this.node?.clusterMeta();
     return {
+      ...(meta ? { clusterId: meta.clusterId, version: meta.version } : {}),
       partitionCount: ring.partitionCount,
       n: ring.n,
       owners: ring.owners,
@@ -371,12 +373,6 @@ export class NodeRuntime implements NodeService {
       selfId: this.nodeId, selfHttp: this.deps.self.http, ringMembers: this.ringMembers, gossip: this.node?.gossip?.members(),
       share: ring ? ownership(ring) : new Map<string, number>(), peerHttp: this.peerHttp,
     });
-  }
-
-  /** The cluster document's id and version in force (undefined before there is one). */
-  clusterVersion(): { clusterId: string; version: number } | undefined {
-    const meta = this.node?.clusterMeta();
-    return meta ? { clusterId: meta.clusterId, version: meta.version } : undefined;
   }
 
   /** This node's own state of `key` (tests and the simulator). */

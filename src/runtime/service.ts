@@ -24,6 +24,9 @@ export interface MemberView {
 }
 
 export interface RingView {
+  /** The cluster document's id and version (absent for a ring given without one). */
+  clusterId?: string;
+  version?: number;
   partitionCount: number;
   n: number;
   /** owner of each partition */

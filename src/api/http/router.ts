@@ -162,8 +162,9 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
     case '/cluster': {
       onlyGet(method);
       const stats = service.stats?.();
+      const ring = service.ring();
       return respond(jsonResponse(200, {
-        nodeId: service.nodeId, members: service.members(), datacenters: groupByDc(service.members(), service.defaults().replication),
+        nodeId: service.nodeId, ...(ring?.clusterId !== undefined ? { clusterId: ring.clusterId, version: ring.version } : {}), members: service.members(), datacenters: groupByDc(service.members(), service.defaults().replication),
         ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs, coordinating: stats.coordinating, antiEntropy: stats.antiEntropy } : {}),
       }));
     }
@@ -208,7 +209,8 @@ function ringResponse(service: NodeService, query: string): HttpResponse {
   for (let id = 0; id < ring.partitionCount; id++) {
     partitions.push({ id, owner: ring.owners[id] ?? null, preferenceList: ring.preferenceList(id) });
   }
-  return jsonResponse(200, { partitionCount: ring.partitionCount, n: ring.n, partitions });
+  const doc = ring.clusterId !== undefined ? { clusterId: ring.clusterId, version: ring.version } : {};
+  return jsonResponse(200, { ...doc, partitionCount: ring.partitionCount, n: ring.n, partitions });
 }
 
 function adminLocal(service: NodeService, rawKey: string): HttpResponse {

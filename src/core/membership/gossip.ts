@@ -175,7 +175,12 @@ export class GossipProtocol implements FailureDetector {
 
   private onSyn(from: NodeId, msg: Extract<GossipMessage, { type: 'gossip-syn' }>): void {
     const { doc, digests, complete } = msg;
-    if (!this.accept(from, doc)) return;
+    const known = this.refused.get(from);
+    if (!this.accept(from, doc)) {
+      // Refused now for the first time: say which cluster this is, so the peer refuses us too.
+      if (known !== doc?.clusterId) this.env.fx.send(from, { type: 'gossip-ack', id: msg.id, doc: this.summary, meta: null, wantDoc: false, entries: [], wants: [] });
+      return;
+    }
     const entries: GossipEntry[] = [];
     const wants: string[] = [];
     const mentioned = new Set<string>();
