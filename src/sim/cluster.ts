@@ -90,12 +90,8 @@ export class SimCluster {
     for (const n of this.nodes) this.start(n);
   }
 
+  /** Every node is up and serves: it formed, loaded or adopted the ring (gossip forms the first one). */
   get allUp(): boolean {
-    return this.nodes.every((n) => n.up);
-  }
-
-  /** Every node is up and serves (it formed, loaded or adopted the ring). */
-  get allServing(): boolean {
     return this.nodes.every((n) => n.up && n.runtime?.isServing() === true);
   }
 

@@ -83,7 +83,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   });
   const workload = newWorkload(cluster, rng.fork(), opts.workload);
   cluster.startAll();
-  await runUntil(cluster, () => cluster.allServing);
+  await runUntil(cluster, () => cluster.allUp);
   const nemesis = new Nemesis(cluster, rng.fork(), options.rates);
   const finished = await safetyPhase(cluster, workload, (opts.faults ?? true) ? nemesis : undefined);
   const { converged, finalStates } = await livenessPhase(cluster, workload.keys);
@@ -147,7 +147,7 @@ type FinalStates = Map<string, Map<string, KeyState>>;
 async function livenessPhase(cluster: SimCluster, keys: readonly string[]): Promise<{ converged: boolean; finalStates: FinalStates }> {
   cluster.network.heal();
   for (let i = 0; i < cluster.nodes.length; i++) cluster.restart(i);
-  await runUntil(cluster, () => cluster.allServing);
+  await runUntil(cluster, () => cluster.allUp);
   await runFor(cluster, 200);
   // Members convicted during the faults are alive again once gossip brings their new generation.
   for (let waited = 0; waited < LIVENESS_WAIT_MS && !cluster.allSeeAllAlive(); waited += 100) await runFor(cluster, 100);

@@ -90,7 +90,7 @@ export class ScenarioCluster {
     });
     this.sim.startAll();
     // Gossip forms the ring (the seeds answer each other), then the first round settles.
-    await runUntil(this.sim, () => this.sim.allServing);
+    await runUntil(this.sim, () => this.sim.allUp);
     await runFor(this.sim, 50);
     this.sim.network.holding = true;
     const ring = this.sim.nodes[0]!.runtime!.ring()!;

@@ -32,7 +32,7 @@ const convictions = (c: SimCluster): number =>
 async function started(seed: number, nodes: number, gossip?: Partial<GossipSettings>): Promise<SimCluster> {
   const c = cluster(seed, nodes, gossip);
   c.startAll();
-  await runUntil(c, () => c.allServing);
+  await runUntil(c, () => c.allUp);
   await runFor(c, 3000); // every node heard from every other
   assert.ok(c.allSeeAllAlive(), 'all alive before the test');
   return c;
