@@ -21,6 +21,8 @@ import { KvProtocol } from './kv/protocol.js';
 import type { Message } from './messages.js';
 import type { ClusterMeta, MemberInfo } from './membership/index.js';
 import { Membership } from './membership/index.js';
+import type { AdminOp, AdminResult } from './membership/admin.js';
+import { RingAdmin } from './membership/admin.js';
 import { ReadyBuilder } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { ClientOp, NodeId, Ready, StoreReader } from './types.js';
@@ -29,6 +31,7 @@ import { antiEntropyDefaults, dataWriteHook } from './node-config.js';
 
 export type { NodeEvent } from './kv/env.js';
 export type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
+export type { AdminOp, AdminResult } from './membership/admin.js';
 export type { AntiEntropyControl, NodeConfig, NodeStats } from './node-config.js';
 export { DEFAULT_MAX_STATE_BYTES } from './node-config.js';
 
@@ -42,6 +45,8 @@ export class Node {
   private readonly kv: KvProtocol;
   private readonly handoff: HandoffProtocol;
   private readonly ae: AntiEntropyProtocol;
+  /** The operator's side of membership: staging, plan, commit, ring-push. */
+  readonly ringAdmin: RingAdmin;
 
   /** Throws `MetadataError` when the store holds cluster metadata that cannot be used. */
   constructor(cfg: NodeConfig, store: StoreReader) {
@@ -49,6 +54,7 @@ export class Node {
     // 2^21 ids per incarnation step keeps every id a safe integer for incarnations below 2^31.
     this.nextMsgId = (((cfg.incarnation ?? 0) >>> 0) % 2 ** 31) * 2 ** 21 + 1;
     this.membership = new Membership(this.fx, cfg.bootstrap);
+    this.ringAdmin = new RingAdmin(this.id, this.fx, this.membership);
     const detector = cfg.detector ?? ALWAYS_ALIVE;
     this.handoff = new HandoffProtocol({
       self: this.id, fx: this.fx, time: this.time, detector, limits: { ...HANDOFF_LIMITS, ...cfg.hintLimits },
@@ -87,9 +93,7 @@ export class Node {
   setRing(ring: Ring): void { this.membership.setRing(ring); }
 
   /** Whether the node has a ring (loaded, formed or given); it serves only then. */
-  hasRing(): boolean {
-    return this.membership.ring !== undefined;
-  }
+  hasRing(): boolean { return this.membership.ring !== undefined; }
 
   get currentRing(): Ring {
     const ring = this.membership.ring;
@@ -98,9 +102,10 @@ export class Node {
   }
 
   /** The cluster metadata in force (members with their addresses, Q, N), once loaded or formed. */
-  clusterMeta(): ClusterMeta | undefined {
-    return this.membership.clusterMeta;
-  }
+  clusterMeta(): ClusterMeta | undefined { return this.membership.clusterMeta; }
+
+  /** An operator's staging, plan or commit (src/core/membership/admin.ts); answered at once. */
+  admin(op: AdminOp): AdminResult { return this.ringAdmin.handle(op); }
 
   /** A peer's facts, as a transport handshake reports them; may form the first ring. */
   notePeer(peer: MemberInfo): void { this.membership.notePeer(peer); }
@@ -148,6 +153,9 @@ export class Node {
       case 'ae-sync-reply':
         if (this.hasRing()) this.ae.step(from, msg);
         return;
+      case 'ring-push':
+        if (this.hasRing()) this.ringAdmin.step(from, msg);
+        return;
       default:
         assertNever(msg, 'message type');
     }
@@ -165,9 +173,7 @@ export class Node {
   }
 
   /** What this node holds for `key` (writes not yet durable included). */
-  localState(key: string): KeyState {
-    return this.kv.localState(key);
-  }
+  localState(key: string): KeyState { return this.kv.localState(key); }
 
   /** The hint records a start-up scan of the `hint` keyspace found (damaged ones are counted). */
   loadHints(entries: Iterable<readonly [Uint8Array, Uint8Array]>): void {
@@ -189,7 +195,5 @@ export class Node {
   }
 
   /** Number of requests in flight (for graceful shutdown and metrics). */
-  inFlight(): number {
-    return this.kv.inFlight();
-  }
+  inFlight(): number { return this.kv.inFlight(); }
 }

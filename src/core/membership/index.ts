@@ -32,6 +32,7 @@ export class Membership {
   private meta: ClusterMeta | undefined;
   private ringInForce: Ring | undefined;
   private readonly listeners: MetaListener[] = [];
+  private readonly proposeListeners: MetaListener[] = [];
 
   constructor(private readonly fx: Effects, private readonly bootstrap: BootstrapConfig | undefined) {
     if (bootstrap) this.peers.set(bootstrap.self.nodeId, copy(bootstrap.self));
@@ -107,8 +108,13 @@ export class Membership {
     const current = this.meta;
     assert(current, 'no cluster metadata to change yet');
     const next: ClusterMeta = { ...change(current), version: current.version + 1 };
-    this.install(next);
+    if (this.install(next)) for (const fn of this.proposeListeners) fn(next, current);
     return next;
+  }
+
+  /** Runs `fn` after every document this node makes (`propose`), after the `onChange` listeners: ring-admin pushes it. */
+  onPropose(fn: MetaListener): void {
+    this.proposeListeners.push(fn);
   }
 
   private tryForm(): void {
