@@ -10,6 +10,7 @@ import { CORE_LIMITS } from './constants.js';
 import type { NodeEvent } from './kv/env.js';
 import type { FailureDetector, HandoffStats, HintLimits } from './handoff/index.js';
 import type { BootstrapConfig } from './membership/index.js';
+import type { RingAdminStats } from './membership/admin.js';
 import type { Effects } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { Consistency, NodeId } from './types.js';
@@ -62,6 +63,8 @@ export interface NodeStats {
   /** Requests this node coordinates now (a write stays until every slot is settled). */
   readonly coordinating: number;
   readonly antiEntropy: AntiEntropyStats;
+  /** Cluster documents pushed to peers and received from them (ring-push). */
+  readonly ringAdmin: RingAdminStats;
 }
 
 /** Below the transport's 8 MiB frame limit, with room for the message around the state. */

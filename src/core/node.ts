@@ -186,7 +186,7 @@ export class Node {
   }
 
   stats(): NodeStats {
-    return { hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight(), antiEntropy: this.ae.stats() };
+    return { hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight(), antiEntropy: this.ae.stats(), ringAdmin: this.ringAdmin.stats() };
   }
 
   /** Anti-entropy's side of the node: the start-up rebuild, repairs, roots and load. */
