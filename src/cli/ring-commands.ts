@@ -117,6 +117,8 @@ export async function cmdCommit(opts: RingCommandOptions, io: Io, stream: { isTT
   }
   bar.update(total);
   bar.stop();
+  // No transition and no newer document: a concurrent change at another node won over the commit.
+  if (t.version <= r.version) throw failure(`commit: a concurrent change replaced the commit (cluster version ${t.version}): run gossamer plan, then commit again`);
   if (opts.json) io.out(JSON.stringify({ ...r, finishedVersion: t.version }) + '\n');
   else io.out(`transition done: the new ring is in force (cluster version ${t.version})\n`);
 }

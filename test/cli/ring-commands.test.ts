@@ -96,8 +96,9 @@ describe('gossamer ring commands', () => {
 
   it('commit --wait follows the transition until the new ring is in force', async () => {
     let polls = 0;
+    let commitVersion = 6;
     const node = await fakeNode((method, path) => {
-      if (method === 'POST' && path === '/admin/commit') return { status: 200, body: { op: 'commit', version: 6, plan: PLAN, estimate: { bytes: 10, basis: 'x' } } };
+      if (method === 'POST' && path === '/admin/commit') return { status: 200, body: { op: 'commit', version: commitVersion, plan: PLAN, estimate: { bytes: 10, basis: 'x' } } };
       if (method === 'GET' && path === '/admin/transition') {
         polls++;
         if (polls > 3) return { status: 200, body: { op: 'transition', version: 7, transition: null } };
@@ -114,6 +115,12 @@ describe('gossamer ring commands', () => {
       const plain = await runCli(['commit', '--host', node.host]);
       assert.equal(plain.code, 0);
       assert.equal(polls, 4, 'without --wait, commit does not follow the transition');
+      // A concurrent change won: the document in force (7) has no transition and is not newer than the commit (7).
+      commitVersion = 7;
+      const lost = await runCli(['commit', '--wait', '--poll-ms', '5', '--host', node.host]);
+      assert.equal(lost.code, 1);
+      assert.match(lost.stderr, /^gossamer: commit: a concurrent change replaced the commit \(cluster version 7\): run gossamer plan, then commit again\n$/);
+
     } finally {
       await node.close();
     }
