@@ -8,7 +8,7 @@
 import type { AdminOp } from '../../core/membership/admin.js';
 import type { NodeService } from '../../runtime/service.js';
 import type { AdminReply } from '../../runtime/ring-admin.js';
-import { HttpError } from './errors.js';
+import { HttpError, STATUS_OF } from './errors.js';
 import type { HttpResponse } from './router.js';
 
 const json = (status: number, body: unknown): HttpResponse => ({
@@ -55,9 +55,9 @@ function routeOf(path: string): { method: 'GET' | 'POST'; op: AdminOp } {
   return { method: 'POST', op: { op: 'stage-remove', nodeId } };
 }
 
-/** The core's answer as JSON: the result without `ok`, or the refusal with its status. */
+/** The core's answer as JSON: the result without `ok`, or the refusal with its status (API.md's error body). */
 function answer(r: AdminReply): HttpResponse {
-  if (!r.ok) throw new HttpError(r.error, r.message);
+  if (!r.ok) return json(STATUS_OF[r.error], { error: r.error, message: r.message });
   const { ok: _ok, ...body } = r;
   return json(200, body);
 }
