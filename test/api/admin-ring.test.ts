@@ -10,6 +10,7 @@ import type { AdminOp } from '../../src/core/membership/admin.js';
 import { memberViews, ringStateOf } from '../../src/runtime/ring-admin.js';
 import type { AdminReply } from '../../src/runtime/ring-admin.js';
 import { FakeService } from './fake-service.js';
+import { httpNeed } from '../../src/api/auth/tokens.js';
 import { AdminCluster, member } from '../core/membership/admin-cluster.js';
 
 /** A NodeService whose ring administration is a real core node of `c`. */
@@ -84,5 +85,12 @@ describe('ring admin routes (router, real core nodes)', () => {
     const r = await call(bare, 'GET', '/admin/plan');
     assert.equal(r.status, 503, 'a service without ring administration is unavailable, not a crash');
     assert.equal(c.meta('n0').version, 1, 'no refusal changed the document');
+  });
+
+  it('every ring admin route needs the admin permission when tokens are on', () => {
+    for (const [method, path] of [['POST', '/admin/join'], ['POST', '/admin/leave'], ['POST', '/admin/removenode/n1'], ['GET', '/admin/plan'],
+      ['POST', '/admin/commit'], ['POST', '/admin/clear'], ['GET', '/admin/transition']] as const) {
+      assert.equal(httpNeed(method, path), 'admin', `${method} ${path}`);
+    }
   });
 });
