@@ -60,6 +60,18 @@ describe('ring admin routes (router, real core nodes)', () => {
     const members = (await call(s, 'GET', '/cluster')).body['members'] as { nodeId: string; state: string; nextOwnership: number }[];
     assert.equal(members.find((m) => m.nodeId === 'n3')?.state, 'leaving');
     assert.equal(members.find((m) => m.nodeId === 'n3')?.nextOwnership, 0);
+    // Transfer's flip (simulated): the transition's ring in force, no transition. n3 is `left` at
+    // every node that watched, itself included; the others own everything.
+    const doc = c.meta('n0');
+    const flipped = { clusterId: doc.clusterId, version: doc.version + 1, partitions: doc.partitions, n: doc.n, members: doc.transition!.members, owners: doc.transition!.owners };
+    for (const id of ['n0', 'n1', 'n2', 'n3']) c.push(id, flipped);
+    for (const id of ['n0', 'n3']) {
+      const after = (await call(serviceOf(c, id), 'GET', '/cluster')).body;
+      const views = after['members'] as { nodeId: string; state: string; ownership: number }[];
+      assert.deepEqual(views.map((m) => `${m.nodeId}:${m.state}`), ['n0:alive', 'n1:alive', 'n2:alive', 'n3:left'], id);
+      assert.equal(views.find((m) => m.nodeId === 'n3')?.ownership, 0);
+      assert.equal(after['transition'], null);
+    }
   });
 
   it('refusals map to 400, 404, 405 (with Allow), 409 and 503; an unknown admin route stays 404', async () => {
