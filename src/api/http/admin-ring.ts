@@ -63,8 +63,7 @@ function answer(r: AdminReply): HttpResponse {
 }
 
 /** What `/cluster` adds about the document: version, staged changes, the transition's progress. */
-export function clusterDocFields(service: NodeService): Record<string, unknown> {
-  const s = service.ringState?.();
+export function clusterDocFields(service: NodeService, s = service.ringState?.()): Record<string, unknown> {
   if (!s) return {};
   const t = s.transition;
   return {
@@ -78,7 +77,7 @@ export function ringDocFields(service: NodeService): { fields: Record<string, un
   const s = service.ringState?.();
   if (!s) return { fields: {} };
   const t = s.transition;
-  const fields = clusterDocFields(service);
+  const fields = clusterDocFields(service, s);
   if (!t) return { fields };
   const next = (p: number, now: readonly string[]): Record<string, unknown> => {
     const list = t.preferenceList(p);

@@ -15,14 +15,15 @@
 import { CORE_LIMITS } from '../constants.js';
 import { assertNever } from '../errors.js';
 import type { Effects } from '../ready.js';
-import { RingError, rebalance } from '../ring/index.js';
+import { RingError } from '../ring/index.js';
 import type { NodeId } from '../types.js';
 import type { Membership } from './index.js';
 import type { ClusterMeta, MemberInfo, StagedChange } from './meta.js';
-import { decodeClusterMeta, encodeClusterMeta, ringOf } from './meta.js';
+import { encodeClusterMeta } from './meta.js';
 import type { RingMessage } from './messages.js';
+import { decodedDoc } from './messages.js';
 import type { RingPlan, TransitionView } from './plan.js';
-import { membersAfter, planOf, ringMemberOf, stagedRing, transitionView } from './plan.js';
+import { membersAfter, planOf, stagedRing, transitionView } from './plan.js';
 
 export type { OwnershipChange, ReplicaMove, RingPlan, TransitionView } from './plan.js';
 
@@ -120,8 +121,8 @@ export class RingAdmin {
 
   /** A document a peer pushed (validated by the message's validator): installed if it wins. */
   step(_from: NodeId, msg: RingMessage): void {
-    const { meta } = decodeClusterMeta(msg.meta);
-    if (this.membership.install(meta)) this.counts.pushesInstalled++;
+    const meta = decodedDoc(msg.meta);
+    if (meta && this.membership.install(meta)) this.counts.pushesInstalled++;
     else this.counts.pushesIgnored++;
   }
 
@@ -165,8 +166,8 @@ export class RingAdmin {
         return fail('conflict', `the ring would keep ${left} member${left === 1 ? '' : 's'}, fewer than N=${meta.n} replicas per key: add a node first`);
       }
     }
-    // Refuse now what commit could not do (e.g. every remaining member of weight 0).
-    rebalance(ringOf(meta), membersAfter(meta.members, staged).map(ringMemberOf));
+    // Refuse now what commit could not do: a ring whose members all have weight 0 claims nothing.
+    if (!membersAfter(meta.members, staged).some((m) => m.weight > 0)) return fail('conflict', 'every member left after the staged changes has weight 0: nothing could own the partitions');
     const next = this.membership.propose((cur) => ({ ...cur, staged }));
     this.remember(change);
     return { ok: true, op, version: next.version, staged: next.staged ?? [], change };
@@ -178,8 +179,9 @@ export class RingAdmin {
       return fail('conflict', `a transition is under way (version ${meta.version}, ${t.done.length} of ${t.moving.length} moving partitions done): commit again once it has finished`);
     }
     if ((meta.staged ?? []).length === 0) return fail('conflict', 'nothing is staged: stage a join, leave or removenode first');
-    const plan = planOf(meta);
-    const { next, members } = stagedRing(meta);
+    const rings = stagedRing(meta);
+    const plan = planOf(meta, [], rings);
+    const { next, members } = rings;
     const doc = this.membership.propose((cur) => ({ ...cur, staged: [], transition: { members, owners: next.owners, done: [] } }));
     this.mine = [];
     return { ok: true, op: 'commit', version: doc.version, plan };

@@ -6,6 +6,7 @@
  * node install something it could not load from its own disk.
  */
 import { CORE_LIMITS } from '../constants.js';
+import type { ClusterMeta } from './meta.js';
 import { decodeClusterMeta } from './meta.js';
 
 export type RingMessage = { readonly type: 'ring-push'; readonly meta: Uint8Array };
@@ -14,15 +15,29 @@ export type RingMessageType = RingMessage['type'];
 
 type Obj = Record<string, unknown>;
 
-/** Whether `bytes` is a cluster document this node could store (shape, bounds, a ring). */
-export function isClusterDoc(bytes: unknown): bytes is Uint8Array {
-  if (!(bytes instanceof Uint8Array) || bytes.length > CORE_LIMITS.ringMetaBytesMax) return false;
+/**
+ * Documents the validator decoded, by their bytes: the node's step takes the same message next
+ * and must not pay for decoding (and building two rings) twice. Weak: nothing outlives the message.
+ */
+const decoded = new WeakMap<Uint8Array, ClusterMeta>();
+
+/** The document `bytes` holds if it is one this node could store (shape, bounds, a ring), else undefined. */
+export function decodedDoc(bytes: unknown): ClusterMeta | undefined {
+  if (!(bytes instanceof Uint8Array) || bytes.length > CORE_LIMITS.ringMetaBytesMax) return undefined;
+  const known = decoded.get(bytes);
+  if (known) return known;
   try {
-    decodeClusterMeta(bytes);
-    return true;
+    const { meta } = decodeClusterMeta(bytes);
+    decoded.set(bytes, meta);
+    return meta;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Whether `bytes` is a cluster document this node could store. */
+export function isClusterDoc(bytes: unknown): bytes is Uint8Array {
+  return decodedDoc(bytes) !== undefined;
 }
 
 export const RING_VALIDATORS: { readonly [K in RingMessageType]: (m: Obj) => boolean } = {

@@ -110,8 +110,8 @@ export function replicaMoves(a: Ring, b: Ring): ReplicaMove[] {
 }
 
 /** What the staged changes of `meta` would move; changes nothing. Throws `RingError` when they make no ring. */
-export function planOf(meta: ClusterMeta, lost: readonly StagedChange[] = []): RingPlan {
-  const { ring, next, members } = stagedRing(meta);
+export function planOf(meta: ClusterMeta, lost: readonly StagedChange[] = [], rings = stagedRing(meta)): RingPlan {
+  const { ring, next, members } = rings;
   const before = ownership(ring);
   const after = ownership(next);
   const ids = [...new Set([...before.keys(), ...after.keys()])].sort();
