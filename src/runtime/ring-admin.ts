@@ -7,8 +7,7 @@
 import type { AdminOp, AdminResult, Node } from '../core/node.js';
 import type { Logger, PeerInfo, StorageEngine } from '../ports/index.js';
 import type { MemberInfo } from '../core/membership/index.js';
-import { nextRingOf } from '../core/membership/index.js';
-import { movingPartitions } from '../core/membership/plan.js';
+import { transitionRing, transitionView } from '../core/membership/plan.js';
 import { ownership } from '../core/ring/index.js';
 import type { MemberState, MemberView, RingState } from './service.js';
 
@@ -72,14 +71,14 @@ export function withEstimate(result: AdminResult, node: Node, engine: StorageEng
 export function ringStateOf(node: Node): RingState | undefined {
   const meta = node.clusterMeta();
   if (!meta) return undefined;
-  const next = nextRingOf(meta);
+  const next = transitionRing(meta);
   const t = meta.transition;
+  const view = transitionView(meta);
   return {
     clusterId: meta.clusterId, version: meta.version, staged: meta.staged ?? [],
-    ...(t && next && node.hasRing() ? {
+    ...(t && next && view ? {
       transition: {
-        members: t.members.map((m) => m.nodeId), owners: t.owners, done: t.done,
-        moving: movingPartitions(node.currentRing, next), preferenceList: (p: number) => next.preferenceList(p),
+        members: view.members, owners: t.owners, done: t.done, moving: view.moving, preferenceList: (p: number) => next.preferenceList(p),
       },
     } : {}),
   };
@@ -94,7 +93,7 @@ export function memberViews(node: Node, self: PeerInfo, httpOf: (id: string) => 
   const meta = node.clusterMeta();
   if (!meta || !node.hasRing()) return [];
   const share = ownership(node.currentRing);
-  const next = nextRingOf(meta);
+  const next = transitionRing(meta);
   const nextShare = next ? ownership(next) : undefined;
   const after = new Set(meta.transition?.members.map((m) => m.nodeId) ?? []);
   const view = (m: MemberInfo, state: MemberState, extra: Partial<MemberView> = {}): MemberView => {

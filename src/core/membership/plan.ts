@@ -78,13 +78,34 @@ export function membersAfter(members: readonly MemberInfo[], staged: readonly St
   return [...out.values()].sort(byId);
 }
 
+/*
+ * Rings cost (Q preference lists each; a rebalance far more), and a document is immutable once
+ * made: what is computed from one is kept with it, weakly, for the next plan, poll or /cluster.
+ */
+const staged = new WeakMap<ClusterMeta, { ring: Ring; next: Ring; members: MemberInfo[] }>();
+const nextRings = new WeakMap<ClusterMeta, Ring>();
+const views = new WeakMap<ClusterMeta, TransitionView>();
+
 /** The ring the staged changes lead to (throws `RingError` when they cannot make one). */
 export function stagedRing(meta: ClusterMeta): { ring: Ring; next: Ring; members: MemberInfo[] } {
+  const known = staged.get(meta);
+  if (known) return known;
   const ring = ringOf(meta);
-  const staged = meta.staged ?? [];
-  const members = membersAfter(meta.members, staged);
-  const next = staged.length === 0 ? ring : rebalance(ring, members.map(ringMemberOf));
+  const changes = meta.staged ?? [];
+  const members = membersAfter(meta.members, changes);
+  const next = changes.length === 0 ? ring : rebalance(ring, members.map(ringMemberOf));
+  staged.set(meta, { ring, next, members });
   return { ring, next, members };
+}
+
+/** The ring the transition leads to (undefined without one), computed once per document. */
+export function transitionRing(meta: ClusterMeta): Ring | undefined {
+  if (!meta.transition) return undefined;
+  const known = nextRings.get(meta);
+  if (known) return known;
+  const next = nextRingOf(meta)!;
+  nextRings.set(meta, next);
+  return next;
 }
 
 /** Partitions whose preference list gains a node from `a` to `b`, ascending. */
@@ -127,15 +148,19 @@ export function planOf(meta: ClusterMeta, lost: readonly StagedChange[] = [], ri
 /** The transition under way, or null. */
 export function transitionView(meta: ClusterMeta): TransitionView | null {
   const t = meta.transition;
-  const next = nextRingOf(meta);
+  const next = transitionRing(meta);
   if (!t || !next) return null;
+  const known = views.get(meta);
+  if (known) return known;
   const before = new Set(meta.members.map((m) => m.nodeId));
   const after = new Set(t.members.map((m) => m.nodeId));
-  return {
+  const view = {
     members: [...after],
     joining: [...after].filter((id) => !before.has(id)),
     leaving: [...before].filter((id) => !after.has(id)),
-    moving: movingPartitions(ringOf(meta), next),
+    moving: movingPartitions(stagedRing(meta).ring, next),
     done: t.done,
   };
+  views.set(meta, view);
+  return view;
 }
