@@ -217,7 +217,39 @@ export async function cmdDel(key: string, opts: PutOptions, io: Io): Promise<voi
   if (opts.verbose) io.err(`context: ${a.headers.get('x-gossamer-context') ?? ''}\n`);
 }
 
-interface MemberJson { nodeId: string; address: string; dc: string; rack: string; weight: number; state: string; heartbeat: number; ownership: number }
+interface MemberJson {
+  nodeId: string; address: string; http?: string; dc: string; rack: string; weight: number; state: string; heartbeat: number; ownership: number;
+  nextOwnership?: number; joining?: boolean;
+}
+
+/** What `/cluster` says of the cluster document (absent on nodes before ring administration). */
+interface ClusterDocJson {
+  version?: number; staged?: { kind: string; nodeId: string }[];
+  transition?: { members: string[]; movingPartitions: number; donePartitions: number } | null;
+  loadBytes?: number | null;
+}
+
+/** Each member's stored bytes, asked of the member itself (`/cluster`'s `loadBytes`); null when it does not say. */
+async function memberLoads(members: readonly MemberJson[], asked: string, own: number | null): Promise<Map<string, number | null>> {
+  const out = new Map<string, number | null>([[asked, own]]);
+  await Promise.all(members.filter((m) => m.nodeId !== asked && m.http !== undefined && m.state !== 'left').map(async (m) => {
+    try {
+      const a = await call(parseHost(m.http), 'GET', '/cluster', { timeout: '2000' });
+      const load = a.status === 200 ? (JSON.parse(a.body.toString('utf8')) as ClusterDocJson).loadBytes : undefined;
+      out.set(m.nodeId, typeof load === 'number' ? load : null);
+    } catch { /* unreachable or not a node: load unknown */ }
+  }));
+  return out;
+}
+
+/** One line on the document: its version, what is staged, and the transition under way. */
+function docLine(doc: ClusterDocJson): string {
+  if (doc.version === undefined) return '';
+  const staged = doc.staged && doc.staged.length > 0 ? `; staged: ${doc.staged.map((c) => `${c.kind} ${c.nodeId}`).join(', ')} (gossamer plan)` : '';
+  const t = doc.transition;
+  const moving = t ? `; transition: ${t.donePartitions} of ${t.movingPartitions} moving partitions done` : '';
+  return `ring version ${doc.version}${staged}${moving}\n`;
+}
 
 /** What `/ui/data` says about the node asked (absent on nodes without the dashboard). */
 interface SelfJson { nodeId: string; loadBytes: number | null }
@@ -257,16 +289,18 @@ export async function cmdStatus(opts: CommonOptions & { json?: boolean }, io: Io
     selfInfo(host, opts),
   ]);
   if (cluster.status !== 200) throw answerError(cluster, 'status');
-  const doc = JSON.parse(cluster.body.toString('utf8')) as { nodeId: string; members: MemberJson[]; datacenters?: DcJson[] };
+  const doc = JSON.parse(cluster.body.toString('utf8')) as ClusterDocJson & { nodeId: string; members: MemberJson[]; datacenters?: DcJson[] };
   const serving = health.status === 200;
-  const loadOf = (id: string): number | null => (self && self.nodeId === id ? self.loadBytes : null);
+  const own = typeof doc.loadBytes === 'number' ? doc.loadBytes : self && self.nodeId === doc.nodeId ? self.loadBytes : null;
+  const loads = await memberLoads(doc.members, doc.nodeId, own);
+  const loadOf = (id: string): number | null => loads.get(id) ?? null;
   if (opts.json) {
     const members = doc.members.map((m) => ({ ...m, loadBytes: loadOf(m.nodeId) }));
     io.out(JSON.stringify({ ...doc, members, serving }) + '\n');
   } else {
     const style = createStyle(io.colour === true);
     const says = serving ? style.paint('green', 'serving') : style.paint('red', `not serving (HTTP ${health.status}: starting or shutting down)`);
-    io.out(`node ${doc.nodeId} at ${host}: ${says}\n`);
+    io.out(`node ${doc.nodeId} at ${host}: ${says}\n` + docLine(doc));
     if (doc.members.length === 0) io.out('no ring yet (waiting for the seeds)\n');
     else {
       // Grouped by data centre, as `nodetool status` does: a heading per DC, then its members.
@@ -276,27 +310,33 @@ export async function cmdStatus(opts: CommonOptions & { json?: boolean }, io: Io
         const rows = [['NODE', 'ADDRESS', 'RACK', 'WEIGHT', 'STATE', 'LOAD', 'OWNERSHIP']];
         for (const m of g.members) {
           const load = loadOf(m.nodeId);
-          rows.push([m.nodeId + (m.nodeId === doc.nodeId ? '*' : ''), m.address, m.rack, String(m.weight), style.state(m.state),
-            load === null ? '-' : formatBytes(load), `${(m.ownership * 100).toFixed(1)}%`]);
+          const next = m.nextOwnership !== undefined && m.nextOwnership !== m.ownership ? ` → ${(m.nextOwnership * 100).toFixed(1)}%` : '';
+          rows.push([m.nodeId + (m.nodeId === doc.nodeId ? '*' : ''), m.address, m.rack, String(m.weight), style.state(m.state) + (m.joining ? ' (joining)' : ''),
+            load === null ? '-' : formatBytes(load), `${(m.ownership * 100).toFixed(1)}%${next}`]);
         }
         io.out(table(rows));
       }
-      io.out(style.paint('dim', '* the node asked; LOAD is known for that node only (storage bytes)') + '\n');
+      io.out(style.paint('dim', '* the node asked; LOAD: storage bytes each member reports (- when it cannot be asked)') + '\n');
     }
   }
   if (!serving) throw failure(`node ${doc.nodeId} at ${host} does not serve (HTTP ${health.status} on /health)`);
 }
 
-interface RingJson { partitionCount: number; n: number; partitions: { id: number; owner: string | null; preferenceList: string[] }[] }
+interface PartitionJson { id: number; owner: string | null; preferenceList: string[]; next?: { owner: string | null; preferenceList: string[] } }
+
+interface RingJson extends ClusterDocJson { partitionCount: number; n: number; partitions: PartitionJson[] }
 
 export async function cmdRing(opts: CommonOptions & { key?: string; all?: boolean; json?: boolean }, io: Io): Promise<void> {
   const host = parseHost(opts.host);
   if (opts.key !== undefined) {
     const a = await call(host, 'GET', `/ring?key=${encodeURIComponent(opts.key)}`, opts);
     if (a.status !== 200) throw answerError(a, 'ring');
-    const doc = JSON.parse(a.body.toString('utf8')) as { key: string; partition: number; preferenceList: string[] };
+    const doc = JSON.parse(a.body.toString('utf8')) as { key: string; partition: number; preferenceList: string[]; next?: { preferenceList: string[] } };
     if (opts.json) io.out(JSON.stringify(doc) + '\n');
-    else io.out(`key "${doc.key}": partition ${doc.partition}, replicas ${doc.preferenceList.join(', ')}\n`);
+    else {
+      const next = doc.next ? `; after the transition: ${doc.next.preferenceList.join(', ')}` : '';
+      io.out(`key "${doc.key}": partition ${doc.partition}, replicas ${doc.preferenceList.join(', ')}${next}\n`);
+    }
     return;
   }
   const a = await call(host, 'GET', '/ring', opts);
@@ -306,12 +346,28 @@ export async function cmdRing(opts: CommonOptions & { key?: string; all?: boolea
     io.out(JSON.stringify(doc) + '\n');
     return;
   }
-  io.out(ringSummary(doc));
+  io.out(ringSummary(doc) + docLine(doc));
+  const transition = doc.partitions.some((p) => p.next !== undefined);
+  const head = ['PARTITION', 'OWNER', 'PREFERENCE LIST', ...(transition ? ['AFTER THE TRANSITION'] : [])];
+  const row = (id: string, p: PartitionJson): string[] => [id, p.owner ?? '-', p.preferenceList.join(', '), ...(transition ? [p.next ? p.next.preferenceList.join(', ') : '='] : [])];
   if (opts.all) {
-    const prow = [['PARTITION', 'OWNER', 'PREFERENCE LIST']];
-    for (const p of doc.partitions) prow.push([String(p.id), p.owner ?? '-', p.preferenceList.join(', ')]);
-    io.out('\n' + table(prow));
+    io.out('\n' + table([head, ...doc.partitions.map((p) => row(String(p.id), p))]));
+    return;
   }
+  head[0] = 'PARTITIONS';
+  io.out('\n' + table([head, ...partitionRanges(doc.partitions).map((r) => row(r.first === r.last ? String(r.first) : `${r.first}-${r.last}`, r.p))]));
+}
+
+/** Runs of consecutive partitions with the same preference list (and the same next one). */
+export function partitionRanges(partitions: readonly PartitionJson[]): { first: number; last: number; p: PartitionJson }[] {
+  const key = (p: PartitionJson): string => `${p.preferenceList.join(',')}|${p.next?.preferenceList.join(',') ?? ''}`;
+  const out: { first: number; last: number; p: PartitionJson }[] = [];
+  for (const p of partitions) {
+    const last = out.at(-1);
+    if (last && last.last === p.id - 1 && key(last.p) === key(p)) last.last = p.id;
+    else out.push({ first: p.id, last: p.id, p });
+  }
+  return out;
 }
 
 /** Partitions owned and replicated per node. */

@@ -12,6 +12,12 @@ export const EXAMPLES = {
   del: ['gossamer del greeting', 'gossamer del cart --context AQIGbm9kZS0w...'],
   status: ['gossamer status', 'gossamer status --host 127.0.0.1:8001 --json', 'until gossamer status >/dev/null; do sleep 1; done   # wait until the node serves'],
   ring: ['gossamer ring', 'gossamer ring --key greeting', 'gossamer ring --all | head', 'gossamer ring --json | jq .partitions[0]'],
+  join: ['gossamer join --host 127.0.0.1:8003   # the new node, started with --seeds of the cluster', 'gossamer join --host 127.0.0.1:8003 && gossamer plan && gossamer commit --wait'],
+  leave: ['gossamer leave --host 127.0.0.1:8002', 'gossamer leave --host 127.0.0.1:8002 && gossamer commit --wait'],
+  removenode: ['gossamer removenode node-3   # a dead node: the others rebuild its replicas', 'gossamer removenode node-3 --host 127.0.0.1:8001'],
+  plan: ['gossamer plan', 'gossamer plan --json | jq .plan.ownerChanges[0]'],
+  commit: ['gossamer commit', 'gossamer commit --wait'],
+  clear: ['gossamer clear'],
   repair: ['gossamer repair', 'gossamer repair --partition 17 --host 127.0.0.1:8001', 'gossamer repair --json'],
   bench: [
     'gossamer bench --workload a',

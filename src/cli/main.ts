@@ -11,6 +11,7 @@ import { ConfigError, SETTINGS, loadConfig } from './config.js';
 import { CliError, usage } from './errors.js';
 import type { Io } from './client-commands.js';
 import { cmdDel, cmdGet, cmdPut, cmdRing, cmdStatus } from './client-commands.js';
+import { cmdCommit, cmdPlan, cmdStage } from './ring-commands.js';
 import { colorEnabled } from './style.js';
 import { EXAMPLES, examples } from './help.js';
 import { addBenchCommand } from './bench/command.js';
@@ -167,6 +168,35 @@ function addOperatorCommands(program: Command): void {
 
   addBenchCommand(program, action);
   examples(program.commands.at(-1)!, EXAMPLES.bench);
+  addRingCommands(program);
+}
+
+type Opts = Record<string, string | boolean | undefined>;
+
+/** `join`, `leave`, `removenode`, `plan`, `commit`, `clear`: changing the ring (src/cli/ring-commands.ts). */
+function addRingCommands(program: Command): void {
+  const stage = (name: 'join' | 'leave' | 'clear', description: string): void => {
+    program.command(name).description(description).option('--json', 'print JSON').addOption(hostOpt()).addOption(timeoutOpt())
+      .action(action(async (opts: Opts) => cmdStage(name, undefined, opts, io)));
+    examples(program.commands.at(-1)!, EXAMPLES[name]);
+  };
+  stage('join', 'stage the claim of the node --host names (a member without partitions); applied at commit');
+  stage('leave', 'stage the departure of the node --host names (it hands its partitions over, then leaves); applied at commit');
+  program.command('removenode').description('stage the removal of another (typically dead) node; its partitions are rebuilt elsewhere at commit')
+    .argument('<id>', 'the node id to remove').option('--json', 'print JSON').addOption(hostOpt()).addOption(timeoutOpt())
+    .action(action(async (id: string, opts: Opts) => cmdStage('remove', id, opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.removenode);
+  program.command('plan').description('what the staged changes would move: partitions, bytes (estimated), ownership before and after')
+    .option('--json', 'print JSON').addOption(hostOpt()).addOption(timeoutOpt())
+    .action(action(async (opts: Opts) => cmdPlan(opts, io)));
+  examples(program.commands.at(-1)!, EXAMPLES.plan);
+  program.command('commit').description('apply the staged changes; --wait: follow the transition to its end (progress bar)')
+    .option('--wait', 'wait until every moving partition has its data and the new ring is in force')
+    .option('--json', 'print JSON').addOption(hostOpt()).addOption(timeoutOpt())
+    .addOption(new Option('--poll-ms <ms>', 'how often --wait asks for progress').hideHelp())
+    .action(action(async (opts: Opts) => cmdCommit(opts, io, process.stderr)));
+  examples(program.commands.at(-1)!, EXAMPLES.commit);
+  stage('clear', 'unstage every staged change');
 }
 
 export function buildProgram(): Command {

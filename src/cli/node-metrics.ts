@@ -20,6 +20,9 @@ export const RPC_GIVE_UP_MS = 60_000;
 
 const REPLY_OF: Record<string, string> = { 'replica-put-ack': 'replica-put', 'replica-get-reply': 'replica-get', 'forward-reply': 'forward' };
 const TIMED = new Set(['replica-put', 'replica-get', 'forward']);
+
+/** A request's id (the timed families all carry one; others, e.g. `ring-push`, do not). */
+const idOf = (msg: object): string => String((msg as { id?: unknown }).id ?? '');
 const STATES = ['alive', 'suspect', 'faulty', 'leaving', 'left'] as const;
 
 export interface WireObserver {
@@ -105,7 +108,7 @@ function rpcTimer(metrics: NodeMetrics, now: () => number): WireObserver & { swe
     sent(to, msg) {
       sentTotal.inc({ type: msg.type });
       if (!TIMED.has(msg.type)) return;
-      pending.set(`${to}\u0000${msg.id}`, { t0: now(), type: msg.type });
+      pending.set(`${to}\u0000${idOf(msg)}`, { t0: now(), type: msg.type });
       if (pending.size > RPC_PENDING_MAX) {
         const [k, v] = pending.entries().next().value!;
         pending.delete(k);
@@ -116,7 +119,7 @@ function rpcTimer(metrics: NodeMetrics, now: () => number): WireObserver & { swe
       receivedTotal.inc({ type: msg.type });
       const reqType = REPLY_OF[msg.type];
       if (!reqType) return;
-      const k = `${from}\u0000${msg.id}`;
+      const k = `${from}\u0000${idOf(msg)}`;
       const p = pending.get(k);
       if (!p || p.type !== reqType) return;
       pending.delete(k);

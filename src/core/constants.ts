@@ -52,6 +52,8 @@ export const CORE_LIMITS = {
   ringMetaBytesMax: 1 * MIB,
   /** Members one ring may have. */
   ringMembersMax: 4096,
+  /** Departed members a node keeps showing as `left` (the oldest is forgotten first). */
+  departedMembersMax: 64,
   /** Largest claim weight of a member (the config's bound; weights are relative shares). */
   memberWeightMax: 1000,
 } as const;

@@ -12,18 +12,20 @@ import type { KvMessage } from './kv/messages.js';
 import { KV_VALIDATORS } from './kv/messages.js';
 import type { GossipMessage } from './membership/gossip-messages.js';
 import { GOSSIP_VALIDATORS } from './membership/gossip-messages.js';
+import type { RingMessage } from './membership/messages.js';
+import { RING_VALIDATORS } from './membership/messages.js';
 
-export type Message = KvMessage | HandoffMessage | AntiEntropyMessage | GossipMessage;
+export type Message = KvMessage | HandoffMessage | AntiEntropyMessage | GossipMessage | RingMessage;
 
 export type MessageType = Message['type'];
 
 /** The protocols that exchange messages. */
-export type Protocol = 'kv' | 'handoff' | 'antientropy' | 'membership';
+export type Protocol = 'kv' | 'handoff' | 'antientropy' | 'membership' | 'ring';
 
 type Validator = (m: Record<string, unknown>) => boolean;
 
 const VALIDATORS: { readonly [K in MessageType]: Validator } = {
-  ...KV_VALIDATORS, ...HANDOFF_VALIDATORS, ...ANTIENTROPY_VALIDATORS, ...GOSSIP_VALIDATORS,
+  ...KV_VALIDATORS, ...HANDOFF_VALIDATORS, ...ANTIENTROPY_VALIDATORS, ...GOSSIP_VALIDATORS, ...RING_VALIDATORS,
 };
 
 /**

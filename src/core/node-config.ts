@@ -14,6 +14,7 @@ import { GossipProtocol } from './membership/gossip.js';
 import type { GossipStats } from './membership/gossip-events.js';
 import type { GossipSettings } from './membership/gossip-constants.js';
 import { defaultGossipSettings } from './membership/gossip-constants.js';
+import type { RingAdminStats } from './membership/admin.js';
 import type { Effects } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { Consistency, NodeId } from './types.js';
@@ -80,6 +81,8 @@ export interface NodeStats {
   readonly antiEntropy: AntiEntropyStats;
   /** Gossip and failure detection (absent when the node runs no gossip). */
   readonly membership?: GossipStats;
+  /** Cluster documents pushed to peers and received from them (ring-push). */
+  readonly ringAdmin: RingAdminStats;
 }
 
 /** Below the transport's 8 MiB frame limit, with room for the message around the state. */

@@ -23,6 +23,8 @@ import { isMembershipMessage } from './messages.js';
 import type { ClusterMeta, MemberInfo } from './membership/index.js';
 import { Membership } from './membership/index.js';
 import type { GossipProtocol } from './membership/gossip.js';
+import type { AdminOp, AdminResult } from './membership/admin.js';
+import { RingAdmin } from './membership/admin.js';
 import { ReadyBuilder } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { ClientOp, NodeId, Ready, StoreReader } from './types.js';
@@ -31,6 +33,7 @@ import { antiEntropyDefaults, createGossip, dataWriteHook } from './node-config.
 
 export type { NodeEvent } from './kv/env.js';
 export type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
+export type { AdminOp, AdminResult } from './membership/admin.js';
 export type { AntiEntropyControl, NodeConfig, NodeStats } from './node-config.js';
 export { DEFAULT_MAX_STATE_BYTES } from './node-config.js';
 
@@ -46,6 +49,8 @@ export class Node {
   private readonly ae: AntiEntropyProtocol;
   /** Membership gossip and the failure detector (when the node has `bootstrap`). */
   readonly gossip: GossipProtocol | undefined;
+  /** The operator's side of membership: staging, plan, commit, ring-push. */
+  readonly ringAdmin: RingAdmin;
 
   /** Throws `MetadataError` when the store holds cluster metadata that cannot be used. */
   constructor(cfg: NodeConfig, store: StoreReader) {
@@ -54,6 +59,7 @@ export class Node {
     this.nextMsgId = (((cfg.incarnation ?? 0) >>> 0) % 2 ** 31) * 2 ** 21 + 1;
     this.membership = new Membership(this.fx, cfg.bootstrap);
     this.gossip = createGossip(cfg, this.fx, this.time, this.membership, () => this.nextMsgId++);
+    this.ringAdmin = new RingAdmin(this.id, this.fx, this.membership);
     const detector = cfg.detector ?? this.gossip ?? ALWAYS_ALIVE;
     this.handoff = new HandoffProtocol({
       self: this.id, fx: this.fx, time: this.time, detector, limits: { ...HANDOFF_LIMITS, ...cfg.hintLimits },
@@ -93,9 +99,7 @@ export class Node {
   setRing(ring: Ring): void { this.membership.setRing(ring); }
 
   /** Whether the node has a ring (loaded, formed or given); it serves only then. */
-  hasRing(): boolean {
-    return this.membership.ring !== undefined;
-  }
+  hasRing(): boolean { return this.membership.ring !== undefined; }
 
   get currentRing(): Ring {
     const ring = this.membership.ring;
@@ -104,9 +108,10 @@ export class Node {
   }
 
   /** The cluster metadata in force (members with their addresses, Q, N), once loaded or formed. */
-  clusterMeta(): ClusterMeta | undefined {
-    return this.membership.clusterMeta;
-  }
+  clusterMeta(): ClusterMeta | undefined { return this.membership.clusterMeta; }
+
+  /** An operator's staging, plan or commit (src/core/membership/admin.ts); answered at once. */
+  admin(op: AdminOp): AdminResult { return this.ringAdmin.handle(op); }
 
   /** A peer's facts, as a transport handshake reports them (gossip asks it for news). */
   notePeer(peer: MemberInfo): void {
@@ -148,6 +153,8 @@ export class Node {
         return this.handoff.step(from, msg);
       case 'ae-hashes': case 'ae-hashes-reply': case 'ae-keys': case 'ae-keys-reply': case 'ae-sync': case 'ae-sync-reply':
         return this.ae.step(from, msg);
+      case 'ring-push':
+        return this.ringAdmin.step(from, msg);
       default:
         assertNever(msg, 'message type');
     }
@@ -165,9 +172,7 @@ export class Node {
   }
 
   /** What this node holds for `key` (writes not yet durable included). */
-  localState(key: string): KeyState {
-    return this.kv.localState(key);
-  }
+  localState(key: string): KeyState { return this.kv.localState(key); }
 
   /** The hint records a start-up scan of the `hint` keyspace found (damaged ones are counted). */
   loadHints(entries: Iterable<readonly [Uint8Array, Uint8Array]>): void {
@@ -182,7 +187,7 @@ export class Node {
   stats(): NodeStats {
     return {
       hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight(), antiEntropy: this.ae.stats(),
-      ...(this.gossip ? { membership: this.gossip.stats() } : {}),
+      ringAdmin: this.ringAdmin.stats(), ...(this.gossip ? { membership: this.gossip.stats() } : {}),
     };
   }
 
@@ -192,7 +197,5 @@ export class Node {
   }
 
   /** Number of requests in flight (for graceful shutdown and metrics). */
-  inFlight(): number {
-    return this.kv.inFlight();
-  }
+  inFlight(): number { return this.kv.inFlight(); }
 }

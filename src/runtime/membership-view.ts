@@ -4,10 +4,8 @@
  * `/cluster` view — ring members and gossip members together, each with its state and heartbeat.
  */
 import type { Logger, PeerInfo, Transport } from '../ports/index.js';
-import type { MembershipEvent, MemberSnapshot } from '../core/membership/gossip-events.js';
-import type { MemberInfo } from '../core/membership/index.js';
+import type { MembershipEvent } from '../core/membership/gossip-events.js';
 import type { Message } from '../core/types.js';
-import type { MemberView } from './service.js';
 
 /** Acts on what gossip reported: logs transitions and refusals, dials learned members, forgets removed ones. */
 export function applyMembershipEvents(
@@ -44,34 +42,4 @@ export function applyMembershipEvents(
 function transitionReason(e: Extract<MembershipEvent, { kind: 'transition' }>): string {
   if (e.to === 'alive') return e.reason;
   return `no heartbeat for ${(e.silentMs / 1000).toFixed(1)} s; ${e.reason}`;
-}
-
-/**
- * `/cluster`'s members: the ring's members (with their ownership) and every other member gossip
- * knows (a node that adopted the document without owning partitions: ownership 0).
- */
-export function memberViews(opts: {
-  selfId: string;
-  selfHttp: string | undefined;
-  ringMembers: readonly MemberInfo[];
-  gossip: readonly MemberSnapshot[] | undefined;
-  share: ReadonlyMap<string, number>;
-  peerHttp: ReadonlyMap<string, string>;
-}): MemberView[] {
-  const byId = new Map<string, MemberSnapshot>((opts.gossip ?? []).map((m) => [m.nodeId, m]));
-  const out: MemberView[] = [];
-  const seen = new Set<string>();
-  const add = (m: MemberInfo): void => {
-    if (seen.has(m.nodeId)) return;
-    seen.add(m.nodeId);
-    const g = byId.get(m.nodeId);
-    const http = m.nodeId === opts.selfId ? opts.selfHttp : (opts.peerHttp.get(m.nodeId) ?? g?.http);
-    out.push({
-      nodeId: m.nodeId, address: m.address, ...(http !== undefined ? { http } : {}), dc: m.dc, rack: m.rack, weight: m.weight,
-      state: g?.status ?? 'alive', heartbeat: g?.heartbeat ?? 0, ownership: opts.share.get(m.nodeId) ?? 0,
-    });
-  };
-  for (const m of opts.ringMembers) add(m);
-  for (const m of opts.gossip ?? []) if (m.generation > 0 || m.nodeId === opts.selfId) add(m);
-  return out;
 }

@@ -17,17 +17,20 @@ import type { BootstrapConfig, MemberInfo } from '../core/node.js';
 import type { KeyState, ReconcileBug } from '../core/clock/state.js';
 import type { ClientOp, ClientReply, Consistency, Message, Ready } from '../core/types.js';
 import type { Ring } from '../core/ring/index.js';
-import { ownership, partitionForKey, preferenceList } from '../core/ring/index.js';
+import { partitionForKey, preferenceList } from '../core/ring/index.js';
 import { utf8 } from '../core/bytes.js';
 import { GossamerError } from '../core/errors.js';
 import { isValidMessage } from '../core/messages.js';
-import type { ClusterDefaults, LocalVersionView, MemberView, NodeService, RingView } from './service.js';
+import type { ClusterDefaults, LocalVersionView, MemberView, NodeService, RingState, RingView } from './service.js';
 import { RUNTIME_LIMITS } from './constants.js';
 import { localVersionsOf } from './local-versions.js';
 import { TreeRebuild, canPurgeEntry, treeRootsOf } from './antientropy-rebuild.js';
 import type { AntiEntropySettings, RepairProgress } from '../core/antientropy/index.js';
 import type { GossipSettings } from '../core/membership/gossip-constants.js';
-import { applyMembershipEvents, memberViews } from './membership-view.js';
+import { applyMembershipEvents } from './membership-view.js';
+import type { AdminOp } from '../core/membership/admin.js';
+import type { AdminReply } from './ring-admin.js';
+import { memberViews, ringStateOf, runAdmin } from './ring-admin.js';
 
 export interface RuntimeSettings {
   n: number;
@@ -233,6 +236,7 @@ export class NodeRuntime implements NodeService {
       // A bug or undecodable local data must not take the node down with one message.
       this.logger.error('a message could not be handled', { from: env.from, type: env.msg.type, error: String(e) });
     }
+    // A message may have installed a new cluster document (ring-push, gossip).
     this.afterCore();
   }
 
@@ -368,11 +372,24 @@ export class NodeRuntime implements NodeService {
 
   /** Ring members and every other member gossip knows, with their state and heartbeat here. */
   members(): MemberView[] {
-    const ring = this.coreRing();
-    return memberViews({
-      selfId: this.nodeId, selfHttp: this.deps.self.http, ringMembers: this.ringMembers, gossip: this.node?.gossip?.members(),
-      share: ring ? ownership(ring) : new Map<string, number>(), peerHttp: this.peerHttp,
-    });
+    if (!this.node) return [];
+    const gossip = new Map((this.node.gossip?.members() ?? []).map((m) => [m.nodeId, m]));
+    return memberViews(this.node, this.deps.self, (id) => this.peerHttp.get(id) ?? gossip.get(id)?.http, gossip);
+  }
+
+  ringState(): RingState | undefined {
+    return this.node ? ringStateOf(this.node) : undefined;
+  }
+
+  /** An operator's staging, plan or commit; answered once the document it made is durable (and pushed). */
+  async admin(op: AdminOp): Promise<AdminReply> {
+    const node = this.node;
+    if (!node || !this.serving) return { ok: false, error: 'unavailable', message: this.stopping ? 'node is shutting down' : 'node is starting' };
+    node.setTime(this.deps.clock.nowMs());
+    const result = runAdmin(node, op, this.deps.engine, this.logger);
+    this.afterCore();
+    await this.tail;
+    return this.fatal ? { ok: false, error: 'unavailable', message: 'the node stopped before the change was durable' } : result;
   }
 
   /** This node's own state of `key` (tests and the simulator). */

@@ -6,6 +6,9 @@ import type { ClientOp, ClientReply, Consistency } from '../core/types.js';
 import type { CausalContext } from '../core/clock/context.js';
 import type { NodeStats } from '../core/node.js';
 import type { RepairProgress } from '../core/antientropy/index.js';
+import type { AdminOp } from '../core/membership/admin.js';
+import type { StagedChange } from '../core/membership/index.js';
+import type { AdminReply } from './ring-admin.js';
 
 export type MemberState = 'alive' | 'suspect' | 'faulty' | 'leaving' | 'left';
 
@@ -21,6 +24,28 @@ export interface MemberView {
   heartbeat: number;
   /** Fraction of partitions this member owns. */
   ownership: number;
+  /** During a transition: the fraction it will own once the transition is done. */
+  nextOwnership?: number;
+  /** A member of the transition that is not yet a ring member. */
+  joining?: boolean;
+}
+
+/** The cluster document's version, staged changes and transition (`/ring`, `/cluster`). */
+export interface RingState {
+  clusterId: string;
+  version: number;
+  staged: readonly StagedChange[];
+  transition?: {
+    /** The members after the change. */
+    members: readonly string[];
+    /** The claim after the change. */
+    owners: readonly string[];
+    /** Partitions whose new replicas need data, and those that have it. */
+    moving: readonly number[];
+    done: readonly number[];
+    /** The preference list of a partition after the change. */
+    preferenceList(partition: number): readonly string[];
+  };
 }
 
 export interface RingView {
@@ -72,4 +97,8 @@ export interface NodeService {
   repairProgress?(): RepairProgress | undefined;
   /** Root hash of each partition this node replicates; undefined while its trees are rebuilt. */
   treeRoots?(): Record<number, number> | undefined;
+  /** An operator's staging, plan, commit or clear (answered once what it changed is durable). */
+  admin?(op: AdminOp): Promise<AdminReply>;
+  /** The cluster document's version, staged changes and transition (undefined before there is one). */
+  ringState?(): RingState | undefined;
 }

@@ -1,12 +1,13 @@
 /** HTTP error codes of API.md and the JSON body every error carries. */
 export type HttpErrorCode =
   | 'bad_request' | 'not_found' | 'method_not_allowed' | 'value_too_large' | 'key_too_long'
-  | 'rate_limited' | 'insufficient_replicas' | 'unavailable' | 'internal_error';
+  | 'rate_limited' | 'insufficient_replicas' | 'unavailable' | 'internal_error' | 'conflict';
 
 export const STATUS_OF: Record<HttpErrorCode, number> = {
   bad_request: 400,
   not_found: 404,
   method_not_allowed: 405,
+  conflict: 409,
   value_too_large: 413,
   key_too_long: 414,
   rate_limited: 429,

@@ -18,6 +18,7 @@ import {
 import type { UiSource } from './ui/index.js';
 import { uiResponse } from './ui/index.js';
 import { adminRepair, adminRoots } from './admin-repair.js';
+import { adminRing, clusterDocFields, isRingAdminPath, ringDocFields } from './admin-ring.js';
 
 export const CONTEXT_HEADER = 'X-Gossamer-Context';
 const CONTEXT_HEADER_LC = 'x-gossamer-context';
@@ -53,7 +54,7 @@ export function routeName(path: string): RouteName {
   if (path === '/health') return 'health';
   if (path === '/cluster') return 'cluster';
   if (path === '/ring') return 'ring';
-  if (path.startsWith('/admin/local/') || path === '/admin/repair' || path === '/admin/roots') return 'admin';
+  if (path.startsWith('/admin/')) return 'admin';
   if (path === '/metrics') return 'metrics';
   if (path === '/ui' || path.startsWith('/ui/') || path.startsWith('/ui?')) return 'ui';
   return 'other';
@@ -162,10 +163,11 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
     case '/cluster': {
       onlyGet(method);
       const stats = service.stats?.();
-      const ring = service.ring();
+      const loadBytes = opts.ui?.self().loadBytes;
       return respond(jsonResponse(200, {
-        nodeId: service.nodeId, ...(ring?.clusterId !== undefined ? { clusterId: ring.clusterId, version: ring.version } : {}), members: service.members(), datacenters: groupByDc(service.members(), service.defaults().replication),
-        ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs, coordinating: stats.coordinating, antiEntropy: stats.antiEntropy } : {}),
+        nodeId: service.nodeId, members: service.members(), datacenters: groupByDc(service.members(), service.defaults().replication),
+        ...clusterDocFields(service), ...(loadBytes !== undefined ? { loadBytes } : {}),
+        ...(stats ? { hints: stats.hints, readRepairs: stats.readRepairs, coordinating: stats.coordinating, antiEntropy: stats.antiEntropy, ringAdmin: stats.ringAdmin, ...(stats.membership ? { membership: stats.membership } : {}) } : {}),
       }));
     }
     case '/ring':
@@ -184,6 +186,7 @@ function planOrThrow(service: NodeService, opts: RouterOptions, method: string, 
     onlyGet(method);
     return respond(adminLocal(service, path.slice('/admin/local/'.length)));
   }
+  if (isRingAdminPath(path)) return respond(adminRing(service, method, path));
   throw new HttpError('not_found', `no route ${path.length > 100 ? path.slice(0, 100) + '…' : path}`);
 }
 
@@ -200,17 +203,19 @@ function ringResponse(service: NodeService, query: string): HttpResponse {
   if (!ring) throw new HttpError('unavailable', 'the ring is not known yet');
   const keys = strictParam(query, 'key');
   if (keys.length > 1) throw new HttpError('bad_request', 'the parameter key is given twice');
+  const doc = ringDocFields(service);
   if (keys.length === 1) {
     const key = checkKey(keys[0]!);
     const partition = ring.partitionForKey(key);
-    return jsonResponse(200, { key, partition, preferenceList: ring.preferenceList(partition) });
+    const preferenceList = ring.preferenceList(partition);
+    return jsonResponse(200, { key, partition, preferenceList, ...doc.next?.(partition, preferenceList) });
   }
   const partitions = [];
   for (let id = 0; id < ring.partitionCount; id++) {
-    partitions.push({ id, owner: ring.owners[id] ?? null, preferenceList: ring.preferenceList(id) });
+    const preferenceList = ring.preferenceList(id);
+    partitions.push({ id, owner: ring.owners[id] ?? null, preferenceList, ...doc.next?.(id, preferenceList) });
   }
-  const doc = ring.clusterId !== undefined ? { clusterId: ring.clusterId, version: ring.version } : {};
-  return jsonResponse(200, { ...doc, partitionCount: ring.partitionCount, n: ring.n, partitions });
+  return jsonResponse(200, { partitionCount: ring.partitionCount, n: ring.n, ...doc.fields, partitions });
 }
 
 function adminLocal(service: NodeService, rawKey: string): HttpResponse {

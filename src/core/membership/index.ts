@@ -32,6 +32,7 @@ export class Membership {
   private meta: ClusterMeta | undefined;
   private ringInForce: Ring | undefined;
   private readonly listeners: MetaListener[] = [];
+  private readonly proposeListeners: MetaListener[] = [];
 
   constructor(private readonly fx: Effects, private readonly bootstrap: BootstrapConfig | undefined) {
     if (bootstrap) this.peers.set(bootstrap.self.nodeId, copy(bootstrap.self));
@@ -112,7 +113,7 @@ export class Membership {
     const current = this.meta;
     assert(current, 'no cluster metadata to change yet');
     const next: ClusterMeta = { ...change(current), version: current.version + 1 };
-    this.install(next);
+    if (this.install(next)) for (const fn of this.proposeListeners) fn(next, current);
     return next;
   }
 
@@ -124,6 +125,11 @@ export class Membership {
     if (!this.bootstrap || this.meta) return false;
     const meta = formFirstRing(this.bootstrap, answers);
     return meta ? this.install(meta) : false;
+  }
+
+  /** Runs `fn` after every document this node makes (`propose`), after the `onChange` listeners: ring-admin pushes it. */
+  onPropose(fn: MetaListener): void {
+    this.proposeListeners.push(fn);
   }
 }
 

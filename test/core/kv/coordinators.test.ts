@@ -60,7 +60,9 @@ describe('put coordination', () => {
     assert.equal(h.node('a').inFlight(), 1, 'still listening for the last replica');
     h.settle(); // c stores it and acks
     assert.equal(h.node('a').inFlight(), 0);
-    const id = puts[0]!.msg.id;
+    const first = puts[0]!.msg;
+    assert.equal(first.type, 'replica-put');
+    const id = first.type === 'replica-put' ? first.id : -1;
     h.replies.delete('p');
     h.node('a').step('b', { type: 'replica-put-ack', id, key: 'k' });
     h.flush();
