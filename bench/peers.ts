@@ -14,11 +14,12 @@
  *   npm run build && npm run bench -- peers                 # full run, ~25 minutes
  *   npm run bench -- peers --quick                          # smoke test: 3 s phases, 1,000 records
  *   npm run bench -- peers --seconds 10 --systems gossamer-3,etcd-3
+ *   npm run bench -- peers --systems redis --merge          # rerun one system, keep the others' figures
  *
  * Writes bench/results/peers.json, docs/peers-*.svg and the marked section of docs/benchmarks.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -121,12 +122,14 @@ const REDIS_MIX: Record<PhaseName, { get: number; set: number }> = {
 };
 
 async function redisBench(port: number, test: 'get' | 'set', clients: number, n: number, keyspace: number, o: PeersOptions): Promise<RedisBenchFigures> {
-  const out = await run('redis-benchmark', ['-p', String(port), '-t', test, '-c', String(clients), '-n', String(Math.max(1000, Math.round(n))),
+  const out = await run('redis-benchmark', ['-p', String(port), '-t', test, '-c', String(clients), '-n', String(requestCount(n)),
     '-d', String(o.valueBytes), '-r', String(keyspace)]);
   const parsed = parseRedisBenchmark(out);
   if (parsed.length === 0) throw new Error(`redis-benchmark printed no result: ${out.slice(0, 300)}`);
   return parsed[0]!;
 }
+
+const requestCount = (n: number): number => Math.max(1000, Math.round(n));
 
 async function runRedis(o: PeersOptions, dir: string): Promise<Partial<Record<PhaseName, PhaseFigures>>> {
   const server = await startRedis(dir);
@@ -138,15 +141,23 @@ async function runRedis(o: PeersOptions, dir: string): Promise<Partial<Record<Ph
     for (const phase of PHASES) {
       const mix = REDIS_MIX[phase];
       const parts: Promise<RedisBenchFigures>[] = [];
+      let requests = 0;
+      const t0 = performance.now();
       for (const test of ['get', 'set'] as const) {
         const share = mix[test];
         if (share === 0) continue;
         const clients = Math.max(1, Math.round(o.connections * share));
         // Fresh keys for the put phase: a keyspace far larger than the requests.
         const keyspace = phase === 'put' ? 1_000_000_000 : o.records;
-        parts.push(redisBench(server.port, test, clients, cal.requestsPerSec * share * o.seconds, keyspace, o));
+        const n = cal.requestsPerSec * share * o.seconds;
+        requests += requestCount(n);
+        parts.push(redisBench(server.port, test, clients, n, keyspace, o));
       }
-      const f = mergeRedis(await Promise.all(parts), requestsPerOp(phase));
+      const done = await Promise.all(parts);
+      // Side by side, one process may finish first and the other then runs alone: the rate is
+      // all requests over the wall time of the pair, not the sum of each one's own rate.
+      const wallS = (performance.now() - t0) / 1000;
+      const f = { ...mergeRedis(done, requestsPerOp(phase)), ...(done.length > 1 ? { requestsPerSec: Math.round(requests / wallS), opsPerSec: Math.round(requests / wallS / requestsPerOp(phase)) } : {}) };
       figures[phase] = f;
       console.log(`redis ${phase}: ${f.opsPerSec} ops/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, p99.9 ${f.p999Ms} ms`);
     }
@@ -166,8 +177,11 @@ const NEEDS: Record<SystemName, string[]> = {
 
 export async function runPeersBench(argv: readonly string[] = process.argv.slice(2)): Promise<PeersRun> {
   const o = parsePeersArgs(argv);
-  const results: Results = {};
-  const configs: Partial<Record<SystemName, string>> = {};
+  const resultsPath = path.join(ROOT, 'bench', 'results', 'peers.json');
+  // --merge: start from the previous run's figures and replace only the systems run now.
+  const previous = argv.includes('--merge') && existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) as PeersRun : undefined;
+  const results: Results = { ...(previous?.results ?? {}) };
+  const configs: Partial<Record<SystemName, string>> = { ...(previous?.configs ?? {}) };
   const skipped: string[] = [];
   const loadAvgAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gossamer-peers-'));
@@ -190,10 +204,11 @@ export async function runPeersBench(argv: readonly string[] = process.argv.slice
   const runInfo: PeersRun = {
     date: new Date().toISOString(), loadAvgAtStart, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
     cpus: os.cpus().length, node: process.version, options: o, results, configs, skipped,
-    command: `npm run build && npm run bench -- peers${o.quick ? ' --quick' : ''}${argv.filter((a) => a !== 'peers' && a !== '--quick').length > 0 ? ' ' + argv.filter((a) => a !== 'peers' && a !== '--quick').join(' ') : ''}`,
+    command: (previous ? `${previous.command}\n# then, replacing ${o.systems.join(', ')} (${new Date().toISOString()}):\n` : '')
+      + `npm run build && npm run bench -- peers${o.quick ? ' --quick' : ''}${argv.filter((a) => a !== 'peers' && a !== '--quick').length > 0 ? ' ' + argv.filter((a) => a !== 'peers' && a !== '--quick').join(' ') : ''}`,
   };
   mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(path.join(ROOT, 'bench', 'results', 'peers.json'), JSON.stringify(runInfo, null, 2) + '\n');
+  writeFileSync(resultsPath, JSON.stringify(runInfo, null, 2) + '\n');
   if (o.quick) {
     console.log('peers: --quick run, docs/benchmarks.md left as it is (bench/results/peers.json written)');
     return runInfo;
