@@ -22,10 +22,16 @@ const suites: Record<string, Suite> = {
   handoff: async () => (await import('./handoff.js')).runHandoffBench(),
   antientropy: async () => (await import('./antientropy.js')).runAntiEntropyBench(),
   security: async () => (await import('./security.js')).runSecurityBench(),
+  'request-path': async () => (await import('./request-path.js')).runRequestPathBench(),
+  peers: async () => (await import('./peers.js')).runPeersBench(process.argv.slice(2)),
 };
 
+/** Options that take a value (`--seconds 10`): their values are not suite names. */
+const VALUE_OPTIONS = new Set(['--seconds', '--warmup', '--records', '--connections', '--systems']);
+
 async function main(): Promise<void> {
-  const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const args = process.argv.slice(2);
+  const names = args.filter((a, i) => !a.startsWith('-') && !(i > 0 && VALUE_OPTIONS.has(args[i - 1]!)));
   for (const name of names) {
     if (!(name in suites)) {
       console.error(`gossamer bench: unknown suite "${name}" (known: ${Object.keys(suites).join(', ')})`);

@@ -5,7 +5,7 @@
  * Registration points for what other parts add later: `setHintsSource` (hinted handoff) and
  * `metrics.registry` / `metrics.onCollect` (rate limiter, repair, anything else).
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { Message } from '../core/types.js';
 import type { StorageEngine } from '../ports/index.js';
@@ -181,6 +181,27 @@ function eventLoopHistogram(): { render(): string; close(): void } {
   };
 }
 
+/**
+ * The share of wall time the event loop spent running code (not waiting in the poll phase),
+ * from `performance.eventLoopUtilization`: over the interval since the previous scrape (since the
+ * node started for the first one), so a scraper sees the recent load, not a lifetime average.
+ */
+function eventLoopUtilization(): () => string {
+  let last = perf.eventLoopUtilization();
+  const name = 'gossamer_event_loop_utilization';
+  return () => {
+    const now = perf.eventLoopUtilization();
+    const delta = perf.eventLoopUtilization(now, last);
+    last = now;
+    const value = Number.isFinite(delta.utilization) ? delta.utilization : 0;
+    return [
+      `# HELP ${name} Share of wall time the event loop was busy (0..1) since the previous scrape.`,
+      `# TYPE ${name} gauge`,
+      `${name} ${value}`,
+    ].join('\n') + '\n';
+  };
+}
+
 export function createNodeObservability(engine: StorageEngine, opts: { defaultMetrics?: boolean; now?: () => number } = {}): NodeObservability {
   const now = opts.now ?? (() => performance.now());
   const metrics = new NodeMetrics();
@@ -188,6 +209,7 @@ export function createNodeObservability(engine: StorageEngine, opts: { defaultMe
   const rpc = rpcTimer(metrics, now);
   const loop = eventLoopHistogram();
   metrics.addRawCollector(() => loop.render());
+  metrics.addRawCollector(eventLoopUtilization());
   metrics.onCollect(() => rpc.sweep());
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: metrics.registry, prefix: 'gossamer_' });
   const stats = statsOf(engine);

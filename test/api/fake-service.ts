@@ -47,7 +47,8 @@ export class FakeService implements NodeService {
     const coordinator = this.coordinators[this.turn++ % this.coordinators.length]!;
     const res = applyWrite(local, {
       coordinator,
-      context: op.context ?? EMPTY_STATE.context,
+      // `supersede: 'local'` without a context covers what this (one) replica holds, as the core does.
+      context: op.context ?? (op.supersede === 'local' ? local.context : EMPTY_STATE.context),
       value: op.value,
       contentType: op.contentType ?? 'application/octet-stream',
       tsMs: this.nowMs++,

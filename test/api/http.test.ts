@@ -113,6 +113,22 @@ describe('HTTP API against a fake node', () => {
     assert.equal((await call('GET', '/kv/same')).status, 300);
   });
 
+  it('PUT ?supersede=local replaces what the coordinator holds (as RESP SET): repeated blind writes leave one value', async () => {
+    await call('PUT', '/kv/sup', { body: 'a' });
+    await call('PUT', '/kv/sup', { body: 'b' }); // two blind writes: siblings
+    assert.equal((await call('GET', '/kv/sup')).status, 300);
+    assert.equal((await call('PUT', '/kv/sup?supersede=local', { body: 'c' })).status, 204);
+    const op = svc.ops.at(-1)!;
+    assert.equal(op.op === 'put' ? op.supersede : undefined, 'local');
+    const get = await call('GET', '/kv/sup');
+    assert.equal(get.status, 200);
+    assert.equal(get.text, 'c');
+    assertError(await call('PUT', '/kv/sup?supersede=all', { body: 'd' }), 400, 'bad_request');
+    assertError(await call('GET', '/kv/sup?supersede=local'), 400, 'bad_request');
+    assertError(await call('DELETE', '/kv/sup?supersede=local'), 400, 'bad_request');
+    assert.equal((await call('GET', '/kv/sup')).text, 'c', 'refused requests changed nothing');
+  });
+
   it('delete: 204, then 404 with the context of the delete; a concurrent delete shows as a null sibling', async () => {
     const put = await call('PUT', '/kv/d', { body: 'x' });
     const del = await call('DELETE', '/kv/d', { headers: { 'X-Gossamer-Context': String(put.headers[CTX]) } });

@@ -156,6 +156,22 @@ describe('node collectors', () => {
     }
   });
 
+  it('event-loop utilization covers the interval since the previous scrape: high after a busy spell, lower after an idle one', async () => {
+    const obs = createNodeObservability(new MemoryEngine(), { defaultMetrics: false });
+    try {
+      await obs.metrics.render(); // starts the interval here
+      const until = Date.now() + 100;
+      while (Date.now() < until) { /* keep the loop busy */ }
+      const busy = samples(await obs.metrics.render()).get('gossamer_event_loop_utilization')!;
+      await new Promise<void>((r) => setTimeout(r, 200)); // the loop waits in poll: idle
+      const idle = samples(await obs.metrics.render()).get('gossamer_event_loop_utilization')!;
+      assert.ok(busy > 0.5 && busy <= 1, `busy spell: ${busy}`);
+      assert.ok(idle >= 0 && idle < busy, `idle spell ${idle} below busy ${busy}`);
+    } finally {
+      obs.close();
+    }
+  });
+
   it('the event-loop delay histogram is a valid cumulative histogram', async () => {
     const obs = createNodeObservability(new MemoryEngine(), { defaultMetrics: true });
     try {

@@ -9,7 +9,8 @@
  * `onCollect`; hand-formatted families (e.g. the event-loop histogram) through `addRawCollector`.
  * See docs/metrics.md for the names.
  */
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
+import { FastHistogram } from './fast-histogram.js';
 import type { StorageEngineStats } from '../../ports/storage.js';
 import type { RouteName } from './router.js';
 import { RecentSeries } from './ui/series.js';
@@ -48,14 +49,19 @@ export class NodeMetrics {
   /** Client requests over the last minutes, for the dashboard. */
   readonly recent: RecentSeries;
   private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
-  private readonly httpDuration: Histogram<'route' | 'method'>;
+  private readonly httpDuration: FastHistogram;
   private readonly clientRequests: Counter<'api' | 'op' | 'status'>;
-  private readonly clientDuration: Histogram<'api' | 'op'>;
+  private readonly clientDuration: FastHistogram;
   private readonly starts = new WeakMap<object, number>();
   private readonly collectors: (() => void)[] = [];
   private readonly rawCollectors: (() => string)[] = [];
   private totalCount = 0;
   private readonly now: () => number;
+  /**
+   * prom-client's label-bound children, cached by their label values: `inc({labels})` hashes the
+   * label object on every call, `labels(...)` once per distinct combination (a handful).
+   */
+  private readonly children = new Map<string, { inc(): void } | ((v: number) => void)>();
 
   constructor(opts: { now?: () => number; wallNow?: () => number } = {}) {
     this.now = opts.now ?? (() => performance.now());
@@ -65,18 +71,16 @@ export class NodeMetrics {
       name: 'gossamer_http_requests_total', help: 'HTTP requests answered, by route, method and status.',
       labelNames: ['route', 'method', 'status'], registers,
     });
-    this.httpDuration = new Histogram({
-      name: 'gossamer_http_request_duration_seconds', help: 'Time from a request\'s headers to its response, by route and method.',
-      labelNames: ['route', 'method'], buckets: LATENCY_BUCKETS_S, registers,
-    });
+    // The two latency histograms every request feeds: observed cheaply (fast-histogram.ts), rendered after the registry.
+    this.httpDuration = new FastHistogram('gossamer_http_request_duration_seconds',
+      'Time from a request\'s headers to its response, by route and method.', ['route', 'method'], LATENCY_BUCKETS_S);
     this.clientRequests = new Counter({
       name: 'gossamer_client_requests_total', help: 'Client key-value operations answered, by API (http, resp), operation and status.',
       labelNames: ['api', 'op', 'status'], registers,
     });
-    this.clientDuration = new Histogram({
-      name: 'gossamer_client_request_duration_seconds', help: 'Latency of client key-value operations, by API and operation.',
-      labelNames: ['api', 'op'], buckets: LATENCY_BUCKETS_S, registers,
-    });
+    this.clientDuration = new FastHistogram('gossamer_client_request_duration_seconds',
+      'Latency of client key-value operations, by API and operation.', ['api', 'op'], LATENCY_BUCKETS_S);
+    this.rawCollectors.push(() => this.httpDuration.render(), () => this.clientDuration.render());
   }
 
   /** Marks when a request arrived (its latency runs from here to `count`). */
@@ -88,10 +92,10 @@ export class NodeMetrics {
   count(route: RouteName, method: string, status: number, req?: object): void {
     const m = METHODS.has(method) ? method : 'other';
     this.totalCount++;
-    this.httpRequests.inc({ route, method: m, status: String(status) });
+    this.counterOf(this.httpRequests, 'h', route, m, String(status)).inc();
     const t0 = req ? this.starts.get(req) : undefined;
     const seconds = t0 === undefined ? undefined : (this.now() - t0) / 1000;
-    if (seconds !== undefined) this.httpDuration.observe({ route, method: m }, seconds);
+    if (seconds !== undefined) this.histogramOf(this.httpDuration, 'hd', route, m)(seconds);
     if (route === 'kv') this.recordClientRequest('http', KV_OPS[method] ?? 'other', String(status), seconds);
   }
 
@@ -100,10 +104,30 @@ export class NodeMetrics {
    * code; 5xx (or `error`) counts as an error on the dashboard.
    */
   recordClientRequest(api: ClientApi, op: ClientOpName, status: string, seconds?: number): void {
-    this.clientRequests.inc({ api, op, status });
+    this.counterOf(this.clientRequests, 'c', api, op, status).inc();
     if (seconds === undefined) return;
-    this.clientDuration.observe({ api, op }, seconds);
+    this.histogramOf(this.clientDuration, 'cd', api, op)(seconds);
     this.recent.record(seconds * 1000, status.startsWith('5') || status === 'error');
+  }
+
+  private counterOf<T extends string>(metric: Counter<T>, tag: string, ...values: string[]): { inc(): void } {
+    const k = `${tag}\u0000${values.join('\u0000')}`;
+    let child = this.children.get(k) as { inc(): void } | undefined;
+    if (!child) {
+      child = metric.labels(...values);
+      this.children.set(k, child);
+    }
+    return child;
+  }
+
+  private histogramOf(metric: FastHistogram, tag: string, ...values: string[]): (v: number) => void {
+    const k = `${tag}\u0000${values.join('\u0000')}`;
+    let child = this.children.get(k) as ((v: number) => void) | undefined;
+    if (!child) {
+      child = metric.child(...values);
+      this.children.set(k, child);
+    }
+    return child;
   }
 
   /** HTTP responses counted so far. */

@@ -108,9 +108,16 @@ export interface KvParams {
   quorum?: QuorumMode;
   repair?: RepairMode;
   timeoutMs?: number;
+  /** `supersede=local` on a PUT: as RESP SET, the write also covers what its coordinator has seen. */
+  supersede?: 'local';
 }
 
-const KNOWN_PARAMS = new Set(['r', 'w', 'quorum', 'repair', 'timeout']);
+const KNOWN_PARAMS = new Set(['r', 'w', 'quorum', 'repair', 'timeout', 'supersede']);
+
+export function parseSupersede(raw: string): 'local' {
+  if (raw === 'local') return raw;
+  throw new HttpError('bad_request', `supersede must be local (got "${truncate(raw)}")`);
+}
 
 /** Parses the query string of a `/kv/` request. Unknown parameters are ignored; a repeated known one is a 400. */
 export function parseKvParams(query: string, n: number): KvParams {
@@ -125,6 +132,7 @@ export function parseKvParams(query: string, n: number): KvParams {
     else if (name === 'w') out.w = parseConsistency('w', value, n);
     else if (name === 'quorum') out.quorum = parseQuorumMode(value);
     else if (name === 'repair') out.repair = parseRepairMode(value);
+    else if (name === 'supersede') out.supersede = parseSupersede(value);
     else out.timeoutMs = parseTimeoutMs(value);
   }
   return out;

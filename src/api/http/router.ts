@@ -243,6 +243,7 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
   const key = decodeKey(rawKey);
   const defaults = service.defaults();
   const params = parseKvParams(query, defaults.n);
+  if (params.supersede !== undefined && method !== 'PUT') throw new HttpError('bad_request', 'supersede applies to PUT only');
   const context = parseContextHeader(headers[CONTEXT_HEADER_LC]);
   requireServing(service);
   const grace = opts.replyGraceMs ?? 5000;
@@ -263,6 +264,7 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
   const putReply = (value: Uint8Array | null, contentType: string): Promise<HttpResponse> =>
     withDeadline(service.submit({
       op: 'put', key, value, contentType, context, w: params.w, quorum: params.quorum, timeoutMs: params.timeoutMs,
+      ...(params.supersede !== undefined && value !== null ? { supersede: params.supersede } : {}),
     }), limitMs, requiredOf(params.w ?? defaults.w, defaults.n)).then((reply) => {
       if (!reply.ok) return replyError(reply);
       if (reply.op !== 'put') throw unexpectedReply(reply);

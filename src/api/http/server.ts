@@ -117,15 +117,15 @@ class RequestHandler {
     this.metrics.count(route, req.method ?? '', r.status, req);
     if (res.headersSent || res.destroyed) return;
     if (this.closing) res.setHeader('Connection', 'close');
-    for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+    // writeHead with the headers at once: node:http formats them in one pass (no per-header
+    // setHeader bookkeeping) and merges any set earlier (rate-limit headers, Connection).
     if (r.body === undefined) {
-      res.statusCode = r.status;
+      res.writeHead(r.status, r.headers);
       res.end();
       return;
     }
     const body = typeof r.body === 'string' ? Buffer.from(r.body) : Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength);
-    res.setHeader('Content-Length', body.length);
-    res.statusCode = r.status;
+    res.writeHead(r.status, { ...r.headers, 'Content-Length': body.length });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 

@@ -102,6 +102,7 @@ export class RateLimitService {
 
   /** For the RESP front end: `command` is the command name (`SET`), judged as route `"RESP SET"`. */
   checkResp(clientIp: string, command: string, apiKey?: string): RespRateCheck {
+    if (this.rules.length === 0) return RESP_UNLIMITED;
     const facts: RequestFacts = { route: `RESP ${command.toUpperCase()}`, clientIp };
     if (apiKey !== undefined) facts.header = () => apiKey;
     const d = this.check(facts);
@@ -180,3 +181,6 @@ export class RateLimitService {
     return lines.join('\n') + '\n';
   }
 }
+
+/** checkResp's answer when no rule is configured (shared; callers only read it). */
+const RESP_UNLIMITED: RespRateCheck = Object.freeze({ ok: true as const, delayMs: 0 });
