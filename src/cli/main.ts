@@ -83,7 +83,7 @@ function addSettingOptions(cmd: Command): Map<string, SettingKey> {
   const attrs = new Map<string, SettingKey>();
   for (const s of SETTINGS) {
     if (!s.flag) continue;
-    const opt = new Option(`--${s.flag} <${s.arg ?? 'value'}>`, `${s.describe} [${s.env}]`);
+    const opt = new Option(s.arg === undefined ? `--${s.flag}` : `--${s.flag} <${s.arg}>`, `${s.describe} [${s.env}]`);
     cmd.addOption(opt);
     attrs.set(opt.attributeName(), s.key);
   }
