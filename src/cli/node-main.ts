@@ -34,6 +34,7 @@ import type { ResolvedAddresses } from './addresses.js';
 import { testBugsFromEnv, withServiceBug } from './test-bugs.js';
 import { createNodeObservability } from './node-metrics.js';
 import type { NodeObservability } from './node-metrics.js';
+import { registerEventLoopBusy } from './autoscale-metrics.js';
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -74,6 +75,7 @@ async function openEngine(
 /** Metrics, the wire observer and the dashboard's source, with the engine's background-work figures. */
 function observe(engine: StorageEngine): NodeObservability {
   const observability = createNodeObservability(engine);
+  registerEventLoopBusy(observability.metrics.registry); // the autoscale policy's event-loop signal
   observability.metrics.addRawCollector(() => {
     const stats = engine.stats?.();
     return stats ? renderStorageMetrics(stats).join('\n') + '\n' : '';
