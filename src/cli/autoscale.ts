@@ -37,9 +37,12 @@ export function parseAutoscaleRange(raw: string, n: number): AutoscaleRange {
 
 /** Dev's timings: short enough to watch the cluster breathe within minutes. */
 export const DEV_TIMINGS = { scaleOutSustainMs: 10_000, scaleInSustainMs: 20_000, cooldownMs: 15_000, reverseCooldownMs: 45_000, changeTimeoutMs: 120_000 } as const;
-/** Dev's thresholds: a laptop's node processes share its cores, so the bands sit low. */
-export const DEV_SCALE_OUT: Thresholds = { requestsPerSecPerNode: 400, eventLoopUtilization: 0.6, p99LatencyMs: 500, stallsPerSec: 5 };
-export const DEV_SCALE_IN: Thresholds = { requestsPerSecPerNode: 100, eventLoopUtilization: 0.3, p99LatencyMs: 200, stallsPerSec: 0.5 };
+/**
+ * Dev's thresholds: a laptop's node processes share its cores, so the request bands sit low and
+ * the event-loop bands high (an idle node on a busy machine already shows 0.2–0.35).
+ */
+export const DEV_SCALE_OUT: Thresholds = { requestsPerSecPerNode: 400, eventLoopUtilization: 0.85, p99LatencyMs: 500, stallsPerSec: 5 };
+export const DEV_SCALE_IN: Thresholds = { requestsPerSecPerNode: 100, eventLoopUtilization: 0.5, p99LatencyMs: 200, stallsPerSec: 0.5 };
 
 const OVERRIDE_KEYS = new Set(['scaleOut', 'scaleIn', 'scaleOutSustainMs', 'scaleInSustainMs', 'cooldownMs', 'reverseCooldownMs', 'changeTimeoutMs']);
 const THRESHOLD_KEYS = new Set(['requestsPerSecPerNode', 'eventLoopUtilization', 'p99LatencyMs', 'storedBytesPerNode', 'stallsPerSec']);

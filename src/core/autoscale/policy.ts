@@ -200,9 +200,9 @@ export class AutoscalePolicy {
     const c = this.config;
     const actual = s.members.length;
     const floor = Math.max(c.minNodes, c.n);
-    if (actual - 1 < floor) return hold('floor_n', `${reason}; ${actual} nodes, floor ${floor}`);
+    if (actual - 1 < floor) return hold('floor_n', `${reason} at the floor of ${floor} nodes; ${detail}`);
     const dc = dcToShrink(s, c.perDcMin ?? {});
-    if (dc === undefined) return hold('floor_dc', `${reason}; every DC at its replica count`);
+    if (dc === undefined) return hold('floor_dc', `${reason}, but every DC is at its replica count; ${detail}`);
     const blocked = this.blocked(s, 'in');
     if (blocked) return hold(blocked, `${reason}; ${detail}`);
     if (reason !== 'above_max' && this.nowMs - this.inSinceMs! < c.scaleInSustainMs) return hold('sustaining', `${reason} for ${this.nowMs - this.inSinceMs!} ms; ${detail}`);
