@@ -55,6 +55,9 @@ export interface NodeConfig {
   clusterSecretFile?: string;
   tls?: TlsSetting;
   tokensFile?: string;
+  /** Self-management (docs/autoscale.md): join once healthy; hand partitions over before exiting on SIGTERM. */
+  autoJoin: boolean;
+  decommissionOnStop: boolean;
   /** The config file read, if any. */
   configFile?: string;
 }
@@ -69,7 +72,7 @@ export interface SettingSpec {
   readonly key: SettingKey;
   /** Long flag without the dashes; absent for config-file-only settings. */
   readonly flag?: string;
-  /** Placeholder for the flag's value in --help. */
+  /** Placeholder for the flag's value in --help; absent for a switch (a flag without a value). */
   readonly arg?: string;
   readonly env?: string;
   readonly describe: string;
@@ -104,6 +107,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'tlsKey', flag: 'tls-key', arg: 'file', env: 'GOSSAMER_TLS_KEY', describe: 'TLS private key (PEM)' },
   { key: 'tlsCa', flag: 'tls-ca', arg: 'file', env: 'GOSSAMER_TLS_CA', describe: 'CA (PEM) that signs the nodes\' certificates' },
   { key: 'tokensFile', flag: 'tokens-file', arg: 'file', env: 'GOSSAMER_TOKENS_FILE', describe: 'API tokens, JSON (default: no client authentication)' },
+  { key: 'autoJoin', flag: 'auto-join', env: 'GOSSAMER_AUTO_JOIN', describe: 'join the ring and commit the claim once healthy (default false)' },
+  { key: 'decommissionOnStop', flag: 'decommission-on-stop', env: 'GOSSAMER_DECOMMISSION_ON_STOP', describe: 'on SIGTERM, hand partitions over and leave before exiting (default false)' },
 ];
 
 export const CONFIG_ENV = 'GOSSAMER_CONFIG';
@@ -209,6 +214,10 @@ export function parseRateLimits(raw: unknown, where: string): RateLimitRule[] {
   return parsed.data as RateLimitRule[];
 }
 
+/** A switch: true/false (also 1/0, yes/no, on/off from the environment). */
+const switchValue = z.preprocess((v) => (typeof v === 'string' ? ({ true: true, '1': true, yes: true, on: true, false: false, '0': false, no: false, off: false } as Record<string, boolean>)[v.trim().toLowerCase()] ?? v : v),
+  z.boolean({ error: 'must be true or false' }));
+
 const filePath = z.string({ error: 'must be a file path' }).trim().min(1, { error: 'must not be empty' });
 
 const SCHEMAS: Record<SettingKey, z.ZodType> = {
@@ -244,6 +253,8 @@ const SCHEMAS: Record<SettingKey, z.ZodType> = {
   tlsKey: filePath,
   tlsCa: filePath,
   tokensFile: filePath,
+  autoJoin: switchValue,
+  decommissionOnStop: switchValue,
 };
 
 export const DEFAULT_LISTEN = '127.0.0.1:7000';
@@ -382,6 +393,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     gossipIntervalMs: (values.gossipIntervalMs as number | undefined) ?? 1000,
     logLevel: (values.logLevel as LogLevelSetting | undefined) ?? 'info',
     ...securitySettings(values, cwd),
+    autoJoin: (values.autoJoin as boolean | undefined) ?? false,
+    decommissionOnStop: (values.decommissionOnStop as boolean | undefined) ?? false,
     ...(configFile !== undefined ? { configFile } : {}),
   };
 

@@ -11,6 +11,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { usage } from './errors.js';
 import { healthyTls, secureBanner, writeDevSecurity } from './dev-secure.js';
+import { startDevAutoscale } from './autoscale-dev.js';
 
 export interface DevOptions {
   nodes?: string;
@@ -25,6 +26,11 @@ export interface DevOptions {
   readyTimeoutMs?: string;
   /** TLS, a cluster secret and an admin token, generated (dev-secure.ts). */
   secure?: boolean;
+  /** `MIN..MAX`: the cluster grows and shrinks with its load (autoscale-dev.ts). */
+  autoscale?: string;
+  /** JSON overrides of the autoscale policy's thresholds and timings. */
+  autoscaleConfig?: string;
+  autoscaleIntervalMs?: string;
 }
 
 export interface DevIo {
@@ -40,6 +46,8 @@ interface Child {
   proc: ChildProcess;
   exited: boolean;
   exitCode: number | null;
+  /** Stopped on purpose by the autoscaler: its exit is expected. */
+  retiring?: boolean;
 }
 
 function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -70,14 +78,16 @@ interface DevPlan {
 
 /** Runs the cluster until SIGINT/SIGTERM; resolves with the exit status. */
 export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const count = intOption('nodes', opts.nodes, 3, 1, 32);
+  const autoscale = opts.autoscale === undefined ? undefined : startDevAutoscale.prepare(opts);
+  const count = autoscale?.initialNodes ?? intOption('nodes', opts.nodes, 3, 1, 32);
+  const most = autoscale?.config.maxNodes ?? count;
   const dataRoot = path.resolve(opts.data ?? env.GOSSAMER_DEV_DATA ?? path.join('data', 'dev'));
   const plan: DevPlan = {
     count,
     ports: {
-      listen: intOption('listen-port', opts.listenPort ?? env.GOSSAMER_DEV_LISTEN_PORT, 7000, 1, 65535 - count),
-      http: intOption('http-port', opts.httpPort ?? env.GOSSAMER_DEV_HTTP_PORT, 8000, 1, 65535 - count),
-      resp: intOption('resp-port', opts.respPort ?? env.GOSSAMER_DEV_RESP_PORT, 6380, 1, 65535 - count),
+      listen: intOption('listen-port', opts.listenPort ?? env.GOSSAMER_DEV_LISTEN_PORT, 7000, 1, 65535 - most),
+      http: intOption('http-port', opts.httpPort ?? env.GOSSAMER_DEV_HTTP_PORT, 8000, 1, 65535 - most),
+      resp: intOption('resp-port', opts.respPort ?? env.GOSSAMER_DEV_RESP_PORT, 6380, 1, 65535 - most),
     },
     readyTimeoutMs: intOption('ready-timeout-ms', opts.readyTimeoutMs, 60_000, 1, 3_600_000),
     dataRoot,
@@ -86,22 +96,28 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
   const cluster = new DevCluster(io);
   for (let i = 0; i < count; i++) cluster.spawn(childSpec(opts, plan, i, env));
 
-  const onSignal = (sig: NodeJS.Signals): void => { void cluster.stopAll(`${sig} received`); };
+  let scaler: { stop(): void } | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    scaler?.stop();
+    void cluster.stopAll(`${sig} received`);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   await cluster.waitReady(plan);
   if (!cluster.stopping) printBanner(io, cluster.children, plan);
+  if (autoscale && !cluster.stopping) scaler = startDevAutoscale.run(autoscale, cluster, (i, extra) => childSpec(opts, plan, i, env, extra), io);
   const code = await cluster.done;
+  scaler?.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onSignal);
   return cluster.failed ? 1 : code;
 }
 
-interface ChildSpec { nodeId: string; listen: string; http: string; resp: string; args: string[]; env: NodeJS.ProcessEnv }
+export interface ChildSpec { nodeId: string; listen: string; http: string; resp: string; args: string[]; env: NodeJS.ProcessEnv }
 
-function childSpec(opts: DevOptions, plan: DevPlan, i: number, env: NodeJS.ProcessEnv): ChildSpec {
+function childSpec(opts: DevOptions, plan: DevPlan, i: number, env: NodeJS.ProcessEnv, extra: readonly string[] = []): ChildSpec {
   const host = '127.0.0.1';
   const seeds = Array.from({ length: plan.count }, (_, j) => `${host}:${plan.ports.listen + j}`).join(',');
   // Under tsx (`node --import tsx src/cli/main.ts`) the children run main.ts with the same loader
@@ -115,7 +131,7 @@ function childSpec(opts: DevOptions, plan: DevPlan, i: number, env: NodeJS.Proce
   const args = [
     ...process.execArgv, entry, 'start',
     '--node-id', nodeId, '--listen', listen, '--http', http, '--resp', resp, '--seeds', seeds,
-    '--data', path.join(plan.dataRoot, nodeId), '--parent-pid', String(process.pid),
+    '--data', path.join(plan.dataRoot, nodeId), '--parent-pid', String(process.pid), ...extra,
   ];
   if (opts.n !== undefined) args.push('--n', opts.n);
   if (opts.partitions !== undefined) args.push('--partitions', opts.partitions);
@@ -128,7 +144,7 @@ function childSpec(opts: DevOptions, plan: DevPlan, i: number, env: NodeJS.Proce
 }
 
 /** The children: started, watched, and stopped together. */
-class DevCluster {
+export class DevCluster {
   readonly children: Child[] = [];
   stopping = false;
   failed = false;
@@ -150,7 +166,8 @@ class DevCluster {
     proc.on('exit', (code, signal) => {
       child.exited = true;
       child.exitCode = code;
-      if (!this.stopping) io.err(`gossamer dev: ${spec.nodeId} (pid ${proc.pid ?? '?'}) exited (${signal ?? `status ${code}`})\n`);
+      if (child.retiring) io.out(`gossamer dev: ${spec.nodeId} stopped (${signal ?? `status ${code}`})\n`);
+      else if (!this.stopping) io.err(`gossamer dev: ${spec.nodeId} (pid ${proc.pid ?? '?'}) exited (${signal ?? `status ${code}`})\n`);
       if (!this.children.every((c) => c.exited)) return;
       if (this.stopping) this.resolveDone(0);
       else {
@@ -158,6 +175,14 @@ class DevCluster {
         this.resolveDone(1);
       }
     });
+  }
+
+  /** Stops one child on purpose (SIGTERM): the autoscaler's scale-in. */
+  retire(nodeId: string): void {
+    const c = this.children.find((x) => x.nodeId === nodeId && !x.exited);
+    if (!c) return;
+    c.retiring = true;
+    c.proc.kill('SIGTERM');
   }
 
   async stopAll(why: string): Promise<void> {

@@ -6,7 +6,7 @@ export const EXAMPLES = {
     'gossamer start --node-id a --listen 10.0.0.1:7000 --http 0.0.0.0:8000 --seeds 10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000',
     'gossamer start --config /etc/gossamer.yaml --log-level debug',
   ],
-  dev: ['gossamer dev', 'gossamer dev --nodes 5 --data /tmp/gossamer'],
+  dev: ['gossamer dev', 'gossamer dev --nodes 5 --data /tmp/gossamer', 'gossamer dev --autoscale 3..6   # grow and shrink with the load'],
   get: ['gossamer get greeting', 'gossamer get cart --r all --json', 'gossamer get cart -v --host 127.0.0.1:8001'],
   put: ['gossamer put greeting hello', 'gossamer put photo --file cat.jpg --content-type image/jpeg', 'echo 42 | gossamer put answer --w all'],
   del: ['gossamer del greeting', 'gossamer del cart --context AQIGbm9kZS0w...'],

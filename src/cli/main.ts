@@ -84,7 +84,7 @@ function addSettingOptions(cmd: Command): Map<string, SettingKey> {
   const attrs = new Map<string, SettingKey>();
   for (const s of SETTINGS) {
     if (!s.flag) continue;
-    const opt = new Option(`--${s.flag} <${s.arg ?? 'value'}>`, `${s.describe} [${s.env}]`);
+    const opt = new Option(s.arg === undefined ? `--${s.flag}` : `--${s.flag} <${s.arg}>`, `${s.describe} [${s.env}]`);
     cmd.addOption(opt);
     attrs.set(opt.attributeName(), s.key);
   }
@@ -228,6 +228,9 @@ export function buildProgram(): Command {
     .option('--commitlog-sync <mode>', 'group, periodic or none')
     .option('--log-level <level>', 'debug, info, warn, error or silent')
     .option('--secure', 'TLS on every listener, a cluster secret and an admin token, generated (docs/security.md)')
+    .option('--autoscale <min..max>', 'grow and shrink the cluster with its load, between MIN and MAX nodes (docs/autoscale.md)')
+    .option('--autoscale-config <file>', 'JSON overrides of the autoscale thresholds and timings')
+    .addOption(new Option('--autoscale-interval-ms <ms>', 'how often the autoscale policy runs (default 5000)').hideHelp())
     .addOption(new Option('--ready-timeout-ms <ms>', 'how long to wait for the nodes to serve').default('60000').hideHelp())
     .action(action(async (opts: Record<string, string | undefined>) => {
       const { runDev } = await import('./dev.js');

@@ -34,6 +34,7 @@ import type { ResolvedAddresses } from './addresses.js';
 import { testBugsFromEnv, withServiceBug } from './test-bugs.js';
 import { createNodeObservability } from './node-metrics.js';
 import type { NodeObservability } from './node-metrics.js';
+import { registerEventLoopBusy } from './autoscale-metrics.js';
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -74,6 +75,7 @@ async function openEngine(
 /** Metrics, the wire observer and the dashboard's source, with the engine's background-work figures. */
 function observe(engine: StorageEngine): NodeObservability {
   const observability = createNodeObservability(engine);
+  registerEventLoopBusy(observability.metrics.registry); // the autoscale policy's event-loop signal
   observability.metrics.addRawCollector(() => {
     const stats = engine.stats?.();
     return stats ? renderStorageMetrics(stats).join('\n') + '\n' : '';
@@ -131,7 +133,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   });
   judge.runtime = runtime;
   runtime.start();
-  const seedWait = logSeedWait(runtime, transport, addrs, logger);
+  const watchers = startWatchers(config, runtime, transport, addrs, logger);
   observability.attach(runtime);
   observability.setHintsSource(() => runtime.stats()?.hints.pendingTotal ?? 0);
 
@@ -163,7 +165,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('shutting down', { nodeId: config.nodeId });
-      clearInterval(seedWait);
+      await watchers.beforeStop(); // --decommission-on-stop hands the partitions over here, while the node still serves
       limits.close();
       // The runtime answers new requests `unavailable` at once and drains in-flight ones; the
       // HTTP server stops accepting connections and closes them as they go idle.
@@ -294,4 +296,47 @@ function logSeedWait(runtime: NodeRuntime, transport: TcpTransport<Message>, add
   }, SEED_WAIT_LOG_INTERVAL_MS);
   timer.unref();
   return timer;
+}
+
+/** Start-up watchers (the seed-wait log, `--auto-join`) and the work before a stop (`--decommission-on-stop`). */
+function startWatchers(
+  config: NodeConfig, runtime: NodeRuntime, transport: TcpTransport<Message>, addrs: ResolvedAddresses, logger: Logger,
+): { beforeStop(): Promise<void> } {
+  const seedWait = logSeedWait(runtime, transport, addrs, logger);
+  const autoJoin = config.autoJoin ? onHealthyAutoJoin(runtime, logger) : undefined;
+  return {
+    async beforeStop() {
+      clearInterval(seedWait);
+      if (autoJoin) clearInterval(autoJoin);
+      if (config.decommissionOnStop) await decommissionBeforeExit(runtime, logger);
+    },
+  };
+}
+
+/**
+ * `--auto-join`: once the node serves, join the ring and commit its claim (issue 18). The
+ * membership that does it (join, plan, commit) lands with M2.4; until it is connected here the
+ * hook only says so, once, when the node is healthy.
+ */
+export function onHealthyAutoJoin(runtime: NodeRuntime, logger: Logger): ReturnType<typeof setInterval> {
+  const timer = setInterval(() => {
+    if (!runtime.isServing()) return;
+    clearInterval(timer);
+    logger.warn('auto-join: waiting for membership support', { nodeId: runtime.nodeId });
+  }, AUTO_JOIN_POLL_MS);
+  timer.unref();
+  return timer;
+}
+
+/** How often `--auto-join` checks whether the node serves yet. */
+export const AUTO_JOIN_POLL_MS = 200;
+
+/**
+ * `--decommission-on-stop`: before a graceful exit, stage this node's leave, commit it, and wait
+ * (bounded, with progress in the log) until its partitions are handed over. Until M2.4's leave is
+ * connected here it only says so and the node stops as it always did.
+ */
+export async function decommissionBeforeExit(runtime: NodeRuntime, logger: Logger): Promise<void> {
+  logger.warn('decommission-on-stop: waiting for membership support; stopping without handing partitions over', { nodeId: runtime.nodeId });
+  return Promise.resolve();
 }
