@@ -25,7 +25,9 @@ const suites: Record<string, Suite> = {
 };
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  // Suite names; a flag's value (`--minutes 1`) is not one: suites read their own flags.
+  const args = process.argv.slice(2);
+  const names = args.filter((a, i) => !a.startsWith('-') && !(i > 0 && args[i - 1]!.startsWith('--') && !args[i - 1]!.includes('=') && !(a in suites)));
   for (const name of names) {
     if (!(name in suites)) {
       console.error(`gossamer bench: unknown suite "${name}" (known: ${Object.keys(suites).join(', ')})`);

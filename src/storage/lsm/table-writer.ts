@@ -33,6 +33,8 @@ export class TableWriter {
   private lastKey: Buffer | undefined;
   private readonly indexParts: Buffer[] = [];
   private readonly hashes: number[] = [];
+  /** Built along the way when the entry count is known up front (see BloomFilter.sized). */
+  private readonly filter: BloomFilter | undefined;
   private firstKey: Buffer | undefined;
   count = 0;
   tombstones = 0;
@@ -47,8 +49,11 @@ export class TableWriter {
     private readonly blockBytes: number,
     private readonly bloomFpRate: number,
     private readonly compressor: Compressor,
+    /** How many entries the table will hold, at most, when known (a memtable's, a merge's inputs'). */
+    expectedKeys?: number,
   ) {
     this.block = Buffer.allocUnsafe(Math.max(256, blockBytes * 2));
+    if (expectedKeys !== undefined && expectedKeys > 0) this.filter = BloomFilter.sized(expectedKeys, bloomFpRate);
   }
 
   async open(): Promise<void> {
@@ -80,7 +85,8 @@ export class TableWriter {
     const keyCopy = Buffer.from(key);
     if (this.firstKey === undefined) this.firstKey = keyCopy;
     this.lastKey = keyCopy;
-    BloomFilter.hashes(key, this.hashes);
+    if (this.filter) this.filter.addKey(key);
+    else BloomFilter.hashes(key, this.hashes);
     this.count++;
     if (this.blockLen >= this.blockBytes) this.finishBlock();
   }
@@ -163,7 +169,7 @@ export class TableWriter {
       this.offset += b.length;
       return at;
     };
-    const filterFrame = encodeFrame(KIND_FILTER, 0, BloomFilter.build(this.hashes, this.bloomFpRate).encode());
+    const filterFrame = encodeFrame(KIND_FILTER, 0, (this.filter ?? BloomFilter.build(this.hashes, this.bloomFpRate)).encode());
     const filterOff = push(filterFrame);
     const indexFrame = encodeFrame(KIND_INDEX, 0, Buffer.concat(this.indexParts));
     const indexOff = push(indexFrame);
