@@ -56,7 +56,8 @@ interface EngineRun {
   writeAmplification: number;
   spaceAmplification: number;
   peakRssMB: number;
-  gets: { ops: number; perSec: number; p99Ms: number; found: number };
+  /** cpuOverWall: CPU seconds (all threads) per wall second of the phase — above 1, reads ran in parallel. */
+  gets: { ops: number; perSec: number; p99Ms: number; found: number; cpuOverWall: number; cacheHitRate?: number };
   extra?: unknown;
 }
 
@@ -192,6 +193,7 @@ async function getPhase(db: Db): Promise<EngineRun['gets']> {
   let found = 0;
   let next = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = async (): Promise<void> => {
     while (next < GETS) {
       next++;
@@ -205,7 +207,8 @@ async function getPhase(db: Db): Promise<EngineRun['gets']> {
   };
   await Promise.all(Array.from({ length: WRITERS }, worker));
   const seconds = (performance.now() - t0) / 1000;
-  return { ops: GETS, perSec: GETS / seconds, p99Ms: p99(lat), found };
+  const cpu = process.cpuUsage(cpu0);
+  return { ops: GETS, perSec: GETS / seconds, p99Ms: p99(lat), found, cpuOverWall: (cpu.user + cpu.system) / 1e6 / seconds };
 }
 
 async function child(engine: string, dir: string): Promise<void> {
@@ -220,7 +223,7 @@ async function child(engine: string, dir: string): Promise<void> {
   log(`${PUTS} puts of ${VALUE_BYTES} B, ${WRITERS} writers`);
   const load = await loadPhase(db, pool, log);
   const gets = await getPhase(db);
-  log(`gets: ${gets.perSec.toFixed(0)}/s, p99 ${gets.p99Ms.toFixed(2)} ms, found ${gets.found}/${gets.ops}`);
+  log(`gets: ${gets.perSec.toFixed(0)}/s, p99 ${gets.p99Ms.toFixed(2)} ms, found ${gets.found}/${gets.ops}, CPU/wall ${gets.cpuOverWall.toFixed(2)}`);
   const userBytes = PUTS * (16 + VALUE_BYTES);
   // The commit log (or LevelDB's log) writes every user byte once more.
   const writeAmplification = (userBytes + (await db.bytesWritten())) / userBytes;
@@ -271,7 +274,7 @@ export async function runSustainedStorageBench(): Promise<void> {
       console.log(`${r.engine.padEnd(9)} ${r.putsPerSec.toFixed(0).padStart(7)} puts/s over ${r.seconds.toFixed(0)} s (last/first interval ${r.lastOverFirst.toFixed(2)}), ` +
         `loop lag p99 ${r.loop.p99Ms.toFixed(1)} ms max ${r.loop.maxMs.toFixed(1)} ms busy ${((r.loop.utilization ?? 0) * 100).toFixed(0)}%, ` +
         `WA ${r.writeAmplification.toFixed(2)}, SA ${r.spaceAmplification.toFixed(2)}, peak RSS ${r.peakRssMB.toFixed(0)} MB, ` +
-        `gets ${r.gets.perSec.toFixed(0)}/s (p99 ${r.gets.p99Ms.toFixed(2)} ms)`);
+        `gets ${r.gets.perSec.toFixed(0)}/s (p99 ${r.gets.p99Ms.toFixed(2)} ms, CPU/wall ${r.gets.cpuOverWall.toFixed(2)})`);
     }
     const g = runs.find((r) => r.engine === 'gossamer');
     const l = runs.find((r) => r.engine === 'leveldb');
