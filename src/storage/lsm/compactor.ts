@@ -145,7 +145,7 @@ export async function runCompaction(
         maxSeq: Math.max(...inputs.map((t) => t.meta.maxSeq)),
         createdMs: ctx.nowMs(),
       });
-      output = await Table.open(ctx.fs, path, num, ctx.cache, ctx.report, meta);
+      output = await Table.adopt(ctx.fs, path, num, ctx.cache, meta, w.finished);
     } else {
       await w.abort();
       await ctx.fs.unlink(path);

@@ -289,7 +289,7 @@ export class LsmEngine implements StorageEngine {
       if (w.pendingBytes >= this.s.tableWriteChunkBytes) await w.drain();
     }
     const meta = await w.finish({ num, minSeq: mt.minSeq, maxSeq: mt.maxSeq, createdMs: this.now() });
-    const table = await Table.open(this.fs, path, num, this.cache, (r) => this.reportCorruption(r), meta);
+    const table = await Table.adopt(this.fs, path, num, this.cache, meta, w.finished);
     this.counters.flushes++;
     this.counters.bytesFlushed += meta.fileBytes;
     this.emit({ type: 'flush-end', table: num, bytes: meta.fileBytes });

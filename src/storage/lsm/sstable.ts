@@ -80,6 +80,24 @@ export class Table {
     return t;
   }
 
+  /**
+   * A table this process has just written and synced, with the index and filter its writer
+   * built (TableWriter.finished): nothing is read back, so opening it costs no disk read and no
+   * decode on the event loop.
+   */
+  static async adopt(
+    fs: FileSystem, path: string, num: number, cache: BlockCache, meta: TableMeta, built: { index: BlockIndex; filter: BloomFilter },
+  ): Promise<Table> {
+    const handle = await fs.openRead(path);
+    const t = new Table(fs, path, num, handle, cache);
+    t.index = built.index;
+    t.filter = built.filter;
+    t.meta = meta;
+    t.minKey = Buffer.from(meta.minKey, 'hex');
+    t.maxKey = Buffer.from(meta.maxKey, 'hex');
+    return t;
+  }
+
   private readAt(offset: number, length: number): Buffer {
     const buf = Buffer.allocUnsafe(length);
     let n: number;

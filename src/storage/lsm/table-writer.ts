@@ -2,6 +2,8 @@ import type { CompressedBlock, Compressor } from '../../ports/compressor.js';
 import type { FileHandle, FileSystem } from '../../ports/file-system.js';
 import { crc32 } from '../checksum.js';
 import { CODEC_NONE } from '../compress.js';
+import { BlockIndexBuilder } from './block-index.js';
+import type { BlockIndex } from './block-index.js';
 import { BloomFilter } from './bloom.js';
 import { FOOTER_BYTES, FRAME_OVERHEAD, KIND_DATA, KIND_FILTER, KIND_INDEX, KIND_META, TABLE_MAGIC, TOMBSTONE, encodeFrame, writeFrame } from './frame.js';
 import type { TableMeta } from './frame.js';
@@ -41,6 +43,9 @@ export class TableWriter {
   /** A view of the last key added (callers never change a key they handed over). */
   private lastKey: Buffer | undefined;
   private readonly indexParts: Buffer[] = [];
+  /** The in-memory index, built block by block, handed to the Table (no read-back). */
+  private readonly indexBuilder = new BlockIndexBuilder();
+  private built: { index: BlockIndex; filter: BloomFilter } | undefined;
   private readonly hashes: number[] = [];
   /** Built along the way when the entry count is known up front (see BloomFilter.sized). */
   private readonly filter: BloomFilter | undefined;
@@ -151,6 +156,7 @@ export class TableWriter {
     entry.writeUIntLE(at, 4 + last.length, 6);
     entry.writeUInt32LE(frameLength, 10 + last.length);
     this.indexParts.push(entry);
+    this.indexBuilder.push(last, at, frameLength);
   }
 
   private finishBlock(): void {
@@ -185,7 +191,9 @@ export class TableWriter {
       this.offset += b.length;
       return at;
     };
-    const filterFrame = encodeFrame(KIND_FILTER, 0, (this.filter ?? BloomFilter.build(this.hashes, this.bloomFpRate)).encode());
+    const filter = this.filter ?? BloomFilter.build(this.hashes, this.bloomFpRate);
+    const filterFrame = encodeFrame(KIND_FILTER, 0, filter.encode());
+    this.built = { index: this.indexBuilder.build(), filter };
     const filterOff = push(filterFrame);
     const indexFrame = encodeFrame(KIND_INDEX, 0, Buffer.concat(this.indexParts));
     const indexOff = push(indexFrame);
@@ -212,6 +220,16 @@ export class TableWriter {
     await this.fs.sync(this.handle!);
     await this.fs.close(this.handle!);
     return meta;
+  }
+
+  /**
+   * The finished table's block index and bloom filter, as written: the engine opens the new
+   * table with them (Table.adopt) instead of reading them back and decoding them synchronously —
+   * 30–110 ms for the 64k-block index of a 256 MiB table on this machine.
+   */
+  get finished(): { index: BlockIndex; filter: BloomFilter } {
+    if (!this.built) throw new Error('table not finished');
+    return this.built;
   }
 
   /** Abandons the file (the caller unlinks it). */
