@@ -26,12 +26,10 @@ const suites: Record<string, Suite> = {
   peers: async () => (await import('./peers.js')).runPeersBench(process.argv.slice(2)),
 };
 
-/** Options that take a value (`--seconds 10`): their values are not suite names. */
-const VALUE_OPTIONS = new Set(['--seconds', '--warmup', '--records', '--connections', '--systems']);
-
 async function main(): Promise<void> {
+  // Suite names; a flag's value (`--minutes 1`) is not one: suites read their own flags.
   const args = process.argv.slice(2);
-  const names = args.filter((a, i) => !a.startsWith('-') && !(i > 0 && VALUE_OPTIONS.has(args[i - 1]!)));
+  const names = args.filter((a, i) => !a.startsWith('-') && !(i > 0 && args[i - 1]!.startsWith('--') && !args[i - 1]!.includes('=') && !(a in suites)));
   for (const name of names) {
     if (!(name in suites)) {
       console.error(`gossamer bench: unknown suite "${name}" (known: ${Object.keys(suites).join(', ')})`);

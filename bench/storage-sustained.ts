@@ -7,10 +7,14 @@
  *   BENCH_SUSTAINED_PUTS=2000000              puts per engine (default 2 million)
  *   BENCH_SUSTAINED_INTERVAL_S=10             reporting interval
  *   BENCH_SUSTAINED_GETS=200000               random gets of loaded keys after the load
+ *   BENCH_SUSTAINED_ENGINES=gossamer          only these engines (default gossamer,leveldb)
+ *   BENCH_SUSTAINED_COMPRESSOR=zlib           Gossamer with zlib's async calls instead of its worker compressor
+ *   BENCH_SUSTAINED_COMPRESSIBLE=1            values that compress (~3×) instead of random bytes
  *
  * Load: fresh keys (4 random bytes, as Gossamer's keys start with their hash, then a counter),
  * incompressible 1 KiB values, 64 concurrent writers, every put durable (Gossamer `group`
- * commit, LevelDB `sync: true`). Printed per interval: puts/s, p99 latency, RSS. At the end:
+ * commit, LevelDB `sync: true`). Printed per interval: puts/s, p99 latency, RSS, and the
+ * event-loop delay (monitorEventLoopDelay: p99 and max, the sampling period taken off). At the end:
  * write amplification (bytes the engine wrote to disk / user bytes), space amplification
  * (bytes on disk / live user bytes), peak RSS; then gets of loaded keys on a data set far larger
  * than either engine's block cache. Results: bench/results/storage-sustained.json.
@@ -19,17 +23,25 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { IntervalHistogram } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { seededRandom } from '../src/sim/prng.js';
 
 const PUTS = Number(process.env.BENCH_SUSTAINED_PUTS ?? 2_000_000);
 const INTERVAL_S = Number(process.env.BENCH_SUSTAINED_INTERVAL_S ?? 10);
 const GETS = Number(process.env.BENCH_SUSTAINED_GETS ?? 200_000);
+const ENGINES = (process.env.BENCH_SUSTAINED_ENGINES ?? 'gossamer,leveldb').split(',');
+const COMPRESSIBLE = process.env.BENCH_SUSTAINED_COMPRESSIBLE === '1';
 const WRITERS = 64;
+/** Sampling period of the event-loop delay monitor; each sample is this plus the delay. */
+const LOOP_RESOLUTION_MS = 2;
 const VALUE_BYTES = 1024;
 const POOL_BYTES = 16 * 1024 * 1024;
 
-interface Interval { second: number; putsPerSec: number; p99Ms: number; rssMB: number }
+/** Event-loop delay (ms beyond the sampling period): how long the loop could not run a timer. */
+interface LoopLag { p99Ms: number; maxMs: number; utilization?: number }
+interface Interval { second: number; putsPerSec: number; p99Ms: number; rssMB: number; loop: LoopLag }
 interface EngineRun {
   engine: string;
   puts: number;
@@ -37,12 +49,15 @@ interface EngineRun {
   putsPerSec: number;
   intervals: Interval[];
   lastOverFirst: number;
+  /** Event-loop delay over the whole load phase. */
+  loop: LoopLag;
   userBytes: number;
   diskBytes: number;
   writeAmplification: number;
   spaceAmplification: number;
   peakRssMB: number;
-  gets: { ops: number; perSec: number; p99Ms: number; found: number };
+  /** cpuOverWall: CPU seconds (all threads) per wall second of the phase — above 1, reads ran in parallel. */
+  gets: { ops: number; perSec: number; p99Ms: number; found: number; cpuOverWall: number; cacheHitRate?: number };
   extra?: unknown;
 }
 
@@ -83,7 +98,10 @@ async function openDb(engine: string, dir: string): Promise<Db> {
   const { openLsmEngine } = await import('../src/storage/lsm/index.js');
   const { nodeFileSystem } = await import('../src/adapters/node-fs.js');
   const { SystemClock } = await import('../src/adapters/system-clock.js');
-  const db = await openLsmEngine({ dir, fs: nodeFileSystem, sync: 'group', clock: new SystemClock() });
+  const lsm = await import('../src/storage/lsm/index.js');
+  // BENCH_SUSTAINED_COMPRESSOR=zlib compares with zlib's own asynchronous calls (the former default).
+  const compressor = process.env.BENCH_SUSTAINED_COMPRESSOR === 'zlib' ? lsm.zlibCompressor : lsm.workerCompressor();
+  const db = await openLsmEngine({ dir, fs: nodeFileSystem, sync: 'group', clock: new SystemClock(), compressor });
   return {
     put: (k, v) => db.write([{ key: k, value: v }]),
     get: (k) => db.get(k) as Buffer | undefined,
@@ -113,6 +131,11 @@ function p99(lat: number[]): number {
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]!;
 }
 
+function lagOf(h: IntervalHistogram): LoopLag {
+  const ms = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
+  return h.count === 0 ? { p99Ms: 0, maxMs: 0 } : { p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
+}
+
 function keyOf(i: number, salt: number): Buffer {
   const k = Buffer.allocUnsafe(16);
   k.writeUInt32BE(Math.imul(i ^ salt, 2654435761) >>> 0, 0);
@@ -120,8 +143,13 @@ function keyOf(i: number, salt: number): Buffer {
   return k;
 }
 
-async function loadPhase(db: Db, pool: Buffer, log: (s: string) => void): Promise<{ seconds: number; intervals: Interval[] }> {
+async function loadPhase(db: Db, pool: Buffer, log: (s: string) => void): Promise<{ seconds: number; intervals: Interval[]; loop: LoopLag }> {
   const intervals: Interval[] = [];
+  const whole = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  const part = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  whole.enable();
+  part.enable();
+  const elu0 = performance.eventLoopUtilization();
   let next = 0;
   let done = 0;
   let lat: number[] = [];
@@ -132,10 +160,12 @@ async function loadPhase(db: Db, pool: Buffer, log: (s: string) => void): Promis
     const now = performance.now();
     const it: Interval = {
       second: Math.round((now - t0) / 1000), putsPerSec: ((done - markDone) * 1000) / (now - mark),
-      p99Ms: p99(lat), rssMB: process.memoryUsage.rss() / 1048576,
+      p99Ms: p99(lat), rssMB: process.memoryUsage.rss() / 1048576, loop: lagOf(part),
     };
+    part.reset();
     intervals.push(it);
-    log(`  ${String(it.second).padStart(4)} s  ${it.putsPerSec.toFixed(0).padStart(7)} puts/s  p99 ${it.p99Ms.toFixed(1).padStart(7)} ms  RSS ${it.rssMB.toFixed(0)} MB  ${db.progress?.() ?? ''}`);
+    log(`  ${String(it.second).padStart(4)} s  ${it.putsPerSec.toFixed(0).padStart(7)} puts/s  p99 ${it.p99Ms.toFixed(1).padStart(7)} ms  ` +
+      `loop lag p99 ${it.loop.p99Ms.toFixed(1)} max ${it.loop.maxMs.toFixed(1)} ms  RSS ${it.rssMB.toFixed(0)} MB  ${db.progress?.() ?? ''}`);
     lat = [];
     mark = now;
     markDone = done;
@@ -152,7 +182,9 @@ async function loadPhase(db: Db, pool: Buffer, log: (s: string) => void): Promis
   };
   await Promise.all(Array.from({ length: WRITERS }, writer));
   clearInterval(timer);
-  return { seconds: (performance.now() - t0) / 1000, intervals };
+  whole.disable();
+  part.disable();
+  return { seconds: (performance.now() - t0) / 1000, intervals, loop: { ...lagOf(whole), utilization: performance.eventLoopUtilization(elu0).utilization } };
 }
 
 async function getPhase(db: Db): Promise<EngineRun['gets']> {
@@ -161,6 +193,7 @@ async function getPhase(db: Db): Promise<EngineRun['gets']> {
   let found = 0;
   let next = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = async (): Promise<void> => {
     while (next < GETS) {
       next++;
@@ -174,7 +207,8 @@ async function getPhase(db: Db): Promise<EngineRun['gets']> {
   };
   await Promise.all(Array.from({ length: WRITERS }, worker));
   const seconds = (performance.now() - t0) / 1000;
-  return { ops: GETS, perSec: GETS / seconds, p99Ms: p99(lat), found };
+  const cpu = process.cpuUsage(cpu0);
+  return { ops: GETS, perSec: GETS / seconds, p99Ms: p99(lat), found, cpuOverWall: (cpu.user + cpu.system) / 1e6 / seconds };
 }
 
 async function child(engine: string, dir: string): Promise<void> {
@@ -183,12 +217,13 @@ async function child(engine: string, dir: string): Promise<void> {
   };
   const r = seededRandom(42);
   const pool = Buffer.allocUnsafe(POOL_BYTES);
-  for (let i = 0; i < POOL_BYTES; i += 4) pool.writeUInt32LE(Math.floor(r() * 0x1_0000_0000), i);
+  if (COMPRESSIBLE) for (let i = 0; i < POOL_BYTES; i++) pool[i] = 97 + Math.floor(r() * 8);
+  else for (let i = 0; i < POOL_BYTES; i += 4) pool.writeUInt32LE(Math.floor(r() * 0x1_0000_0000), i);
   const db = await openDb(engine, dir);
   log(`${PUTS} puts of ${VALUE_BYTES} B, ${WRITERS} writers`);
   const load = await loadPhase(db, pool, log);
   const gets = await getPhase(db);
-  log(`gets: ${gets.perSec.toFixed(0)}/s, p99 ${gets.p99Ms.toFixed(2)} ms, found ${gets.found}/${gets.ops}`);
+  log(`gets: ${gets.perSec.toFixed(0)}/s, p99 ${gets.p99Ms.toFixed(2)} ms, found ${gets.found}/${gets.ops}, CPU/wall ${gets.cpuOverWall.toFixed(2)}`);
   const userBytes = PUTS * (16 + VALUE_BYTES);
   // The commit log (or LevelDB's log) writes every user byte once more.
   const writeAmplification = (userBytes + (await db.bytesWritten())) / userBytes;
@@ -198,7 +233,7 @@ async function child(engine: string, dir: string): Promise<void> {
   const iv = load.intervals;
   const result: EngineRun = {
     engine, puts: PUTS, seconds: load.seconds, putsPerSec: PUTS / load.seconds, intervals: iv,
-    lastOverFirst: iv.length >= 2 ? iv[iv.length - 1]!.putsPerSec / iv[0]!.putsPerSec : 1,
+    lastOverFirst: iv.length >= 2 ? iv[iv.length - 1]!.putsPerSec / iv[0]!.putsPerSec : 1, loop: load.loop,
     userBytes, diskBytes, writeAmplification, spaceAmplification: diskBytes / userBytes,
     peakRssMB: process.resourceUsage().maxRSS / 1024, gets, extra,
   };
@@ -227,22 +262,24 @@ export async function runSustainedStorageBench(): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), 'gossamer-bench-sustained-'));
   const loadBefore = loadavg();
   try {
-    console.log(`sustained storage bench: ${PUTS} durable puts of ${VALUE_BYTES} B incompressible values, fresh keys, ${WRITERS} writers, then ${GETS} gets`);
+    console.log(`sustained storage bench: ${PUTS} durable puts of ${VALUE_BYTES} B ${COMPRESSIBLE ? 'compressible' : 'incompressible'} values, fresh keys, ${WRITERS} writers, then ${GETS} gets`);
     const runs: EngineRun[] = [];
-    for (const engine of ['gossamer', 'leveldb']) {
+    for (const engine of ENGINES) {
       const dir = join(base, engine);
       mkdirSync(dir, { recursive: true });
       runs.push(await runChild(engine, dir));
       rmSync(dir, { recursive: true, force: true });
     }
-    const [g, l] = runs as [EngineRun, EngineRun];
     for (const r of runs) {
       console.log(`${r.engine.padEnd(9)} ${r.putsPerSec.toFixed(0).padStart(7)} puts/s over ${r.seconds.toFixed(0)} s (last/first interval ${r.lastOverFirst.toFixed(2)}), ` +
+        `loop lag p99 ${r.loop.p99Ms.toFixed(1)} ms max ${r.loop.maxMs.toFixed(1)} ms busy ${((r.loop.utilization ?? 0) * 100).toFixed(0)}%, ` +
         `WA ${r.writeAmplification.toFixed(2)}, SA ${r.spaceAmplification.toFixed(2)}, peak RSS ${r.peakRssMB.toFixed(0)} MB, ` +
-        `gets ${r.gets.perSec.toFixed(0)}/s (p99 ${r.gets.p99Ms.toFixed(2)} ms)`);
+        `gets ${r.gets.perSec.toFixed(0)}/s (p99 ${r.gets.p99Ms.toFixed(2)} ms, CPU/wall ${r.gets.cpuOverWall.toFixed(2)})`);
     }
-    const ratios = { puts: g.putsPerSec / l.putsPerSec, gets: g.gets.perSec / l.gets.perSec, rss: g.peakRssMB / l.peakRssMB };
-    console.log(`ratios (gossamer / leveldb): puts ${ratios.puts.toFixed(2)}× (goal ≥ 2), gets ${ratios.gets.toFixed(2)}× (goal ≥ 1), peak RSS ${ratios.rss.toFixed(2)}×`);
+    const g = runs.find((r) => r.engine === 'gossamer');
+    const l = runs.find((r) => r.engine === 'leveldb');
+    const ratios = g && l ? { puts: g.putsPerSec / l.putsPerSec, gets: g.gets.perSec / l.gets.perSec, rss: g.peakRssMB / l.peakRssMB } : undefined;
+    if (ratios) console.log(`ratios (gossamer / leveldb): puts ${ratios.puts.toFixed(2)}× (goal ≥ 2), gets ${ratios.gets.toFixed(2)}× (goal ≥ 1), peak RSS ${ratios.rss.toFixed(2)}×`);
     console.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     const outDir = join(import.meta.dirname, 'results');
     mkdirSync(outDir, { recursive: true });

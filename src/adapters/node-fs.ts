@@ -3,7 +3,8 @@ import type { FileHandle, FileSystem } from '../ports/file-system.js';
 
 /**
  * The real FileSystem port over node:fs. Writes use the callback API (one libuv request each,
- * no FileHandle object churn); reads are synchronous positional reads on an open descriptor.
+ * no FileHandle object churn); point reads are synchronous positional reads on an open
+ * descriptor, compaction reads asynchronous ones (libuv's thread pool).
  */
 class NodeHandle implements FileHandle {
   constructor(readonly path: string, readonly fd: number) {}
@@ -53,6 +54,16 @@ export class NodeFileSystem implements FileSystem {
     let total = 0;
     while (total < length) {
       const n = fs.readSync(fdOf(handle), buffer, total, length - total, position + total);
+      if (n === 0) break;
+      total += n;
+    }
+    return total;
+  }
+
+  async read(handle: FileHandle, buffer: Uint8Array, position: number, length = buffer.length): Promise<number> {
+    let total = 0;
+    while (total < length) {
+      const n = await call<number>((cb) => fs.read(fdOf(handle), buffer, total, length - total, position + total, cb));
       if (n === 0) break;
       total += n;
     }

@@ -28,6 +28,12 @@ export interface FileSystem {
    * returns how many were read (fewer at the end of the file).
    */
   readSync(handle: FileHandle, buffer: Uint8Array, position: number, length?: number): number;
+  /**
+   * The same read, asynchronous (the real disk reads on libuv's thread pool): compactions read
+   * their inputs with it so that their reads do not block the event loop. Optional: without it
+   * the engine reads with `readSync`.
+   */
+  read?(handle: FileHandle, buffer: Uint8Array, position: number, length?: number): Promise<number>;
   /** The file's current size. */
   sizeSync(handle: FileHandle): number;
   /** Makes the file's data durable (fdatasync). */

@@ -69,3 +69,9 @@ export const STORAGE_LIMITS = {
 } as const;
 
 export type StorageLimits = { -readonly [K in keyof typeof STORAGE_LIMITS]: number };
+
+/**
+ * Most input bytes the worker compressor (compress-worker.ts) gathers into one message before it
+ * posts the batch at once; smaller batches go at the end of the synchronous stretch that made them.
+ */
+export const COMPRESS_WORKER_BATCH_BYTES = 1 * MIB;

@@ -25,6 +25,23 @@ describe('bloom filter', () => {
     });
   }
 
+  it('a filter filled along the way (sized up front) is the one built at the end', () => {
+    const hashes: number[] = [];
+    const along = BloomFilter.sized(20_000, 0.01);
+    for (let i = 0; i < 20_000; i++) {
+      BloomFilter.hashes(enc(`k-${i}`), hashes);
+      along.addKey(enc(`k-${i}`));
+    }
+    assert.deepEqual(along.encode(), BloomFilter.build(hashes, 0.01).encode());
+    // Planned for twice the keys it got: no false negatives, a lower false-positive rate.
+    const roomy = BloomFilter.sized(40_000, 0.01);
+    for (let i = 0; i < 20_000; i++) roomy.addKey(enc(`k-${i}`));
+    for (let i = 0; i < 20_000; i++) assert.ok(roomy.mayContain(enc(`k-${i}`)));
+    let fp = 0;
+    for (let i = 0; i < 50_000; i++) if (roomy.mayContain(enc(`absent-${i}`))) fp++;
+    assert.ok(fp / 50_000 < 0.01, `fp ${fp / 50_000}`);
+  });
+
   it('in the engine: absent keys within a table\'s key range touch a block about 1% of the time', async () => {
     const disk = new MemoryDisk();
     const e = await openLsmEngine({ clock: realClock, dir: '/db', fs: disk.mount(), memtableBytes: 1 << 26, compaction: { enabled: false } });

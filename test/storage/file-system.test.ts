@@ -44,6 +44,30 @@ function runFileSystemCompliance(name: string, make: () => Promise<FsFixture>): 
       await fs.close(r);
     });
 
+    withFs('asynchronous positional reads return what the synchronous ones do', async ({ fs, dir }) => {
+      assert.ok(fs.read, 'both twins offer read');
+      const p = joinPath(dir, 'r.bin');
+      const h = await fs.create(p);
+      const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff));
+      await fs.append(h, data);
+      await fs.sync(h);
+      await fs.close(h);
+      const r = await fs.openRead(p);
+      const a = Buffer.alloc(1000);
+      const b = Buffer.alloc(1000);
+      assert.equal(await fs.read(r, a, 1234), 1000);
+      assert.equal(fs.readSync(r, b, 1234), 1000);
+      assert.deepEqual(a, b);
+      assert.deepEqual(a, data.subarray(1234, 2234));
+      const tail = Buffer.alloc(100);
+      assert.equal(await fs.read(r, tail, 2950), 50, 'a short read at the end of the file');
+      assert.deepEqual(tail.subarray(0, 50), data.subarray(2950));
+      assert.equal(await fs.read(r, tail, 5000), 0);
+      assert.equal(await fs.read(r, tail, 0, 10), 10);
+      assert.deepEqual(tail.subarray(0, 10), data.subarray(0, 10));
+      await fs.close(r);
+    });
+
     withFs('create empties an existing file', async ({ fs, dir }) => {
       const p = joinPath(dir, 'b');
       const h = await fs.create(p);

@@ -292,6 +292,11 @@ class MemoryFileSystem implements FileSystem {
     return n;
   }
 
+  /** The asynchronous read: settles like every other operation (from the simulator's queue). */
+  read(handle: FileHandle, buffer: Uint8Array, position: number, length = buffer.length): Promise<number> {
+    return this.settle(() => this.readSync(handle, buffer, position, length));
+  }
+
   sizeSync(handle: FileHandle): number {
     return this.handle(handle, false).inode.length;
   }

@@ -26,15 +26,29 @@ export function bloomBitsPerKey(fpRate: number): number {
 export class BloomFilter {
   private constructor(readonly bits: Uint8Array, readonly k: number) {}
 
-  /** A filter for `keys` hashed with `hashPair`. */
+  /** A filter for the keys whose hash pairs (see `hashes`) are given. */
   static build(hashes: readonly number[], fpRate: number): BloomFilter {
-    const n = Math.max(1, hashes.length / 2);
+    const filter = BloomFilter.sized(hashes.length / 2, fpRate);
+    for (let i = 0; i < hashes.length; i += 2) filter.add(hashes[i]!, hashes[i + 1]!);
+    return filter;
+  }
+
+  /**
+   * An empty filter sized for `keys` keys, to fill with `add` as keys come: a table writer that
+   * knows its entry count up front builds its filter along the way instead of in one synchronous
+   * pass at the end (100–300 ms for 250,000 keys on this machine). More keys than planned only
+   * raise the false-positive rate; fewer lower it.
+   */
+  static sized(keys: number, fpRate: number): BloomFilter {
+    const n = Math.max(1, keys);
     const bitsPerKey = bloomBitsPerKey(fpRate);
     const mBits = Math.max(64, Math.ceil(n * bitsPerKey));
     const k = Math.max(1, Math.min(30, Math.round(bitsPerKey * Math.LN2)));
-    const filter = new BloomFilter(new Uint8Array(Math.ceil(mBits / 8)), k);
-    for (let i = 0; i < hashes.length; i += 2) filter.add(hashes[i]!, hashes[i + 1]!);
-    return filter;
+    return new BloomFilter(new Uint8Array(Math.ceil(mBits / 8)), k);
+  }
+
+  addKey(key: Uint8Array): void {
+    this.add(murmur3(key, SEED1), murmur3(key, SEED2));
   }
 
   static hashes(key: Uint8Array, out: number[]): void {
@@ -55,7 +69,7 @@ export class BloomFilter {
     return out;
   }
 
-  private add(h1: number, h2: number): void {
+  add(h1: number, h2: number): void {
     const m = this.bits.length * 8;
     let h = h1;
     for (let i = 0; i < this.k; i++) {

@@ -16,9 +16,10 @@ export class CompactionAborted extends Error {
 }
 
 /**
- * Reads one input table for a compaction with read-ahead: `fill` decodes blocks through the
- * Compressor (off the event loop) before the synchronous merge consumes them; should the merge
- * outrun the read-ahead, the next block is read synchronously instead.
+ * Reads one input table for a compaction with read-ahead: `fill` reads the next blocks with one
+ * asynchronous read and decodes them through the Compressor (both off the event loop) before the
+ * synchronous merge consumes them; should the merge outrun the read-ahead, the next block is read
+ * synchronously instead.
  */
 class TableCursor {
   private readonly ready: ParsedBlock[] = [];
@@ -30,14 +31,13 @@ class TableCursor {
   constructor(private readonly table: Table, private readonly compressor: Compressor) {}
 
   async fill(bytesWanted: number): Promise<void> {
-    const wanted: Promise<ParsedBlock>[] = [];
+    const from = this.next;
     let planned = this.readyBytes;
     while (planned < bytesWanted && this.next < this.table.blockCount) {
-      wanted.push(this.table.loadBlockAsync(this.next++, this.compressor));
+      this.next++;
       planned += this.table.meta.rawBytes / Math.max(1, this.table.blockCount);
     }
-    // All at once: one rejection must not leave the others unhandled.
-    for (const b of await Promise.all(wanted)) {
+    for (const b of await this.table.loadBlocksAsync(from, this.next, this.compressor)) {
       this.ready.push(b);
       this.readyBytes += b.data.length;
     }
@@ -105,7 +105,9 @@ export async function runCompaction(
     return newer.some((t) => t.get(k, h1, h2) !== undefined);
   };
   const path = joinPath(ctx.dir, tableFileName(num));
-  const w = new TableWriter(ctx.fs, path, ctx.blockBytes, ctx.bloomFpRate, ctx.compressor);
+  // A damaged input's meta may not know its count: then the filter is built at the end.
+  const expectedKeys = inputs.some((t) => t.meta.count === 0 && t.blockCount > 0) ? undefined : inputs.reduce((s, t) => s + t.meta.count, 0);
+  const w = new TableWriter(ctx.fs, path, ctx.blockBytes, ctx.bloomFpRate, ctx.compressor, expectedKeys);
   let installed = false;
   try {
     await w.open();
@@ -143,7 +145,7 @@ export async function runCompaction(
         maxSeq: Math.max(...inputs.map((t) => t.meta.maxSeq)),
         createdMs: ctx.nowMs(),
       });
-      output = await Table.open(ctx.fs, path, num, ctx.cache, ctx.report, meta);
+      output = await Table.adopt(ctx.fs, path, num, ctx.cache, meta, w.finished);
     } else {
       await w.abort();
       await ctx.fs.unlink(path);

@@ -4,7 +4,7 @@ import type { Compressor } from '../../ports/compressor.js';
 import type { FileSystem } from '../../ports/file-system.js';
 import type { PageOptions, ScanOptions, ScanPage, StorageEngine, WriteOp } from '../../ports/storage.js';
 import { asBuffer, compareKeys, copyBytes, toLatin1 } from '../bytes.js';
-import { zlibCompressor } from '../compress.js';
+import { workerCompressor } from '../compress-worker.js';
 import { StorageError } from '../engine.js';
 import { joinPath } from '../fs/file-system.js';
 import { pageFromScan } from '../scan-page.js';
@@ -63,7 +63,7 @@ export class LsmEngine implements StorageEngine {
   private constructor(readonly fs: FileSystem, readonly dir: string, readonly options: LsmOptions) {
     this.s = resolveSettings(options);
     this.logger = options.logger ?? silentLogger;
-    this.compressor = options.compressor ?? zlibCompressor;
+    this.compressor = options.compressor ?? workerCompressor();
     this.cache = new BlockCache(this.s.blockCacheBytes);
     this.controller = new WriteController({
       slowdownRuns: this.s.slowdownTables, stopRuns: this.s.tableCountStall,
@@ -281,7 +281,7 @@ export class LsmEngine implements StorageEngine {
     const num = this.nextFileNumber++;
     this.emit({ type: 'flush-start', table: num });
     const path = joinPath(this.dir, tableFileName(num));
-    const w = new TableWriter(this.fs, path, this.s.blockBytes, this.s.bloomFpRate, this.compressor);
+    const w = new TableWriter(this.fs, path, this.s.blockBytes, this.s.bloomFpRate, this.compressor, mt.tree.size);
     await w.open();
     // Each drain awaits the compressor and an append, which lets writes and reads run.
     for (const [k, v] of mt.tree.entries()) {
@@ -289,7 +289,7 @@ export class LsmEngine implements StorageEngine {
       if (w.pendingBytes >= this.s.tableWriteChunkBytes) await w.drain();
     }
     const meta = await w.finish({ num, minSeq: mt.minSeq, maxSeq: mt.maxSeq, createdMs: this.now() });
-    const table = await Table.open(this.fs, path, num, this.cache, (r) => this.reportCorruption(r), meta);
+    const table = await Table.adopt(this.fs, path, num, this.cache, meta, w.finished);
     this.counters.flushes++;
     this.counters.bytesFlushed += meta.fileBytes;
     this.emit({ type: 'flush-end', table: num, bytes: meta.fileBytes });

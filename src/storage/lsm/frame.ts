@@ -49,12 +49,18 @@ export function tableFileName(num: number): string {
 
 export function encodeFrame(kind: number, codec: number, payload: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(payload.length + FRAME_OVERHEAD);
-  frame.writeUInt32LE(payload.length, 0);
-  frame[4] = kind;
-  frame[5] = codec;
-  frame.set(payload, 6);
-  frame.writeUInt32LE(crc32(frame.subarray(0, 6 + payload.length)), 6 + payload.length);
+  writeFrame(frame, 0, kind, codec, payload);
   return frame;
+}
+
+/** Writes one frame into `out` at `at`; returns its length (payload + FRAME_OVERHEAD). */
+export function writeFrame(out: Buffer, at: number, kind: number, codec: number, payload: Uint8Array): number {
+  out.writeUInt32LE(payload.length, at);
+  out[at + 4] = kind;
+  out[at + 5] = codec;
+  out.set(payload, at + 6);
+  out.writeUInt32LE(crc32(out.subarray(at, at + 6 + payload.length)), at + 6 + payload.length);
+  return payload.length + FRAME_OVERHEAD;
 }
 
 /** Checks a frame's length, checksum and kind; returns its codec and (still coded) payload. */

@@ -44,7 +44,7 @@ export interface LsmOptions {
    * simulation (so pacing, write delays and periodic syncs follow virtual time).
    */
   clock: Clock;
-  /** Block compression; default zlib on the thread pool. The simulator passes `syncCompressor`. */
+  /** Block compression; default the shared worker-thread compressor (compress-worker.ts). The simulator passes `syncCompressor`. */
   compressor?: Compressor;
   /** Commit-log fsync policy; `group` by default. */
   sync?: SyncPolicy;

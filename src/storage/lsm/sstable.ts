@@ -80,6 +80,24 @@ export class Table {
     return t;
   }
 
+  /**
+   * A table this process has just written and synced, with the index and filter its writer
+   * built (TableWriter.finished): nothing is read back, so opening it costs no disk read and no
+   * decode on the event loop.
+   */
+  static async adopt(
+    fs: FileSystem, path: string, num: number, cache: BlockCache, meta: TableMeta, built: { index: BlockIndex; filter: BloomFilter },
+  ): Promise<Table> {
+    const handle = await fs.openRead(path);
+    const t = new Table(fs, path, num, handle, cache);
+    t.index = built.index;
+    t.filter = built.filter;
+    t.meta = meta;
+    t.minKey = Buffer.from(meta.minKey, 'hex');
+    t.maxKey = Buffer.from(meta.maxKey, 'hex');
+    return t;
+  }
+
   private readAt(offset: number, length: number): Buffer {
     const buf = Buffer.allocUnsafe(length);
     let n: number;
@@ -218,22 +236,56 @@ export class Table {
   }
 
   /**
-   * A data block for a compaction: read with one `pread`, decompressed through the Compressor
-   * (off the event loop with the real one), not put in the cache.
+   * Data blocks `from` to `to` (exclusive) for a compaction: one read of the whole range
+   * (asynchronous when the FileSystem has `read`, so the event loop does not wait on the disk),
+   * decompressed through the Compressor (off the event loop with the real one), not cached.
+   * A damaged block fails the whole range with StorageError('corruption') naming the file.
    */
-  async loadBlockAsync(i: number, compressor: Compressor): Promise<ParsedBlock> {
-    const off = this.index.offset(i);
+  async loadBlocksAsync(from: number, to: number, compressor: Compressor): Promise<ParsedBlock[]> {
+    if (to <= from) return [];
+    const start = this.index.offset(from);
+    const length = this.index.offset(to - 1) + this.index.length(to - 1) - start;
+    let at = start;
     const fail = (err: unknown): never => {
       if (err instanceof StorageError) throw err;
-      throw new StorageError('corruption', `corrupt data block in ${this.path} at offset ${off}: ${(err as Error).message}`, this.path);
+      throw new StorageError('corruption', `corrupt data block in ${this.path} at offset ${at}: ${(err as Error).message}`, this.path);
     };
+    const buf = this.fs.read ? await this.readAtAsync(start, length) : this.readAt(start, length);
+    const coded: Promise<Uint8Array>[] = [];
     try {
-      const { codec, payload } = checkFrame(this.readAt(off, this.index.length(i)), KIND_DATA);
-      const data = await compressor.decompress(codec, payload).catch(fail);
-      return parseBlock(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      for (let i = from; i < to; i++) {
+        at = this.index.offset(i);
+        const { codec, payload } = checkFrame(buf.subarray(at - start, at - start + this.index.length(i)), KIND_DATA);
+        const p = compressor.decompress(codec, payload);
+        p.catch(() => undefined);
+        coded.push(p);
+      }
     } catch (err) {
       return fail(err);
     }
+    const out: ParsedBlock[] = [];
+    for (let i = 0; i < coded.length; i++) {
+      at = this.index.offset(from + i);
+      try {
+        const data = await coded[i]!;
+        out.push(parseBlock(Buffer.from(data.buffer, data.byteOffset, data.byteLength)));
+      } catch (err) {
+        return fail(err);
+      }
+    }
+    return out;
+  }
+
+  private async readAtAsync(offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    let n: number;
+    try {
+      n = await this.fs.read!(this.handle, buf, offset, length);
+    } catch (err) {
+      throw new StorageError('io', `read of ${this.path} at ${offset} failed: ${(err as Error).message}`, this.path);
+    }
+    if (n !== length) throw new StorageError('corruption', `short read of ${this.path} at ${offset}`, this.path);
+    return buf;
   }
 
   /** True when the end of a damaged table cannot be read (a scan of it must fail there). */
