@@ -145,10 +145,10 @@ function errorCode(text: string): string | undefined {
 }
 
 export async function client(cluster: FaultCluster, history: OpRecord[], keys: string[], state: { nextId: number }, t0: number, deadline: number,
-  mix: { deleteRate: number }, id: number, rand: () => number): Promise<void> {
+  mix: { deleteRate: number; maxOps?: number; done?: () => boolean }, id: number, rand: () => number): Promise<void> {
   // key → the latest context this client got, and the tags it observed to get it
   const seen = new Map<string, { ctx: string; basis: string[] }>();
-  for (let n = 0; n < MAX_OPS_PER_CLIENT && Date.now() < deadline; n++) {
+  for (let n = 0; n < (mix.maxOps ?? MAX_OPS_PER_CLIENT) && Date.now() < deadline && !mix.done?.(); n++) {
     const key = keys[Math.floor(rand() * keys.length)]!;
     const node = Math.floor(rand() * SIZE);
     const p = rand();
@@ -215,7 +215,7 @@ class Nemesis {
 }
 
 /** R=all reads from each node until every key's own replicas agree and no hint is pending (bounded). */
-async function heal(cluster: FaultCluster, keys: string[]): Promise<{ finals: Map<string, Map<string, LocalView | null>>; healErrors: string[]; rounds: number; converged: string | undefined }> {
+export async function heal(cluster: FaultCluster, keys: string[]): Promise<{ finals: Map<string, Map<string, LocalView | null>>; healErrors: string[]; rounds: number; converged: string | undefined }> {
   const healErrors: string[] = [];
   let finals = new Map<string, Map<string, LocalView | null>>();
   let rounds = 0;
