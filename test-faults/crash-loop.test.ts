@@ -3,7 +3,8 @@
  * load (four clients: puts with and without contexts, deletes), while one node at a time is killed
  * with SIGKILL and restarted on the same data and ports, 50 times (GOSSAMER_CRASH_LOOPS=N: N). After
  * each restart the node must serve: /health answers 200 and a write through it is acknowledged
- * within 15 s. At the end the cluster heals and check.ts judges the whole history: no acknowledged
+ * within 60 s (generous: on the loaded 2-core machine a node process alone once took 14 s to
+ * start). At the end the cluster heals and check.ts judges the whole history: no acknowledged
  * write lost (nor any other rule broken), replicas converged, no hint pending.
  *
  * Runs without root (loopback). GOSSAMER_FAULT_SEED=<n> repeats its choices.
@@ -17,7 +18,8 @@ import { FaultCluster } from './fault-cluster.js';
 import { SIZE, client, heal, send } from './run.js';
 
 const LOOPS = Number(process.env.GOSSAMER_CRASH_LOOPS ?? 50);
-const SERVE_WITHIN_MS = 15_000;
+// Generous: on a loaded 2-core machine a node process alone has taken 14 s to start.
+const SERVE_WITHIN_MS = 60_000;
 
 describe(`crash loop: SIGKILL and restart a node ${LOOPS} times under write load`, { timeout: 15 * 60_000 }, () => {
   let c: FaultCluster | undefined;
