@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs node:test over every *.test.ts below the given folders (Node 20's --test takes no globs).
-// Usage: node scripts/run-tests.mjs test [more folders or files...]
+// Usage: node scripts/run-tests.mjs test [more folders or files...] [--minutes N]
+// `--minutes N` (the fault suite's length on separate hosts) is passed on as GOSSAMER_FAULT_MINUTES.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,15 @@ function collect(path, out) {
   }
 }
 
-const roots = process.argv.slice(2);
+const args = process.argv.slice(2);
+const at = args.indexOf('--minutes');
+if (at >= 0) {
+  const minutes = args[at + 1];
+  if (!/^\d+(\.\d+)?$/.test(minutes ?? '')) { console.error('--minutes takes a number of minutes'); process.exit(2); }
+  process.env.GOSSAMER_FAULT_MINUTES = minutes;
+  args.splice(at, 2);
+}
+const roots = args;
 const files = [];
 for (const root of roots.length ? roots : ['test']) collect(root, files);
 if (files.length === 0) { console.error('no test files found'); process.exit(1); }

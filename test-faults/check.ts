@@ -41,6 +41,8 @@ export interface OpRecord {
   tag?: string;
   /** The context token sent, if any. */
   sent?: string;
+  /** The query string sent, if any (e.g. `?r=quorum&quorum=strict`). */
+  query?: string;
   outcome: Outcome;
   status?: number;
   error?: string;
@@ -66,7 +68,7 @@ export interface LocalView {
 
 export interface Violation {
   invariant: 'lost-write' | 'undeterminable-dot' | 'divergence' | 'phantom-value' | 'false-sibling' | 'server-error'
-    | 'resurrection' | 'failed-write-present';
+    | 'resurrection' | 'failed-write-present' | 'convergence' | 'strict-stale-read';
   key: string;
   detail: string;
   /** Ids of the history records that matter for it. */
@@ -271,4 +273,55 @@ export function excerpt(history: readonly OpRecord[], v: Violation, around = 4):
   });
   if (keep.size === 0) for (let j = Math.max(0, onKey.length - 2 * around); j < onKey.length; j++) keep.add(j);
   return [...keep].sort((a, b) => a - b).map((j) => JSON.stringify(onKey[j])).join('\n');
+}
+
+/** The number of replicas a level asks for (`?r=`/`?w=` value) at N; undefined when it is not one of these. */
+function levelCount(level: string | null, n: number): number | undefined {
+  if (level === null || level === 'quorum') return Math.floor(n / 2) + 1; // the default level is quorum
+  if (level === 'all') return n;
+  if (level === 'one') return 1;
+  return /^\d+$/.test(level) ? Number(level) : undefined;
+}
+
+/**
+ * What strict quorum promises: a strict read that began after a strict write was acknowledged,
+ * with R+W > N, sees that write — the context it returned covers the write's dot (the version, or
+ * a later one written over it). Reads and writes without `quorum=strict` are not judged here.
+ * Returns the violations; `checked` counts the (write, read) pairs judged.
+ */
+export function checkStrict(history: readonly OpRecord[], n: number, checked = { pairs: 0 }): Violation[] {
+  const strict = (op: OpRecord): URLSearchParams | undefined => {
+    const q = new URLSearchParams(op.query ?? '');
+    return q.get('quorum') === 'strict' ? q : undefined;
+  };
+  const violations: Violation[] = [];
+  const byKey = new Map<string, OpRecord[]>();
+  for (const op of history) if (strict(op)) byKey.set(op.key, [...(byKey.get(op.key) ?? []), op]);
+  for (const [key, ops] of byKey) {
+    const writes: { op: OpRecord; w: number; dot: Dot }[] = [];
+    for (const op of ops) {
+      if (op.kind === 'get' || op.outcome !== 'ok' || op.returned === undefined) continue;
+      const w = levelCount(strict(op)!.get('w'), n);
+      try {
+        if (w !== undefined) writes.push({ op, w, dot: newDot(op.sent, op.returned) });
+      } catch { /* an undeterminable dot is checkHistory's to report */ }
+    }
+    for (const read of ops) {
+      if (read.kind !== 'get' || read.outcome !== 'ok') continue;
+      const r = levelCount(strict(read)!.get('r'), n);
+      if (r === undefined) continue;
+      const seen = decode(read.returned);
+      for (const { op, w, dot } of writes) {
+        if (r + w <= n || op.endMs >= read.startMs) continue;
+        checked.pairs++;
+        if (!contextCovers(seen, dot)) {
+          violations.push({ invariant: 'strict-stale-read', key,
+            detail: `strict read #${read.id} (r=${r}, began ${read.startMs} ms) missed strict ${op.kind} #${op.id} ${op.tag ?? ''} (w=${w}, acknowledged ${op.endMs} ms, dot ${dotStr(dot)})`,
+            ops: [op.id, read.id] });
+          break; // one per read is enough
+        }
+      }
+    }
+  }
+  return violations;
 }

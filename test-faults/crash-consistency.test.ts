@@ -14,7 +14,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { addDotToContext, EMPTY_CONTEXT, encodeContextToken, normalizeContext } from '../src/core/clock/context.js';
 import type { LocalView, OpRecord, Outcome } from './check.js';
-import { checkHistory, excerpt, mayHaveApplied, newDot } from './check.js';
+import { checkHistory, checkStrict, excerpt, mayHaveApplied, newDot } from './check.js';
 import type { FaultCluster } from './fault-cluster.js';
 import { SIZE, runFaultWorkload } from './run.js';
 
@@ -117,6 +117,26 @@ describe('the fault checker itself', () => {
     const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
     assert.deepEqual(invariants([a, unavailable(2, 'put', 'U', tok([['n0', 1]]))], view(['U', 'n0', 2])), ['failed-write-present', 'lost-write']);
     assert.deepEqual(invariants([a, insufficient(2, 'I', tok([['n0', 1]]))], view(['I', 'n0', 2])), [], 'a 503 insufficient_replicas may have been stored');
+  });
+
+  it('strict quorum: a strict read after a strict acknowledged write with R+W>N must see it', () => {
+    const strict = (o: OpRecord, q: string, startMs: number, endMs: number): OpRecord => ({ ...o, query: q, startMs, endMs });
+    const w = strict(op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]])), '?w=quorum&quorum=strict', 0, 10);
+    const read = (returned: string | undefined, q = '?r=quorum&quorum=strict', startMs = 20): OpRecord =>
+      strict({ ...op(2, 'get', '', undefined, 'ok', returned), status: returned ? 200 : 404 }, q, startMs, startMs + 5);
+    const judge = (h: OpRecord[]): { found: string[]; pairs: number } => {
+      const checked = { pairs: 0 };
+      return { found: checkStrict(h, 3, checked).map((v) => v.invariant), pairs: checked.pairs };
+    };
+    assert.deepEqual(judge([w, read(tok([['n0', 1]]))]), { found: [], pairs: 1 });
+    assert.deepEqual(judge([w, read(tok([['n0', 2]]))]), { found: [], pairs: 1 }, 'a later version written over it counts');
+    assert.deepEqual(judge([w, read(undefined)]), { found: ['strict-stale-read'], pairs: 1 });
+    assert.deepEqual(judge([w, read(tok([['n1', 4]]))]), { found: ['strict-stale-read'], pairs: 1 });
+    assert.deepEqual(judge([w, read(undefined, '?r=quorum&quorum=strict', 5)]), { found: [], pairs: 0 }, 'a read that began before the acknowledgement may miss it');
+    assert.deepEqual(judge([w, read(undefined, '?r=one&quorum=strict')]), { found: [], pairs: 0 }, 'R+W=N promises nothing');
+    assert.deepEqual(judge([w, read(undefined, '?r=quorum')]), { found: [], pairs: 0 }, 'a sloppy read is not judged');
+    const failedWrite = { ...w, outcome: 'timeout' as const, returned: undefined };
+    assert.deepEqual(judge([failedWrite, read(undefined)]), { found: [], pairs: 0 }, 'an unacknowledged write promises nothing');
   });
 
   it('reports divergence, phantom values, false siblings and 5xx', () => {

@@ -7,13 +7,11 @@
  * against the final `/admin/local` views of each key's own replicas (hinted copies left out). Shared by the crash-consistency test and the
  * broken-build test (which runs it against nodes broken on purpose, `GOSSAMER_BUG`).
  */
-import { request } from '../test/api/http-client.js';
 import { sleep } from '../test/cluster/helpers.js';
 import type { CheckStats, LocalView, OpRecord, Outcome, Violation } from './check.js';
 import { checkHistory, prng } from './check.js';
 import { FaultCluster } from './fault-cluster.js';
 
-const CTX = 'x-gossamer-context';
 const CLIENTS = 6;
 /** Five nodes, N=3: two of them down at once still leaves every key a replica and stand-ins (sloppy quorum). */
 export const SIZE = 5;
@@ -71,9 +69,12 @@ export async function runFaultWorkload(opts: FaultRunOptions, onCluster: (c: Fau
     if (!n.running) { cluster.start(i); nemesis.restarts++; nemesis.note(`restart n${i} (heal)`); }
   }
   for (let i = 0; i < SIZE; i++) await cluster.waitHealthy(i);
-  const { finals, healErrors, rounds } = await heal(cluster, keys);
+  const { finals, healErrors, rounds, converged } = await heal(cluster, keys);
   const stats: CheckStats = { superseded: 0, present: 0, tombstone: 0 };
   const violations = checkHistory(history, finals, stats);
+  if (converged !== undefined) {
+    violations.push({ invariant: 'convergence', key: '*', detail: `not converged after ${rounds} rounds of reads at R=all: ${converged}`, ops: [] });
+  }
 
   const writes = history.filter((o) => o.kind !== 'get');
   const acknowledged = writes.filter((o) => o.outcome === 'ok').length;
@@ -86,22 +87,26 @@ export async function runFaultWorkload(opts: FaultRunOptions, onCluster: (c: Fau
   return { cluster, history, finals, violations, stats, healErrors, nemesisLog: nemesis.log, summary, acknowledged };
 }
 
-async function send(cluster: FaultCluster, history: OpRecord[], state: { nextId: number }, t0: number,
+/**
+ * One request through node `node`, recorded in `history` (invocation first, outcome when it ends).
+ * `query` (e.g. `?w=quorum&quorum=strict`) is kept in the record.
+ */
+export async function send(cluster: FaultCluster, history: OpRecord[], state: { nextId: number }, t0: number,
   client: number, node: number, kind: OpRecord['kind'], key: string, tag: string | undefined, sent: string | undefined,
-  basis: string[]): Promise<OpRecord> {
+  basis: string[], query = ''): Promise<OpRecord> {
   const rec: OpRecord = { id: state.nextId++, client, node, kind, key, outcome: 'ok', startMs: Date.now() - t0, endMs: 0 };
   if (tag !== undefined) rec.tag = tag;
   if (kind !== 'get') rec.basis = basis;
   if (sent !== undefined) rec.sent = sent;
+  if (query !== '') rec.query = query;
   history.push(rec);
   const headers: Record<string, string> = sent ? { 'X-Gossamer-Context': sent } : {};
   const method = kind === 'get' ? 'GET' : kind === 'put' ? 'PUT' : 'DELETE';
   try {
-    const a = await request(cluster.nodes[node]!.httpPort, method, `/kv/${key}`,
-      { headers, body: kind === 'put' ? tag : undefined, timeoutMs: CLIENT_TIMEOUT_MS });
+    const a = await cluster.http(node, method, `/kv/${key}${query}`,
+      { headers, ...(kind === 'put' ? { body: tag } : {}), timeoutMs: CLIENT_TIMEOUT_MS });
     rec.status = a.status;
-    const ctx = a.headers[CTX];
-    if (typeof ctx === 'string') rec.returned = ctx;
+    if (a.context !== undefined) rec.returned = a.context;
     const okStatus = kind === 'get' ? [200, 300, 404].includes(a.status) : a.status === 204;
     rec.outcome = okStatus ? 'ok' : 'status';
     if (okStatus && kind === 'get') rec.observed = observedOf(a.status, a.text, rec.returned !== undefined);
@@ -139,11 +144,11 @@ function errorCode(text: string): string | undefined {
   }
 }
 
-async function client(cluster: FaultCluster, history: OpRecord[], keys: string[], state: { nextId: number }, t0: number, deadline: number,
-  mix: { deleteRate: number }, id: number, rand: () => number): Promise<void> {
+export async function client(cluster: FaultCluster, history: OpRecord[], keys: string[], state: { nextId: number }, t0: number, deadline: number,
+  mix: { deleteRate: number; maxOps?: number; done?: () => boolean }, id: number, rand: () => number): Promise<void> {
   // key → the latest context this client got, and the tags it observed to get it
   const seen = new Map<string, { ctx: string; basis: string[] }>();
-  for (let n = 0; n < MAX_OPS_PER_CLIENT && Date.now() < deadline; n++) {
+  for (let n = 0; n < (mix.maxOps ?? MAX_OPS_PER_CLIENT) && Date.now() < deadline && !mix.done?.(); n++) {
     const key = keys[Math.floor(rand() * keys.length)]!;
     const node = Math.floor(rand() * SIZE);
     const p = rand();
@@ -210,43 +215,56 @@ class Nemesis {
 }
 
 /** R=all reads from each node until every key's own replicas agree and no hint is pending (bounded). */
-async function heal(cluster: FaultCluster, keys: string[]): Promise<{ finals: Map<string, Map<string, LocalView | null>>; healErrors: string[]; rounds: number }> {
+export async function heal(cluster: FaultCluster, keys: string[]): Promise<{ finals: Map<string, Map<string, LocalView | null>>; healErrors: string[]; rounds: number; converged: string | undefined }> {
   const healErrors: string[] = [];
   let finals = new Map<string, Map<string, LocalView | null>>();
   let rounds = 0;
+  let converged: string | undefined = 'never checked';
   for (; rounds < 30; rounds++) {
     for (const key of keys) {
       for (let i = 0; i < SIZE; i++) {
         try {
-          const a = await request(cluster.nodes[i]!.httpPort, 'GET', `/kv/${key}?r=all`, { timeoutMs: 5000 });
+          const a = await cluster.http(i, 'GET', `/kv/${key}?r=all`, { timeoutMs: 5000 });
           if (a.status >= 500 && a.status !== 503) healErrors.push(`GET ${key} r=all via n${i}: ${a.status} ${a.text}`);
         } catch (e) {
           healErrors.push(`GET ${key} r=all via n${i}: ${(e as Error).message}`);
         }
       }
     }
-    finals = new Map();
-    for (const key of keys) {
-      // The key's own replicas (stand-ins hold hints only until they are delivered).
-      const owners = ((await request(cluster.nodes[0]!.httpPort, 'GET', `/ring?key=${key}`)).json() as { preferenceList: string[] }).preferenceList;
-      const views = new Map<string, LocalView | null>();
-      for (const owner of owners) {
-        const i = Number(owner.slice(1));
-        const a = await request(cluster.nodes[i]!.httpPort, 'GET', `/admin/local/${key}`);
-        if (a.status !== 200 && a.status !== 404) throw new Error(`admin/local ${key} on n${i}: ${a.status} ${a.text}`);
-        type Held = LocalView['versions'][number] & { hintFor: string | null };
-        const own = a.status === 404 ? [] : (a.json() as { versions: Held[] }).versions.filter((v) => v.hintFor === null);
-        views.set(owner, own.length === 0 ? null : { versions: own.map((v) => ({ value: v.value, context: v.context })) });
-      }
-      finals.set(key, views);
-    }
+    finals = await ownViews(cluster, keys);
     const agree = [...finals.values()].every((views) => new Set([...views.values()].map((v) => JSON.stringify(v))).size === 1);
-    let pendingHints = 0;
-    for (let i = 0; i < SIZE; i++) {
-      pendingHints += ((await request(cluster.nodes[i]!.httpPort, 'GET', '/cluster')).json() as { hints?: { pendingTotal: number } }).hints?.pendingTotal ?? 0;
-    }
-    if (agree && pendingHints === 0) break;
+    const hints = await pendingHints(cluster);
+    converged = agree && hints === 0 ? undefined : `${agree ? 'replicas agree' : 'replicas disagree'}, ${hints} hints pending`;
+    if (converged === undefined) break;
     await sleep(300);
   }
-  return { finals, healErrors, rounds };
+  return { finals, healErrors, rounds, converged };
+}
+
+/** Each key's own replicas' `/admin/local` views, hinted copies left out (stand-ins hold hints only until they are delivered). */
+export async function ownViews(cluster: FaultCluster, keys: readonly string[]): Promise<Map<string, Map<string, LocalView | null>>> {
+  const finals = new Map<string, Map<string, LocalView | null>>();
+  for (const key of keys) {
+    const owners = (JSON.parse((await cluster.http(0, 'GET', `/ring?key=${key}`)).text) as { preferenceList: string[] }).preferenceList;
+    const views = new Map<string, LocalView | null>();
+    for (const owner of owners) {
+      const i = Number(owner.slice(1));
+      const a = await cluster.http(i, 'GET', `/admin/local/${key}`);
+      if (a.status !== 200 && a.status !== 404) throw new Error(`admin/local ${key} on n${i}: ${a.status} ${a.text}`);
+      type Held = LocalView['versions'][number] & { hintFor: string | null };
+      const own = a.status === 404 ? [] : (JSON.parse(a.text) as { versions: Held[] }).versions.filter((v) => v.hintFor === null);
+      views.set(owner, own.length === 0 ? null : { versions: own.map((v) => ({ value: v.value, context: v.context })) });
+    }
+    finals.set(key, views);
+  }
+  return finals;
+}
+
+/** Hints pending on all nodes together (`/cluster`'s `hints.pendingTotal`). */
+export async function pendingHints(cluster: FaultCluster): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < cluster.nodes.length; i++) {
+    total += (JSON.parse((await cluster.http(i, 'GET', '/cluster')).text) as { hints?: { pendingTotal: number } }).hints?.pendingTotal ?? 0;
+  }
+  return total;
 }

@@ -10,6 +10,7 @@ import { NodeRuntime } from '../runtime/node-runtime.js';
 import type { RuntimeSettings } from '../runtime/node-runtime.js';
 import { createTcpTransport } from '../adapters/tcp-transport.js';
 import type { TcpTransport } from '../adapters/tcp-transport.js';
+import type { TransportFaults } from '../adapters/transport-types.js';
 import { NodeFileSystem } from '../adapters/node-fs.js';
 import { SystemClock } from '../adapters/system-clock.js';
 import { createLogger } from '../adapters/json-logger.js';
@@ -31,7 +32,7 @@ import type { SecurityMaterial } from '../api/auth/load.js';
 import { actorIdFor, pinDataDir } from './data-dir.js';
 import { SEED_WAIT_LOG_INTERVAL_MS, missingSeeds, resolveNodeAddresses } from './addresses.js';
 import type { ResolvedAddresses } from './addresses.js';
-import { testBugsFromEnv, withServiceBug } from './test-bugs.js';
+import { testBugsFromEnv, testTransportFaults, withServiceBug, withTransportBug } from './test-bugs.js';
 import { createNodeObservability } from './node-metrics.js';
 import type { NodeObservability } from './node-metrics.js';
 import { registerEventLoopBusy } from './autoscale-metrics.js';
@@ -115,7 +116,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const judge: { runtime?: NodeRuntime } = {}; // compaction purges only tombstones anti-entropy confirmed
   const engine = await openEngine(config, logger, opts.memory ?? false, clock, (k, v) => judge.runtime?.canPurge(k, v) ?? false);
   const observability = observe(engine);
-  const transport = await openTransport(config, self, addrs.seeds, logger, engine, security);
+  const transport = await openTransport(config, self, addrs.seeds, logger, engine, security, testTransportFaults(process.env, logger));
 
   let stopping: Promise<void> | undefined;
   const onFatal = opts.onFatal ?? ((err: Error) => {
@@ -127,7 +128,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const bugs = testBugsFromEnv(process.env, logger);
   const limits = startRateLimits(config, { clock, logger, transport, sighup: opts.sighup ?? true });
   const runtime = NodeRuntime.create({
-    self, settings, engine, transport, clock, logger, onFatal,
+    self, settings, engine, transport: withTransportBug(transport, bugs.transport), clock, logger, onFatal,
     onFamilyMessage: limits.onFamilyMessage,
     incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
   });
@@ -212,12 +213,14 @@ function countAuthFailures(observability: NodeObservability, transport: TcpTrans
 /** The inter-node transport, listening; the engine is closed if it cannot listen. */
 async function openTransport(
   config: NodeConfig, self: PeerInfo, seeds: string[], logger: Logger, engine: StorageEngine, security: SecurityMaterial,
+  faults: TransportFaults | undefined,
 ): Promise<TcpTransport<Message>> {
   const listen = splitHostPort(config.listen);
   try {
     return await createTcpTransport<Message>({
       self, listenHost: listen.host, listenPort: listen.port, seeds, logger,
       ...(security.clusterAuth ? { auth: security.clusterAuth } : {}), ...(security.tls ? { tls: security.tls } : {}),
+      ...(faults ? { faults } : {}),
     });
   } catch (e) {
     await engine.close().catch(() => {});
