@@ -12,7 +12,7 @@
  * it grows back by a twentieth of the ceiling per second (AIMD).
  */
 import type { KeyState } from '../clock/state.js';
-import { decodeState, encodeState, isEmptyEncoding, isEmptyState, statesEqual } from '../clock/state.js';
+import { decodeState, encodeState, encodedTombstonesOnly, isEmptyEncoding, isEmptyState, statesEqual } from '../clock/state.js';
 import { utf8 } from '../bytes.js';
 import type { Effects } from '../ready.js';
 import type { Ring } from '../ring/index.js';
@@ -107,14 +107,9 @@ export class AntiEntropyProtocol {
   }
 
   private noteTombstone(key: string, state: Uint8Array | null): void {
-    let decoded: KeyState | undefined;
-    try {
-      // A state holding only tombstones is small; a large one holds values (skip decoding it).
-      decoded = state === null || state.length > TOMBSTONE_STATE_BYTES_MAX ? undefined : decodeState(state);
-    } catch {
-      decoded = undefined;
-    }
-    this.tombstones.note(key, decoded, this.env.time.nowMs);
+    // A state holding only tombstones is small; a large one holds values (not even walked).
+    const deleted = state !== null && state.length <= TOMBSTONE_STATE_BYTES_MAX && encodedTombstonesOnly(state);
+    this.tombstones.note(key, deleted, this.env.time.nowMs);
   }
 
   /**

@@ -253,6 +253,40 @@ export function isEmptyEncoding(b: Uint8Array): boolean {
   return b.length === 4 && b[0] === STATE_FORMAT && b[1] === 0 && b[2] === 0 && b[3] === 0;
 }
 
+/**
+ * Whether an encoded state holds at least one version and only tombstones, read without decoding
+ * it (no strings or values are made: anti-entropy asks this of every write). False for anything
+ * that does not parse.
+ */
+export function encodedTombstonesOnly(b: Uint8Array): boolean {
+  try {
+    const r = new ByteReader(b);
+    if (r.u8() !== STATE_FORMAT) return false;
+    const clock = r.varint();
+    for (let i = 0; i < clock; i++) {
+      r.bytes();
+      r.varint();
+      r.varint();
+    }
+    const cloud = r.varint();
+    for (let i = 0; i < cloud; i++) {
+      r.bytes();
+      r.varint();
+    }
+    const n = r.varint();
+    for (let i = 0; i < n; i++) {
+      r.bytes();
+      r.varint();
+      if ((r.u8() & FLAG_TOMBSTONE) === 0) return false;
+      r.bytes();
+      r.varint();
+    }
+    return n > 0 && r.done;
+  } catch {
+    return false;
+  }
+}
+
 export function decodeState(b: Uint8Array): KeyState {
   const r = new ByteReader(b);
   const format = r.u8();

@@ -12,6 +12,8 @@ export const HANDOFF_LIMITS = {
   deliveryBatchHintsMax: 128,
   /** Bytes of states in one delivery batch (a batch is closed once past it; one hint always fits a frame). */
   deliveryBatchBytesMax: 256 * 1024,
+  /** Bytes of hint records one read-ahead page of replay holds (about one batch's worth). */
+  deliveryReadPageBytesMax: 320 * 1024,
   /** A delivery not acknowledged within this many ticks counts as lost (the window halves). */
   deliveryTimeoutTicks: 100,
   /** How often (in ticks) expired hints are looked for. */

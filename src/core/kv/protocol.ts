@@ -98,8 +98,8 @@ export class KvProtocol {
   }
 
   /** Merges a state handed back by a stand-in into this node's own data (a replica merge). */
-  mergeLocal(key: string, state: KeyState): void {
-    this.store.merge(key, state);
+  mergeLocal(key: string, state: KeyState, bytes?: Uint8Array): void {
+    this.store.merge(key, state, false, bytes);
   }
 
   /**

@@ -80,3 +80,20 @@ describe('forwarded writes carry their forwarder\'s dot', () => {
     assert.ok(!isKvMessage({ type: 'forward', id: 1, op: { ...op, tsMs: 1 } }), 'a time without a dot');
   });
 });
+
+describe('encodedTombstonesOnly (read without decoding)', () => {
+  it('agrees with decoding on values, tombstones, mixes, empty and damaged states', async () => {
+    const { encodeState, encodedTombstonesOnly, isDeleted } = await import('../../../src/core/clock/state.js');
+    const put = write(EMPTY_STATE, 'n1', 'v');
+    const del = applyWrite(put.state, { coordinator: 'n1', context: put.state.context, value: null, contentType: '', tsMs: 2 });
+    const mixed = applyWrite(put.state, { coordinator: 'n2', context: EMPTY_CONTEXT, value: null, contentType: '', tsMs: 2 });
+    const twoDeletes = applyWrite(del.state, { coordinator: 'n2', context: EMPTY_CONTEXT, value: null, contentType: '', tsMs: 3 });
+    for (const [state, want] of [[put.state, false], [del.state, true], [mixed.state, false], [twoDeletes.state, true], [EMPTY_STATE, false]] as const) {
+      assert.equal(encodedTombstonesOnly(encodeState(state)), want);
+      assert.equal(state.siblings.length > 0 && isDeleted(state), want);
+    }
+    const bytes = encodeState(del.state);
+    assert.equal(encodedTombstonesOnly(bytes.subarray(0, bytes.length - 1)), false, 'a truncated state');
+    assert.equal(encodedTombstonesOnly(new Uint8Array([9, 0, 0, 0])), false, 'an unknown format');
+  });
+});
