@@ -27,10 +27,18 @@ function digest(token: string): string {
 }
 
 export class TokenAuth {
-  private readonly byDigest = new Map<string, ReadonlySet<Permission>>();
+  private byDigest = new Map<string, ReadonlySet<Permission>>();
 
   constructor(entries: readonly { token: string; permissions: readonly Permission[] }[]) {
     for (const e of entries) this.byDigest.set(digest(e.token), new Set(e.permissions));
+  }
+
+  /**
+   * Takes `next`'s tokens in place of these, at once and whole (a reload of the tokens file):
+   * the servers holding this object check every later request against the new set.
+   */
+  replaceWith(next: TokenAuth): void {
+    this.byDigest = next.byDigest;
   }
 
   /** The token's permissions; undefined for an unknown token. */
