@@ -85,6 +85,7 @@ export async function runHandoffBench(hints = Number(process.env.GOSSAMER_BENCH_
     if (loaded !== hints) throw new Error(`the stand-in loaded ${loaded} hints, not ${hints}`);
     const sb = await startOne(b, dirB, pb!, seeds);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let last = hints;
     while ((sa.runtime.stats()?.hints.pendingTotal ?? last) > 0) {
       await sleep(20);
@@ -92,6 +93,10 @@ export async function runHandoffBench(hints = Number(process.env.GOSSAMER_BENCH_
       if (performance.now() - t0 > 600_000) throw new Error(`replay stalled with ${last} hints pending`);
     }
     const secs = (performance.now() - t0) / 1000;
+    // CPU time of both nodes (one process, every thread): a figure contention does not inflate
+    // the way it inflates wall time on a shared machine.
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSecs = (cpu.user + cpu.system) / 1e6;
     const stats = sa.runtime.stats()!;
     const sample = sb.runtime.localState('bench-0');
     if (!sample || sample.siblings.length !== 1) throw new Error('the target does not hold the replayed keys');
@@ -100,13 +105,14 @@ export async function runHandoffBench(hints = Number(process.env.GOSSAMER_BENCH_
     const result = {
       hints, valueBytes, stateBytes, seconds: +secs.toFixed(2), delivered: stats.hints.delivered, dropped: stats.hints.dropped,
       keysPerSec: Math.round(hints / secs), mbPerSec: +mbPerSec.toFixed(2),
+      cpuSeconds: +cpuSecs.toFixed(2), cpuMsPer1kHints: +((cpuSecs * 1e6) / hints).toFixed(1),
       cassandraThrottleMbPerSec: +(CASSANDRA_THROTTLE_BYTES_PER_SEC / 1e6).toFixed(2),
       ratioToCassandraThrottle: +(stateBytes / secs / CASSANDRA_THROTTLE_BYTES_PER_SEC).toFixed(1),
       cpus: os.cpus().length,
     };
-    console.log('| hints | value | seconds | keys/s | MB/s | Cassandra throttle MB/s | ratio |');
-    console.log('|---|---|---|---|---|---|---|');
-    console.log(`| ${hints} | ${valueBytes} B | ${result.seconds} | ${result.keysPerSec} | ${result.mbPerSec} | ${result.cassandraThrottleMbPerSec} | ${result.ratioToCassandraThrottle}× |`);
+    console.log('| hints | value | seconds | keys/s | MB/s | Cassandra throttle MB/s | ratio | CPU s (both nodes) | CPU ms per 1k hints |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log(`| ${hints} | ${valueBytes} B | ${result.seconds} | ${result.keysPerSec} | ${result.mbPerSec} | ${result.cassandraThrottleMbPerSec} | ${result.ratioToCassandraThrottle}× | ${result.cpuSeconds} | ${result.cpuMsPer1kHints} |`);
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     writeFileSync(new URL('./results/handoff.json', import.meta.url), JSON.stringify(result, null, 2));
   } finally {

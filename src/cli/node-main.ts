@@ -28,6 +28,7 @@ import type { GossamerRespServer } from '../api/resp/index.js';
 import type { NodeConfig } from './config.js';
 import { ConfigError, splitHostPort } from './config.js';
 import { exposureWarning, loadSecurity } from '../api/auth/load.js';
+import { reloadTokensOnSighup } from '../api/auth/reload.js';
 import type { SecurityMaterial } from '../api/auth/load.js';
 import { actorIdFor, pinDataDir } from './data-dir.js';
 import { SEED_WAIT_LOG_INTERVAL_MS, missingSeeds, resolveNodeAddresses } from './addresses.js';
@@ -126,7 +127,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const incarnation = randomInt(2 ** 31);
   const actorId = actorIdFor(config.nodeId, identity, config.commitlogSync === 'group', incarnation);
   const bugs = testBugsFromEnv(process.env, logger);
-  const limits = startRateLimits(config, { clock, logger, transport, sighup: opts.sighup ?? true });
+  const limits = startRateLimits(config, { clock, logger, transport, sighup: opts.sighup ?? true, security });
   const runtime = NodeRuntime.create({
     self, settings, engine, transport: withTransportBug(transport, bugs.transport), clock, logger, onFatal,
     onFamilyMessage: limits.onFamilyMessage,
@@ -248,11 +249,14 @@ interface RateLimitDeps {
   logger: Logger;
   transport: TcpTransport<Message>;
   sighup: boolean;
+  /** With API tokens from a file, SIGHUP reloads that file too (src/api/auth/reload.ts). */
+  security: SecurityMaterial;
 }
 
 /**
  * The rate limiter: its service, its `rl-*` messages (offered by the runtime before the core's
- * validator), its sync over the transport, and the rules' reload from the config file.
+ * validator), its sync over the transport, and the rules' reload from the config file — and,
+ * being where SIGHUP is handled, the reload of the API tokens file.
  */
 function startRateLimits(config: NodeConfig, deps: RateLimitDeps): {
   service: RateLimitService; onFamilyMessage: (env: Envelope<unknown>) => boolean; close: () => void;
@@ -275,10 +279,13 @@ function startRateLimits(config: NodeConfig, deps: RateLimitDeps): {
     service.onPeerMessage(env.from, env.msg);
     return true;
   };
+  const { tokens } = deps.security;
+  const stopTokens = tokens && config.tokensFile !== undefined && deps.sighup ? reloadTokensOnSighup(config.tokensFile, tokens, logger) : undefined;
   return {
     service, onFamilyMessage,
     close: () => {
       rules?.close();
+      stopTokens?.();
       service.stop();
     },
   };

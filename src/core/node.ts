@@ -64,7 +64,7 @@ export class Node {
     this.handoff = new HandoffProtocol({
       self: this.id, fx: this.fx, time: this.time, detector, limits: { ...HANDOFF_LIMITS, ...cfg.hintLimits },
       nextId: () => this.nextMsgId++,
-      applyDelivered: (key, state) => this.kv.mergeLocal(key, state),
+      applyDelivered: (key, state, bytes) => this.kv.mergeLocal(key, state, bytes),
     }, store);
     this.ae = new AntiEntropyProtocol({
       self: this.id, fx: this.fx, time: this.time, tickMs: cfg.tickMs, seed: cfg.incarnation ?? 0,

@@ -5,6 +5,7 @@ import type { RuntimeSettings } from '../runtime/node-runtime.js';
 import type { NodeEvent } from '../core/node.js';
 import type { ReconcileBug } from '../core/clock/state.js';
 import type { Message } from '../core/types.js';
+import type { AntiEntropySettings } from '../core/antientropy/index.js';
 import { EventQueue, SimClock, SIM_EPOCH_MS } from './virtual-time.js';
 import { SimNetwork } from './network.js';
 import type { TransportLimits } from '../adapters/transport-common.js';
@@ -49,6 +50,13 @@ export interface SimClusterOptions {
   placement?: (i: number) => { dc: string; rack: string };
   /** Gossip and failure-detector settings of every node (tests; the interval is `settings.gossipIntervalMs`). */
   gossip?: Partial<GossipSettings>;
+  /** Anti-entropy settings of every node (e.g. a short tombstone grace). */
+  antiEntropy?: Partial<AntiEntropySettings>;
+  /**
+   * With `engine: 'lsm'`: compactions ask the node whether a stored tombstone may be purged, as
+   * `gossamer start` wires it (off by default: the corpus's digests predate it).
+   */
+  purgeTombstones?: boolean;
 }
 
 export class SimCluster {
@@ -108,6 +116,7 @@ export class SimCluster {
       memtableBytes: 2 * 1024, blockBytes: 256, maxImmutableMemtables: 2,
       compaction: { minMerge: 2, maxTables: 4, bytesPerSec: 1e12 },
       clock, compressor: syncCompressor,
+      ...(this.opts.purgeTombstones ? { canPurge: (k: Uint8Array, v: Uint8Array) => n.runtime?.canPurge(k, v) ?? false } : {}),
       onEvent: (e) => {
         if (e.type === 'flush-start') this.storageEvents.flushes++;
         else if (e.type === 'compaction-start') this.storageEvents.compactions++;
@@ -134,6 +143,7 @@ export class SimCluster {
       // Liveness is the nodes' own business: membership gossip and its failure detector.
       ...(this.opts.gossip ? { gossip: this.opts.gossip } : {}),
       ...(this.opts.bug ? { bug: this.opts.bug } : {}),
+      ...(this.opts.antiEntropy ? { antiEntropy: this.opts.antiEntropy } : {}),
       ...(this.opts.observer ? { observer: (ev: NodeEvent) => this.opts.observer!(n.info.nodeId, ev) } : {}),
     });
     runtime.start();

@@ -36,12 +36,29 @@ export interface SimDrawnOptions {
   /** Each node's clock is off by up to this much, either way. */
   clockSkewMs: number;
   rates: NemesisRates;
+  /**
+   * Data centres: 1, or (for 4–5 nodes, one run in three) 2 — nodes alternate between dc1 and
+   * dc2, replication {dc1: 2, dc2: 1}, and R and W are drawn from the DC-aware levels too.
+   */
+  dcs: 1 | 2;
 }
 
 /** What a caller may pin instead of drawing it. */
 export type SimOptionOverrides = Partial<Omit<SimDrawnOptions, 'rates'>> & { rates?: Partial<NemesisRates> };
 
 const CONSISTENCIES: readonly Consistency[] = ['quorum', 'quorum', 'quorum', 'one', 'all', 2];
+/** Levels drawn for two-DC runs: mostly the DC-aware ones. */
+const DC_CONSISTENCIES: readonly Consistency[] = ['local_quorum', 'local_quorum', 'local_one', 'each_quorum', 'quorum', 'one'];
+
+/** Where node i of a run with `dcs` data centres lives (SimCluster's `placement`). */
+export function placementFor(dcs: 1 | 2): (i: number) => { dc: string; rack: string } {
+  return dcs === 2 ? (i) => ({ dc: i % 2 === 0 ? 'dc1' : 'dc2', rack: `rack${(i >> 1) % 2}` }) : (i) => ({ dc: 'dc1', rack: `rack${i % 2}` });
+}
+
+/** The replication of a run with `dcs` data centres (undefined: plain N). */
+export function replicationFor(dcs: 1 | 2): Record<string, number> | undefined {
+  return dcs === 2 ? { dc1: 2, dc2: 1 } : undefined;
+}
 
 /** A two-decimal rate in [min, max], so the printed line is the whole truth about what was drawn. */
 function rate(rng: Prng, min: number, max: number): number {
@@ -69,9 +86,17 @@ export function drawOptions(rng: Prng, pinned: SimOptionOverrides = {}): SimDraw
       dropRateMax: rate(rng, 0, 0.15),
       duplicateRateMax: rate(rng, 0, 0.08),
     },
+    dcs: 1,
   };
+  // Drawn last, so the options drawn before DCs existed stay what they were for every seed.
+  const twoDcs = rng.chance(1 / 3);
+  const dcR = rng.pick(DC_CONSISTENCIES);
+  const dcW = rng.pick(DC_CONSISTENCIES);
+  const nodes = pinned.nodes ?? drawn.nodes;
+  if ((pinned.dcs ?? (twoDcs ? 2 : 1)) === 2 && nodes >= 4) Object.assign(drawn, { dcs: 2, r: dcR, w: dcW });
   const { rates, ...rest } = pinned;
-  return { ...drawn, ...definedOnly(rest), rates: { ...drawn.rates, ...definedOnly(rates ?? {}) } };
+  const out: SimDrawnOptions = { ...drawn, ...definedOnly(rest), rates: { ...drawn.rates, ...definedOnly(rates ?? {}) } };
+  return out.nodes < 4 ? { ...out, dcs: 1 } : out; // two DCs of N=3 need at least four nodes
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -85,6 +110,6 @@ export function describeRun(seed: number, o: SimDrawnOptions, digest: string): s
     `crash:${r.crash}`, `restart:${r.restart}`, `partition:${r.partition}`, `heal:${r.heal}`, `clog:${r.clog}`,
     `weather:${r.weather}`, `drop:${r.dropRateMax}`, `dup:${r.duplicateRateMax}`,
   ].join(',');
-  return `seed=${seed} nodes=${o.nodes} r=${o.r} w=${o.w} engine=${o.engine} skew-ms=${o.clockSkewMs} ` +
+  return `seed=${seed} nodes=${o.nodes}${o.dcs === 2 ? ' dcs=2' : ''} r=${o.r} w=${o.w} engine=${o.engine} skew-ms=${o.clockSkewMs} ` +
     `nemesis=${nemesis} digest: ${digest}`;
 }

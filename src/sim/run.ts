@@ -12,7 +12,7 @@ import { SimCluster } from './cluster.js';
 import type { CreatedVersion, Violation } from './checker.js';
 import { checkInvariants } from './checker.js';
 import { Nemesis } from './nemesis.js';
-import { describeRun, drawOptions } from './options.js';
+import { describeRun, drawOptions, placementFor, replicationFor } from './options.js';
 import type { SimDrawnOptions, SimEngineKind, SimOptionOverrides } from './options.js';
 import { Prng } from './prng.js';
 import { drainMicrotasks } from './virtual-time.js';
@@ -72,8 +72,9 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   const created: CreatedVersion[] = [];
   const cluster = new SimCluster(rng.fork(), {
     nodes: options.nodes,
-    settings: { ...SETTINGS, r: options.r, w: options.w },
+    settings: { ...SETTINGS, r: options.r, w: options.w, ...(options.dcs === 2 ? { replication: replicationFor(2)! } : {}) },
     engine: options.engine,
+    placement: placementFor(options.dcs),
     clockSkewMs: options.clockSkewMs,
     ...(opts.framePayloadBytesMax !== undefined ? { transportLimits: { framePayloadBytesMax: opts.framePayloadBytesMax } } : {}),
     ...(opts.bug ? { bug: opts.bug } : {}),

@@ -88,17 +88,42 @@ describe('simulator corpus', () => {
     }
   });
 
-  it('the sibling bound holds with forwarding too (4-5 nodes)', {
-    todo: 'known defect in the core: a forwarded write can be coordinated twice (a stale forward delivered after ' +
-      'a restart, or a retry after a slow accept), leaving a duplicate sibling (5 of these 60 seeds when this was written: 3, 10, 11, 30, 52). ' +
-      'See test/scenarios/testdata/forward-retried-after-restart.txt',
-  }, async () => {
+  it('the sibling bound holds with forwarding too (4-5 nodes)', async () => {
+    // Once failing on 5 of these 60 seeds (3, 10, 11, 30, 52): a forwarded write coordinated twice
+    // (a stale forward delivered after a restart, or a retry after a slow accept) left a duplicate
+    // sibling. Forwarders now mint the write's dot (test/scenarios/testdata/forward-retried-after-restart.txt).
     const failing: string[] = [];
+    let forwarding = 0;
     for (let seed = 1; seed <= 60; seed++) {
       const r = await runSimulation({ seed, checkSiblingBound: true, workload: { blindRate: 0, sessionContexts: true } });
+      if (r.options.nodes > 3) forwarding++;
       if (r.options.nodes > 3 && r.violations.length > 0) failing.push(r.line);
     }
     assert.deepEqual(failing, []);
+    assert.ok(forwarding >= 30, `only ${forwarding} of 60 seeds drew 4-5 nodes`);
+  });
+
+  // Swizzle-clogging (a slow link lets the forwarder give up on a replica whose acceptance is on
+  // its way) at W=1 on five nodes coordinates forwards twice on most seeds: the build that
+  // ignores the forwarder's dot fails the sibling bound on 23 of these 30 seeds (measured when
+  // written); the real node must pass all of them.
+  const clogged = { nodes: 5, options: { w: 'one' as const, rates: { clog: 1, crash: 0, restart: 0, partition: 0, heal: 0, weather: 0 } } };
+  it('a forward coordinated twice is one version: the sibling bound holds under swizzle-clogging at W=1', async () => {
+    const failing: string[] = [];
+    for (let seed = 1; seed <= 30; seed++) {
+      const r = await runSimulation({ seed, ...clogged, checkSiblingBound: true, workload: { blindRate: 0, sessionContexts: true } });
+      if (r.violations.length > 0 || !r.converged) failing.push(`${r.line}: ${JSON.stringify(r.violations)}`);
+    }
+    assert.deepEqual(failing, []);
+  });
+
+  it('... and the build whose replicas make their own dots for forwards is caught there', async () => {
+    let caught = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const r = await runSimulation({ seed, ...clogged, bug: 'forward-own-dots', checkSiblingBound: true, workload: { blindRate: 0, sessionContexts: true } });
+      if (r.violations.some((v) => v.invariant === 'sibling-bound')) caught++;
+    }
+    assert.ok(caught >= 12, `only ${caught} of 30 seeds caught duplicate coordinations of forwards`);
   });
 });
 

@@ -19,7 +19,7 @@ async function simLine(seed: number): Promise<string> {
 describe('simulator options drawn from the seed', () => {
   it('`sim --seed S` prints the drawn options and the digest on one line, the same line twice', async () => {
     const [a, b] = await Promise.all([simLine(11), simLine(11)]);
-    assert.match(a, /^seed=11 nodes=[345] r=\S+ w=\S+ engine=(sim-disk|lsm) skew-ms=\d+ nemesis=crash:[\d.]+,.*clog:[\d.]+.* digest: [0-9a-f]{32}$/);
+    assert.match(a, /^seed=11 nodes=[345](?: dcs=2)? r=\S+ w=\S+ engine=(sim-disk|lsm) skew-ms=\d+ nemesis=crash:[\d.]+,.*clog:[\d.]+.* digest: [0-9a-f]{32}$/);
     assert.equal(a, b);
     const other = await simLine(12);
     assert.notEqual(other.replace(/^seed=12/, ''), a.replace(/^seed=11/, ''));
@@ -39,6 +39,28 @@ describe('simulator options drawn from the seed', () => {
     assert.ok(new Set(drawn.map((o) => String(o.w))).size >= 3);
     assert.ok(new Set(drawn.map((o) => o.clockSkewMs)).size >= 3);
     assert.ok(drawn.some((o) => o.rates.clog > 0) && drawn.some((o) => o.rates.clog === 0));
+  });
+
+  it('about a third of the 4-5-node seeds draw two DCs, with DC-aware R and W; 3-node runs never do', () => {
+    const drawn = Array.from({ length: 300 }, (_, seed) => drawOptions(new Prng(seed)));
+    const two = drawn.filter((o) => o.dcs === 2);
+    const eligible = drawn.filter((o) => o.nodes >= 4).length;
+    assert.ok(two.length > eligible / 5 && two.length < eligible / 2, `${two.length} of ${eligible}`);
+    assert.ok(two.every((o) => o.nodes >= 4));
+    const levels = new Set(two.flatMap((o) => [String(o.r), String(o.w)]));
+    for (const l of ['local_quorum', 'local_one', 'each_quorum']) assert.ok(levels.has(l), `${l} is drawn`);
+    // Drawn after everything else: the options of one-DC seeds are what they were before DCs.
+    const one = drawn.find((o) => o.dcs === 1 && o.nodes >= 4)!;
+    assert.ok(!String(one.r).startsWith('local') && !String(one.w).startsWith('local'));
+  });
+
+  it('a two-DC run keeps every invariant (nodes alternate between dc1 and dc2; replication {dc1: 2, dc2: 1})', async () => {
+    for (const seed of [1, 2, 3]) {
+      const r = await runSimulation({ seed, options: { nodes: 4, dcs: 2, r: 'local_quorum', w: 'local_quorum' } });
+      assert.match(r.line, /nodes=4 dcs=2 r=local_quorum w=local_quorum /);
+      assert.deepEqual(r.violations, [], r.line);
+      assert.ok(r.converged && r.acknowledged > 0, r.line);
+    }
   });
 
   it('pinning one option leaves the others as drawn', () => {

@@ -4,8 +4,8 @@
  * alone: a token that may write but not read cannot GET. Tokens are kept as SHA-256 digests and
  * looked up by digest, so no comparison runs over the token's own bytes.
  *
- * What each request needs: `/health` nothing; reads (GET/HEAD of /kv, /cluster, /ring, /metrics,
- * /ui) `read`; PUT/POST/DELETE of /kv `write`; `/admin/*` and every other route or method (join,
+ * What each request needs: `/health` and the dashboard's page (`GET /ui`) nothing; reads (GET/HEAD
+ * of /kv, /cluster, /ring, /metrics, /ui/data) `read`; PUT/POST/DELETE of /kv `write`; `/admin/*` and every other route or method (join,
  * leave, commit, repair, ...) `admin`. RESP: AUTH/QUIT nothing, GET/MGET/EXISTS/PING/ECHO/HELLO/
  * SELECT `read`, SET/MSET/DEL `write`, INFO/CONFIG/CLIENT/COMMAND `read`.
  */
@@ -27,10 +27,18 @@ function digest(token: string): string {
 }
 
 export class TokenAuth {
-  private readonly byDigest = new Map<string, ReadonlySet<Permission>>();
+  private byDigest = new Map<string, ReadonlySet<Permission>>();
 
   constructor(entries: readonly { token: string; permissions: readonly Permission[] }[]) {
     for (const e of entries) this.byDigest.set(digest(e.token), new Set(e.permissions));
+  }
+
+  /**
+   * Takes `next`'s tokens in place of these, at once and whole (a reload of the tokens file):
+   * the servers holding this object check every later request against the new set.
+   */
+  replaceWith(next: TokenAuth): void {
+    this.byDigest = next.byDigest;
   }
 
   /** The token's permissions; undefined for an unknown token. */
@@ -73,7 +81,9 @@ export function httpNeed(method: string, url: string): Need {
   const reading = method === 'GET' || method === 'HEAD';
   if (path.startsWith('/admin/')) return 'admin';
   if (path.startsWith('/kv/')) return reading ? 'read' : 'write';
-  if (reading && (path === '/cluster' || path === '/ring' || path === '/metrics' || path === '/ui' || path.startsWith('/ui/'))) return 'read';
+  // The dashboard's page holds no data (it asks /ui/data, with the token the user enters).
+  if (reading && (path === '/ui' || path === '/ui/')) return 'none';
+  if (reading && (path === '/cluster' || path === '/ring' || path === '/metrics' || path.startsWith('/ui/'))) return 'read';
   return 'admin';
 }
 

@@ -47,14 +47,32 @@ export class Initiator {
   }
 
   begin(): void {
-    this.askHashes(0, [0]);
+    this.level = 0;
+    this.asked = [0];
+    // With our root: a peer whose root differs answers with its level-1 hashes at once.
+    this.d.send({ type: 'ae-hashes', id: this.d.id, partition: this.partition, level: 0, indices: [0], root: this.d.tree.root });
   }
 
   /** A reply of the peer; returns the outcome once the exchange is over. */
   onReply(msg: AntiEntropyMessage): ExchangeOutcome | undefined {
     switch (msg.type) {
-      case 'ae-hashes-reply': return msg.busy ? 'failed' : this.onHashes(msg.hashes);
-      case 'ae-keys-reply': return msg.busy ? 'failed' : this.onKeys(msg.leaves, msg.keys, msg.hashes);
+      case 'ae-hashes-reply': {
+        if (msg.busy) return 'failed';
+        if (this.level === 0 && msg.level === 1 && this.d.tree.depth >= 1) {
+          this.level = 1; // the roots differed and the peer went down a level at once
+          this.asked = this.d.tree.children(0);
+        }
+        return this.onHashes(msg.hashes);
+      }
+      case 'ae-keys-reply': {
+        if (msg.busy) return 'failed';
+        if (msg.differing !== undefined) {
+          // The peer compared the leaves itself (we sent ours): these differ.
+          if (msg.differing.length === 0) return this.maybeDone();
+          this.leavesLeft = [...msg.differing];
+        }
+        return this.onKeys(msg.leaves, msg.keys, msg.hashes);
+      }
       case 'ae-sync-reply': {
         if (msg.busy) return 'failed';
         this.keysRepaired += this.d.apply(msg.entries) + msg.repaired;
@@ -65,11 +83,16 @@ export class Initiator {
     }
   }
 
-  /** Asks for the hashes at `level` of the children of `parents` (level 0: the root, parents [0]). */
+  /**
+   * Asks for the hashes at `level` of the children of `parents`. At the leaf level it sends its
+   * own, and the peer answers with the keys of the leaves that differ: one round trip, not two.
+   */
   private askHashes(level: number, parents: readonly number[]): void {
     this.level = level;
-    this.asked = level === 0 ? [0] : parents.flatMap((i) => this.d.tree.children(i));
-    this.d.send({ type: 'ae-hashes', id: this.d.id, partition: this.partition, level, indices: parents });
+    this.asked = parents.flatMap((i) => this.d.tree.children(i));
+    const leafLevel = level === this.d.tree.depth && this.asked.length <= ANTIENTROPY_LIMITS.hashesPerMessageMax;
+    const mine = leafLevel ? { mine: this.asked.map((c) => this.d.tree.nodeHash(level, c)) } : {};
+    this.d.send({ type: 'ae-hashes', id: this.d.id, partition: this.partition, level, indices: parents, ...mine });
   }
 
   private onHashes(theirs: readonly number[]): ExchangeOutcome | undefined {

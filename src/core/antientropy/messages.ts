@@ -16,9 +16,19 @@ export interface SyncEntry {
 }
 
 export type AntiEntropyMessage =
-  /** The hashes at `level` of the children of the nodes `indices` (at level − 1); level 0 asks for the root. */
-  | { readonly type: 'ae-hashes'; readonly id: number; readonly partition: number; readonly level: number; readonly indices: readonly number[] }
-  | { readonly type: 'ae-hashes-reply'; readonly id: number; readonly busy: boolean; readonly hashes: readonly number[] }
+  /**
+   * The hashes at `level` of the children of the nodes `indices` (at level − 1); level 0 asks for
+   * the root. Two shortcuts save a round trip each (docs/antientropy.md, "Bytes"):
+   * - `root` (level 0): the asker's root. When it differs, the peer answers with the level-1
+   *   hashes at once (`level: 1` in the reply) instead of its root.
+   * - `mine` (at the leaf level): the asker's hashes of those children. The peer compares them
+   *   itself and answers with an `ae-keys-reply` for the leaves that differ (`differing`).
+   */
+  | {
+    readonly type: 'ae-hashes'; readonly id: number; readonly partition: number; readonly level: number; readonly indices: readonly number[];
+    readonly root?: number; readonly mine?: readonly number[];
+  }
+  | { readonly type: 'ae-hashes-reply'; readonly id: number; readonly busy: boolean; readonly hashes: readonly number[]; readonly level?: number }
   | { readonly type: 'ae-keys'; readonly id: number; readonly partition: number; readonly leaves: readonly number[] }
   | {
     readonly type: 'ae-keys-reply'; readonly id: number; readonly busy: boolean;
@@ -26,6 +36,8 @@ export type AntiEntropyMessage =
     readonly leaves: readonly number[];
     readonly keys: readonly string[];
     readonly hashes: readonly number[];
+    /** In answer to `ae-hashes` with `mine`: every leaf that differs (`leaves` is a prefix of it). */
+    readonly differing?: readonly number[];
   }
   | { readonly type: 'ae-sync'; readonly id: number; readonly partition: number; readonly entries: readonly SyncEntry[] }
   | {
@@ -47,12 +59,15 @@ const isEntry = (v: unknown): boolean => typeof v === 'object' && v !== null && 
 const L = ANTIENTROPY_LIMITS;
 
 export const ANTIENTROPY_VALIDATORS: { readonly [K in AntiEntropyMessageType]: (m: Obj) => boolean } = {
-  'ae-hashes': (m) => isId(m['id']) && isIndex(m['partition']) && isIndex(m['level']) && listOf(m['indices'], L.hashesPerMessageMax, isIndex),
-  'ae-hashes-reply': (m) => isId(m['id']) && typeof m['busy'] === 'boolean' && listOf(m['hashes'], L.hashesPerMessageMax, isHash),
+  'ae-hashes': (m) => isId(m['id']) && isIndex(m['partition']) && isIndex(m['level']) && listOf(m['indices'], L.hashesPerMessageMax, isIndex)
+    && (m['root'] === undefined || isHash(m['root'])) && (m['mine'] === undefined || listOf(m['mine'], L.hashesPerMessageMax, isHash)),
+  'ae-hashes-reply': (m) => isId(m['id']) && typeof m['busy'] === 'boolean' && listOf(m['hashes'], L.hashesPerMessageMax, isHash)
+    && (m['level'] === undefined || isIndex(m['level'])),
   'ae-keys': (m) => isId(m['id']) && isIndex(m['partition']) && listOf(m['leaves'], L.hashesPerMessageMax, isIndex),
   'ae-keys-reply': (m) => isId(m['id']) && typeof m['busy'] === 'boolean' && listOf(m['leaves'], L.hashesPerMessageMax, isIndex)
     && listOf(m['keys'], Number.MAX_SAFE_INTEGER, (k) => typeof k === 'string') && listOf(m['hashes'], Number.MAX_SAFE_INTEGER, isHash)
-    && (m['keys'] as unknown[]).length === (m['hashes'] as unknown[]).length,
+    && (m['keys'] as unknown[]).length === (m['hashes'] as unknown[]).length
+    && (m['differing'] === undefined || listOf(m['differing'], L.hashesPerMessageMax, isIndex)),
   'ae-sync': (m) => isId(m['id']) && isIndex(m['partition']) && listOf(m['entries'], L.keysPerMessageMax, isEntry),
   'ae-sync-reply': (m) => isId(m['id']) && typeof m['busy'] === 'boolean' && listOf(m['entries'], L.keysPerMessageMax, isEntry) && isId(m['repaired']),
 };
@@ -61,11 +76,11 @@ export const ANTIENTROPY_VALIDATORS: { readonly [K in AntiEntropyMessageType]: (
 export function approxBytes(msg: AntiEntropyMessage): number {
   let n = 32;
   switch (msg.type) {
-    case 'ae-hashes': return n + 5 * msg.indices.length;
+    case 'ae-hashes': return n + 5 * msg.indices.length + 9 * ((msg.mine?.length ?? 0) + (msg.root === undefined ? 0 : 1));
     case 'ae-hashes-reply': return n + 9 * msg.hashes.length;
     case 'ae-keys': return n + 5 * msg.leaves.length;
     case 'ae-keys-reply':
-      n += 5 * msg.leaves.length + 9 * msg.hashes.length;
+      n += 5 * (msg.leaves.length + (msg.differing?.length ?? 0)) + 9 * msg.hashes.length;
       for (const k of msg.keys) n += k.length + 2;
       return n;
     case 'ae-sync':

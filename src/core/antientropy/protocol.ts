@@ -12,7 +12,7 @@
  * it grows back by a twentieth of the ceiling per second (AIMD).
  */
 import type { KeyState } from '../clock/state.js';
-import { decodeState, encodeState, isEmptyEncoding, isEmptyState, statesEqual } from '../clock/state.js';
+import { decodeState, encodeState, encodedTombstonesOnly, isEmptyEncoding, isEmptyState, statesEqual } from '../clock/state.js';
 import { utf8 } from '../bytes.js';
 import type { Effects } from '../ready.js';
 import type { Ring } from '../ring/index.js';
@@ -107,14 +107,9 @@ export class AntiEntropyProtocol {
   }
 
   private noteTombstone(key: string, state: Uint8Array | null): void {
-    let decoded: KeyState | undefined;
-    try {
-      // A state holding only tombstones is small; a large one holds values (skip decoding it).
-      decoded = state === null || state.length > TOMBSTONE_STATE_BYTES_MAX ? undefined : decodeState(state);
-    } catch {
-      decoded = undefined;
-    }
-    this.tombstones.note(key, decoded, this.env.time.nowMs);
+    // A state holding only tombstones is small; a large one holds values (not even walked).
+    const deleted = state !== null && state.length <= TOMBSTONE_STATE_BYTES_MAX && encodedTombstonesOnly(state);
+    this.tombstones.note(key, deleted, this.env.time.nowMs);
   }
 
   /**
@@ -330,18 +325,26 @@ export class AntiEntropyProtocol {
       return;
     }
     const tree = forest.tree(msg.partition);
-    if (msg.level === 0) {
+    const depth = forest.leafBits / ANTIENTROPY_LIMITS.fanoutBits;
+    if (msg.level === 0 && (msg.root === undefined || msg.root === tree.root || depth === 0)) {
       this.send(from, { type: 'ae-hashes-reply', id: msg.id, busy: false, hashes: [tree.root] });
       return;
     }
-    const parentWidth = 2 ** ((msg.level - 1) * ANTIENTROPY_LIMITS.fanoutBits);
+    const level = msg.level === 0 ? 1 : msg.level; // roots differ: straight to level 1
+    const parentWidth = 2 ** ((level - 1) * ANTIENTROPY_LIMITS.fanoutBits);
     const fanout = 2 ** ANTIENTROPY_LIMITS.fanoutBits;
-    const parents = msg.indices.slice(0, ANTIENTROPY_LIMITS.hashesPerMessageMax / fanout);
-    const hashes = parents.flatMap((i) => tree.children(i).map((c) => (i < parentWidth ? tree.nodeHash(msg.level, c) : 0)));
-    this.send(from, { type: 'ae-hashes-reply', id: msg.id, busy: false, hashes });
+    const parents = msg.level === 0 ? [0] : msg.indices.slice(0, ANTIENTROPY_LIMITS.hashesPerMessageMax / fanout);
+    const children = parents.flatMap((i) => (i < parentWidth ? tree.children(i) : []));
+    if (msg.mine !== undefined && level === depth && msg.mine.length === children.length) {
+      const differing = children.filter((c, i) => tree.nodeHash(level, c) !== msg.mine![i]);
+      this.answerKeys(from, { type: 'ae-keys', id: msg.id, partition: msg.partition, leaves: differing }, differing);
+      return;
+    }
+    const hashes = parents.flatMap((i) => tree.children(i).map((c) => (i < parentWidth ? tree.nodeHash(level, c) : 0)));
+    this.send(from, { type: 'ae-hashes-reply', id: msg.id, busy: false, hashes, ...(msg.level === 0 ? { level } : {}) });
   }
 
-  private answerKeys(from: NodeId, msg: Extract<AntiEntropyMessage, { type: 'ae-keys' }>): void {
+  private answerKeys(from: NodeId, msg: Extract<AntiEntropyMessage, { type: 'ae-keys' }>, differing?: readonly number[]): void {
     const forest = this.trees();
     if (!forest || !this.serves(from, msg.partition)) {
       this.send(from, { type: 'ae-keys-reply', id: msg.id, busy: true, leaves: [], keys: [], hashes: [] });
@@ -361,7 +364,7 @@ export class AntiEntropyProtocol {
         hashes.push(h);
       }
     }
-    this.send(from, { type: 'ae-keys-reply', id: msg.id, busy: false, leaves, keys, hashes });
+    this.send(from, { type: 'ae-keys-reply', id: msg.id, busy: false, leaves, keys, hashes, ...(differing ? { differing } : {}) });
   }
 
   private answerSync(from: NodeId, msg: Extract<AntiEntropyMessage, { type: 'ae-sync' }>): void {

@@ -13,8 +13,6 @@
  * exchange (a join with nothing is the tombstone); it purges it again later. That costs bytes,
  * never a resurrection: the fellow still holds the tombstone, not the value.
  */
-import { isDeleted } from '../clock/state.js';
-import type { KeyState } from '../clock/state.js';
 import type { NodeId } from '../types.js';
 
 export class TombstoneTracker {
@@ -22,8 +20,9 @@ export class TombstoneTracker {
   private readonly since = new Map<string, number>();
 
   /** A key's state changed (or was loaded at start-up, `nowMs` then: later than true, so safe). */
-  note(key: string, state: KeyState | undefined, nowMs: number): void {
-    if (state && state.siblings.length > 0 && isDeleted(state)) this.since.set(key, nowMs);
+  /** `key` was written; `deleted`: its new state holds versions, all tombstones. */
+  note(key: string, deleted: boolean, nowMs: number): void {
+    if (deleted) this.since.set(key, nowMs);
     else this.since.delete(key);
   }
 

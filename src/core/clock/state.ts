@@ -66,6 +66,12 @@ export interface NewWrite {
   readonly value: Uint8Array | null;
   readonly contentType: string;
   readonly tsMs: number;
+  /**
+   * A dot minted by the node that forwarded the write (see kv/forward-coordinator.ts): every
+   * replica that coordinates the same forwarded write makes the same version, so a forward
+   * coordinated twice is one version, not two. Without it the coordinator makes its own dot.
+   */
+  readonly dot?: Dot;
 }
 
 export interface WriteResult {
@@ -73,6 +79,8 @@ export interface WriteResult {
   readonly dot: Dot;
   /** The context to hand the client: what it sent plus the new dot — and nothing it has not seen. */
   readonly clientContext: CausalContext;
+  /** False when the write's (forwarded) dot was already known here: the state is unchanged. */
+  readonly created: boolean;
 }
 
 /** Only a forged context can get a counter this far; the write is refused (a bad request). */
@@ -95,14 +103,17 @@ export class CounterExhaustedError extends GossamerError {
  * - `delete-keeps-siblings`: a delete adds its tombstone but keeps the versions it covers, which
  *   then live on beside it (a resurrection);
  * - `one-tombstone`: a delete replaces every other tombstone, covered or not ("tombstones are all
- *   alike"), so a concurrent delete is lost.
+ *   alike"), so a concurrent delete is lost;
+ * - `forward-own-dots`: a replica coordinating a forwarded write ignores the forwarder's dot and
+ *   makes one of its own (the old behaviour), so a forward coordinated twice is two versions.
  */
 export type ReconcileBug = 'none' | 'drop-siblings' | 'replica-overwrites' | 'overclaim-put' | 'overclaim-get' | 'reuse-dots'
-  | 'delete-keeps-siblings' | 'one-tombstone';
+  | 'delete-keeps-siblings' | 'one-tombstone' | 'forward-own-dots';
 
 /** Every `ReconcileBug`, for command-line parsing. */
 export const RECONCILE_BUGS: readonly ReconcileBug[] = [
   'none', 'drop-siblings', 'replica-overwrites', 'overclaim-put', 'overclaim-get', 'reuse-dots', 'delete-keeps-siblings', 'one-tombstone',
+  'forward-own-dots',
 ];
 
 /**
@@ -111,20 +122,34 @@ export const RECONCILE_BUGS: readonly ReconcileBug[] = [
  * own earlier dots for the key, so its new counter extends its clock entry contiguously.
  */
 export function applyWrite(local: KeyState, sent: NewWrite, bug: ReconcileBug = 'none'): WriteResult {
-  const w: NewWrite = { ...sent, context: boundClientContext(sent.context, local.context, sent.tsMs) };
-  const dot: Dot = { node: w.coordinator, counter: (bug === 'reuse-dots' ? ownLiveMax(local, w.coordinator) : lastCounter(local, w)) + 1 };
-  if (dot.counter > MAX_COUNTER) throw new CounterExhaustedError(w.coordinator);
+  const { dot: forwarded, ...rest } = sent;
+  const w: NewWrite = {
+    ...rest, context: boundClientContext(sent.context, local.context, sent.tsMs),
+    ...(forwarded === undefined || bug === 'forward-own-dots' ? {} : { dot: forwarded }),
+  };
+  if (w.dot !== undefined && (hasDot(local.siblings, w.dot) || contextCovers(local.context, w.dot))) {
+    // The same forwarded write again (a retry, a duplicate, or a stale forward): it is already
+    // here, or already superseded here. Making it again would change nothing.
+    return { state: local, dot: w.dot, clientContext: addDotToContext(w.context, w.dot), created: false };
+  }
+  const actor = w.dot?.node ?? w.coordinator;
+  const dot: Dot = w.dot ?? { node: actor, counter: (bug === 'reuse-dots' ? ownLiveMax(local, actor) : lastCounter(local, w)) + 1 };
+  if (dot.counter > MAX_COUNTER) throw new CounterExhaustedError(actor);
   const kept = keptSiblings(local, w, bug);
   const version: Version = { dot, value: w.value, contentType: w.contentType, tsMs: w.tsMs };
   const siblings = [...kept, version].sort((x, y) => cmpDot(x.dot, y.dot));
   const joined = joinContexts(local.context, w.context);
   // Normalized: a client's cloud may hold a dot of ours the new one's clock entry now covers.
-  let context: CausalContext = normalizeContext(addDot(joined.clock, dot, w.tsMs), joined.cloud);
+  // A forwarded dot extends its actor's entry only when contiguous (its forwarder numbers the
+  // key's writes 1, 2, … but they may arrive out of order): it goes to the cloud, which folds it.
+  let context: CausalContext = w.dot === undefined
+    ? normalizeContext(addDot(joined.clock, dot, w.tsMs), joined.cloud)
+    : normalizeContext(joined.clock, [...joined.cloud, dot], w.tsMs, dot);
   const keep = new Set(siblings.map((v) => v.dot.node));
-  keep.add(w.coordinator);
+  keep.add(actor);
   context = pruneContext(context, keep);
   const clientContext = bug === 'overclaim-put' ? context : addDotToContext(w.context, dot);
-  return { state: { context, siblings }, dot, clientContext };
+  return { state: { context, siblings }, dot, clientContext, created: true };
 }
 
 /** The local siblings a write leaves in place: those its context does not cover. */
@@ -226,6 +251,40 @@ export function isEmptyState(s: KeyState): boolean {
 /** True for `encodeState(EMPTY_STATE)`: format 1, no clock entries, no dots, no siblings. */
 export function isEmptyEncoding(b: Uint8Array): boolean {
   return b.length === 4 && b[0] === STATE_FORMAT && b[1] === 0 && b[2] === 0 && b[3] === 0;
+}
+
+/**
+ * Whether an encoded state holds at least one version and only tombstones, read without decoding
+ * it (no strings or values are made: anti-entropy asks this of every write). False for anything
+ * that does not parse.
+ */
+export function encodedTombstonesOnly(b: Uint8Array): boolean {
+  try {
+    const r = new ByteReader(b);
+    if (r.u8() !== STATE_FORMAT) return false;
+    const clock = r.varint();
+    for (let i = 0; i < clock; i++) {
+      r.bytes();
+      r.varint();
+      r.varint();
+    }
+    const cloud = r.varint();
+    for (let i = 0; i < cloud; i++) {
+      r.bytes();
+      r.varint();
+    }
+    const n = r.varint();
+    for (let i = 0; i < n; i++) {
+      r.bytes();
+      r.varint();
+      if ((r.u8() & FLAG_TOMBSTONE) === 0) return false;
+      r.bytes();
+      r.varint();
+    }
+    return n > 0 && r.done;
+  } catch {
+    return false;
+  }
 }
 
 export function decodeState(b: Uint8Array): KeyState {

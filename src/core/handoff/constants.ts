@@ -5,13 +5,15 @@ export const HANDOFF_LIMITS = {
   /** Bytes of hints one node keeps for one target; past it new hints for that target are refused. */
   hintBytesPerTargetMax: 512 * 1024 * 1024,
   /** Delivery batches in flight to one target when the window has opened fully. */
-  deliveryWindowMax: 64,
+  deliveryWindowMax: 16,
   /** Delivery batches in flight to one target at first (slow start doubles it every round trip). */
   deliveryWindowInitial: 2,
   /** Hints in one delivery batch (one message, one acknowledgement). */
-  deliveryBatchHintsMax: 128,
+  deliveryBatchHintsMax: 256,
   /** Bytes of states in one delivery batch (a batch is closed once past it; one hint always fits a frame). */
-  deliveryBatchBytesMax: 256 * 1024,
+  deliveryBatchBytesMax: 512 * 1024,
+  /** Bytes of hint records one read-ahead page of replay holds (about one batch's worth). */
+  deliveryReadPageBytesMax: 640 * 1024,
   /** A delivery not acknowledged within this many ticks counts as lost (the window halves). */
   deliveryTimeoutTicks: 100,
   /** How often (in ticks) expired hints are looked for. */

@@ -19,7 +19,10 @@ import type { FailureDetector } from './detector.js';
 import type { HintLimits, HintMeta } from './hint-store.js';
 import { HintStore } from './hint-store.js';
 import type { HandoffMessage } from './messages.js';
-import { decodeHintRecord } from './records.js';
+import { decodeHintRecord, hintKey, parseHintKey } from './records.js';
+
+/** Past every seq a hint store hands out (seqs count up from 1 per target). */
+const HINT_SEQ_END = Number.MAX_SAFE_INTEGER;
 
 export interface HandoffEnv {
   readonly self: NodeId;
@@ -28,8 +31,24 @@ export interface HandoffEnv {
   readonly detector: FailureDetector;
   readonly limits: HintLimits;
   nextId(): number;
-  /** Merges a delivered state into this node's own data (a normal replica merge). */
-  applyDelivered(key: string, state: KeyState): void;
+  /** Merges a delivered state (decoded from `bytes`) into this node's own data (a normal replica merge). */
+  applyDelivered(key: string, state: KeyState, bytes: Uint8Array): void;
+}
+
+/**
+ * A bounded range read of the engine (the storage port's `scanPage`, which the runtime's engine
+ * and the simulator's disks have). Replay reads a target's hints a page at a time with it: the
+ * records are contiguous and in order, so one page costs one walk of a few blocks where a point
+ * read per hint paid a bloom filter, an index search and a block lookup each.
+ */
+export interface HintPageReader {
+  scanPage(options: { gte: Uint8Array; lt: Uint8Array; countMax: number; bytesMax: number }): {
+    entries: [Uint8Array, Uint8Array][];
+  };
+}
+
+function hasPages(r: StoreReader): r is StoreReader & HintPageReader {
+  return typeof (r as Partial<HintPageReader>).scanPage === 'function';
 }
 
 /** One target's replay: its window (in batches) and what is queued and in flight. */
@@ -43,6 +62,8 @@ class Session {
   readonly sending = new Set<number>();
   batches = 0;
   halvedAtTick = -1;
+  /** Records read ahead by one page, by seq (replaced by the next page; never more than one). */
+  page = new Map<number, Uint8Array>();
 }
 
 interface InFlight {
@@ -80,15 +101,17 @@ export class HandoffProtocol {
       this.onAck(from, msg.id);
       return;
     }
-    const states: [string, KeyState][] = [];
+    const states: [string, KeyState, Uint8Array][] = [];
     for (const h of msg.hints) {
       try {
-        states.push([h.key, decodeState(h.state)]);
+        // A view into the received frame is copied, so the stored value does not pin the frame.
+        const own = h.state.byteOffset === 0 && h.state.byteLength === h.state.buffer.byteLength;
+        states.push([h.key, decodeState(h.state), own ? h.state : h.state.slice()]);
       } catch {
         return; // never merged; the stand-in retries until the hints expire
       }
     }
-    for (const [key, state] of states) this.env.applyDelivered(key, state);
+    for (const [key, state, bytes] of states) this.env.applyDelivered(key, state, bytes);
     this.env.fx.send(from, { type: 'hint-ack', id: msg.id });
   }
 
@@ -171,7 +194,7 @@ export class HandoffProtocol {
     while (out.length < HANDOFF_LIMITS.deliveryBatchHintsMax && bytes < HANDOFF_LIMITS.deliveryBatchBytesMax) {
       const h = this.next(target, s, out);
       if (!h) break;
-      const raw = this.reader.get(h.storageKey);
+      const raw = this.read(target, s, h);
       if (raw === undefined) {
         s.retry.push(h); // not readable yet (its Ready is still being taken): next tick
         break;
@@ -189,6 +212,33 @@ export class HandoffProtocol {
       bytes += rec.state.length;
     }
     return out;
+  }
+
+  /**
+   * A hint's record: from the page read ahead, else by reading the next page from its key (or a
+   * point read where the engine has no pages). A record the engine does not show yet (its Ready
+   * is still being taken) is undefined: the caller tries again next tick.
+   */
+  private read(target: NodeId, s: Session, h: HintMeta): Uint8Array | undefined {
+    const cached = s.page.get(h.seq);
+    if (cached !== undefined) {
+      s.page.delete(h.seq);
+      return cached;
+    }
+    if (!hasPages(this.reader)) return this.reader.get(h.storageKey);
+    const { entries } = this.reader.scanPage({
+      gte: h.storageKey, lt: hintKey(target, HINT_SEQ_END),
+      countMax: HANDOFF_LIMITS.deliveryBatchHintsMax, bytesMax: HANDOFF_LIMITS.deliveryReadPageBytesMax,
+    });
+    s.page = new Map();
+    let first: Uint8Array | undefined;
+    for (const [k, v] of entries) {
+      const seq = parseHintKey(k)?.seq;
+      if (seq === undefined) continue;
+      if (seq === h.seq) first = v;
+      else s.page.set(seq, v);
+    }
+    return first;
   }
 
   private next(target: NodeId, s: Session, taken: readonly { seq: number }[]): HintMeta | undefined {

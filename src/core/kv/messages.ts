@@ -4,6 +4,7 @@
  * `isValidMessage` in ../messages.ts), so a well-framed but ill-typed message from a peer (or an
  * attacker on the inter-node port) is dropped, never handled.
  */
+import { CORE_LIMITS } from '../constants.js';
 import type { Consistency, ErrorResult, QuorumMode } from '../types.js';
 
 /** `id` matches a reply to its request at the sender; replies also name their key. */
@@ -27,7 +28,31 @@ export type WireOp =
     readonly op: 'put'; readonly key: string; readonly value: Uint8Array | null; readonly contentType?: string;
     readonly context?: string; readonly supersede?: 'local'; readonly w?: Consistency; readonly quorum?: QuorumMode;
     readonly timeoutMs?: number;
+    /**
+     * A forwarded write's identity: the dot its forwarder minted and the time it stamps, so that
+     * every replica coordinating this forward makes the same version (forward-coordinator.ts).
+     */
+    readonly dot?: ForwardDot; readonly tsMs?: number;
   };
+
+/** A dot minted by a forwarder: its actor is `<node>^<run-unique id>` (`^` is in no node id). */
+export interface ForwardDot {
+  readonly node: string;
+  readonly counter: number;
+}
+
+/** Longest forward actor accepted: a node id (64) plus `^` and a base-36 id. */
+const FORWARD_ACTOR_CHARS_MAX = 96;
+
+function isOptForwardDot(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Obj;
+  const node = o['node'];
+  const counter = o['counter'];
+  return typeof node === 'string' && node.length <= FORWARD_ACTOR_CHARS_MAX && node.indexOf('^') > 0
+    && typeof counter === 'number' && Number.isSafeInteger(counter) && counter >= 1 && counter <= CORE_LIMITS.clientCounterMax;
+}
 
 export type WireReply =
   | { readonly ok: true; readonly op: 'put'; readonly context: string }
@@ -50,7 +75,8 @@ function isWireOp(v: unknown): boolean {
   if (o['op'] === 'get') return isConsistency(o['r']) && isOptNum(o['timeoutMs']);
   if (o['op'] !== 'put') return false;
   return (o['value'] === null || isBytes(o['value'])) && isOptStr(o['contentType']) && isOptStr(o['context'])
-    && (o['supersede'] === undefined || o['supersede'] === 'local') && isConsistency(o['w']) && isOptNum(o['timeoutMs']);
+    && (o['supersede'] === undefined || o['supersede'] === 'local') && isConsistency(o['w']) && isOptNum(o['timeoutMs'])
+    && isOptForwardDot(o['dot']) && (o['tsMs'] === undefined || (isId(o['tsMs']) && (o['dot'] !== undefined)));
 }
 
 function isWireReply(v: unknown): boolean {

@@ -14,6 +14,7 @@ import { ForwardCoordinator, fromWireOp } from './forward-coordinator.js';
 import { GetCoordinator } from './get-coordinator.js';
 import { LocalStore } from './local-store.js';
 import type { KvMessage, WireOp } from './messages.js';
+import type { ForwardIdentity } from './put-coordinator.js';
 import { PutCoordinator } from './put-coordinator.js';
 import type { Requester } from './requester.js';
 import { Replier, badRequest } from './requester.js';
@@ -97,8 +98,8 @@ export class KvProtocol {
   }
 
   /** Merges a state handed back by a stand-in into this node's own data (a replica merge). */
-  mergeLocal(key: string, state: KeyState): void {
-    this.store.merge(key, state);
+  mergeLocal(key: string, state: KeyState, bytes?: Uint8Array): void {
+    this.store.merge(key, state, false, bytes);
   }
 
   /**
@@ -139,10 +140,12 @@ export class KvProtocol {
       return;
     }
     if (op.op === 'put') fx.send(from, { type: 'forward-accepted', id });
-    this.coordinate(op, { kind: 'forward', reqId: id, from }, true);
+    // The forwarder's dot and time make this the same version wherever the forward is coordinated.
+    const identity = wire.op === 'put' && wire.dot !== undefined ? { dot: wire.dot, tsMs: wire.tsMs ?? this.env.time.nowMs } : undefined;
+    this.coordinate(op, { kind: 'forward', reqId: id, from }, true, identity);
   }
 
-  private coordinate(op: ClientOp, requester: Requester, forwarded: boolean): void {
+  private coordinate(op: ClientOp, requester: Requester, forwarded: boolean, identity?: ForwardIdentity): void {
     const { settings, self } = this.env;
     const replicas = replicasFor(this.env, op.key);
     assert(replicas.length > 0, 'a ring with members gives every key at least one replica');
@@ -163,6 +166,6 @@ export class KvProtocol {
       this.forwards.start(op, ordered, resolved.req.total, requester);
       return;
     }
-    this.puts.start(op, replicas, resolved.req, isDcLevel(level), requester);
+    this.puts.start(op, replicas, resolved.req, isDcLevel(level), requester, identity);
   }
 }

@@ -14,6 +14,7 @@ import { coordinatorStateBudget } from '../clock/state-budget.js';
 import type { CausalContext } from '../clock/context.js';
 import { EMPTY_CONTEXT, joinContexts } from '../clock/context.js';
 import type { WriteResult } from '../clock/state.js';
+import type { Dot } from '../clock/vclock.js';
 import { CounterExhaustedError, applyWrite, encodeState } from '../clock/state.js';
 import type { NodeId, PutOp, QuorumMode } from '../types.js';
 import type { Requirement, TallyStatus } from '../quorum/index.js';
@@ -35,6 +36,12 @@ interface Slot {
   ackedBy: NodeId | undefined;
   /** The coordinator keeps a hint for this replica itself (last resort, per-DC replication). */
   hintedHere: boolean;
+}
+
+/** A forwarded write's identity (its forwarder's dot and time): see forward-coordinator.ts. */
+export interface ForwardIdentity {
+  readonly dot: Dot;
+  readonly tsMs: number;
 }
 
 /** Where the coordinator keeps a hint itself (the handoff module's store). */
@@ -134,7 +141,7 @@ export class PutCoordinator {
   }
 
   /** Creates the new version at this node (a replica of the key) and replicates it. */
-  start(op: PutOp, replicas: readonly NodeId[], need: Requirement, dcAware: boolean, requester: Requester): void {
+  start(op: PutOp, replicas: readonly NodeId[], need: Requirement, dcAware: boolean, requester: Requester, identity?: ForwardIdentity): void {
     const required = need.total;
     const { settings } = this.env;
     const mode: QuorumMode = op.quorum ?? 'sloppy';
@@ -151,7 +158,7 @@ export class PutCoordinator {
     const context = op.supersede === 'local'
       ? joinContexts(this.store.read(op.key).context, op.context ?? EMPTY_CONTEXT)
       : op.context ?? EMPTY_CONTEXT;
-    const result = this.newVersion(op, context, requester);
+    const result = this.newVersion(op, context, requester, identity);
     if (!result) return;
     const bytes = encodeState(result.state);
     // Whole states cross the wire, so each of a key's coordinators keeps to its share of the
@@ -164,8 +171,9 @@ export class PutCoordinator {
       });
       return;
     }
-    this.store.write(op.key, result.state, bytes);
-    settings.observer?.({
+    // A forward already known here changes nothing locally, but is still replicated and tallied.
+    if (result.created) this.store.write(op.key, result.state, bytes);
+    if (result.created) settings.observer?.({
       type: 'version-created', key: op.key, dot: result.dot, context,
       contentType: op.contentType ?? 'application/octet-stream', value: op.value,
     });
@@ -250,7 +258,7 @@ export class PutCoordinator {
     this.hints.accept(slot.owner, req.key, req.state);
   }
 
-  private newVersion(op: PutOp, context: CausalContext, requester: Requester): WriteResult | undefined {
+  private newVersion(op: PutOp, context: CausalContext, requester: Requester, identity: ForwardIdentity | undefined): WriteResult | undefined {
     const { settings } = this.env;
     try {
       return applyWrite(this.store.read(op.key), {
@@ -258,7 +266,8 @@ export class PutCoordinator {
         context,
         value: op.value,
         contentType: op.contentType ?? 'application/octet-stream',
-        tsMs: this.env.time.nowMs,
+        tsMs: identity?.tsMs ?? this.env.time.nowMs,
+        ...(identity === undefined ? {} : { dot: identity.dot }),
       }, settings.bug);
     } catch (e) {
       if (!(e instanceof CounterExhaustedError)) throw e;

@@ -4,6 +4,10 @@
  * by owner), hints pending, and client requests per second and latency over the last minutes.
  * Plain ES2017 in the browser, no framework, no external resources. Elements carry data-*
  * attributes (data-node, data-state) so tests can read the page as a user sees it.
+ *
+ * With API tokens on, the page itself needs none (it holds no data) but /ui/data needs a token
+ * with the read permission: the header's token field keeps it in sessionStorage (gone when the
+ * tab closes, never in a URL or a cookie) and every poll sends it as `Authorization: Bearer`.
  */
 const STYLE = String.raw`
 :root { --bg:#0f1419; --panel:#171d24; --fg:#e6e6e6; --dim:#8a96a3; --ok:#3fb950; --warn:#d29922; --bad:#f85149; --line:#2a323c; }
@@ -32,6 +36,9 @@ tr.dc-row th { color:inherit; text-align:left; padding-top:.6em; border-bottom:1
 .badge.ok { background:rgba(63,185,80,.15); color:var(--ok); }
 .badge.bad { background:rgba(248,81,73,.15); color:var(--bad); }
 #error { color:var(--bad); }
+#auth { margin-left:auto; display:flex; gap:6px; align-items:baseline; }
+#auth input { background:var(--panel); color:var(--fg); border:1px solid var(--line); border-radius:6px; padding:3px 8px; width:16em; }
+#auth button { background:var(--panel); color:var(--fg); border:1px solid var(--line); border-radius:6px; padding:3px 10px; cursor:pointer; }
 `;
 
 const SCRIPT = String.raw`
@@ -147,8 +154,24 @@ const SCRIPT = String.raw`
     $('error').textContent = '';
   }
 
+  var TOKEN_KEY = 'gossamer-token';
+  function token() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
+  }
+  $('auth').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var t = $('token').value.trim();
+    try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage off: this poll only */ }
+    $('token').value = '';
+    $('token-state').textContent = t ? 'token set' : '';
+  });
+  $('token-state').textContent = token() ? 'token set' : '';
+
   function poll() {
-    fetch('/ui/data', { cache: 'no-store' }).then(function (r) {
+    var t = token();
+    fetch('/ui/data', { cache: 'no-store', headers: t ? { Authorization: 'Bearer ' + t } : {} }).then(function (r) {
+      if (r.status === 401) throw new Error(t ? 'the token was refused (401): enter another' : 'this node needs an API token (401): enter one above');
+      if (r.status === 403) throw new Error('the token lacks the read permission (403)');
       if (!r.ok) throw new Error('HTTP ' + r.status);
       return r.json();
     }).then(function (d) {
@@ -180,6 +203,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <span id="serving" class="badge">…</span>
   <span id="updated" class="dim"></span>
   <span id="error"></span>
+  <form id="auth" autocomplete="off"><span id="token-state" class="dim"></span><input id="token" type="password" placeholder="API token (if the node needs one)" aria-label="API token"><button type="submit">use</button></form>
 </header>
 <main>
   <section id="members-panel"><h2>Members <span id="member-count" class="dim"></span></h2><div id="members"></div></section>
