@@ -10,17 +10,21 @@ import type { HandoffMessage } from './handoff/messages.js';
 import { HANDOFF_VALIDATORS } from './handoff/messages.js';
 import type { KvMessage } from './kv/messages.js';
 import { KV_VALIDATORS } from './kv/messages.js';
+import type { TransferMessage } from './transfer/messages.js';
+import { TRANSFER_VALIDATORS } from './transfer/messages.js';
 
-export type Message = KvMessage | HandoffMessage | AntiEntropyMessage;
+export type Message = KvMessage | HandoffMessage | AntiEntropyMessage | TransferMessage;
 
 export type MessageType = Message['type'];
 
 /** The protocols that exchange messages. */
-export type Protocol = 'kv' | 'handoff' | 'antientropy';
+export type Protocol = 'kv' | 'handoff' | 'antientropy' | 'transfer';
 
 type Validator = (m: Record<string, unknown>) => boolean;
 
-const VALIDATORS: { readonly [K in MessageType]: Validator } = { ...KV_VALIDATORS, ...HANDOFF_VALIDATORS, ...ANTIENTROPY_VALIDATORS };
+const VALIDATORS: { readonly [K in MessageType]: Validator } = {
+  ...KV_VALIDATORS, ...HANDOFF_VALIDATORS, ...ANTIENTROPY_VALIDATORS, ...TRANSFER_VALIDATORS,
+};
 
 /**
  * Whether a value that arrived from the network is a well-formed message of some protocol. The

@@ -13,6 +13,7 @@ import type { BootstrapConfig } from './membership/index.js';
 import type { Effects } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { Consistency, NodeId } from './types.js';
+import type { TransferOptions, TransferStats } from './transfer/index.js';
 
 export interface NodeConfig {
   readonly nodeId: NodeId;
@@ -53,6 +54,8 @@ export interface NodeConfig {
   readonly hintLimits?: Partial<HintLimits>;
   /** Anti-entropy's interval and throttle (ANTIENTROPY_LIMITS by default). */
   readonly antiEntropy?: Partial<AntiEntropySettings>;
+  /** Partition transfer's settle time, chunk bounds and pacing (TRANSFER_LIMITS by default). */
+  readonly transfer?: Partial<TransferOptions>;
 }
 
 /** What a node counts about itself (shown in /cluster and /metrics). */
@@ -62,6 +65,7 @@ export interface NodeStats {
   /** Requests this node coordinates now (a write stays until every slot is settled). */
   readonly coordinating: number;
   readonly antiEntropy: AntiEntropyStats;
+  readonly transfer: TransferStats;
 }
 
 /** Below the transport's 8 MiB frame limit, with room for the message around the state. */

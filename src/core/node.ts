@@ -3,9 +3,8 @@
  * inputs are `request` (a client op), `step` (a message from a peer) and `tick` (time passes);
  * outputs accumulate in a `Ready` of storage writes, messages and client replies.
  *
- * The node only routes: each protocol module (`kv/`, and those to come — see
- * docs/architecture.md) owns its messages, state and timeouts, and produces effects only through
- * the one Ready builder the node hands it.
+ * The node only routes: each protocol module (see docs/architecture.md) owns its messages, state
+ * and timeouts, and produces effects only through the one Ready builder the node hands it.
  *
  * Contract with the runtime: take `ready()`, make its writes durable, then send its messages and
  * give its replies, then call `advance(ready)`; handle Readys in order. Because a reply never
@@ -26,6 +25,8 @@ import type { Ring } from './ring/index.js';
 import type { ClientOp, NodeId, Ready, StoreReader } from './types.js';
 import type { AntiEntropyControl, NodeConfig, NodeStats } from './node-config.js';
 import { antiEntropyDefaults, dataWriteHook } from './node-config.js';
+import type { TransferProgress } from './transfer/index.js';
+import { TransferProtocol, transferSettings } from './transfer/index.js';
 
 export type { NodeEvent } from './kv/env.js';
 export type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
@@ -42,6 +43,7 @@ export class Node {
   private readonly kv: KvProtocol;
   private readonly handoff: HandoffProtocol;
   private readonly ae: AntiEntropyProtocol;
+  private readonly xfer: TransferProtocol;
 
   /** Throws `MetadataError` when the store holds cluster metadata that cannot be used. */
   constructor(cfg: NodeConfig, store: StoreReader) {
@@ -75,7 +77,13 @@ export class Node {
       detector,
       ring: () => this.currentRing,
       nextId: () => this.nextMsgId++,
+      pendingReplicas: (key) => this.xfer.pendingReplicas(key),
+      acceptsReplicaTraffic: () => this.xfer.acceptsReplicaTraffic(),
     }, store, this.handoff);
+    this.xfer = new TransferProtocol({
+      self: this.id, fx: this.fx, time: this.time, detector, settings: transferSettings(cfg.tickMs, cfg.transfer), reader: store,
+      membership: this.membership, merge: (key, state) => this.kv.mergeLocal(key, state), nextId: () => this.nextMsgId++,
+    });
     if (cfg.ring) {
       assert(cfg.n === undefined || cfg.n === cfg.ring.n, () => `NodeConfig.n=${cfg.n} differs from the ring's N=${cfg.ring?.n}`);
       this.membership.setRing(cfg.ring);
@@ -85,6 +93,8 @@ export class Node {
   }
 
   setRing(ring: Ring): void { this.membership.setRing(ring); }
+  /** Installs a cluster document if it wins (a peer's, or a test's): `Membership.install`. */
+  installClusterMeta(meta: ClusterMeta): boolean { return this.membership.install(meta); }
 
   /** Whether the node has a ring (loaded, formed or given); it serves only then. */
   hasRing(): boolean {
@@ -112,10 +122,10 @@ export class Node {
     this.kv.tick();
     this.handoff.tick();
     this.ae.tick();
+    this.xfer.tick();
   }
 
   setTime(nowMs: number): void { this.time.nowMs = Math.floor(nowMs); }
-
   request(reqId: number, op: ClientOp): void {
     if (!this.hasRing()) {
       this.fx.reply(reqId, { ok: false, error: 'unavailable', message: 'node is starting: no ring yet' });
@@ -127,26 +137,18 @@ export class Node {
   /** Routes a peer's message to the protocol that owns its type. */
   step(from: NodeId, msg: Message): void {
     switch (msg.type) {
-      case 'replica-get':
-      case 'replica-put':
-      case 'replica-get-reply':
-      case 'replica-put-ack':
-      case 'forward':
-      case 'forward-accepted':
-      case 'forward-reply':
+      case 'replica-get': case 'replica-put': case 'replica-get-reply': case 'replica-put-ack':
+      case 'forward': case 'forward-accepted': case 'forward-reply':
         if (this.hasRing()) this.kv.step(from, msg);
         return;
-      case 'hint-deliver':
-      case 'hint-ack':
+      case 'hint-deliver': case 'hint-ack':
         if (this.hasRing()) this.handoff.step(from, msg);
         return;
-      case 'ae-hashes':
-      case 'ae-hashes-reply':
-      case 'ae-keys':
-      case 'ae-keys-reply':
-      case 'ae-sync':
-      case 'ae-sync-reply':
+      case 'ae-hashes': case 'ae-hashes-reply': case 'ae-keys': case 'ae-keys-reply': case 'ae-sync': case 'ae-sync-reply':
         if (this.hasRing()) this.ae.step(from, msg);
+        return;
+      case 'xfer-pull': case 'xfer-chunk': case 'xfer-refuse': case 'xfer-doc':
+        this.xfer.step(from, msg); // a document may come before this node has a ring (a joiner)
         return;
       default:
         assertNever(msg, 'message type');
@@ -154,7 +156,6 @@ export class Node {
   }
 
   hasReady(): boolean { return this.fx.hasReady(); }
-
   ready(): Ready { return this.fx.take(); }
 
   /** The runtime made `rd`'s writes durable: the engine now serves them. */
@@ -180,8 +181,11 @@ export class Node {
   }
 
   stats(): NodeStats {
-    return { hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight(), antiEntropy: this.ae.stats() };
+    return { hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight(), antiEntropy: this.ae.stats(), transfer: this.xfer.stats() };
   }
+
+  /** The change under way as this node sees it, and its own moving partitions (GET /admin/transition). */
+  transferProgress(): TransferProgress { return this.xfer.progress(); }
 
   /** Anti-entropy's side of the node: the start-up rebuild, repairs, roots and load. */
   get antiEntropy(): AntiEntropyControl {

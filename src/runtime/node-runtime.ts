@@ -13,7 +13,7 @@ import type { NodeConfig, NodeEvent, NodeStats } from '../core/node.js';
 import { HINT_RANGE } from '../core/handoff/index.js';
 import type { HintLimits } from '../core/handoff/index.js';
 import { Node } from '../core/node.js';
-import type { BootstrapConfig, MemberInfo } from '../core/node.js';
+import type { BootstrapConfig, ClusterMeta, MemberInfo } from '../core/node.js';
 import type { KeyState, ReconcileBug } from '../core/clock/state.js';
 import type { ClientOp, ClientReply, Consistency, Message, Ready } from '../core/types.js';
 import type { Ring } from '../core/ring/index.js';
@@ -26,6 +26,8 @@ import { RUNTIME_LIMITS } from './constants.js';
 import { localVersionsOf } from './local-versions.js';
 import { TreeRebuild, canPurgeEntry, treeRootsOf } from './antientropy-rebuild.js';
 import type { AntiEntropySettings, RepairProgress } from '../core/antientropy/index.js';
+import type { TransferOptions, TransferProgress } from '../core/transfer/index.js';
+import { roleChange } from './transfer-progress.js';
 
 export interface RuntimeSettings {
   n: number;
@@ -69,6 +71,8 @@ export interface RuntimeDeps {
   hintLimits?: Partial<HintLimits>;
   /** Anti-entropy's interval and throttle (the core's defaults otherwise). */
   antiEntropy?: Partial<AntiEntropySettings>;
+  /** Partition transfer's settle time, chunk bounds and pacing (the core's defaults otherwise). */
+  transfer?: Partial<TransferOptions>;
   /** Called when the node can no longer run safely (a failed fsync): the process should exit. */
   onFatal?: (err: Error) => void;
   /**
@@ -165,6 +169,7 @@ export class NodeRuntime implements NodeService {
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
       ...(this.deps.hintLimits ? { hintLimits: this.deps.hintLimits } : {}),
       ...(this.deps.antiEntropy ? { antiEntropy: this.deps.antiEntropy } : {}),
+      ...(this.deps.transfer ? { transfer: this.deps.transfer } : {}),
       detector: { isAlive: (id) => this.peerAlive(id) },
     };
   }
@@ -175,11 +180,15 @@ export class NodeRuntime implements NodeService {
     if (!node) return;
     const meta = node.clusterMeta();
     if (meta && this.ringMembers !== meta.members) {
+      const first = this.ringMembers.length === 0;
       this.ringMembers = meta.members;
       node.setTime(this.deps.clock.nowMs());
       if (!this.stopping && !this.fatal) this.serving = true;
-      this.logger.info('ring ready', { members: meta.members.length, partitions: meta.partitions, n: meta.n });
+      this.logger.info(first ? 'ring ready' : 'ring changed', { members: meta.members.length, partitions: meta.partitions, n: meta.n, version: meta.version });
     }
+    const said = meta !== this.lastMeta && meta ? roleChange(this.lastMeta, meta, this.nodeId) : undefined;
+    if (said) this.logger.info(said, { version: meta?.version });
+    this.lastMeta = meta;
     this.pump();
   }
 
@@ -200,8 +209,8 @@ export class NodeRuntime implements NodeService {
   }
 
   private readonly everLinked = new Set<string>();
+  private lastMeta: ClusterMeta | undefined;
   private ticks = 0;
-
   private rebuild: TreeRebuild | undefined;
 
   private scheduleTick(): void {
@@ -214,21 +223,19 @@ export class NodeRuntime implements NodeService {
         this.node.antiEntropy.noteLag(Math.max(0, this.deps.clock.nowMs() - dueMs));
         if (this.rebuild && !this.rebuild.finished) this.rebuild.step();
         this.node.tick(this.deps.clock.nowMs());
-        this.pump();
+        this.afterCore();
       }
       if (!this.stopped) this.scheduleTick();
     });
   }
 
   private stopped = false;
-
   private onMessage(env: Envelope<Message>): void {
     if (this.deps.onFamilyMessage?.(env)) return;
-    if (!this.node?.hasRing() || this.stopped) return;
-    if (!isValidMessage(env.msg)) {
-      this.logger.warn('dropped a malformed message', { from: env.from });
-      return;
-    }
+    if (!this.node || this.stopped) return;
+    if (!isValidMessage(env.msg)) return void this.logger.warn('dropped a malformed message', { from: env.from });
+    // Before it has a ring a node takes only cluster documents (a joiner learns the cluster so).
+    if (!this.node.hasRing() && env.msg.type !== 'xfer-doc') return;
     this.deps.wire?.received(env.from, env.msg);
     this.node.setTime(this.deps.clock.nowMs());
     try {
@@ -237,7 +244,7 @@ export class NodeRuntime implements NodeService {
       // A bug or undecodable local data must not take the node down with one message.
       this.logger.error('a message could not be handled', { from: env.from, type: env.msg.type, error: String(e) });
     }
-    this.pump();
+    this.afterCore();
   }
 
   submit(op: ClientOp): Promise<ClientReply> {
@@ -387,10 +394,8 @@ export class NodeRuntime implements NodeService {
     return this.node?.hasRing() ? localVersionsOf(this.node, this.deps.engine, key) : [];
   }
 
-  /** Hints and read repairs (undefined until the node has started). */
-  stats(): NodeStats | undefined {
-    return this.node?.stats();
-  }
+  /** Hints, read repairs, transfer counters (undefined until the node has started). */
+  stats(): NodeStats | undefined { return this.node?.stats(); }
 
   defaults(): ClusterDefaults {
     const s = this.deps.settings;
@@ -410,9 +415,7 @@ export class NodeRuntime implements NodeService {
     return progress;
   }
 
-  repairProgress(): RepairProgress | undefined {
-    return this.node?.hasRing() ? this.node.antiEntropy.progress() : undefined;
-  }
+  repairProgress(): RepairProgress | undefined { return this.node?.hasRing() ? this.node.antiEntropy.progress() : undefined; }
 
   /** The engine's compaction predicate: may this stored entry be dropped (a confirmed tombstone)? */
   canPurge(key: Uint8Array, value: Uint8Array): boolean { return this.node?.hasRing() === true && !this.stopped && canPurgeEntry(this.node, key, value); }
@@ -422,10 +425,20 @@ export class NodeRuntime implements NodeService {
     return this.node?.hasRing() ? treeRootsOf(this.node, this.nodeId) : undefined;
   }
 
-  /** Requests waiting for a reply (for metrics and shutdown). */
-  inFlight(): number {
-    return this.waiting.size;
+  /** The ring change under way as this node sees it (for `GET /admin/transition` and metrics). */
+  transferProgress(): TransferProgress | undefined { return this.node?.hasRing() ? this.node.transferProgress() : undefined; }
+  /** The cluster document in force (undefined before the node has one). */
+  clusterMeta(): ClusterMeta | undefined { return this.node?.clusterMeta(); }
+  /** Installs a cluster document if it wins (`Membership.install`): how the simulator commits a change. */
+  installClusterMeta(meta: ClusterMeta): boolean {
+    if (!this.node || this.stopped) return false;
+    const installed = this.node.installClusterMeta(meta);
+    this.afterCore();
+    return installed;
   }
+
+  /** Requests waiting for a reply (for metrics and shutdown). */
+  inFlight(): number { return this.waiting.size; }
 }
 
 /** A member's HTTP address, as the latest hello announced it. */
