@@ -14,6 +14,7 @@ import { MemoryDisk } from '../storage/fs/memory-fs.js';
 import { openLsmEngine, syncCompressor } from '../storage/lsm/index.js';
 import type { StorageEngine } from '../ports/storage.js';
 import type { SimEngineKind } from './options.js';
+import type { TransferOptions } from '../core/transfer/index.js';
 
 export type { SimEngineKind } from './options.js';
 
@@ -30,6 +31,8 @@ export interface SimNode {
   restarts: number;
   /** How far this node's clock is off the virtual time (ms, either sign). */
   clockOffsetMs: number;
+  /** Started at least once (a spare is not until it joins). */
+  started?: boolean;
 }
 
 export interface SimClusterOptions {
@@ -46,6 +49,13 @@ export interface SimClusterOptions {
   transportLimits?: Partial<TransportLimits>;
   /** Node i's DC and rack (default: dc1, rack i % 2). */
   placement?: (i: number) => { dc: string; rack: string };
+  /**
+   * The last `spares` nodes are not in the first ring and do not start with the others: a
+   * spare started later learns the cluster from its documents (a joiner).
+   */
+  spares?: number;
+  /** Partition transfer's settings (the core's defaults otherwise). */
+  transfer?: Partial<TransferOptions>;
 }
 
 export class SimCluster {
@@ -55,6 +65,8 @@ export class SimCluster {
   /** What the LSM engines did (with `engine: 'lsm'`). */
   readonly storageEvents = { flushes: 0, compactions: 0, corruptions: 0 };
   private readonly diskRng: Prng;
+  /** Nodes that stay down whatever the nemesis or the liveness phase does (removed as dead). */
+  readonly keepDown = new Set<number>();
 
   constructor(readonly rng: Prng, private readonly opts: SimClusterOptions) {
     this.network = new SimNetwork(this.queue, rng.fork(), opts.transportLimits);
@@ -83,14 +95,21 @@ export class SimCluster {
    * With the LSM engine a node is up only once its engine has opened: drive the queue meanwhile.
    */
   startAll(): void {
-    for (const n of this.nodes) this.start(n);
+    for (const n of this.founders) this.start(n);
   }
 
+  /** The nodes of the first ring (all but the spares). */
+  get founders(): SimNode[] {
+    return this.nodes.slice(0, this.nodes.length - (this.opts.spares ?? 0));
+  }
+
+  /** Every node that should run is up (spares not yet started and nodes kept down aside). */
   get allUp(): boolean {
-    return this.nodes.every((n) => n.up);
+    return this.nodes.every((n, i) => n.up || this.keepDown.has(i) || (!n.started && i >= this.founders.length));
   }
 
   private start(n: SimNode): void {
+    n.started = true;
     if (this.opts.engine !== 'lsm') {
       this.launch(n, new SimDiskEngine(n.disk, this.queue, this.diskRng, this.opts.fsyncMs), this.clockOf(n));
       return;
@@ -122,10 +141,14 @@ export class SimCluster {
   }
 
   private launch(n: SimNode, engine: StorageEngine, clock: SimClock): void {
-    const seeds = this.nodes.map((m) => m.info.address);
-    const transport = this.network.open<Message>(n.info, seeds);
+    const founders = this.founders;
+    const spare = !founders.includes(n);
+    // A spare's seeds name an address nobody has, so it never forms a ring of its own.
+    const seeds = [...founders.map((m) => m.info.address), ...(spare ? ['sim:no-such-seed'] : [])];
+    const transport = this.network.open<Message>(n.info, seeds.filter((a) => a !== 'sim:no-such-seed'));
     const runtime = NodeRuntime.create({
       self: n.info, settings: { ...this.opts.settings, seeds }, engine, transport, clock, incarnation: this.diskRng.int(2 ** 31),
+      ...(this.opts.transfer ? { transfer: this.opts.transfer } : {}),
       // A link is up when the peer runs and no partition cuts it (what a TCP transport would see).
       isReachable: (id) => this.network.isUp(id) && this.network.canReach(n.info.nodeId, id),
       ...(this.opts.bug ? { bug: this.opts.bug } : {}),
@@ -133,7 +156,7 @@ export class SimCluster {
     });
     runtime.start();
     // Static membership: hand every node the others' facts as a transport handshake would.
-    for (const m of this.nodes) runtime.notePeer(m.info);
+    for (const m of founders) runtime.notePeer(m.info);
     Object.assign(n, { runtime, engine, clock, up: true });
   }
 
@@ -152,9 +175,10 @@ export class SimCluster {
     delete n.clock;
   }
 
+  /** Starts a spare (or restarts a crashed node); never one kept down. */
   restart(i: number): void {
     const n = this.nodes[i]!;
-    if (n.up || n.starting) return;
+    if (n.up || n.starting || this.keepDown.has(i)) return;
     n.restarts++;
     this.start(n);
   }

@@ -83,15 +83,21 @@ export class TransferProtocol {
   private readonly tasks = new Map<number, Task>();
   private readonly extraCache = new Map<number, NodeId[]>();
   private startTick = 0;
-  private lastChangeTick = 0;
+  private lastChangeTick = Number.NEGATIVE_INFINITY;
   private nextMarkTick = 0;
   private nextPushTick = 0;
+  /** Every node named by the documents of the change under way or just finished (push recipients). */
+  private readonly lately = new Set<NodeId>();
   private docBytes: { meta: ClusterMeta; bytes: Uint8Array } | undefined;
   private counters = { keysTotal: 0, bytesTotal: 0, bytesServedTotal: 0, chunksRejected: 0, sourceFailovers: 0 };
 
   constructor(private readonly env: TransferEnv) {
-    env.membership.onChange(() => {
+    // Documents are pushed only around ring changes: a cluster whose ring never changes sees no transfer traffic.
+    env.membership.onChange((next, prev) => {
+      if (!next.transition && !prev?.transition) return;
       this.lastChangeTick = env.time.tick;
+      // Members that leave the document still hear of it for a while (a departed node learns it left).
+      for (const d of [prev, next]) for (const m of [...(d?.members ?? []), ...(d?.transition?.members ?? [])]) this.lately.add(m.nodeId);
     });
   }
 
@@ -153,6 +159,8 @@ export class TransferProtocol {
     if (now >= this.nextPushTick && (this.view || now - this.lastChangeTick < s.docPushQuietTicks)) {
       this.nextPushTick = now + s.docPushEveryTicks;
       this.pushDoc();
+    } else if (!this.view && now - this.lastChangeTick >= s.docPushQuietTicks) {
+      this.lately.clear();
     }
   }
 
@@ -320,10 +328,9 @@ export class TransferProtocol {
       return;
     }
     if (allDone(view)) {
-      const recipients = this.peers();
       this.env.membership.propose((cur) => flipped(cur));
       this.refresh();
-      this.pushDoc(recipients);
+      this.pushDoc();
     }
   }
 
@@ -332,6 +339,7 @@ export class TransferProtocol {
     const meta = this.env.membership.clusterMeta;
     if (!meta) return [];
     const ids = new Set([...meta.members, ...(meta.transition?.members ?? [])].map((m) => m.nodeId));
+    for (const id of this.lately) ids.add(id);
     ids.delete(this.env.self);
     return [...ids].sort();
   }
