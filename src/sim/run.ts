@@ -21,6 +21,7 @@ import { Workload } from './workload.js';
 import type { RingChangeKind, RingChangeRecord } from './ring-change.js';
 import { checkFinalRing, ringSettled, scheduleRingChange } from './ring-change.js';
 import type { SimCluster as Cluster } from './cluster.js';
+import type { TransferBug } from '../core/transfer/index.js';
 
 export interface SimOptions {
   seed: number;
@@ -43,6 +44,8 @@ export interface SimOptions {
    * and every node must end on the transition's ring.
    */
   ringChange?: RingChangeKind;
+  /** Test-only: a transfer broken on purpose (the checkers must catch it). */
+  transferBug?: TransferBug;
   /** Crash a node taking part in the transfer (a receiver or a source) while it runs, then restart it. */
   crashDuringTransfer?: boolean;
 }
@@ -85,7 +88,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   const created: CreatedVersion[] = [];
   const cluster = new SimCluster(rng.fork(), {
     nodes: options.nodes + spareCount(opts.ringChange, options.nodes),
-    ...(opts.ringChange ? { transfer: SIM_TRANSFER, spares: spareCount(opts.ringChange, options.nodes) } : {}),
+    ...(opts.ringChange ? { transfer: { ...SIM_TRANSFER, ...(opts.transferBug ? { bug: opts.transferBug } : {}) }, spares: spareCount(opts.ringChange, options.nodes) } : {}),
     settings: { ...SETTINGS, r: options.r, w: options.w },
     engine: options.engine,
     clockSkewMs: options.clockSkewMs,

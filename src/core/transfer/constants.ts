@@ -32,8 +32,15 @@ export const TRANSFER_LIMITS = {
   reasonCharsMax: 200,
 } as const;
 
+/**
+ * Test-only: a transfer broken on purpose, so tests show the simulator's checkers catch it —
+ * `drop-chunks` merges nothing it receives, `no-dual-writes` sends no extra copies.
+ */
+export type TransferBug = 'none' | 'drop-chunks' | 'no-dual-writes';
+
 /** The transfer's settings in ticks. */
 export interface TransferSettings {
+  readonly bug: TransferBug;
   readonly settleTicks: number;
   readonly pullTimeoutTicks: number;
   readonly pullsInFlightMax: number;
@@ -47,6 +54,7 @@ export interface TransferSettings {
 
 /** Settings as milliseconds and counts; what a node is configured with (NodeConfig.transfer). */
 export interface TransferOptions {
+  readonly bug: TransferBug;
   readonly settleMs: number;
   readonly pullTimeoutMs: number;
   readonly pullsInFlightMax: number;
@@ -61,6 +69,7 @@ export interface TransferOptions {
 export function transferSettings(tickMs: number, o: Partial<TransferOptions> = {}): TransferSettings {
   const ticks = (ms: number): number => Math.max(1, Math.ceil(ms / tickMs));
   return {
+    bug: o.bug ?? 'none',
     settleTicks: ticks(o.settleMs ?? TRANSFER_LIMITS.settleMs),
     pullTimeoutTicks: ticks(o.pullTimeoutMs ?? TRANSFER_LIMITS.pullTimeoutMs),
     pullsInFlightMax: Math.max(1, o.pullsInFlightMax ?? TRANSFER_LIMITS.pullsInFlightMax),

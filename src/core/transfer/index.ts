@@ -1,6 +1,6 @@
 /** Partition transfer: moving data while the ring changes (docs/membership.md, "Partition transfer"). */
 export { TRANSFER_LIMITS, transferSettings } from './constants.js';
-export type { TransferOptions, TransferSettings } from './constants.js';
+export type { TransferBug, TransferOptions, TransferSettings } from './constants.js';
 export { TRANSFER_VALIDATORS } from './messages.js';
 export type { TransferMessage, TransferMessageType } from './messages.js';
 export { TransferProtocol } from './protocol.js';

@@ -105,7 +105,7 @@ export class TransferProtocol {
   pendingReplicas(key: string): readonly NodeId[] {
     this.refresh();
     const view = this.view;
-    if (!view) return [];
+    if (!view || this.env.settings.bug === 'no-dual-writes') return [];
     const p = partitionForKey(view.current, utf8(key));
     let extra = this.extraCache.get(p);
     if (!extra) {
@@ -280,7 +280,7 @@ export class TransferProtocol {
     t.inflight = undefined;
     let bytes = 0;
     for (const [key, state, size] of states) {
-      this.env.merge(key, state);
+      if (this.env.settings.bug !== 'drop-chunks') this.env.merge(key, state);
       bytes += size;
     }
     const last = m.entries[m.entries.length - 1]?.[0];
