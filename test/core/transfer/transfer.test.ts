@@ -153,7 +153,7 @@ describe('partition transfer: a leave, end to end in the core', () => {
       if (m.from === receiver && m.msg.type === 'xfer-pull') pulls.push(m);
       return true;
     });
-    const resumed = pulls.find((m) => m.msg.type === 'xfer-pull' && before.some((p) => p.state === 'streaming' && p.partition === m.msg.partition));
+    const resumed = pulls.find((m) => m.msg.type === 'xfer-pull' && before.some((p) => p.state === 'streaming' && m.msg.type === 'xfer-pull' && p.partition === m.msg.partition));
     assert.ok(resumed && resumed.msg.type === 'xfer-pull' && resumed.msg.after !== null, 'the first pull after the restart carries the cursor');
     c.tick(300);
     assert.ok(c.node(receiver).clusterMeta()!.transition === undefined, 'and the change completes');
