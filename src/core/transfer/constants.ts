@@ -41,6 +41,8 @@ export type TransferBug = 'none' | 'drop-chunks' | 'no-dual-writes';
 /** The transfer's settings in ticks. */
 export interface TransferSettings {
   readonly bug: TransferBug;
+  /** A second pass over each partition a settle time after the first (closes the residual window). */
+  readonly catchUpPass: boolean;
   readonly settleTicks: number;
   readonly pullTimeoutTicks: number;
   readonly pullsInFlightMax: number;
@@ -55,6 +57,7 @@ export interface TransferSettings {
 /** Settings as milliseconds and counts; what a node is configured with (NodeConfig.transfer). */
 export interface TransferOptions {
   readonly bug: TransferBug;
+  readonly catchUpPass: boolean;
   readonly settleMs: number;
   readonly pullTimeoutMs: number;
   readonly pullsInFlightMax: number;
@@ -70,6 +73,7 @@ export function transferSettings(tickMs: number, o: Partial<TransferOptions> = {
   const ticks = (ms: number): number => Math.max(1, Math.ceil(ms / tickMs));
   return {
     bug: o.bug ?? 'none',
+    catchUpPass: o.catchUpPass ?? true,
     settleTicks: ticks(o.settleMs ?? TRANSFER_LIMITS.settleMs),
     pullTimeoutTicks: ticks(o.pullTimeoutMs ?? TRANSFER_LIMITS.pullTimeoutMs),
     pullsInFlightMax: Math.max(1, o.pullsInFlightMax ?? TRANSFER_LIMITS.pullsInFlightMax),

@@ -13,16 +13,18 @@ export interface Cursor {
   readonly done: boolean;
   readonly keys: number;
   readonly bytes: number;
+  /** 1: the first pass over the partition; 2: the catch-up pass. */
+  readonly pass: 1 | 2;
 }
 
-export const EMPTY_CURSOR: Cursor = { after: undefined, done: false, keys: 0, bytes: 0 };
+export const EMPTY_CURSOR: Cursor = { after: undefined, done: false, keys: 0, bytes: 0, pass: 1 };
 
 export function cursorKey(transitionId: string, partition: number): Uint8Array {
   return metaKey(`xfer/${transitionId}/${partition}`);
 }
 
 export function encodeCursor(c: Cursor): Uint8Array {
-  return utf8(JSON.stringify({ after: c.after ? toBase64Url(c.after) : null, done: c.done, keys: c.keys, bytes: c.bytes }));
+  return utf8(JSON.stringify({ after: c.after ? toBase64Url(c.after) : null, done: c.done, keys: c.keys, bytes: c.bytes, pass: c.pass }));
 }
 
 /** A damaged record reads as no progress (the partition is streamed again, which is safe). */
@@ -33,7 +35,7 @@ export function decodeCursor(raw: Uint8Array | undefined): Cursor {
     const count = (v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0);
     return {
       after: typeof o['after'] === 'string' ? fromBase64Url(o['after']) : undefined,
-      done: o['done'] === true, keys: count(o['keys']), bytes: count(o['bytes']),
+      done: o['done'] === true, keys: count(o['keys']), bytes: count(o['bytes']), pass: o['pass'] === 2 ? 2 : 1,
     };
   } catch {
     return EMPTY_CURSOR;

@@ -53,6 +53,10 @@ interface Task {
   source: NodeId | undefined;
   readonly failed: Set<NodeId>;
   inflight: { id: number; to: NodeId; deadlineTick: number } | undefined;
+  /** 1: the first pass; 2: the catch-up pass, which starts a settle time after the first ended. */
+  pass: 1 | 2;
+  /** No pull before this tick (the wait before the catch-up pass). */
+  notBeforeTick: number;
 }
 
 /** Counters since the node started (metrics). */
@@ -210,8 +214,9 @@ export class TransferProtocol {
       if (!newReplicas(view, p).includes(this.env.self)) continue;
       const c: Cursor = decodeCursor(this.env.reader.get(cursorKey(view.id, p)));
       this.tasks.set(p, {
-        partition: p, state: c.done || this.recorded(view, p) ? 'done' : c.after ? 'streaming' : 'pending',
+        partition: p, state: c.done || this.recorded(view, p) ? 'done' : c.after || c.pass === 2 ? 'streaming' : 'pending',
         after: c.after, keys: c.keys, bytes: c.bytes, source: undefined, failed: new Set(), inflight: undefined,
+        pass: c.pass, notBeforeTick: 0,
       });
     }
   }
@@ -232,7 +237,7 @@ export class TransferProtocol {
     let started = 0;
     for (const t of this.tasks.values()) {
       if (inflight >= settings.pullsInFlightMax || started >= settings.pullsPerTickMax) return;
-      if (t.state === 'done' || t.inflight) continue;
+      if (t.state === 'done' || t.inflight || time.tick < t.notBeforeTick) continue;
       const to = this.pickSource(t);
       if (to === undefined) continue;
       const id = this.env.nextId();
@@ -287,11 +292,18 @@ export class TransferProtocol {
     t.after = m.next ?? last ?? t.after;
     t.keys += states.length;
     t.bytes += bytes;
-    t.state = m.next === null ? 'done' : 'streaming';
+    t.state = m.next === null && (t.pass === 2 || !this.env.settings.catchUpPass) ? 'done' : 'streaming';
+    if (m.next === null && t.state !== 'done') {
+      // The catch-up pass, a settle time later: it picks up what writes coordinated under the
+      // older document left at the source after the first pass had passed their keys.
+      t.pass = 2;
+      t.after = undefined;
+      t.notBeforeTick = this.env.time.tick + this.env.settings.settleTicks;
+    }
     this.counters.keysTotal += states.length;
     this.counters.bytesTotal += bytes;
     // In the same Ready as the merges: after a crash the node resumes from what is durable.
-    this.env.fx.write(storageWrite('meta', cursorKey(view.id, t.partition), encodeCursor({ after: t.after, done: t.state === 'done', keys: t.keys, bytes: t.bytes })));
+    this.env.fx.write(storageWrite('meta', cursorKey(view.id, t.partition), encodeCursor({ after: t.after, done: t.state === 'done', keys: t.keys, bytes: t.bytes, pass: t.pass })));
   }
 
   /** Each entry must be a data key of the partition, past the cursor, whose hash matches, with a state that decodes. */

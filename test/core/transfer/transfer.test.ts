@@ -81,7 +81,7 @@ describe('partition transfer: chunks', () => {
 });
 
 /** n0..n3 form the ring; n3 leaves (so others receive its partitions). */
-function leaveCluster(opts: Partial<typeof FAST> = {}): { c: MiniCluster; keys: string[] } {
+function leaveCluster(opts: Partial<typeof FAST & { catchUpPass: boolean }> = {}): { c: MiniCluster; keys: string[] } {
   const c = new MiniCluster(['n0', 'n1', 'n2', 'n3'], ['n0', 'n1', 'n2', 'n3'], { ...FAST, ...opts });
   const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
   for (const k of keys) c.put('n0', k, `v-${k}`);
@@ -134,7 +134,7 @@ describe('partition transfer: a leave, end to end in the core', () => {
   });
 
   it('after a restart a receiver resumes from its persisted cursor, not from the start', () => {
-    const { c } = leaveCluster({ chunkKeysMax: 1 });
+    const { c } = leaveCluster({ chunkKeysMax: 1, catchUpPass: false });
     c.commit('n1', ['n0', 'n1', 'n2']);
     c.deliverAll();
     c.tick(8); // settle passes, a few chunks arrive
@@ -157,6 +157,31 @@ describe('partition transfer: a leave, end to end in the core', () => {
     assert.ok(resumed && resumed.msg.type === 'xfer-pull' && resumed.msg.after !== null, 'the first pull after the restart carries the cursor');
     c.tick(300);
     assert.ok(c.node(receiver).clusterMeta()!.transition === undefined, 'and the change completes');
+  });
+
+  it('a catch-up pass follows the first pass a settle time later: a write the first pass missed arrives', () => {
+    const { c } = leaveCluster({ settleMs: 200 });
+    const doc = c.commit('n1', ['n0', 'n1', 'n2']);
+    const view = viewOf(doc)!;
+    // A key of a moving partition written only at an old replica (as a coordinator on the older
+    // document would), after the first pass is over.
+    let key = '';
+    let receiver = '';
+    let source = '';
+    for (let i = 0; !key; i++) {
+      const p = partitionOf(keyHash(utf8(`late${i}`)), 16);
+      const added = newReplicas(view, p);
+      if (added.length === 1) [key, receiver, source] = [`late${i}`, added[0]!, view.current.preferenceList(p).find((id) => !view.next.preferenceList(p).includes(id))!];
+    }
+    c.tick(30, (m) => m.msg.type !== 'xfer-doc' || m.to !== source); // first pass under way, the source still on the older document
+    const firstPass = c.node(receiver).transferProgress().partitions.find((p) => p.partition === partitionOf(keyHash(utf8(key)), 16))!;
+    assert.equal(firstPass.state, 'streaming', 'the first pass is over, the catch-up not yet');
+    c.node(source).step('n0', { type: 'replica-put', id: 0, key, state: stateOf('late') });
+    c.flush();
+    assert.equal(c.node(receiver).localState(key).siblings.length, 0);
+    c.tick(300);
+    assert.ok(c.node(receiver).clusterMeta()!.transition === undefined);
+    assert.equal(c.node(receiver).localState(key).siblings.length, 1, 'the catch-up pass brought it');
   });
 
   it('a source that goes silent is replaced by the next one', () => {
