@@ -6,6 +6,7 @@ import type { ClientOp, ClientReply, Consistency } from '../core/types.js';
 import type { CausalContext } from '../core/clock/context.js';
 import type { NodeStats } from '../core/node.js';
 import type { RepairProgress } from '../core/antientropy/index.js';
+import type { TransferProgress } from '../core/transfer/index.js';
 
 export type MemberState = 'alive' | 'suspect' | 'faulty' | 'leaving' | 'left';
 
@@ -69,4 +70,6 @@ export interface NodeService {
   repairProgress?(): RepairProgress | undefined;
   /** Root hash of each partition this node replicates; undefined while its trees are rebuilt. */
   treeRoots?(): Record<number, number> | undefined;
+  /** The ring change under way as this node sees it (for `GET /admin/transition`); undefined before a ring. */
+  transferProgress?(): TransferProgress | undefined;
 }
