@@ -52,4 +52,14 @@ describe('simulator: ring changes under concurrent writes and faults', () => {
     }
     assert.ok(caught, 'a lost write is reported');
   });
+
+  it('the checkers catch a put path without dual writes', async () => {
+    let caught = false;
+    for (const seed of [5, 6, 1, 2]) {
+      const r = await runSimulation({ seed, ringChange: 'replace', engine: 'sim-disk', transferBug: 'no-dual-writes' });
+      caught = r.violations.some((v) => v.invariant === 'lost-write');
+      if (caught) break;
+    }
+    assert.ok(caught, 'a lost write is reported');
+  });
 });

@@ -10,7 +10,7 @@ import { EMPTY_CONTEXT } from '../../../src/core/clock/context.js';
 import { keyHash, partitionOf, partitionRange, restoreRing } from '../../../src/core/ring/index.js';
 import { utf8 } from '../../../src/core/bytes.js';
 import { encodeClusterMeta, ringOf } from '../../../src/core/membership/index.js';
-import { flipped, markedTransition, newReplicas, transferSettings, viewOf } from '../../../src/core/transfer/index.js';
+import { flipped, markedTransition, newReplicas, sourcesFor, transferSettings, viewOf } from '../../../src/core/transfer/index.js';
 import { servePull } from '../../../src/core/transfer/source.js';
 import type { TransferMessage } from '../../../src/core/transfer/index.js';
 
@@ -225,6 +225,23 @@ describe('partition transfer: done-marking and the flip', () => {
     assert.ok(t.done.includes(p));
     assert.ok(!(t.streamed ?? []).some((e) => e.startsWith(`${p}:`)), 'its entries leave once done');
     assert.equal(markedTransition(viewOf({ ...doc, transition: t })!, first!, [p]), undefined, 'nothing new: nothing to propose');
+  });
+
+  it('sources: the node leaving the list first, then the owner, then the others; removed and dead nodes never', () => {
+    const { c } = leaveCluster();
+    const doc = c.commit('n1', ['n0', 'n1', 'n2'], ['n3']);
+    const view = viewOf(doc)!;
+    const p = Array.from({ length: 16 }, (_, i) => i).find((i) => newReplicas(view, i).length > 0 && view.current.preferenceList(i).includes('n3'))!;
+    const receiver = newReplicas(view, p)[0]!;
+    const all = sourcesFor(view, p, receiver, () => true);
+    assert.ok(!all.includes('n3'), 'a removed node is never a source');
+    assert.ok(!all.includes(receiver));
+    const leaving = viewOf({ ...doc, transition: { ...doc.transition!, removed: [] } })!;
+    const ranked = sourcesFor(leaving, p, receiver, () => true);
+    assert.equal(ranked[0], 'n3', 'the node leaving the list comes first');
+    const owner = leaving.current.owners[p]!;
+    if (owner !== 'n3' && owner !== receiver) assert.equal(ranked[1], owner, 'then the owner');
+    assert.deepEqual(sourcesFor(leaving, p, receiver, (id) => id !== 'n3')[0], ranked[1], 'a dead node is skipped');
   });
 
   it('the flipped document is the same whoever makes it', () => {
