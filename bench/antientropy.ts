@@ -19,7 +19,8 @@ import { EMPTY_STATE, applyWrite, encodeState } from '../src/core/clock/state.js
 import { EMPTY_CONTEXT } from '../src/core/clock/context.js';
 import { dataKeyFromBytes } from '../src/core/keys.js';
 import { encodePayload } from '../src/codec/frame.js';
-import type { Message, StoreReader } from '../src/core/types.js';
+import type { Message, StorePage, StorePageOptions, StoreReader } from '../src/core/types.js';
+import { pageFromScan } from '../src/storage/scan-page.js';
 
 class MapReader implements StoreReader {
   readonly m = new Map<string, Uint8Array>();
@@ -30,6 +31,14 @@ class MapReader implements StoreReader {
     const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     if (v === null) this.m.delete(k);
     else this.m.set(k, v);
+  }
+  scanPage(o: StorePageOptions): StorePage {
+    return pageFromScan((r) => {
+      const lo = r.gte ? Buffer.from(r.gte).toString('latin1') : undefined;
+      const hi = r.lt ? Buffer.from(r.lt).toString('latin1') : undefined;
+      const keys = [...this.m.keys()].filter((k) => (lo === undefined || k >= lo) && (hi === undefined || k < hi)).sort();
+      return keys.slice(0, r.limit ?? keys.length).map((k): [Uint8Array, Uint8Array] => [new Uint8Array(Buffer.from(k, 'latin1')), this.m.get(k)!]);
+    }, o);
   }
 }
 

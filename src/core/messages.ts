@@ -14,18 +14,20 @@ import type { GossipMessage } from './membership/gossip-messages.js';
 import { GOSSIP_VALIDATORS } from './membership/gossip-messages.js';
 import type { RingMessage } from './membership/messages.js';
 import { RING_VALIDATORS } from './membership/messages.js';
+import type { TransferMessage } from './transfer/messages.js';
+import { TRANSFER_VALIDATORS } from './transfer/messages.js';
 
-export type Message = KvMessage | HandoffMessage | AntiEntropyMessage | GossipMessage | RingMessage;
+export type Message = KvMessage | HandoffMessage | AntiEntropyMessage | GossipMessage | RingMessage | TransferMessage;
 
 export type MessageType = Message['type'];
 
 /** The protocols that exchange messages. */
-export type Protocol = 'kv' | 'handoff' | 'antientropy' | 'membership' | 'ring';
+export type Protocol = 'kv' | 'handoff' | 'antientropy' | 'membership' | 'ring' | 'transfer';
 
 type Validator = (m: Record<string, unknown>) => boolean;
 
 const VALIDATORS: { readonly [K in MessageType]: Validator } = {
-  ...KV_VALIDATORS, ...HANDOFF_VALIDATORS, ...ANTIENTROPY_VALIDATORS, ...GOSSIP_VALIDATORS, ...RING_VALIDATORS,
+  ...KV_VALIDATORS, ...HANDOFF_VALIDATORS, ...ANTIENTROPY_VALIDATORS, ...GOSSIP_VALIDATORS, ...RING_VALIDATORS, ...TRANSFER_VALIDATORS,
 };
 
 /**

@@ -7,7 +7,7 @@ import { ANTIENTROPY_LIMITS } from './antientropy/index.js';
 import type { ReconcileBug } from './clock/state.js';
 import { fromUtf8 } from './bytes.js';
 import { CORE_LIMITS } from './constants.js';
-import type { NodeEvent } from './kv/env.js';
+import type { KvSettings, NodeEvent } from './kv/env.js';
 import type { FailureDetector, HandoffStats, HintLimits } from './handoff/index.js';
 import type { BootstrapConfig, Membership } from './membership/index.js';
 import { GossipProtocol } from './membership/gossip.js';
@@ -18,6 +18,7 @@ import type { RingAdminStats } from './membership/admin.js';
 import type { Effects } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { Consistency, NodeId } from './types.js';
+import type { TransferOptions, TransferStats } from './transfer/index.js';
 
 export interface NodeConfig {
   readonly nodeId: NodeId;
@@ -70,6 +71,8 @@ export interface NodeConfig {
   readonly hintLimits?: Partial<HintLimits>;
   /** Anti-entropy's interval and throttle (ANTIENTROPY_LIMITS by default). */
   readonly antiEntropy?: Partial<AntiEntropySettings>;
+  /** Partition transfer's settle time, chunk bounds and pacing (TRANSFER_LIMITS by default). */
+  readonly transfer?: Partial<TransferOptions>;
 }
 
 /** What a node counts about itself (shown in /cluster and /metrics). */
@@ -83,6 +86,7 @@ export interface NodeStats {
   readonly membership?: GossipStats;
   /** Cluster documents pushed to peers and received from them (ring-push). */
   readonly ringAdmin: RingAdminStats;
+  readonly transfer: TransferStats;
 }
 
 /** Below the transport's 8 MiB frame limit, with room for the message around the state. */
@@ -143,4 +147,13 @@ export function createGossip(
     self: { ...b.self, ...(cfg.http !== undefined ? { http: cfg.http } : {}) }, fx, time, tickMs: cfg.tickMs, membership, settings,
     generation: cfg.generation ?? 0, seed: (cfg.incarnation ?? 0) >>> 0, nextId,
   });
+}
+
+/** The key-value protocol's settings from the node's configuration. */
+export function kvSettings(cfg: NodeConfig): KvSettings {
+  return {
+    tickMs: cfg.tickMs, requestTimeoutMs: cfg.requestTimeoutMs, defaultR: cfg.defaultR, defaultW: cfg.defaultW,
+    actorId: cfg.actorId ?? cfg.nodeId, stateBytesMax: cfg.maxStateBytes ?? CORE_LIMITS.stateBytesMax,
+    bug: cfg.bug ?? 'none', observer: cfg.observer,
+  };
 }

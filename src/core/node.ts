@@ -3,9 +3,8 @@
  * inputs are `request` (a client op), `step` (a message from a peer) and `tick` (time passes);
  * outputs accumulate in a `Ready` of storage writes, messages and client replies.
  *
- * The node only routes: each protocol module (`kv/`, and those to come — see
- * docs/architecture.md) owns its messages, state and timeouts, and produces effects only through
- * the one Ready builder the node hands it.
+ * The node only routes: each protocol module (see docs/architecture.md) owns its messages, state
+ * and timeouts, and produces effects only through the one Ready builder the node hands it.
  *
  * Contract with the runtime: take `ready()`, make its writes durable, then send its messages and
  * give its replies, then call `advance(ready)`; handle Readys in order. Because a reply never
@@ -14,7 +13,6 @@
  */
 import { AntiEntropyProtocol } from './antientropy/index.js';
 import type { KeyState } from './clock/state.js';
-import { CORE_LIMITS } from './constants.js';
 import { assert, assertNever } from './errors.js';
 import { ALWAYS_ALIVE, HANDOFF_LIMITS, HandoffProtocol } from './handoff/index.js';
 import { KvProtocol } from './kv/protocol.js';
@@ -29,7 +27,9 @@ import { ReadyBuilder } from './ready.js';
 import type { Ring } from './ring/index.js';
 import type { ClientOp, NodeId, Ready, StoreReader } from './types.js';
 import type { AntiEntropyControl, NodeConfig, NodeStats } from './node-config.js';
-import { antiEntropyDefaults, createGossip, dataWriteHook } from './node-config.js';
+import { antiEntropyDefaults, createGossip, dataWriteHook, kvSettings } from './node-config.js';
+import type { TransferProgress } from './transfer/index.js';
+import { TransferProtocol, transferSettings } from './transfer/index.js';
 
 export type { NodeEvent } from './kv/env.js';
 export type { BootstrapConfig, ClusterMeta, MemberInfo } from './membership/index.js';
@@ -51,6 +51,7 @@ export class Node {
   readonly gossip: GossipProtocol | undefined;
   /** The operator's side of membership: staging, plan, commit, ring-push. */
   readonly ringAdmin: RingAdmin;
+  private readonly xfer: TransferProtocol;
 
   /** Throws `MetadataError` when the store holds cluster metadata that cannot be used. */
   constructor(cfg: NodeConfig, store: StoreReader) {
@@ -63,30 +64,26 @@ export class Node {
     const detector = cfg.detector ?? this.gossip ?? ALWAYS_ALIVE;
     this.handoff = new HandoffProtocol({
       self: this.id, fx: this.fx, time: this.time, detector, limits: { ...HANDOFF_LIMITS, ...cfg.hintLimits },
-      nextId: () => this.nextMsgId++,
-      applyDelivered: (key, state, bytes) => this.kv.mergeLocal(key, state, bytes),
+      nextId: () => this.nextMsgId++, applyDelivered: (key, state, bytes) => this.kv.mergeLocal(key, state, bytes),
     }, store);
     this.ae = new AntiEntropyProtocol({
       self: this.id, fx: this.fx, time: this.time, tickMs: cfg.tickMs, seed: cfg.incarnation ?? 0,
       settings: { ...antiEntropyDefaults(cfg.tickMs), ...cfg.antiEntropy },
-      ring: () => this.membership.ring,
-      nextId: () => this.nextMsgId++,
-      read: (key) => this.kv.localState(key),
-      merge: (key, state) => this.kv.mergeLocal(key, state),
+      ring: () => this.membership.ring, nextId: () => this.nextMsgId++,
+      read: (key) => this.kv.localState(key), merge: (key, state) => this.kv.mergeLocal(key, state),
     });
     this.kv = new KvProtocol({
       self: this.id,
-      settings: {
-        tickMs: cfg.tickMs, requestTimeoutMs: cfg.requestTimeoutMs, defaultR: cfg.defaultR, defaultW: cfg.defaultW,
-        actorId: cfg.actorId ?? cfg.nodeId, stateBytesMax: cfg.maxStateBytes ?? CORE_LIMITS.stateBytesMax,
-        bug: cfg.bug ?? 'none', observer: cfg.observer,
-      },
+      settings: kvSettings(cfg),
       fx: dataWriteHook(this.fx, (key, hash, value) => this.ae.noteWrite(key, hash, value)),
-      time: this.time,
-      detector,
-      ring: () => this.currentRing,
-      nextId: () => this.nextMsgId++,
+      time: this.time, detector, ring: () => this.currentRing, nextId: () => this.nextMsgId++,
+      pendingReplicas: (key) => this.xfer.pendingReplicas(key),
+      acceptsReplicaTraffic: () => this.xfer.acceptsReplicaTraffic(),
     }, store, this.handoff);
+    this.xfer = new TransferProtocol({
+      self: this.id, fx: this.fx, time: this.time, detector, settings: transferSettings(cfg.tickMs, cfg.transfer), reader: store,
+      membership: this.membership, merge: (key, state) => this.kv.mergeLocal(key, state), nextId: () => this.nextMsgId++,
+    });
     if (cfg.ring) {
       assert(cfg.n === undefined || cfg.n === cfg.ring.n, () => `NodeConfig.n=${cfg.n} differs from the ring's N=${cfg.ring?.n}`);
       this.membership.setRing(cfg.ring);
@@ -97,14 +94,15 @@ export class Node {
   }
 
   setRing(ring: Ring): void { this.membership.setRing(ring); }
+  /** Installs a cluster document if it wins (a peer's, or a test's): `Membership.install`. */
+  installClusterMeta(meta: ClusterMeta): boolean { return this.membership.install(meta); }
 
   /** Whether the node has a ring (loaded, formed or given); it serves only then. */
   hasRing(): boolean { return this.membership.ring !== undefined; }
 
   get currentRing(): Ring {
-    const ring = this.membership.ring;
-    assert(ring, 'the node has no ring yet');
-    return ring;
+    assert(this.membership.ring, 'the node has no ring yet');
+    return this.membership.ring;
   }
 
   /** The cluster metadata in force (members with their addresses, Q, N), once loaded or formed. */
@@ -114,10 +112,7 @@ export class Node {
   admin(op: AdminOp): AdminResult { return this.ringAdmin.handle(op); }
 
   /** A peer's facts, as a transport handshake reports them (gossip asks it for news). */
-  notePeer(peer: MemberInfo): void {
-    this.membership.notePeer(peer);
-    this.gossip?.notePeer(peer);
-  }
+  notePeer(peer: MemberInfo): void { this.membership.notePeer(peer); this.gossip?.notePeer(peer); }
 
   /** Time moves on by one tick; `nowMs` is the wall clock, used only for timestamps. */
   tick(nowMs: number): void {
@@ -128,10 +123,10 @@ export class Node {
     this.kv.tick();
     this.handoff.tick();
     this.ae.tick();
+    this.xfer.tick();
   }
 
   setTime(nowMs: number): void { this.time.nowMs = Math.floor(nowMs); }
-
   request(reqId: number, op: ClientOp): void {
     if (!this.hasRing()) {
       this.fx.reply(reqId, { ok: false, error: 'unavailable', message: 'node is starting: no ring yet' });
@@ -143,6 +138,8 @@ export class Node {
   /** Routes a peer's message to the protocol that owns its type. */
   step(from: NodeId, msg: Message): void {
     if (isMembershipMessage(msg)) return this.gossip?.step(from, msg);
+    // A document may come before this node has a ring (a joiner).
+    if (msg.type === 'xfer-doc') return this.gossip?.refuses(from) ? undefined : this.xfer.step(from, msg);
     // Kv, hints and anti-entropy wait for a ring; a node of another cluster is refused.
     if (!this.hasRing() || this.gossip?.refuses(from)) return;
     switch (msg.type) {
@@ -155,13 +152,14 @@ export class Node {
         return this.ae.step(from, msg);
       case 'ring-push':
         return this.ringAdmin.step(from, msg);
+      case 'xfer-pull': case 'xfer-chunk': case 'xfer-refuse':
+        return this.xfer.step(from, msg);
       default:
         assertNever(msg, 'message type');
     }
   }
 
   hasReady(): boolean { return this.fx.hasReady(); }
-
   ready(): Ready { return this.fx.take(); }
 
   /** The runtime made `rd`'s writes durable: the engine now serves them. */
@@ -175,9 +173,7 @@ export class Node {
   localState(key: string): KeyState { return this.kv.localState(key); }
 
   /** The hint records a start-up scan of the `hint` keyspace found (damaged ones are counted). */
-  loadHints(entries: Iterable<readonly [Uint8Array, Uint8Array]>): void {
-    this.handoff.store.load(entries);
-  }
+  loadHints(entries: Iterable<readonly [Uint8Array, Uint8Array]>): void { this.handoff.store.load(entries); }
 
   /** The hints this node holds for `key`, with their target (the states stay on disk). */
   hintsForKey(key: string): readonly { readonly target: NodeId; readonly storageKey: Uint8Array }[] {
@@ -187,14 +183,15 @@ export class Node {
   stats(): NodeStats {
     return {
       hints: this.handoff.stats(), readRepairs: this.kv.readRepairs(), coordinating: this.kv.inFlight(), antiEntropy: this.ae.stats(),
-      ringAdmin: this.ringAdmin.stats(), ...(this.gossip ? { membership: this.gossip.stats() } : {}),
+      ringAdmin: this.ringAdmin.stats(), transfer: this.xfer.stats(), ...(this.gossip ? { membership: this.gossip.stats() } : {}),
     };
   }
 
+  /** The change under way as this node sees it, and its own moving partitions (GET /admin/transition). */
+  transferProgress(): TransferProgress { return this.xfer.progress(); }
+
   /** Anti-entropy's side of the node: the start-up rebuild, repairs, roots and load. */
-  get antiEntropy(): AntiEntropyControl {
-    return this.ae;
-  }
+  get antiEntropy(): AntiEntropyControl { return this.ae; }
 
   /** Number of requests in flight (for graceful shutdown and metrics). */
   inFlight(): number { return this.kv.inFlight(); }

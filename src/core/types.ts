@@ -97,7 +97,27 @@ export interface Ready {
   readonly replies: readonly Reply[];
 }
 
+/** One bounded page of a key range (the engines' `scanPage`, src/ports/storage.ts, has this shape). */
+export interface StorePageOptions {
+  readonly gte?: Uint8Array;
+  readonly lt?: Uint8Array;
+  /** Resume strictly after this key. */
+  readonly after?: Uint8Array;
+  readonly countMax: number;
+  /** About this many key + value bytes; the first entry always comes, so a page makes progress. */
+  readonly bytesMax: number;
+}
+
+export interface StorePage {
+  readonly entries: readonly (readonly [Uint8Array, Uint8Array])[];
+  /** Key of the last entry when the range may hold more; undefined when the range is done. */
+  readonly resumeAfter: Uint8Array | undefined;
+  readonly bytes: number;
+}
+
 /** The synchronous read side of the local storage engine. */
 export interface StoreReader {
   get(key: Uint8Array): Uint8Array | undefined;
+  /** One page of a key range in ascending order (partition transfer serves chunks from it). */
+  scanPage(options: StorePageOptions): StorePage;
 }

@@ -13,7 +13,7 @@ import type { NodeConfig, NodeEvent, NodeStats } from '../core/node.js';
 import { HINT_RANGE } from '../core/handoff/index.js';
 import type { HintLimits } from '../core/handoff/index.js';
 import { Node } from '../core/node.js';
-import type { BootstrapConfig, MemberInfo } from '../core/node.js';
+import type { BootstrapConfig, ClusterMeta, MemberInfo } from '../core/node.js';
 import type { KeyState, ReconcileBug } from '../core/clock/state.js';
 import type { ClientOp, ClientReply, Consistency, Message, Ready } from '../core/types.js';
 import type { Ring } from '../core/ring/index.js';
@@ -31,6 +31,8 @@ import { applyMembershipEvents } from './membership-view.js';
 import type { AdminOp } from '../core/membership/admin.js';
 import type { AdminReply } from './ring-admin.js';
 import { memberViews, ringStateOf, runAdmin } from './ring-admin.js';
+import type { TransferOptions, TransferProgress } from '../core/transfer/index.js';
+import { roleChange } from './transfer-progress.js';
 
 export interface RuntimeSettings {
   n: number;
@@ -77,6 +79,8 @@ export interface RuntimeDeps {
   hintLimits?: Partial<HintLimits>;
   /** Anti-entropy's interval and throttle (the core's defaults otherwise). */
   antiEntropy?: Partial<AntiEntropySettings>;
+  /** Partition transfer's settle time, chunk bounds and pacing (the core's defaults otherwise). */
+  transfer?: Partial<TransferOptions>;
   /** Called when the node can no longer run safely (a failed fsync): the process should exit. */
   onFatal?: (err: Error) => void;
   /**
@@ -177,6 +181,7 @@ export class NodeRuntime implements NodeService {
       ...(this.deps.self.http !== undefined ? { http: this.deps.self.http } : {}),
       generation: this.deps.generation ?? Math.floor(this.deps.clock.nowMs()),
       gossip: { ...(s.gossipIntervalMs !== undefined ? { intervalMs: s.gossipIntervalMs } : {}), ...this.deps.gossip },
+      ...(this.deps.transfer ? { transfer: this.deps.transfer } : {}),
     };
   }
 
@@ -186,11 +191,15 @@ export class NodeRuntime implements NodeService {
     if (!node) return;
     const meta = node.clusterMeta();
     if (meta && this.ringMembers !== meta.members) {
+      const first = this.ringMembers.length === 0;
       this.ringMembers = meta.members;
       node.setTime(this.deps.clock.nowMs());
       if (!this.stopping && !this.fatal) this.serving = true;
-      this.logger.info('ring ready', { members: meta.members.length, partitions: meta.partitions, n: meta.n, version: meta.version, clusterId: meta.clusterId });
+      this.logger.info(first ? 'ring ready' : 'ring changed', { members: meta.members.length, partitions: meta.partitions, n: meta.n, version: meta.version, clusterId: meta.clusterId });
     }
+    const said = meta !== this.lastMeta && meta ? roleChange(this.lastMeta, meta, this.nodeId) : undefined;
+    if (said) this.logger.info(said, { version: meta?.version });
+    this.lastMeta = meta;
     this.pump();
   }
 
@@ -200,6 +209,7 @@ export class NodeRuntime implements NodeService {
     if (events && events.length > 0) applyMembershipEvents(events, { logger: this.logger, transport: this.deps.transport, peerHttp: this.peerHttp });
   }
 
+  private lastMeta: ClusterMeta | undefined;
   private rebuild: TreeRebuild | undefined;
 
   private scheduleTick(): void {
@@ -220,14 +230,10 @@ export class NodeRuntime implements NodeService {
   }
 
   private stopped = false;
-
   private onMessage(env: Envelope<Message>): void {
     if (this.deps.onFamilyMessage?.(env)) return;
     if (!this.node || this.stopped || this.fatal) return;
-    if (!isValidMessage(env.msg)) {
-      this.logger.warn('dropped a malformed message', { from: env.from });
-      return;
-    }
+    if (!isValidMessage(env.msg)) return void this.logger.warn('dropped a malformed message', { from: env.from });
     this.deps.wire?.received(env.from, env.msg);
     this.node.setTime(this.deps.clock.nowMs());
     try {
@@ -401,10 +407,8 @@ export class NodeRuntime implements NodeService {
     return this.node?.hasRing() ? localVersionsOf(this.node, this.deps.engine, key) : [];
   }
 
-  /** Hints and read repairs (undefined until the node has started). */
-  stats(): NodeStats | undefined {
-    return this.node?.stats();
-  }
+  /** Hints, read repairs, transfer counters (undefined until the node has started). */
+  stats(): NodeStats | undefined { return this.node?.stats(); }
 
   defaults(): ClusterDefaults {
     const s = this.deps.settings;
@@ -424,9 +428,7 @@ export class NodeRuntime implements NodeService {
     return progress;
   }
 
-  repairProgress(): RepairProgress | undefined {
-    return this.node?.hasRing() ? this.node.antiEntropy.progress() : undefined;
-  }
+  repairProgress(): RepairProgress | undefined { return this.node?.hasRing() ? this.node.antiEntropy.progress() : undefined; }
 
   /** The engine's compaction predicate: may this stored entry be dropped (a confirmed tombstone)? */
   canPurge(key: Uint8Array, value: Uint8Array): boolean { return this.node?.hasRing() === true && !this.stopped && canPurgeEntry(this.node, key, value); }
@@ -436,8 +438,18 @@ export class NodeRuntime implements NodeService {
     return this.node?.hasRing() ? treeRootsOf(this.node, this.nodeId) : undefined;
   }
 
-  /** Requests waiting for a reply (for metrics and shutdown). */
-  inFlight(): number {
-    return this.waiting.size;
+  /** The ring change under way as this node sees it (for `GET /admin/transition` and metrics). */
+  transferProgress(): TransferProgress | undefined { return this.node?.hasRing() ? this.node.transferProgress() : undefined; }
+  /** The cluster document in force (undefined before the node has one). */
+  clusterMeta(): ClusterMeta | undefined { return this.node?.clusterMeta(); }
+  /** Installs a cluster document if it wins (`Membership.install`): how the simulator commits a change. */
+  installClusterMeta(meta: ClusterMeta): boolean {
+    if (!this.node || this.stopped) return false;
+    const installed = this.node.installClusterMeta(meta);
+    this.afterCore();
+    return installed;
   }
+
+  /** Requests waiting for a reply (for metrics and shutdown). */
+  inFlight(): number { return this.waiting.size; }
 }

@@ -9,6 +9,7 @@ import type { RepairProgress } from '../core/antientropy/index.js';
 import type { AdminOp } from '../core/membership/admin.js';
 import type { StagedChange } from '../core/membership/index.js';
 import type { AdminReply } from './ring-admin.js';
+import type { TransferProgress } from '../core/transfer/index.js';
 
 export type MemberState = 'alive' | 'suspect' | 'faulty' | 'leaving' | 'left';
 
@@ -101,4 +102,6 @@ export interface NodeService {
   admin?(op: AdminOp): Promise<AdminReply>;
   /** The cluster document's version, staged changes and transition (undefined before there is one). */
   ringState?(): RingState | undefined;
+  /** The ring change under way as this node sees it (for `GET /admin/transition`); undefined before a ring. */
+  transferProgress?(): TransferProgress | undefined;
 }

@@ -29,6 +29,7 @@ export function renderNodeStats(stats: NodeStats | undefined): string {
     '# TYPE gossamer_read_repairs_total counter',
     `gossamer_read_repairs_total ${stats.readRepairs}`,
     ...antiEntropyLines(stats),
+    ...transferLines(stats),
   ];
   return lines.join('\n') + '\n';
 }
@@ -55,5 +56,23 @@ function antiEntropyLines(stats: NodeStats): string[] {
     '# HELP gossamer_antientropy_last_full_repair_seconds When an exchange last found this node equal to every fellow replica, by partition (Unix seconds).',
     '# TYPE gossamer_antientropy_last_full_repair_seconds gauge',
     ...last.map(([p, ms]) => `gossamer_antientropy_last_full_repair_seconds{partition="${p}"} ${Math.floor(ms / 1000)}`),
+  ];
+}
+
+/** Partition transfer: this node's moving partitions by state, and what it received and served. */
+function transferLines(stats: NodeStats): string[] {
+  const t = stats.transfer;
+  const counter = (name: string, help: string, v: number): string[] => [
+    `# HELP gossamer_transfer_${name} ${help}`, `# TYPE gossamer_transfer_${name} counter`, `gossamer_transfer_${name} ${v}`,
+  ];
+  return [
+    '# HELP gossamer_transfer_partitions Moving partitions this node receives in the ring change under way, by state.',
+    '# TYPE gossamer_transfer_partitions gauge',
+    ...(['pending', 'streaming', 'done'] as const).map((st) => `gossamer_transfer_partitions{state="${st}"} ${t.partitions[st]}`),
+    ...counter('keys_total', 'Keys this node received by partition transfer since it started.', t.keysTotal),
+    ...counter('bytes_total', 'Key and state bytes this node received by partition transfer since it started.', t.bytesTotal),
+    ...counter('bytes_served_total', 'Key and state bytes this node served to new replicas as a source.', t.bytesServedTotal),
+    ...counter('source_failovers_total', 'Pulls that timed out or were refused, so the next source was tried.', t.sourceFailovers),
+    ...counter('chunks_rejected_total', 'Chunks (or documents) refused as malformed.', t.chunksRejected),
   ];
 }

@@ -16,6 +16,7 @@ import { openLsmEngine, syncCompressor } from '../storage/lsm/index.js';
 import type { StorageEngine } from '../ports/storage.js';
 import type { SimEngineKind } from './options.js';
 import type { GossipSettings } from '../core/membership/gossip-constants.js';
+import type { TransferOptions } from '../core/transfer/index.js';
 
 export type { SimEngineKind } from './options.js';
 
@@ -32,6 +33,8 @@ export interface SimNode {
   restarts: number;
   /** How far this node's clock is off the virtual time (ms, either sign). */
   clockOffsetMs: number;
+  /** Started at least once (a spare is not until it joins). */
+  started?: boolean;
 }
 
 export interface SimClusterOptions {
@@ -57,6 +60,13 @@ export interface SimClusterOptions {
    * `gossamer start` wires it (off by default: the corpus's digests predate it).
    */
   purgeTombstones?: boolean;
+  /**
+   * The last `spares` nodes are not in the first ring and do not start with the others: a
+   * spare started later learns the cluster from its documents (a joiner).
+   */
+  spares?: number;
+  /** Partition transfer's settings (the core's defaults otherwise). */
+  transfer?: Partial<TransferOptions>;
 }
 
 export class SimCluster {
@@ -66,6 +76,8 @@ export class SimCluster {
   /** What the LSM engines did (with `engine: 'lsm'`). */
   readonly storageEvents = { flushes: 0, compactions: 0, corruptions: 0 };
   private readonly diskRng: Prng;
+  /** Nodes that stay down whatever the nemesis or the liveness phase does (removed as dead). */
+  readonly keepDown = new Set<number>();
 
   constructor(readonly rng: Prng, private readonly opts: SimClusterOptions) {
     this.network = new SimNetwork(this.queue, rng.fork(), opts.transportLimits);
@@ -95,15 +107,24 @@ export class SimCluster {
    * drive the queue meanwhile.
    */
   startAll(): void {
-    for (const n of this.nodes) this.start(n);
+    for (const n of this.founders) this.start(n);
   }
 
-  /** Every node is up and serves: it formed, loaded or adopted the ring (gossip forms the first one). */
+  /** The nodes of the first ring (all but the spares). */
+  get founders(): SimNode[] {
+    return this.nodes.slice(0, this.nodes.length - (this.opts.spares ?? 0));
+  }
+
+  /**
+   * Every node that should run is up and serves (it formed, loaded or adopted the ring; gossip
+   * forms the first one); spares not yet started and nodes kept down aside.
+   */
   get allUp(): boolean {
-    return this.nodes.every((n) => n.up && n.runtime?.isServing() === true);
+    return this.nodes.every((n, i) => (n.up && n.runtime?.isServing() === true) || this.keepDown.has(i) || (!n.started && i >= this.founders.length));
   }
 
   private start(n: SimNode): void {
+    n.started = true;
     if (this.opts.engine !== 'lsm') {
       this.launch(n, new SimDiskEngine(n.disk, this.queue, this.diskRng, this.opts.fsyncMs), this.clockOf(n));
       return;
@@ -136,10 +157,14 @@ export class SimCluster {
   }
 
   private launch(n: SimNode, engine: StorageEngine, clock: SimClock): void {
-    const seeds = this.nodes.map((m) => m.info.address);
-    const transport = this.network.open<Message>(n.info, seeds);
+    const founders = this.founders;
+    const spare = !founders.includes(n);
+    // A spare's seeds name an address nobody has, so it never forms a ring of its own.
+    const seeds = [...founders.map((m) => m.info.address), ...(spare ? ['sim:no-such-seed'] : [])];
+    const transport = this.network.open<Message>(n.info, seeds.filter((a) => a !== 'sim:no-such-seed'));
     const runtime = NodeRuntime.create({
       self: n.info, settings: { ...this.opts.settings, seeds }, engine, transport, clock, incarnation: this.diskRng.int(2 ** 31),
+      ...(this.opts.transfer ? { transfer: this.opts.transfer } : {}),
       // Liveness is the nodes' own business: membership gossip and its failure detector.
       ...(this.opts.gossip ? { gossip: this.opts.gossip } : {}),
       ...(this.opts.bug ? { bug: this.opts.bug } : {}),
@@ -147,8 +172,8 @@ export class SimCluster {
       ...(this.opts.observer ? { observer: (ev: NodeEvent) => this.opts.observer!(n.info.nodeId, ev) } : {}),
     });
     runtime.start();
-    // Hand every node the others' facts as a transport handshake would; gossip forms the ring.
-    for (const m of this.nodes) runtime.notePeer(m.info);
+    // Hand every node the founders' facts as a transport handshake would; gossip forms the ring.
+    for (const m of founders) runtime.notePeer(m.info);
     Object.assign(n, { runtime, engine, clock, up: true });
   }
 
@@ -167,9 +192,10 @@ export class SimCluster {
     delete n.clock;
   }
 
+  /** Starts a spare (or restarts a crashed node); never one kept down. */
   restart(i: number): void {
     const n = this.nodes[i]!;
-    if (n.up || n.starting) return;
+    if (n.up || n.starting || this.keepDown.has(i)) return;
     n.restarts++;
     this.start(n);
   }

@@ -2,11 +2,14 @@
  * `npm run sim -- --seed S` runs one seeded simulation and prints, on one line, the options the
  * seed drew and `digest: <hex>`; `--seeds A..B` runs a range. A failing run prints its seed and
  * the violated invariant. `--engine sim-disk|lsm` pins the engine instead of drawing it.
+ * `--ring-change join|leave|remove|replace` changes the ring during the run (`--crash-transfer`: and
+ * crashes a node of the transfer midway).
  */
 import { runSimulation } from './run.js';
 import type { ReconcileBug } from '../core/clock/state.js';
 import { RECONCILE_BUGS } from '../core/clock/state.js';
 import type { SimEngineKind } from './cluster.js';
+import type { RingChangeKind } from './ring-change.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -26,6 +29,12 @@ async function main(): Promise<void> {
     console.error('gossamer sim: --engine takes sim-disk or lsm');
     process.exit(2);
   }
+  const ringChange = arg('--ring-change') as RingChangeKind | undefined;
+  if (ringChange !== undefined && !['join', 'leave', 'remove', 'replace'].includes(ringChange)) {
+    console.error('gossamer sim: --ring-change takes join, leave, remove or replace');
+    process.exit(2);
+  }
+  const crashTransfer = process.argv.includes('--crash-transfer');
   let seeds: number[];
   if (range) {
     const [a, b] = range.split('..').map(Number);
@@ -47,7 +56,7 @@ async function main(): Promise<void> {
   let virtualMs = 0;
   const t0 = performance.now();
   for (const seed of seeds) {
-    const r = await runSimulation({ seed, bug, ...(engine ? { engine } : {}) });
+    const r = await runSimulation({ seed, bug, ...(engine ? { engine } : {}), ...(ringChange ? { ringChange, crashDuringTransfer: crashTransfer } : {}) });
     ops += r.ops;
     virtualMs += r.virtualMs;
     if (seeds.length === 1) {
@@ -55,13 +64,15 @@ async function main(): Promise<void> {
       console.log(`ops: ${r.ops} (${r.acknowledged} acknowledged), events: ${r.events}, virtual time: ${(r.virtualMs / 1000).toFixed(1)} s`);
       console.log(`faults: ${r.faults.crashes} crashes, ${r.faults.partitions} partitions, ${r.faults.clogs} links clogged ` +
         `in ${r.faults.swizzles} swizzles, ${r.faults.dropped} messages dropped; converged: ${r.converged}`);
+      if (r.ringChange) console.log(`ring change: ${r.ringChange.kind} of ${r.ringChange.node} committed at ${Math.round(r.ringChange.atMs ?? -1)} ms, ${r.ringChange.streamedKeys ?? 0} keys streamed`);
       if (r.options.engine === 'lsm') console.log(`storage: ${r.storage.flushes} flushes, ${r.storage.compactions} compactions`);
     }
     if (r.violations.length > 0) {
       failed++;
       console.log(`FAIL seed ${seed}: ${r.violations[0]!.invariant} on ${r.violations[0]!.key}: ${r.violations[0]!.detail}` +
         (r.violations.length > 1 ? ` (+${r.violations.length - 1} more)` : ''));
-      console.log(`  reproduce: npm run sim -- --seed ${seed}${bug !== 'none' ? ` --bug ${bug}` : ''}${engine ? ` --engine ${engine}` : ''}`);
+      const change = ringChange ? ` --ring-change ${ringChange}${crashTransfer ? ' --crash-transfer' : ''}` : '';
+      console.log(`  reproduce: npm run sim -- --seed ${seed}${bug !== 'none' ? ` --bug ${bug}` : ''}${engine ? ` --engine ${engine}` : ''}${change}`);
     }
   }
   const secs = (performance.now() - t0) / 1000;

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KeyState } from '../core/clock/state.js';
-import { encodeState } from '../core/clock/state.js';
+import { EMPTY_STATE, encodeState } from '../core/clock/state.js';
 import type { ReconcileBug } from '../core/clock/state.js';
 import { utf8 } from '../core/bytes.js';
 import { preferenceListForKey } from '../core/ring/index.js';
@@ -18,6 +18,10 @@ import { Prng } from './prng.js';
 import { drainMicrotasks } from './virtual-time.js';
 import type { WorkloadOptions } from './workload.js';
 import { Workload } from './workload.js';
+import type { RingChangeKind, RingChangeRecord } from './ring-change.js';
+import { checkFinalRing, ringSettled, scheduleRingChange } from './ring-change.js';
+import type { SimCluster as Cluster } from './cluster.js';
+import type { TransferBug } from '../core/transfer/index.js';
 
 export interface SimOptions {
   seed: number;
@@ -34,6 +38,16 @@ export interface SimOptions {
   options?: SimOptionOverrides;
   /** Shrinks the wire's frame bound (a test that the simulator catches what the wire refuses). */
   framePayloadBytesMax?: number;
+  /**
+   * Changes the ring during the workload (src/sim/ring-change.ts): `join` adds a spare node,
+   * `leave` and `remove` take a member out. Partition transfer must lose no acknowledged write
+   * and every node must end on the transition's ring.
+   */
+  ringChange?: RingChangeKind;
+  /** Test-only: a transfer broken on purpose (the checkers must catch it). */
+  transferBug?: TransferBug;
+  /** Crash a node taking part in the transfer (a receiver or a source) while it runs, then restart it. */
+  crashDuringTransfer?: boolean;
 }
 
 /** A broken invariant; `wire` is a message the frame codec could not carry. */
@@ -54,7 +68,12 @@ export interface SimResult {
   converged: boolean;
   faults: { crashes: number; partitions: number; dropped: number; clogs: number; swizzles: number };
   storage: { flushes: number; compactions: number; corruptions: number };
+  /** The ring change asked for, when there was one. */
+  ringChange?: RingChangeRecord;
 }
+
+/** Partition transfer in the simulator: shorter waits than production's, small chunks. */
+const SIM_TRANSFER = { settleMs: 200, pullTimeoutMs: 300, markEveryMs: 50, docPushEveryMs: 200, docPushQuietMs: 120_000, chunkKeysMax: 2 };
 
 const SETTINGS = { n: 3, partitions: 64, tickMs: 10, requestTimeoutMs: 300, maxValueBytes: 1 << 20 };
 
@@ -71,7 +90,8 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   });
   const created: CreatedVersion[] = [];
   const cluster = new SimCluster(rng.fork(), {
-    nodes: options.nodes,
+    nodes: options.nodes + spareCount(opts.ringChange, options.nodes),
+    ...(opts.ringChange ? { transfer: { ...SIM_TRANSFER, ...(opts.transferBug ? { bug: opts.transferBug } : {}) }, spares: spareCount(opts.ringChange, options.nodes) } : {}),
     settings: { ...SETTINGS, r: options.r, w: options.w, ...(options.dcs === 2 ? { replication: replicationFor(2)! } : {}) },
     engine: options.engine,
     placement: placementFor(options.dcs),
@@ -82,12 +102,14 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
       if (ev.type === 'version-created') created.push({ key: ev.key, tag: ev.contentType, dot: ev.dot, context: ev.context });
     },
   });
-  const workload = newWorkload(cluster, rng.fork(), opts.workload);
+  // A ring change moves data: more keys than the hot few, so moving partitions hold some.
+  const workload = newWorkload(cluster, rng.fork(), opts.ringChange ? { keys: 24, opsPerClient: 40, ...opts.workload } : opts.workload);
   cluster.startAll();
   await runUntil(cluster, () => cluster.allUp);
   const nemesis = new Nemesis(cluster, rng.fork(), options.rates);
+  const change = opts.ringChange ? startRingChange(cluster, rng.fork(), opts) : undefined;
   const finished = await safetyPhase(cluster, workload, (opts.faults ?? true) ? nemesis : undefined);
-  const { converged, finalStates } = await livenessPhase(cluster, workload.keys);
+  const { converged, finalStates } = await livenessPhase(cluster, workload.keys, change !== undefined);
 
   const violations: SimViolation[] = checkInvariants({
     history: workload.history, created, finalStates,
@@ -96,12 +118,18 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   if (cluster.storageEvents.corruptions > 0) {
     violations.push({ invariant: 'divergence', key: '*', detail: `${cluster.storageEvents.corruptions} storage corruption reports` });
   }
+  const ringProblem = change ? checkFinalRing(cluster, change) : '';
+  if (ringProblem) violations.push({ invariant: 'divergence', key: '*', detail: `ring change: ${ringProblem}` });
   if (!finished) violations.push({ invariant: 'divergence', key: '*', detail: 'workload did not finish within the virtual time bound' });
   const wire = cluster.network.wireFailures();
   if (wire.tooLarge + wire.malformed > 0) {
     violations.push({ invariant: 'wire', key: '*', detail: `${wire.tooLarge} frames too large to send, ${wire.malformed} undecodable` });
   }
   const digest = digestOf(workload, finalStates);
+  if (change) {
+    change.streamedKeys = 0;
+    for (const n of cluster.upNodes()) change.streamedKeys += n.runtime?.stats()?.transfer.keysTotal ?? 0;
+  }
   for (const n of cluster.nodes) n.runtime?.halt();
   return {
     seed: opts.seed, digest, options, line: describeRun(opts.seed, options, digest), violations,
@@ -112,7 +140,29 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     converged,
     faults: { ...nemesis.counts, dropped: cluster.network.dropped },
     storage: { ...cluster.storageEvents },
+    ...(change ? { ringChange: change } : {}),
   };
+}
+
+/** Nodes that start outside the first ring: one joiner, or a whole new set of nodes for `replace`. */
+function spareCount(kind: RingChangeKind | undefined, founders: number): number {
+  return kind === 'join' ? 1 : kind === 'replace' ? founders : 0;
+}
+
+/** Commits the change early in the workload; optionally crashes one node of the transfer midway and restarts it. */
+function startRingChange(cluster: Cluster, rng: Prng, opts: SimOptions): RingChangeRecord {
+  const record = scheduleRingChange(cluster, rng, opts.ringChange!, 100 + rng.int(200));
+  if (opts.crashDuringTransfer) {
+    const at = 500 + rng.int(300);
+    cluster.queue.schedule(at, () => {
+      const candidates = cluster.nodes.map((n, i) => [n, i] as const).filter(([n, i]) => n.up && !cluster.keepDown.has(i));
+      if (candidates.length < 2) return;
+      const [, i] = rng.pick(candidates);
+      cluster.crash(i);
+      cluster.queue.schedule(200 + rng.int(400), () => cluster.restart(i));
+    });
+  }
+  return record;
 }
 
 function newWorkload(cluster: SimCluster, rng: Prng, pinned: Partial<WorkloadOptions> | undefined): Workload {
@@ -145,20 +195,23 @@ async function safetyPhase(cluster: SimCluster, workload: Workload, nemesis: Nem
 type FinalStates = Map<string, Map<string, KeyState>>;
 
 /** No more faults: every node restarts, reads at R=all repair the replicas; returns what they hold. */
-async function livenessPhase(cluster: SimCluster, keys: readonly string[]): Promise<{ converged: boolean; finalStates: FinalStates }> {
+async function livenessPhase(cluster: SimCluster, keys: readonly string[], ringChange: boolean): Promise<{ converged: boolean; finalStates: FinalStates }> {
   cluster.network.heal();
-  for (let i = 0; i < cluster.nodes.length; i++) cluster.restart(i);
+  for (let i = 0; i < cluster.nodes.length; i++) if (cluster.nodes[i]!.started) cluster.restart(i);
   await runUntil(cluster, () => cluster.allUp);
   await runFor(cluster, 200);
   // Members convicted during the faults are alive again once gossip brings their new generation.
   for (let waited = 0; waited < LIVENESS_WAIT_MS && !cluster.allSeeAllAlive(); waited += 100) await runFor(cluster, 100);
+  // A ring change finishes once faults stop: wait (bounded) for every node to be on the flipped ring.
+  for (let waited = 0; ringChange && waited < 60_000 && !ringSettled(cluster); waited += 100) await runFor(cluster, 100);
 
-  const ring = cluster.nodes[0]!.runtime!.coreRing()!;
-  const stateAt = (id: string, key: string): KeyState => cluster.nodes.find((n) => n.info.nodeId === id)!.runtime!.localState(key)!;
+  const up = cluster.upNodes();
+  const ring = (up.find((n) => n.runtime?.coreRing()?.member(n.info.nodeId)) ?? up[0]!).runtime!.coreRing()!;
+  const stateAt = (id: string, key: string): KeyState => cluster.nodes.find((n) => n.info.nodeId === id)?.runtime?.localState(key) ?? EMPTY_STATE;
   const replicasOf = (key: string): readonly string[] => preferenceListForKey(ring, utf8(key));
   let converged = false;
   for (let round = 0; round < 5 && !converged; round++) {
-    for (const key of keys) void cluster.nodes[round % cluster.nodes.length]!.runtime!.submit({ op: 'get', key, r: 'all' });
+    for (const key of keys) void up[round % up.length]!.runtime!.submit({ op: 'get', key, r: 'all' });
     await runFor(cluster, 500);
     converged = keys.every((key) => {
       const states = replicasOf(key).map((id) => encodeState(stateAt(id, key)));

@@ -4,13 +4,23 @@
  */
 import { Node } from '../../src/core/node.js';
 import type { NodeConfig } from '../../src/core/node.js';
-import type { ClientReply, Message, Ready, StoreReader } from '../../src/core/types.js';
+import type { ClientReply, Message, Ready, StorePage, StorePageOptions, StoreReader } from '../../src/core/types.js';
+import { pageFromScan } from '../../src/storage/scan-page.js';
 import { createRing } from '../../src/core/ring/index.js';
 
 export class MapStore implements StoreReader {
   readonly data = new Map<string, Uint8Array>();
   get(key: Uint8Array): Uint8Array | undefined {
     return this.data.get(Buffer.from(key).toString('hex'));
+  }
+  /** Hex keeps the byte order, so sorted hex keys are the engine's order. */
+  scanPage(o: StorePageOptions): StorePage {
+    return pageFromScan((r) => {
+      const lo = r.gte ? Buffer.from(r.gte).toString('hex') : undefined;
+      const hi = r.lt ? Buffer.from(r.lt).toString('hex') : undefined;
+      const keys = [...this.data.keys()].filter((k) => (lo === undefined || k >= lo) && (hi === undefined || k < hi)).sort();
+      return keys.slice(0, r.limit ?? keys.length).map((k): [Uint8Array, Uint8Array] => [new Uint8Array(Buffer.from(k, 'hex')), this.data.get(k)!]);
+    }, o);
   }
   apply(rd: Ready): void {
     for (const w of rd.writes) {

@@ -43,7 +43,7 @@ export interface HandoffEnv {
  */
 export interface HintPageReader {
   scanPage(options: { gte: Uint8Array; lt: Uint8Array; countMax: number; bytesMax: number }): {
-    entries: [Uint8Array, Uint8Array][];
+    entries: readonly (readonly [Uint8Array, Uint8Array])[];
   };
 }
 

@@ -53,6 +53,13 @@ export interface KvEnv {
   ring(): Ring;
   /** A fresh request id (unique across every coordinator of this node and of this run). */
   nextId(): number;
+  /**
+   * While the ring changes: the replicas `key` gains (partition transfer). Writes also go to
+   * them, as extra copies that do not count toward W.
+   */
+  pendingReplicas?(key: string): readonly NodeId[];
+  /** Whether this node takes replica traffic (false once it has left the ring). */
+  acceptsReplicaTraffic?(): boolean;
 }
 
 /** The key's replicas, in preference order. */

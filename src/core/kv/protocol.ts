@@ -47,6 +47,7 @@ export class KvProtocol {
   step(from: NodeId, msg: KvMessage): void {
     switch (msg.type) {
       case 'replica-get':
+        if (this.env.acceptsReplicaTraffic?.() === false) return; // left the ring: its copies are stale
         this.env.fx.send(from, { type: 'replica-get-reply', id: msg.id, key: msg.key, state: this.store.readEncoded(msg.key) });
         return;
       case 'replica-put':
@@ -118,6 +119,9 @@ export class KvProtocol {
       if (this.hints.accept(hintFor, key, state) && id !== 0) this.env.fx.send(from, { type: 'replica-put-ack', id, key });
       return;
     }
+    // A node that left the ring stores no more replica writes: the coordinator's older document
+    // counts it out (no acknowledgement), and a stand-in takes its place.
+    if (this.env.acceptsReplicaTraffic?.() === false) return;
     this.store.merge(key, incoming, this.env.settings.bug === 'replica-overwrites');
     if (id !== 0) this.env.fx.send(from, { type: 'replica-put-ack', id, key });
   }

@@ -44,6 +44,12 @@ export interface ForwardIdentity {
   readonly tsMs: number;
 }
 
+/** A replica the key gains while the ring changes: an extra copy, not counted toward W. */
+interface Extra {
+  readonly target: NodeId;
+  acked: boolean;
+}
+
 /** Where the coordinator keeps a hint itself (the handoff module's store). */
 export interface LocalHints {
   accept(target: NodeId, key: string, state: Uint8Array): boolean;
@@ -54,6 +60,8 @@ export class PutRequest {
   readonly slots: Slot[];
   /** Stand-ins not yet given a slot, in the order they are tried. */
   readonly spare: NodeId[];
+  /** The key's new replicas while the ring changes (dual writes); filled by the coordinator. */
+  readonly extras: Extra[] = [];
   responded = false;
 
   constructor(
@@ -86,6 +94,7 @@ export class PutRequest {
         return;
       }
     }
+    for (const e of this.extras) if (e.target === from) e.acked = true;
   }
 
   get acked(): number {
@@ -122,7 +131,7 @@ export class PutRequest {
   }
 
   get settled(): boolean {
-    return this.slots.every((s) => s.acked || s.target === undefined);
+    return this.slots.every((s) => s.acked || s.target === undefined) && this.extras.every((e) => e.acked);
   }
 }
 
@@ -183,7 +192,21 @@ export class PutCoordinator {
     const req = new PutRequest(op.key, replicas, standIns, need, dcOf, deadline, result.clientContext, requester, bytes);
     this.table.set(id, req);
     for (const slot of req.slots) this.assign(id, req, slot, slot.owner);
+    this.sendExtras(id, req);
     this.decide(id, req);
+  }
+
+  /**
+   * While the ring changes, the key's new replicas get the write too (partition transfer's dual
+   * writes), so nothing written during the move is missing once the new ring is in force. They
+   * do not count toward W; one that has not acknowledged by the deadline gets a hint kept here.
+   */
+  private sendExtras(id: number, req: PutRequest): void {
+    for (const target of this.env.pendingReplicas?.(req.key) ?? []) {
+      if (target === this.env.self || req.replicas.includes(target)) continue;
+      req.extras.push({ target, acked: false });
+      this.env.fx.send(target, { type: 'replica-put', id, key: req.key, state: req.state });
+    }
   }
 
   /** A replica or stand-in acknowledged; one for another key (a stale id from an earlier run) is ignored. */
@@ -199,6 +222,7 @@ export class PutCoordinator {
     for (const [id, req] of this.table) {
       if (now >= req.deadlineTick) {
         for (const slot of req.slots) if (!slot.acked) this.keepHintHere(req, slot);
+        for (const e of req.extras) if (!e.acked) this.hints?.accept(e.target, req.key, req.state);
         if (!req.responded) this.replier.insufficient(req.requester, req.required, req.acked);
         this.table.delete(id);
         continue;

@@ -50,6 +50,14 @@ export interface TransitionMeta {
   readonly owners: readonly NodeId[];
   /** Moving partitions whose new replicas have all their data, ascending. */
   readonly done: readonly number[];
+  /**
+   * (Partition transfer) `<partition>:<nodeId>` of each new replica that has all of a moving
+   * partition not yet `done`, sorted; a partition moves to `done` once all its new replicas are
+   * here, and its entries leave. Absent when empty.
+   */
+  readonly streamed?: readonly string[];
+  /** (Partition transfer) Nodes removed as dead by this change: never a source of data. */
+  readonly removed?: readonly NodeId[];
 }
 
 export interface ClusterMeta {
@@ -91,7 +99,14 @@ function plain(meta: ClusterMeta): Record<string, unknown> {
   out['members'] = meta.members.map(copyMember);
   out['owners'] = meta.owners;
   if (meta.staged && meta.staged.length > 0) out['staged'] = meta.staged.map((c) => (c.member ? { kind: c.kind, nodeId: c.nodeId, member: copyMember(c.member) } : { kind: c.kind, nodeId: c.nodeId }));
-  if (meta.transition) out['transition'] = { members: meta.transition.members.map(copyMember), owners: meta.transition.owners, done: meta.transition.done };
+  if (meta.transition) out['transition'] = plainTransition(meta.transition);
+  return out;
+}
+
+function plainTransition(t: TransitionMeta): Record<string, unknown> {
+  const out: Record<string, unknown> = { members: t.members.map(copyMember), owners: t.owners, done: t.done };
+  if (t.streamed && t.streamed.length > 0) out['streamed'] = t.streamed;
+  if (t.removed && t.removed.length > 0) out['removed'] = t.removed;
   return out;
 }
 
@@ -238,7 +253,18 @@ function checkTransition(t: unknown, partitions: number): TransitionMeta {
   if (!Array.isArray(done) || !done.every((p, i) => Number.isSafeInteger(p) && p >= 0 && p < partitions && (i === 0 || p > done[i - 1]))) {
     throw new MetadataError('transition.done must list partitions in ascending order');
   }
-  return { members: checkMembers(t['members'], 'transition.members'), owners: checkOwners(t['owners'], partitions, 'transition.owners'), done: done as number[] };
+  const streamed = checkStrings(t['streamed'], 'transition.streamed', partitions * CORE_LIMITS.ringMembersMax);
+  const removed = checkStrings(t['removed'], 'transition.removed', CORE_LIMITS.ringMembersMax);
+  return {
+    members: checkMembers(t['members'], 'transition.members'), owners: checkOwners(t['owners'], partitions, 'transition.owners'), done: done as number[],
+    ...(streamed && streamed.length > 0 ? { streamed } : {}), ...(removed && removed.length > 0 ? { removed } : {}),
+  };
+}
+
+function checkStrings(v: unknown, what: string, countMax: number): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length > countMax || !v.every((x) => typeof x === 'string')) throw new MetadataError(`${what} must be a list of strings`);
+  return v as string[];
 }
 
 function checkMember(m: unknown, i: number): MemberInfo {
