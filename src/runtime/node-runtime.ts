@@ -56,10 +56,7 @@ export interface RuntimeDeps {
   transport: Transport<Message>;
   clock: Clock;
   logger?: Logger;
-  /**
-   * A number drawn at random for each start of the process (see NodeConfig.incarnation): replies
-   * queued for an earlier run never match a request of this one.
-   */
+  /** Drawn at random at each start (NodeConfig.incarnation): replies queued for an earlier run never match. */
   incarnation?: number;
   /** The name this run's dots carry (see NodeConfig.actorId); the node id by default. */
   actorId?: string;
@@ -68,10 +65,7 @@ export interface RuntimeDeps {
   observer?: (event: NodeEvent) => void;
   /** Sees every inter-node message sent and every valid one received (metrics: RPC latencies). */
   wire?: { sent(to: string, msg: Message): void; received(from: string, msg: Message): void };
-  /**
-   * This start's generation (membership gossip: new and larger at every start). Default: the
-   * clock's ms when `start` runs.
-   */
+  /** This start's generation (gossip: new and larger at every start); default the clock's ms at `start`. */
   generation?: number;
   /** Gossip and failure-detector settings beyond the interval (tests; test-only knobs included). */
   gossip?: Partial<GossipSettings>;
@@ -434,9 +428,7 @@ export class NodeRuntime implements NodeService {
   canPurge(key: Uint8Array, value: Uint8Array): boolean { return this.node?.hasRing() === true && !this.stopped && canPurgeEntry(this.node, key, value); }
 
   /** The root hash of each partition this node replicates (undefined while the trees are rebuilt). */
-  treeRoots(): Record<number, number> | undefined {
-    return this.node?.hasRing() ? treeRootsOf(this.node, this.nodeId) : undefined;
-  }
+  treeRoots(): Record<number, number> | undefined { return this.node?.hasRing() ? treeRootsOf(this.node, this.nodeId) : undefined; }
 
   /** The ring change under way as this node sees it (for `GET /admin/transition` and metrics). */
   transferProgress(): TransferProgress | undefined { return this.node?.hasRing() ? this.node.transferProgress() : undefined; }
@@ -444,8 +436,7 @@ export class NodeRuntime implements NodeService {
   clusterMeta(): ClusterMeta | undefined { return this.node?.clusterMeta(); }
   /** Installs a cluster document if it wins (`Membership.install`): how the simulator commits a change. */
   installClusterMeta(meta: ClusterMeta): boolean {
-    if (!this.node || this.stopped) return false;
-    const installed = this.node.installClusterMeta(meta);
+    const installed = !!this.node && !this.stopped && this.node.installClusterMeta(meta);
     this.afterCore();
     return installed;
   }
