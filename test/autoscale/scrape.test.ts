@@ -11,10 +11,10 @@ describe('scraping /metrics for the policy', () => {
   it('rates and p99 between two scrapes of a real registry', async () => {
     const m = new NodeMetrics();
     registerEventLoopBusy(m.registry);
-    const first = parseMetrics(await m.registry.metrics(), 0);
+    const first = parseMetrics(await m.render(), 0);
     for (let i = 0; i < 98; i++) m.recordClientRequest('http', 'get', '200', 0.002);
     for (let i = 0; i < 2; i++) m.recordClientRequest('resp', 'put', 'ok', 0.4);
-    const second = parseMetrics(await m.registry.metrics(), 10_000);
+    const second = parseMetrics(await m.render(), 10_000);
     const s = sampleBetween('a', 'dc1', first, second)!;
     assert.equal(s.requestsPerSec, 10); // 100 requests in 10 s, over both APIs
     // 99% of 100 is 99 requests: the 98 fast ones and one of the slow ones, so the 0.5 s bucket.

@@ -98,7 +98,9 @@ describe('hinted handoff across five real processes', { timeout: 240_000 }, () =
     assert.match(metrics, /^gossamer_read_repairs_total \d+$/m);
     const restarted = await hints(standIn);
     assert.equal(Number(delivered[1]), restarted.delivered);
-    assert.equal(restarted.delivered, heldByStandIn, 'the restarted stand-in delivered the hints it held when it was killed');
+    // At least what it held: forwards queued for it while it was down arrive after its restart, and
+    // coordinating them again (idempotently) may hint a copy for a node still starting.
+    assert.ok(restarted.delivered >= heldByStandIn, `the restarted stand-in delivered the ${heldByStandIn} hints it held when it was killed (${restarted.delivered})`);
     assert.equal(restarted.dropped, 0);
 
     const idx = (id: string): number => Number(id.slice(1));

@@ -1,8 +1,9 @@
 /**
  * Changing the ring with real `gossamer start` processes: `status` and `ring` print their
  * tables; removenode of a stopped node, plan and commit make every node install the same
- * version with a transition; bad input gets 400/404/409. The join of a 4th node waits for gossip
- * (a node started against a running cluster must adopt its document first).
+ * version with a transition; bad input gets 400/404/409. A 4th node started against the running
+ * cluster adopts its document (gossip), joins, and after plan/commit the data streams and the ring
+ * flips to four members with every key still readable.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,9 @@ interface ClusterDoc {
   transition?: { members: string[]; movingPartitions: number; donePartitions: number } | null;
   loadBytes?: number | null;
 }
+
+/** One of the three first nodes, by the key's number (writes spread over them). */
+const i0 = (k: string): number => Number(k.split('-').pop()) % 3;
 
 async function clusterDoc(port: number): Promise<ClusterDoc> {
   const a = await request(port, 'GET', '/cluster');
@@ -36,7 +40,7 @@ async function until(ports: number[], ok: (d: ClusterDoc) => boolean, what: stri
   }
 }
 
-describe('ring administration on a 3-node cluster of real processes', { timeout: 180_000 }, () => {
+describe('ring administration on a 3-node cluster of real processes', { timeout: 300_000 }, () => {
   let c: TestCluster;
   const host = (i: number): string[] => ['--host', `127.0.0.1:${c.nodes[i]!.httpPort}`];
   // Nodes 0-2 form the ring; node 3 (the would-be joiner) is given the same three seeds.
@@ -83,9 +87,9 @@ describe('ring administration on a 3-node cluster of real processes', { timeout:
     assert.match(k.stdout, /^key "status-key": partition \d+, replicas n\d, n\d, n\d$/m);
   });
 
-  it('join, plan and commit of a 4th node', {
-    skip: 'needs gossip adoption (issue 10 item 1): a node started with --seeds against a running cluster still forms a ring of its own instead of adopting the cluster\'s document, so it cannot stage its join yet; enable after the gossip merge',
-  }, async () => {
+  it('join, plan and commit of a 4th node: a quarter of the partitions move, every key stays readable', async () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `join-key-${i}`);
+    for (const k of keys) assert.equal((await request(c.nodes[i0(k)]!.httpPort, 'PUT', `/kv/${k}`, { body: `v-${k}` })).status, 204);
     c.start(3);
     const ports = c.nodes.map((n) => n.httpPort);
     const first = await clusterDoc(ports[0]!);
@@ -99,6 +103,15 @@ describe('ring administration on a 3-node cluster of real processes', { timeout:
     assert.equal(commit.code, 0, commit.stderr);
     const docs = await until(ports, (d) => d.transition?.members.length === 4, 'every node installs the transition');
     assert.equal(new Set(docs.map((d) => d.version)).size, 1, 'every node reports the same version');
+    // Transfer streams the moving partitions, then any node flips the ring: four members, no transition.
+    const flipped = await until(ports, (d) => !d.transition && d.members.length === 4, 'every node is on the 4-member ring', 120_000);
+    assert.equal(new Set(flipped.map((d) => d.version)).size, 1, 'every node reports the same version after the flip');
+    const unreadable: string[] = [];
+    for (const k of keys) {
+      const r = await request(ports[i0(k) % 4]!, 'GET', `/kv/${k}`);
+      if (r.status !== 200 || r.text !== `v-${k}`) unreadable.push(`${k}: ${r.status}`);
+    }
+    assert.deepEqual(unreadable, [], 'every key written before the join is readable after it');
   });
 });
 

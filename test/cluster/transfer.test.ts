@@ -4,21 +4,18 @@
  * streamed to their new replicas; once every node is on the new ring, every acknowledged write
  * is read back (quorum) and the node that left says so in its log.
  *
- * The commit goes through a test-only path: ring-admin's operator surface (plan/commit) lands
- * in parallel, so the test builds the committed document itself — the cluster's first document,
- * computed from what `/cluster` reports, plus the transition `rebalance` gives — and pushes it to
- * one node as a peer would (`xfer-doc`, over the inter-node transport). At the merge this
- * becomes `gossamer leave --host <n3>` + `gossamer commit`.
+ * The change goes through the operator's routes (`POST /admin/leave` at n3, `POST /admin/commit`,
+ * what `gossamer leave` and `gossamer commit` send); the test computes the ring it must lead to
+ * (the cluster's first document, from what `/cluster` reports, and `rebalance` without n3) to
+ * check every node ends on it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from '../api/http-client.js';
 import { TestCluster, sleep } from './helpers.js';
-import { createTcpTransport } from '../../src/adapters/tcp-transport.js';
-import type { ClusterMeta, MemberInfo } from '../../src/core/membership/index.js';
-import { encodeClusterMeta, firstClusterMeta, ringOf } from '../../src/core/membership/index.js';
+import type { MemberInfo } from '../../src/core/membership/index.js';
+import { firstClusterMeta, ringOf } from '../../src/core/membership/index.js';
 import { rebalance } from '../../src/core/ring/index.js';
-import type { Message } from '../../src/core/types.js';
 
 const Q = 64;
 
@@ -73,8 +70,10 @@ describe('partition transfer across four real processes: leave under a write loa
 
     const stay = members.filter((m) => m.nodeId !== 'n3');
     const next = rebalance(ringOf(first), stay);
-    const doc: ClusterMeta = { ...first, version: 2, transition: { members: stay, owners: next.owners, done: [] } };
-    await pushDocument(c.nodes[0]!.listenPort, doc);
+    const leave = await request(port(3), 'POST', '/admin/leave');
+    assert.equal(leave.status, 200, leave.text);
+    const commit = await request(port(3), 'POST', '/admin/commit');
+    assert.equal(commit.status, 200, commit.text);
     const committedAt = Date.now();
 
     await waitFor('every node on the new ring', async () => {
@@ -108,19 +107,3 @@ describe('partition transfer across four real processes: leave under a write loa
     t.diagnostic(`${acked.size} writes acknowledged (${failed} failed); commit to flip ${flipMs} ms (2 s settle + 2 s catch-up settle included); ${keys} keys, ${bytes} bytes streamed (both passes)`);
   });
 });
-
-/** Sends the document to the node at `listenPort` as a peer would (an `xfer-doc` push). */
-async function pushDocument(listenPort: number, doc: ClusterMeta): Promise<void> {
-  const t = await createTcpTransport<Message>({
-    self: { nodeId: 'test-driver', dc: 'dc1', rack: 'rack1', weight: 0 }, listenHost: '127.0.0.1', listenPort: 0,
-    seeds: [`127.0.0.1:${listenPort}`],
-  });
-  try {
-    const linked = new Promise<string>((resolve) => t.onPeer((p) => resolve(p.nodeId)));
-    const to = await linked;
-    t.send({ from: 'test-driver', to, msg: { type: 'xfer-doc', id: 0, meta: encodeClusterMeta(doc) } });
-    await sleep(500);
-  } finally {
-    await t.close();
-  }
-}

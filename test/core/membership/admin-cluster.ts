@@ -5,7 +5,7 @@
 import { Node } from '../../../src/core/node.js';
 import type { AdminOp, AdminResult, NodeConfig } from '../../../src/core/node.js';
 import type { ClusterMeta, MemberInfo } from '../../../src/core/membership/index.js';
-import { encodeClusterMeta } from '../../../src/core/membership/index.js';
+import { CLUSTER_META_KEY, encodeClusterMeta, firstClusterMeta } from '../../../src/core/membership/index.js';
 import type { Message } from '../../../src/core/types.js';
 import { MapStore } from '../harness.js';
 
@@ -21,11 +21,12 @@ export class AdminCluster {
   /** `members` form the first ring (Q, N as given); `outsiders` hold the document without being members. */
   constructor(members: number, outsiders = 0, settings: { partitions?: number; n?: number } = {}) {
     const seeds = Array.from({ length: members }, (_, i) => member(i).address);
+    // Every node starts with the first ring's document on disk, as if the seeds had formed it.
+    const first = firstClusterMeta({ partitions: settings.partitions ?? 64, n: settings.n ?? 3 }, Array.from({ length: members }, (_, i) => member(i)));
     for (let i = 0; i < members + outsiders; i++) {
       const store = new MapStore();
-      if (i >= members) for (const [k, v] of this.stores.get('n0')!.data) store.data.set(k, v);
+      store.data.set(Buffer.from(CLUSTER_META_KEY).toString('hex'), encodeClusterMeta(first));
       const node = new Node(this.config(i, seeds, settings), store);
-      if (i < members) for (let j = 0; j < members; j++) if (j !== i) node.notePeer(member(j));
       this.nodes.set(`n${i}`, node);
       this.stores.set(`n${i}`, store);
       this.flush();

