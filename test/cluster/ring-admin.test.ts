@@ -91,6 +91,7 @@ describe('ring administration on a 3-node cluster of real processes', { timeout:
     const keys = Array.from({ length: 200 }, (_, i) => `join-key-${i}`);
     for (const k of keys) assert.equal((await request(c.nodes[i0(k)]!.httpPort, 'PUT', `/kv/${k}`, { body: `v-${k}` })).status, 204);
     c.start(3);
+    await c.waitHealthy(3);
     const ports = c.nodes.map((n) => n.httpPort);
     const first = await clusterDoc(ports[0]!);
     await until([ports[3]!], (d) => d.clusterId === first.clusterId, 'the 4th node adopts the cluster document');
