@@ -5,7 +5,7 @@
 import { Node } from '../../../src/core/node.js';
 import type { NodeConfig } from '../../../src/core/node.js';
 import type { ClusterMeta, MemberInfo } from '../../../src/core/membership/index.js';
-import { ringOf } from '../../../src/core/membership/index.js';
+import { CLUSTER_META_KEY, encodeClusterMeta, firstClusterMeta, ringOf } from '../../../src/core/membership/index.js';
 import { rebalance } from '../../../src/core/ring/index.js';
 import type { ClientReply, Message } from '../../../src/core/types.js';
 import type { TransferOptions } from '../../../src/core/transfer/index.js';
@@ -25,8 +25,12 @@ export class MiniCluster {
 
   constructor(readonly ids: string[], readonly founders: string[], private readonly transfer: Partial<TransferOptions>) {
     this.infos = ids.map((nodeId, i) => ({ nodeId, address: `a:${i}`, dc: 'dc1', rack: `r${i}`, weight: 1 }));
+    // The founders start with the first ring's document on disk, as if gossip had formed it.
+    const first = firstClusterMeta({ partitions: 16, n: 3 }, this.infos.filter((m) => founders.includes(m.nodeId)));
     for (const id of ids) {
-      this.stores.set(id, new MapStore());
+      const store = new MapStore();
+      if (founders.includes(id)) store.data.set(Buffer.from(CLUSTER_META_KEY).toString('hex'), encodeClusterMeta(first));
+      this.stores.set(id, store);
       this.boot(id);
     }
     this.flush();
