@@ -104,6 +104,7 @@ async function startCommand(opts: Record<string, unknown>, attrs: Map<string, Se
   const memory = opts.memory === true;
 
   const { startNode } = await import('./node-main.js');
+  const { DECOMMISSION_WAIT_MS_MAX } = await import('./self-management.js');
   const node = await startNode(loaded.config, { memory });
 
   let exiting = false;
@@ -111,7 +112,8 @@ async function startCommand(opts: Record<string, unknown>, attrs: Map<string, Se
     if (exiting) return; // a second signal (e.g. Ctrl-C reaching both dev and its children) changes nothing
     exiting = true;
     node.logger.info('shutdown requested', { reason: why });
-    const hardStopMs = loaded.config.requestTimeoutMs + 10_000;
+    // A decommission hands the partitions over first (bounded by its own wait).
+    const hardStopMs = loaded.config.requestTimeoutMs + 10_000 + (loaded.config.decommissionOnStop ? DECOMMISSION_WAIT_MS_MAX : 0);
     setTimeout(() => {
       node.logger.error('graceful shutdown took too long; exiting', { afterMs: hardStopMs });
       process.exit(1);

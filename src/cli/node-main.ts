@@ -37,6 +37,7 @@ import { testBugsFromEnv, testTransportFaults, withServiceBug, withTransportBug 
 import { createNodeObservability } from './node-metrics.js';
 import type { NodeObservability } from './node-metrics.js';
 import { registerEventLoopBusy } from './autoscale-metrics.js';
+import { decommissionBeforeExit, onHealthyAutoJoin } from './self-management.js';
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -321,32 +322,4 @@ function startWatchers(
       if (config.decommissionOnStop) await decommissionBeforeExit(runtime, logger);
     },
   };
-}
-
-/**
- * `--auto-join`: once the node serves, join the ring and commit its claim (issue 18). The
- * membership that does it (join, plan, commit) lands with M2.4; until it is connected here the
- * hook only says so, once, when the node is healthy.
- */
-export function onHealthyAutoJoin(runtime: NodeRuntime, logger: Logger): ReturnType<typeof setInterval> {
-  const timer = setInterval(() => {
-    if (!runtime.isServing()) return;
-    clearInterval(timer);
-    logger.warn('auto-join: waiting for membership support', { nodeId: runtime.nodeId });
-  }, AUTO_JOIN_POLL_MS);
-  timer.unref();
-  return timer;
-}
-
-/** How often `--auto-join` checks whether the node serves yet. */
-export const AUTO_JOIN_POLL_MS = 200;
-
-/**
- * `--decommission-on-stop`: before a graceful exit, stage this node's leave, commit it, and wait
- * (bounded, with progress in the log) until its partitions are handed over. Until M2.4's leave is
- * connected here it only says so and the node stops as it always did.
- */
-export async function decommissionBeforeExit(runtime: NodeRuntime, logger: Logger): Promise<void> {
-  logger.warn('decommission-on-stop: waiting for membership support; stopping without handing partitions over', { nodeId: runtime.nodeId });
-  return Promise.resolve();
 }

@@ -53,9 +53,9 @@ describe('self-management settings', () => {
       check();
     });
     try {
-      await seen(/auto-join: waiting for membership support/);
+      await seen(/auto-join: this node is a ring member/);
       p.kill('SIGTERM');
-      await seen(/decommission-on-stop: waiting for membership support/);
+      await seen(/decommission-on-stop: cannot leave; stopping without handing partitions over/);
       assert.equal(await exited, 0, log);
       assert.ok(log.indexOf('decommission-on-stop') < log.indexOf('"stopped"'), 'the decommission hook runs before the node stops');
     } finally {
