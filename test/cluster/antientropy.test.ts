@@ -92,11 +92,10 @@ describe('anti-entropy across three real processes', { timeout: 300_000 }, () =>
     c.start(2);
     await c.waitHealthy(2);
     await allLinked();
-    assert.notEqual(await localView(2, keyOf(0)), await localView(0, keyOf(0)), 'n2 still holds the old value');
+    // n2 may already hold some tombstones: hinted handoff replays as soon as the gossip detector
+    // sees n2 alive (about a second). Whoever brings them, repair must not undo a delete.
     const s = await repairVia(2);
     assert.equal(s.failed, 0);
-    // Hinted handoff may bring some tombstones home before the repair runs (the gossip detector sees
-    // n2 alive within a second): what must hold is the outcome below, whoever repaired it.
     assert.ok(s.keysRepaired <= DELETED, `keys repaired: ${s.keysRepaired}`);
     for (let i = 0; i < DELETED; i++) {
       for (const n of [0, 1, 2]) {
