@@ -105,8 +105,21 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   // A ring change moves data: more keys than the hot few, so moving partitions hold some.
   const workload = newWorkload(cluster, rng.fork(), opts.ringChange ? { keys: 24, opsPerClient: 40, ...opts.workload } : opts.workload);
   cluster.startAll();
-  await runUntil(cluster, () => cluster.allUp);
+  const formed = await runUntil(cluster, () => cluster.allUp).then(() => true, () => false);
   const nemesis = new Nemesis(cluster, rng.fork(), options.rates);
+  if (!formed) {
+    // The cluster never formed its ring (e.g. every gossip frame over a tiny frame bound): report
+    // it, with what the wire refused, instead of running a workload against nothing.
+    const wire = cluster.network.wireFailures();
+    const violations: SimViolation[] = [{ invariant: 'divergence', key: '*', detail: 'the cluster never formed its ring' }];
+    if (wire.tooLarge + wire.malformed > 0) violations.push({ invariant: 'wire', key: '*', detail: `${wire.tooLarge} frames too large to send, ${wire.malformed} undecodable` });
+    for (const n of cluster.nodes) n.runtime?.halt();
+    return {
+      seed: opts.seed, digest: '', options, line: describeRun(opts.seed, options, ''), violations, ops: 0, acknowledged: 0,
+      events: cluster.queue.executed, virtualMs: cluster.queue.now, converged: false,
+      faults: { ...nemesis.counts, dropped: cluster.network.dropped }, storage: { ...cluster.storageEvents },
+    };
+  }
   const change = opts.ringChange ? startRingChange(cluster, rng.fork(), opts) : undefined;
   const finished = await safetyPhase(cluster, workload, (opts.faults ?? true) ? nemesis : undefined);
   const { converged, finalStates } = await livenessPhase(cluster, workload.keys, change !== undefined);
@@ -230,10 +243,18 @@ function digestOf(workload: Workload, finalStates: FinalStates): string {
   return hash.digest('hex').slice(0, 32);
 }
 
-/** Drives the queue until `done` holds (bounded by the queue running dry). */
+/** Virtual time `runUntil` waits at most: a condition never met is a failure, never a hang. */
+export const RUN_UNTIL_MS_MAX = 10 * 60_000;
+
+/** Drives the queue until `done` holds (bounded by the queue running dry and by `RUN_UNTIL_MS_MAX`). */
 export async function runUntil(cluster: SimCluster, done: () => boolean): Promise<void> {
+  const deadline = cluster.queue.now + RUN_UNTIL_MS_MAX;
   while (!done()) {
     if (!cluster.queue.step()) throw new Error('the simulation ran out of events before it could continue');
+    if (cluster.queue.now > deadline) {
+      const waiting = cluster.nodes.filter((n) => !(n.up && n.runtime?.isServing())).map((n) => n.info.nodeId);
+      throw new Error(`the simulation waited ${RUN_UNTIL_MS_MAX} virtual ms for a condition that never held (nodes not serving: ${waiting.join(', ') || 'none'})`);
+    }
     await drainMicrotasks();
   }
 }

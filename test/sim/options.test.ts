@@ -74,7 +74,8 @@ describe('simulator options drawn from the seed', () => {
 
 describe('the simulator covers the wire', () => {
   it('a message the frame codec refuses is a violation, with its seed', async () => {
-    // Key states travel in replica-put frames; with a 64-byte frame bound they cannot.
+    // Key states travel in replica-put frames, and gossip's in syn/ack frames; with a 64-byte frame
+    // bound they cannot (the cluster never forms: that is reported too).
     const r = await runSimulation({ seed: 3, framePayloadBytesMax: 64, options: { engine: 'sim-disk' } });
     const wire = r.violations.filter((v) => v.invariant === 'wire');
     assert.equal(wire.length, 1, JSON.stringify(r.violations));
