@@ -7,6 +7,25 @@ import type { NodeConfig } from '../../src/core/node.js';
 import type { ClientReply, Message, Ready, StorePage, StorePageOptions, StoreReader } from '../../src/core/types.js';
 import { pageFromScan } from '../../src/storage/scan-page.js';
 import { createRing } from '../../src/core/ring/index.js';
+import type { ClusterMeta } from '../../src/core/membership/index.js';
+import { CLUSTER_META_KEY, encodeClusterMeta } from '../../src/core/membership/index.js';
+
+/** A store holding `doc` as its cluster document, as if the node had formed or adopted it before. */
+export function storeWithDocument(doc: ClusterMeta): MapStore {
+  const store = new MapStore();
+  store.data.set(Buffer.from(CLUSTER_META_KEY).toString('hex'), encodeClusterMeta(doc));
+  return store;
+}
+
+/** Persists every Ready `node` has into `store`, hands each to `each` (messages, replies), then advances. */
+export function drainReady(node: Node, store: MapStore, each: (rd: Ready) => void): void {
+  while (node.hasReady()) {
+    const rd = node.ready();
+    store.apply(rd);
+    each(rd);
+    node.advance(rd);
+  }
+}
 
 export class MapStore implements StoreReader {
   readonly data = new Map<string, Uint8Array>();
@@ -86,13 +105,10 @@ export class Harness {
   /** Persists and releases everything every node has ready (as the runtime would). */
   flush(): void {
     for (const [id, node] of this.nodes) {
-      while (node.hasReady()) {
-        const rd = node.ready();
-        this.stores.get(id)!.apply(rd);
+      drainReady(node, this.stores.get(id)!, (rd) => {
         for (const m of rd.messages) this.inflight.push({ from: id, to: m.to, msg: m.msg });
         for (const r of rd.replies) this.replies.set(this.reqNames.get(r.reqId)!, r.reply);
-        node.advance(rd);
-      }
+      });
     }
   }
 

@@ -5,9 +5,10 @@
 import { Node } from '../../../src/core/node.js';
 import type { AdminOp, AdminResult, NodeConfig } from '../../../src/core/node.js';
 import type { ClusterMeta, MemberInfo } from '../../../src/core/membership/index.js';
-import { CLUSTER_META_KEY, encodeClusterMeta, firstClusterMeta } from '../../../src/core/membership/index.js';
+import { encodeClusterMeta, firstClusterMeta } from '../../../src/core/membership/index.js';
 import type { Message } from '../../../src/core/types.js';
-import { MapStore } from '../harness.js';
+import { drainReady, storeWithDocument } from '../harness.js';
+import type { MapStore } from '../harness.js';
 
 export const member = (i: number): MemberInfo => ({ nodeId: `n${i}`, address: `h${i}:7000`, dc: 'dc1', rack: `r${i}`, weight: 1 });
 
@@ -24,8 +25,7 @@ export class AdminCluster {
     // Every node starts with the first ring's document on disk, as if the seeds had formed it.
     const first = firstClusterMeta({ partitions: settings.partitions ?? 64, n: settings.n ?? 3 }, Array.from({ length: members }, (_, i) => member(i)));
     for (let i = 0; i < members + outsiders; i++) {
-      const store = new MapStore();
-      store.data.set(Buffer.from(CLUSTER_META_KEY).toString('hex'), encodeClusterMeta(first));
+      const store = storeWithDocument(first);
       const node = new Node(this.config(i, seeds, settings), store);
       this.nodes.set(`n${i}`, node);
       this.stores.set(`n${i}`, store);
@@ -52,12 +52,7 @@ export class AdminCluster {
   /** Persists what every node has ready; messages wait in `inflight`. */
   flush(): void {
     for (const [id, node] of this.nodes) {
-      while (node.hasReady()) {
-        const rd = node.ready();
-        this.stores.get(id)!.apply(rd);
-        for (const m of rd.messages) this.inflight.push({ from: id, to: m.to, msg: m.msg });
-        node.advance(rd);
-      }
+      drainReady(node, this.stores.get(id)!, (rd) => { for (const m of rd.messages) this.inflight.push({ from: id, to: m.to, msg: m.msg }); });
     }
   }
 

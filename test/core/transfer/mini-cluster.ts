@@ -5,11 +5,11 @@
 import { Node } from '../../../src/core/node.js';
 import type { NodeConfig } from '../../../src/core/node.js';
 import type { ClusterMeta, MemberInfo } from '../../../src/core/membership/index.js';
-import { CLUSTER_META_KEY, encodeClusterMeta, firstClusterMeta, ringOf } from '../../../src/core/membership/index.js';
+import { firstClusterMeta, ringOf } from '../../../src/core/membership/index.js';
 import { rebalance } from '../../../src/core/ring/index.js';
 import type { ClientReply, Message } from '../../../src/core/types.js';
 import type { TransferOptions } from '../../../src/core/transfer/index.js';
-import { MapStore } from '../harness.js';
+import { MapStore, drainReady, storeWithDocument } from '../harness.js';
 
 export interface Sent { from: string; to: string; msg: Message }
 
@@ -28,8 +28,7 @@ export class MiniCluster {
     // The founders start with the first ring's document on disk, as if gossip had formed it.
     const first = firstClusterMeta({ partitions: 16, n: 3 }, this.infos.filter((m) => founders.includes(m.nodeId)));
     for (const id of ids) {
-      const store = new MapStore();
-      if (founders.includes(id)) store.data.set(Buffer.from(CLUSTER_META_KEY).toString('hex'), encodeClusterMeta(first));
+      const store = founders.includes(id) ? storeWithDocument(first) : new MapStore();
       this.stores.set(id, store);
       this.boot(id);
     }
@@ -63,13 +62,10 @@ export class MiniCluster {
   /** Persists every node's Ready (writes first) and queues its messages. */
   flush(): void {
     for (const [id, node] of this.nodes) {
-      while (node.hasReady()) {
-        const rd = node.ready();
-        this.stores.get(id)!.apply(rd);
+      drainReady(node, this.stores.get(id)!, (rd) => {
         for (const m of rd.messages) this.queue.push({ from: id, to: m.to, msg: m.msg });
         for (const r of rd.replies) this.replies.set(r.reqId, r.reply);
-        node.advance(rd);
-      }
+      });
     }
   }
 
