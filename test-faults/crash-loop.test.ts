@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { sleep } from '../test/cluster/helpers.js';
 import type { CheckStats, OpRecord } from './check.js';
 import { checkHistory, excerpt, prng } from './check.js';
+import { decodeContextToken } from '../src/core/clock/context.js';
 import { FaultCluster } from './fault-cluster.js';
 import { SIZE, client, heal, send } from './run.js';
 
@@ -76,12 +77,15 @@ describe(`crash loop: SIGKILL and restart a node ${LOOPS} times under write load
     if (converged !== undefined) violations.push({ invariant: 'convergence', key: '*', detail: `not converged after ${rounds} rounds: ${converged}`, ops: [] });
     const writes = history.filter((o) => o.kind !== 'get');
     const acknowledged = writes.filter((o) => o.outcome === 'ok').length;
+    // How large the keys' contexts grew (each restart starts new forward actors): pruning past
+    // the soft bound waits for entries to age, so this is what clients carried.
+    const widest = Math.max(0, ...history.map((o) => (o.returned ? decodeContextToken(o.returned).clock.length : 0)));
     const sorted = [...serveMs].sort((a, b) => a - b);
     const healthy = [...healthyMs].sort((a, b) => a - b);
     console.log(`# crash loop: ${LOOPS} kills, ${history.length} ops, ${acknowledged}/${writes.length} writes acknowledged ` +
       `(${stats.superseded} superseded, ${stats.present} present, ${stats.tombstone} tombstones), kill to /health 200 median ${healthy[Math.floor(healthy.length / 2)]} ms, ` +
       `kill to an acknowledged write through it median ${sorted[Math.floor(sorted.length / 2)]} ms, ` +
-      `max ${sorted[sorted.length - 1]} ms, ${violations.length} violations, workload ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      `max ${sorted[sorted.length - 1]} ms, widest context ${widest} clock entries, ${violations.length} violations, workload ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     assert.deepEqual(cluster.exits.filter((e) => !e.expected), [], `nodes exited without being killed\n${cluster.logs()}`);
     assert.deepEqual(healErrors, [], 'read repair requests failed');
     const report = violations.map((x) => `${x.invariant} on ${x.key}: ${x.detail}\n${excerpt(history, x)}`).join('\n\n');

@@ -24,13 +24,26 @@ export const CORE_LIMITS = {
    * envelope's node ids. The frame must hold `stateBytesMax + stateEnvelopeBytesMax`.
    */
   stateEnvelopeBytesMax: 64 * KIB,
-  /** Dynamo's bound on vector-clock entries; past it the oldest entries are pruned. */
-  clockEntriesMax: 10,
+  /**
+   * Past this many vector-clock entries, entries that have not advanced for `clockYoungMs` are
+   * pruned, oldest first (Riak's `small_vclock`; Dynamo pruned at 10 regardless of age, which
+   * lets a superseded version come back while a replica still holds it).
+   */
+  clockEntriesSoftMax: 16,
+  /** No key's context keeps more entries than this, whatever their age (the oldest go first). */
+  clockEntriesMax: 64,
+  /**
+   * An entry that advanced less than this long ago (by the writing coordinator's clock) is never
+   * pruned below `clockEntriesMax`: a replica that missed the write that superseded a version
+   * learns of it by read repair, hints or anti-entropy well within this (Riak's `young_vclock`
+   * is 20 s; an hour leaves room for a long partition).
+   */
+  clockYoungMs: 60 * 60_000,
   /**
    * How many single dots a context keeps; past it some are forgotten (knowledge lost, never a
    * version: at worst a superseded version shows up again as a sibling).
    */
-  cloudDotsMax: 16,
+  cloudDotsMax: 32,
   /**
    * Largest counter a decoded context or state may carry. Far beyond any real count of writes,
    * it leaves room below 2^53 so that a counter can always be incremented and encoded: a forged

@@ -20,14 +20,14 @@ import type { Message } from '../../src/core/types.js';
 const L = CORE_LIMITS;
 const longId = (c: string): string => c.repeat(L.nodeIdCharsMax);
 /** An actor id as the runtime makes one: node id, `~`, incarnation in base 36. */
-const longActor = (c: string): string => `${longId(c)}~${(2 ** 31 - 1).toString(36)}`;
+const longActor = (c: string, i = 0): string => `${i.toString(36).padStart(2, '0')}${longId(c).slice(2)}~${(2 ** 31 - 1).toString(36)}`;
 /** The longest key: 1024 bytes of 4-byte UTF-8 characters. */
 const longKey = '😀'.repeat(L.keyBytesMax / 4);
 
 /** The largest context a key can hold: every clock entry and cloud dot, with the longest ids and counters. */
 function largestContext(counter: number = L.counterMax): CausalContext {
-  const clock = Array.from({ length: L.clockEntriesMax }, (_, i) => ({ node: longActor(String.fromCharCode(97 + i)), counter, tsMs: 2 ** 45 }));
-  const cloud = Array.from({ length: L.cloudDotsMax }, (_, i) => ({ node: longActor(String.fromCharCode(65 + i)), counter }));
+  const clock = Array.from({ length: L.clockEntriesMax }, (_, i) => ({ node: longActor('a', i), counter, tsMs: 2 ** 45 }));
+  const cloud = Array.from({ length: L.cloudDotsMax }, (_, i) => ({ node: longActor('A', i), counter }));
   return { clock, cloud };
 }
 

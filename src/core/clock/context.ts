@@ -81,7 +81,18 @@ export function normalizeContext(clock: VClock, cloud: readonly Dot[], tsMs = 0,
 export function joinContexts(a: CausalContext, b: CausalContext): CausalContext {
   if (a.clock.length === 0 && a.cloud.length === 0) return b;
   if (b.clock.length === 0 && b.cloud.length === 0) return a;
-  return normalizeContext(mergeClocks(a.clock, b.clock), [...a.cloud, ...b.cloud]);
+  const clock = mergeClocks(a.clock, b.clock);
+  if (a.cloud.length === 0 && b.cloud.length === 0) return { clock, cloud: EMPTY_CONTEXT.cloud };
+  // A dot that folds here gets the newest time the clock knows, not 0: pruning takes an entry's
+  // time for its age, and an entry folded now is not old. Replicas that fold the same dot at
+  // different moments converge on the later time (mergeClocks keeps the newer of equal counters).
+  return normalizeContext(clock, [...a.cloud, ...b.cloud], newestTime(clock));
+}
+
+function newestTime(clock: VClock): number {
+  let max = 0;
+  for (const e of clock) if (e.tsMs > max) max = e.tsMs;
+  return max;
 }
 
 /** Adds one dot as a single known event (not contiguous knowledge). */
@@ -89,8 +100,14 @@ export function addDotToContext(ctx: CausalContext, dot: Dot): CausalContext {
   return normalizeContext(ctx.clock, [...ctx.cloud, dot], 0, dot);
 }
 
-export function pruneContext(ctx: CausalContext, keep: ReadonlySet<string>): CausalContext {
-  const clock = pruneClock(ctx.clock, MAX_CLOCK_ENTRIES, keep);
+/**
+ * Prunes a context's clock (see `pruneClock`): a write passes its own time, so entries older than
+ * `clockYoungMs` may go past the soft bound; a merge passes none, so only the hard bound applies
+ * (the result stays a function of the merged states alone).
+ */
+export function pruneContext(ctx: CausalContext, keep: ReadonlySet<string>, nowMs = Number.NEGATIVE_INFINITY): CausalContext {
+  const bounds = { softMax: CORE_LIMITS.clockEntriesSoftMax, hardMax: MAX_CLOCK_ENTRIES, nowMs, youngMs: CORE_LIMITS.clockYoungMs };
+  const clock = pruneClock(ctx.clock, bounds, keep);
   return clock === ctx.clock ? ctx : normalizeContext(clock, ctx.cloud);
 }
 

@@ -11,7 +11,7 @@ import { ByteReader, ByteWriter, DecodeError, bytesEqual, utf8Length, varintLeng
 import { GossamerError } from '../errors.js';
 import type { CausalContext } from './context.js';
 import {
-  EMPTY_CONTEXT, MAX_COUNTER, addDotToContext, contextCovers, contextSize, contextsEqual, joinContexts, normalizeContext, pruneContext, readContext,
+  EMPTY_CONTEXT, MAX_CLOCK_ENTRIES, MAX_COUNTER, addDotToContext, contextCovers, contextSize, contextsEqual, joinContexts, normalizeContext, pruneContext, readContext,
   writeContext,
 } from './context.js';
 import { boundClientContext } from './client-context.js';
@@ -55,7 +55,10 @@ export function syncStates(a: KeyState, b: KeyState): KeyState {
     if (!hasDot(a.siblings, v.dot) && !contextCovers(a.context, v.dot)) out.push(v);
   }
   out.sort((x, y) => cmpDot(x.dot, y.dot));
-  return { context: joinContexts(a.context, b.context), siblings: out };
+  const context = joinContexts(a.context, b.context);
+  if (context.clock.length <= MAX_CLOCK_ENTRIES) return { context, siblings: out };
+  // Two replicas that each kept the hard bound may together pass it.
+  return { context: pruneContext(context, new Set(out.map((v) => v.dot.node))), siblings: out };
 }
 
 export interface NewWrite {
@@ -147,7 +150,7 @@ export function applyWrite(local: KeyState, sent: NewWrite, bug: ReconcileBug = 
     : normalizeContext(joined.clock, [...joined.cloud, dot], w.tsMs, dot);
   const keep = new Set(siblings.map((v) => v.dot.node));
   keep.add(actor);
-  context = pruneContext(context, keep);
+  context = pruneContext(context, keep, w.tsMs);
   const clientContext = bug === 'overclaim-put' ? context : addDotToContext(w.context, dot);
   return { state: { context, siblings }, dot, clientContext, created: true };
 }

@@ -107,21 +107,42 @@ export function clockToObject(clock: VClock): Record<string, number> {
   return out;
 }
 
+/** How far `pruneClock` may go: a soft bound for old entries, a hard one for all. */
+export interface PruneBounds {
+  /** Past this many entries, entries older than `youngMs` go (oldest first). */
+  readonly softMax: number;
+  /** Past this many entries, the oldest go whatever their age. */
+  readonly hardMax: number;
+  /** The writer's clock (ms); entries advanced after `nowMs - youngMs` are young. */
+  readonly nowMs: number;
+  readonly youngMs: number;
+}
+
 /**
- * Prunes a clock to at most `maxEntries` entries (Dynamo's bound is 10), dropping the entries
- * that advanced longest ago — but never an entry in `keep` (the nodes whose dots are live
- * siblings). Dropping an entry can only make versions look concurrent later (a superseded
- * version may come back as a sibling); it can never make a live version look superseded, so
- * pruning never drops a version.
+ * Prunes a clock as Riak does (`small_vclock`, `young_vclock`): past `softMax` entries, the
+ * entries that have not advanced for `youngMs` are dropped, oldest first, down to `softMax`;
+ * past `hardMax`, the oldest are dropped whatever their age. Never an entry in `keep` (the nodes
+ * whose dots are live siblings, and the writer's own). Dropping an entry can only make versions
+ * look concurrent later (a superseded version still held by a replica that missed the newer
+ * write comes back as a sibling); it can never make a live version look superseded, so pruning
+ * never drops a version. The age rule keeps that window shut: a replica that missed a write
+ * hears of it (read repair, hints, anti-entropy) long before the entry is old.
  */
-export function pruneClock(clock: VClock, maxEntries: number, keep: ReadonlySet<string>): VClock {
-  if (clock.length <= maxEntries) return clock;
+export function pruneClock(clock: VClock, bounds: PruneBounds, keep: ReadonlySet<string>): VClock {
+  if (clock.length <= bounds.softMax) return clock;
   const candidates = clock
     .filter((e) => !keep.has(e.node))
     .sort((x, y) => x.tsMs - y.tsMs || cmpStr(x.node, y.node));
-  const excess = clock.length - maxEntries;
-  const drop = new Set(candidates.slice(0, excess).map((e) => e.node));
-  return clock.filter((e) => !drop.has(e.node));
+  const oldBefore = bounds.nowMs - bounds.youngMs;
+  const drop = new Set<string>();
+  let length = clock.length;
+  for (const e of candidates) {
+    const old = e.tsMs < oldBefore;
+    if (!(length > bounds.hardMax || (length > bounds.softMax && old))) break;
+    drop.add(e.node);
+    length--;
+  }
+  return drop.size === 0 ? clock : clock.filter((e) => !drop.has(e.node));
 }
 
 export function dotKey(dot: Dot): string {

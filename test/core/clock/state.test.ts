@@ -1,3 +1,4 @@
+import { CORE_LIMITS } from '../../../src/core/constants.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -79,18 +80,37 @@ describe('sibling reconciliation', () => {
     assert.throws(() => decodeState(new Uint8Array([9, 0, 0, 0])));
   });
 
-  it('past ten coordinators the clock is pruned, but no live sibling is dropped', () => {
-    let s = EMPTY_STATE;
-    let ctx = EMPTY_CONTEXT;
-    for (let i = 0; i < 14; i++) {
-      const r = applyWrite(s, { coordinator: `n${i}`, context: ctx, value: enc(`v${i}`), contentType: 't', tsMs: i });
-      s = r.state;
-      ctx = s.context;
-    }
-    assert.ok(s.context.clock.length <= 10);
-    assert.deepEqual(values(s), ['v13']);
+  it('a superseded version does not come back from a replica that missed the newer write while the entries are young', () => {
+    // Replica A holds X (n0's dot, the oldest entry) in a context of 20 entries; at B a client
+    // that read X writes Y. Dynamo's rule (past 10, drop the oldest) dropped n0's entry at B, and
+    // merging A back brought X back beside Y: the crash loop's false sibling.
+    const clock = Array.from({ length: 20 }, (_, i) => ({ node: `n${String(i).padStart(2, '0')}`, counter: 1, tsMs: 1000 + i }));
+    const x = { dot: { node: 'n00', counter: 1 }, value: enc('X'), contentType: 't', tsMs: 1000 };
+    const replicaA: KeyState = { context: { clock, cloud: [] }, siblings: [x] };
+    const atB = applyWrite(replicaA, { coordinator: 'n20', context: replicaA.context, value: enc('Y'), contentType: 't', tsMs: 2000 });
+    assert.deepEqual(values(atB.state), ['Y']);
+    assert.deepEqual(values(syncStates(replicaA, atB.state)), ['Y']);
+    assert.deepEqual(values(syncStates(atB.state, replicaA)), ['Y']);
+  });
+
+  it('young clock entries are kept up to the hard bound; old ones go past the soft bound; no live sibling is dropped', () => {
+    const chain = (count: number, tsOf: (i: number) => number): KeyState => {
+      let s = EMPTY_STATE;
+      for (let i = 0; i < count; i++) s = applyWrite(s, { coordinator: `n${i}`, context: s.context, value: enc(`v${i}`), contentType: 't', tsMs: tsOf(i) }).state;
+      return s;
+    };
+    const soft = CORE_LIMITS.clockEntriesSoftMax;
+    const hard = CORE_LIMITS.clockEntriesMax;
+    // All within the young window: nothing pruned below the hard bound.
+    assert.equal(chain(soft + 4, (i) => i).context.clock.length, soft + 4);
+    assert.equal(chain(hard + 6, (i) => i).context.clock.length, hard);
+    // The first writes long ago, the last one now: the old entries go down to the soft bound.
+    const young = CORE_LIMITS.clockYoungMs;
+    const s = chain(soft + 4, (i) => (i === soft + 3 ? 2 * young : i));
+    assert.equal(s.context.clock.length, soft);
+    assert.deepEqual(values(s), [`v${soft + 3}`]);
     const blind = write(s, 'n0', 'blind');
-    assert.deepEqual(values(blind.state), ['blind', 'v13']);
+    assert.deepEqual(values(blind.state), ['blind', `v${soft + 3}`]);
   });
 });
 

@@ -55,12 +55,27 @@ describe('vector clocks', () => {
   it('prunes the oldest entries past the bound but never a kept one', () => {
     const clock: VClock = Array.from({ length: 14 }, (_, i) => ({ node: `n${String(i).padStart(2, '0')}`, counter: 1, tsMs: 100 - i }));
     const keep = new Set(['n13', 'n12']); // the two oldest
-    const pruned = pruneClock(clock, 10, keep);
+    const hard = { softMax: 10, hardMax: 10, nowMs: 0, youngMs: 1000 };
+    const pruned = pruneClock(clock, hard, keep);
     assert.equal(pruned.length, 10);
     for (const k of keep) assert.ok(pruned.some((e) => e.node === k), `kept ${k}`);
     // The dropped ones are the oldest not kept: n11, n10, n09, n08.
     assert.deepEqual(clock.filter((e) => !pruned.includes(e)).map((e) => e.node).sort(), ['n08', 'n09', 'n10', 'n11']);
-    assert.equal(pruneClock(clock.slice(0, 5), 10, new Set()).length, 5);
+    assert.equal(pruneClock(clock.slice(0, 5), hard, new Set()).length, 5);
+  });
+
+  it('past the soft bound, prunes only entries that are old; past the hard bound, any', () => {
+    // n00..n13 advanced at 100, 99, ..., 87; "now" is 1100 and young means the last 1000 ms:
+    // n00..n05 (100..95) are young, n06..n13 (94..87) old.
+    const clock: VClock = Array.from({ length: 14 }, (_, i) => ({ node: `n${String(i).padStart(2, '0')}`, counter: 1, tsMs: 100 - i }));
+    const bounds = { softMax: 4, hardMax: 12, nowMs: 1095, youngMs: 1000 };
+    const pruned = pruneClock(clock, bounds, new Set(['n13']));
+    // Old and not kept: n06..n12 — down to the soft bound would take 10, only 7 are old.
+    assert.deepEqual(pruned.map((e) => e.node), ['n00', 'n01', 'n02', 'n03', 'n04', 'n05', 'n13']);
+    // Nothing old: only the hard bound applies, and it takes the oldest first.
+    const young = pruneClock(clock, { ...bounds, nowMs: 0 }, new Set());
+    assert.deepEqual(young.map((e) => e.node), clock.slice(0, 12).map((e) => e.node));
+    assert.equal(pruneClock(clock, { ...bounds, hardMax: 20, nowMs: 0 }, new Set()), clock);
   });
 });
 
