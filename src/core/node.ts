@@ -82,7 +82,8 @@ export class Node {
     }, store, this.handoff);
     this.xfer = new TransferProtocol({
       self: this.id, fx: this.fx, time: this.time, detector, settings: transferSettings(cfg.tickMs, cfg.transfer), reader: store,
-      membership: this.membership, merge: (key, state) => this.kv.mergeLocal(key, state), nextId: () => this.nextMsgId++,
+      membership: this.membership, merge: (key, state) => this.kv.mergeLocal(key, state), drop: (key) => this.kv.dropLocal(key),
+      nextId: () => this.nextMsgId++,
     });
     if (cfg.ring) {
       assert(cfg.n === undefined || cfg.n === cfg.ring.n, () => `NodeConfig.n=${cfg.n} differs from the ring's N=${cfg.ring?.n}`);

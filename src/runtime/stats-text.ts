@@ -74,5 +74,6 @@ function transferLines(stats: NodeStats): string[] {
     ...counter('bytes_served_total', 'Key and state bytes this node served to new replicas as a source.', t.bytesServedTotal),
     ...counter('source_failovers_total', 'Pulls that timed out or were refused, so the next source was tried.', t.sourceFailovers),
     ...counter('chunks_rejected_total', 'Chunks (or documents) refused as malformed.', t.chunksRejected),
+    ...counter('keys_dropped_total', 'Keys of partitions this node no longer replicates, dropped after a ring change.', t.keysDroppedTotal),
   ];
 }

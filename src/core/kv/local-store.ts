@@ -41,6 +41,15 @@ export class LocalStore {
 
   /** Writes `state` (whose encoding is `bytes`, when the caller has it already). */
   write(key: string, state: KeyState, bytes: Uint8Array = encodeState(state)): void {
+    this.put(key, state, bytes);
+  }
+
+  /** Removes this node's copy of `key` (a partition it no longer replicates): reads see it empty. */
+  drop(key: string): void {
+    this.put(key, EMPTY_STATE, null);
+  }
+
+  private put(key: string, state: KeyState, bytes: Uint8Array | null): void {
     const k = utf8(key);
     const seq = this.fx.seq;
     this.overlay.set(key, { state, seq });

@@ -103,6 +103,11 @@ export class KvProtocol {
     this.store.merge(key, state, false, bytes);
   }
 
+  /** Removes this node's copy of `key`: the transfer's sweep of partitions given away. */
+  dropLocal(key: string): void {
+    this.store.drop(key);
+  }
+
   /**
    * A replica stores what a coordinator (or read repair, with id 0: no ack) sends; a stand-in
    * (`hintFor` names the replica it stands for) keeps it as a hint, durable in the same Ready as

@@ -3,6 +3,7 @@
  * default); `transferDefaults` turns the millisecond defaults into ticks.
  */
 import { KIB } from '../constants.js';
+import type { SweepSettings } from './sweep.js';
 
 export const TRANSFER_LIMITS = {
   /** A chunk carries at most about this many key + state bytes (its first entry always comes). */
@@ -26,6 +27,18 @@ export const TRANSFER_LIMITS = {
   docPushEveryMs: 1_000,
   /** After the last change, documents are still pushed for this long (then gossip's job alone). */
   docPushQuietMs: 30_000,
+  /**
+   * A node drops the partitions it no longer replicates once the document has carried no
+   * transition for this long (src/core/transfer/sweep.ts): every node has heard of the flip and
+   * writes coordinated on the older document have finished.
+   */
+  sweepQuietMs: 60_000,
+  /** From the end of one pass over the data to the start of the next. */
+  sweepEveryMs: 10 * 60_000,
+  /** Keys a node drops per tick at most. */
+  sweepKeysPerTick: 64,
+  /** Range reads the sweep makes per tick at most. */
+  sweepSeeksPerTick: 8,
   /** Longest cursor key a pull may carry (a data key: prefix, hash and a key of at most 1 KiB). */
   cursorBytesMax: 1 + 4 + 1024,
   /** Longest refusal reason. */
@@ -39,7 +52,7 @@ export const TRANSFER_LIMITS = {
 export type TransferBug = 'none' | 'drop-chunks' | 'no-dual-writes';
 
 /** The transfer's settings in ticks. */
-export interface TransferSettings {
+export interface TransferSettings extends SweepSettings {
   readonly bug: TransferBug;
   /** A second pass over each partition a settle time after the first (closes the residual window). */
   readonly catchUpPass: boolean;
@@ -67,6 +80,8 @@ export interface TransferOptions {
   readonly markEveryMs: number;
   readonly docPushEveryMs: number;
   readonly docPushQuietMs: number;
+  readonly sweepQuietMs: number;
+  readonly sweepEveryMs: number;
 }
 
 export function transferSettings(tickMs: number, o: Partial<TransferOptions> = {}): TransferSettings {
@@ -83,5 +98,9 @@ export function transferSettings(tickMs: number, o: Partial<TransferOptions> = {
     markEveryTicks: ticks(o.markEveryMs ?? TRANSFER_LIMITS.markEveryMs),
     docPushEveryTicks: ticks(o.docPushEveryMs ?? TRANSFER_LIMITS.docPushEveryMs),
     docPushQuietTicks: ticks(o.docPushQuietMs ?? TRANSFER_LIMITS.docPushQuietMs),
+    sweepQuietTicks: ticks(o.sweepQuietMs ?? TRANSFER_LIMITS.sweepQuietMs),
+    sweepEveryTicks: ticks(o.sweepEveryMs ?? TRANSFER_LIMITS.sweepEveryMs),
+    sweepKeysPerTick: TRANSFER_LIMITS.sweepKeysPerTick,
+    sweepSeeksPerTick: TRANSFER_LIMITS.sweepSeeksPerTick,
   };
 }

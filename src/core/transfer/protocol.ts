@@ -28,6 +28,7 @@ import type { TransferMessage } from './messages.js';
 import type { TransitionView } from './plan.js';
 import { allDone, flipped, markedTransition, movingPartitions, newReplicas, sourcesFor, streamedEntry, viewOf } from './plan.js';
 import { servePull } from './source.js';
+import { StaleSweeper } from './sweep.js';
 
 export interface TransferEnv {
   readonly self: NodeId;
@@ -39,6 +40,8 @@ export interface TransferEnv {
   readonly membership: Membership;
   /** Merges a received key state into this node's own data (the kv protocol's replica merge). */
   merge(key: string, state: KeyState): void;
+  /** Removes this node's copy of a key (the kv store's delete): the sweep of partitions it gave away. */
+  drop(key: string): void;
   nextId(): number;
 }
 
@@ -69,6 +72,8 @@ export interface TransferStats {
   /** Chunks refused as malformed (keys outside the partition, undecodable states). */
   readonly chunksRejected: number;
   readonly sourceFailovers: number;
+  /** Keys dropped from partitions this node no longer replicates (sweep.ts). */
+  readonly keysDroppedTotal: number;
 }
 
 /** What this node knows of the change under way (for `GET /admin/transition`). */
@@ -94,8 +99,10 @@ export class TransferProtocol {
   private readonly lately = new Set<NodeId>();
   private docBytes: { meta: ClusterMeta; bytes: Uint8Array } | undefined;
   private counters = { keysTotal: 0, bytesTotal: 0, bytesServedTotal: 0, chunksRejected: 0, sourceFailovers: 0 };
+  private readonly sweeper: StaleSweeper;
 
   constructor(private readonly env: TransferEnv) {
+    this.sweeper = new StaleSweeper(env);
     // Documents are pushed only around ring changes: a cluster whose ring never changes sees no transfer traffic.
     env.membership.onChange((next, prev) => {
       if (!next.transition && !prev?.transition) return;
@@ -166,12 +173,13 @@ export class TransferProtocol {
     } else if (!this.view && now - this.lastChangeTick >= s.docPushQuietTicks) {
       this.lately.clear();
     }
+    this.sweeper.tick();
   }
 
   stats(): TransferStats {
     const partitions = { pending: 0, streaming: 0, done: 0 };
     for (const t of this.tasks.values()) partitions[t.state]++;
-    return { partitions, ...this.counters };
+    return { partitions, ...this.counters, keysDroppedTotal: this.sweeper.dropped };
   }
 
   progress(): TransferProgress {

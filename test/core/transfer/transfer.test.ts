@@ -266,3 +266,52 @@ describe('partition transfer: done-marking and the flip', () => {
     assert.equal(c.node('n3').transferProgress().role, 'left');
   });
 });
+
+/** The keys `node`'s engine holds in the data keyspace. */
+function storedKeys(c: MiniCluster, id: string): string[] {
+  const { gte, lt } = dataRange(0, 2 ** 32);
+  return c.stores.get(id)!.scanPage({ gte, lt, countMax: 1_000_000, bytesMax: Number.MAX_SAFE_INTEGER }).entries
+    .map(([k]) => Buffer.from(k.subarray(5)).toString('utf8'));
+}
+
+describe('partition transfer: partitions given away are dropped', () => {
+  it('after a leave and the quiet time, each key is stored exactly at its replicas; the node that left holds nothing', () => {
+    const { c, keys } = leaveCluster({ sweepQuietMs: 5_000 } as Partial<typeof FAST>);
+    c.commit('n1', ['n0', 'n1', 'n2']);
+    c.deliverAll();
+    c.tick(300);
+    assert.ok(c.node('n0').clusterMeta()!.transition === undefined, 'flipped');
+    assert.ok(storedKeys(c, 'n3').length > 0, 'the node that left still holds its copies during the quiet time');
+    c.tick(600);
+    assert.deepEqual(storedKeys(c, 'n3'), [], 'the node that left dropped every copy');
+    const ring = ringOf(c.node('n0').clusterMeta()!);
+    for (const k of keys) {
+      const replicas = [...ring.preferenceList(partitionOf(keyHash(utf8(k)), 16))].sort();
+      const holders = ['n0', 'n1', 'n2', 'n3'].filter((id) => storedKeys(c, id).includes(k));
+      assert.deepEqual(holders, replicas, `${k} is stored at its replicas only`);
+      for (const id of replicas) assert.equal(c.node(id).localState(k).siblings.length, 1, `${k} readable at ${id}`);
+    }
+    assert.ok(c.node('n3').stats().transfer.keysDroppedTotal > 0);
+  });
+
+  it('after a join, the nodes that gave partitions to the newcomer drop them; nothing is dropped while a change is under way', () => {
+    const c = new MiniCluster(['n0', 'n1', 'n2', 'n3'], ['n0', 'n1', 'n2'], { ...FAST, sweepQuietMs: 500 });
+    const keys = Array.from({ length: 60 }, (_, i) => `key-${i}`);
+    for (const k of keys) c.put('n0', k, `v-${k}`);
+    c.deliverAll();
+    c.tick(100); // longer than the quiet time: a pass over the first ring drops nothing (all of it is theirs)
+    assert.equal(keys.filter((k) => storedKeys(c, 'n0').includes(k)).length, keys.length);
+    c.commit('n0', ['n0', 'n1', 'n2', 'n3']);
+    c.deliverAll();
+    c.tick(300);
+    assert.ok(['n0', 'n1', 'n2', 'n3'].every((id) => c.node(id).clusterMeta()!.transition === undefined), 'flipped everywhere');
+    c.tick(100);
+    const ring = ringOf(c.node('n0').clusterMeta()!);
+    for (const k of keys) {
+      const replicas = [...ring.preferenceList(partitionOf(keyHash(utf8(k)), 16))].sort();
+      const holders = ['n0', 'n1', 'n2', 'n3'].filter((id) => storedKeys(c, id).includes(k));
+      assert.deepEqual(holders, replicas, `${k} is stored at its replicas only`);
+    }
+    assert.ok(storedKeys(c, 'n3').length > 0 && storedKeys(c, 'n0').length < keys.length);
+  });
+});
