@@ -19,7 +19,9 @@
  *   not happen.
  * - Resurrection: no final version may be one that an acknowledged write superseded (its sent
  *   context covered the version's dot) — whether that write's own version is still beside it or
- *   gone.
+ *   gone. An acknowledged delete whose tombstone is gone while a value it removed is back is that
+ *   resurrection (reported once, not also as a lost delete).
+ * - Phantom value: no read, and no final version, may show a value that no put on its key sent.
  * - A write that did not happen leaves no trace: its value is never among the final versions.
  */
 import { seededRandom } from '../src/sim/prng.js';
@@ -145,7 +147,21 @@ export function checkHistory(history: readonly OpRecord[], finals: ReadonlyMap<s
     const finalVersions: FinalVersion[] = (first?.versions ?? []).map((v) => ({ value: v.value === null ? null : b64text(v.value), dot: dotOfView(v.context) }));
     checkKey(key, history.filter((op) => op.key === key && op.kind !== 'get'), finalVersions, violations, stats);
   }
+  checkReads(history, violations);
   return violations;
+}
+
+/** A read may show only values that some put on its key sent (whatever that put's outcome): anything else is a phantom. */
+function checkReads(history: readonly OpRecord[], violations: Violation[]): void {
+  const written = new Set(history.filter((op) => op.kind === 'put').map((op) => `${op.key}\0${op.tag ?? ''}`));
+  for (const op of history) {
+    if (op.kind !== 'get' || op.outcome !== 'ok') continue;
+    for (const tag of op.observed ?? []) {
+      if (tag !== '~' && !written.has(`${op.key}\0${tag}`)) {
+        violations.push({ invariant: 'phantom-value', key: op.key, detail: `get #${op.id} through n${op.node} read ${JSON.stringify(tag.slice(0, 60))}, which no put wrote`, ops: [op.id] });
+      }
+    }
+  }
 }
 
 /** The one dot a version's own context covers (undefined if it is not exactly one). */
@@ -207,6 +223,9 @@ function checkKey(key: string, writes: readonly OpRecord[], finals: readonly Fin
       if (isSuperseded(w)) stats.superseded++;
       else if (w.kind === 'put') stats.present++;
       else stats.tombstone++;
+    } else if (w.kind === 'delete' && finals.some((v) => v.value !== null && putByTag.has(v.value) && v.dot !== undefined && contextCovers(sentCtx.get(w.id)!, v.dot))) {
+      // The delete was undone: a value it removed is back. One fact, reported once, as the
+      // resurrection checkSupersededGone finds (not also as a lost delete).
     } else {
       const dot = dotOf.get(w.id)!;
       const coverers = writes.filter((o) => o.id !== w.id && contextCovers(sentCtx.get(o.id)!, dot)).map((o) => o.id);

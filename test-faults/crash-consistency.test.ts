@@ -107,6 +107,47 @@ describe('the fault checker itself', () => {
     assert.deepEqual(invariants([a, t], view(['A', 'n0', 1])), []);
   });
 
+  it('a delete undone (its tombstone gone, the value it removed back) is one resurrection, not also a lost delete', () => {
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    const d = op(2, 'delete', 'D', tok([['n0', 1]]), 'ok', tok([['n0', 2]]));
+    const found = checkHistory([a, d], finals(view(['A', 'n0', 1])));
+    assert.deepEqual(found.map((x) => x.invariant), ['resurrection']);
+    assert.match(found[0]!.detail, /A \(#1\) \(n0:1\) is present, but acknowledged delete #2 superseded it/);
+    // Gone with nothing back: still a lost delete (a tombstone stands for the delete that wrote
+    // it), and A with it (D, which superseded A, did not survive).
+    assert.deepEqual(invariants([a, d], view()), ['lost-write', 'lost-write']);
+    // A value the delete did not cover (a blind put after it) does not turn a lost delete into a
+    // resurrection: D is lost, and A with it (D, which superseded A, did not survive).
+    const b = op(3, 'put', 'B', undefined, 'ok', own('n1', 1));
+    const lost = checkHistory([a, d, b], finals(view(['B', 'n1', 1])));
+    assert.deepEqual(lost.map((x) => x.invariant), ['lost-write', 'lost-write']);
+    assert.match(lost[1]!.detail, /acknowledged delete #2/);
+  });
+
+  it('reports a phantom: a value no put wrote, in a read or among the final versions', () => {
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    const read = (id: number, observed: string[]): OpRecord => ({ ...op(id, 'get', '', undefined, 'ok', tok([['n0', 1]])), tag: undefined, observed });
+    assert.deepEqual(invariants([a, read(2, ['A']), read(3, ['~'])], view(['A', 'n0', 1])), []);
+    const found = checkHistory([a, read(2, ['A', 'phantom-3'])], finals(view(['A', 'n0', 1])));
+    assert.deepEqual(found.map((x) => x.invariant), ['phantom-value']);
+    assert.match(found[0]!.detail, /get #2 through n0 read "phantom-3"/);
+    // A value written to another key is a phantom here too.
+    const other = { ...op(4, 'put', 'X', undefined, 'ok', own('n1', 1)), key: 'k2' };
+    assert.deepEqual(invariants([a, other, read(2, ['X'])], view(['A', 'n0', 1])), ['phantom-value']);
+    assert.deepEqual(invariants([a], view(['A', 'n0', 1], ['Z', 'n1', 1])), ['phantom-value']);
+  });
+
+  it('reports an undeterminable dot and a server error', () => {
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    // A put answered with the context it sent (no new dot): its version cannot be tied to it.
+    const b = op(2, 'put', 'B', tok([['n0', 1]]), 'ok', tok([['n0', 1]]));
+    const found = checkHistory([a, b], finals(view(['B', 'n1', 1])));
+    assert.deepEqual(found.map((x) => x.invariant), ['undeterminable-dot']);
+    assert.match(found[0]!.detail, /put #2: expected one new dot, found 0/);
+    const failed = { ...op(2, 'get', '', undefined, 'status'), tag: undefined, status: 500, error: '{"error":"internal_error"}' };
+    assert.deepEqual(invariants([a, failed], view(['A', 'n0', 1])), ['server-error']);
+  });
+
   it('a 503 unavailable is a write that did not happen: it supersedes nothing and leaves no value', () => {
     const unavailable = (id: number, kind: OpRecord['kind'], tag: string, sent?: string): OpRecord =>
       ({ ...op(id, kind, tag, sent, 'status'), status: 503, code: 'unavailable' });
