@@ -17,10 +17,10 @@
  *   a reset connection, `503 insufficient_replicas`, another 5xx). A refused connection, a 4xx
  *   and a `503 unavailable` (the node was starting or stopping and did not take the request) did
  *   not happen.
- * - Resurrection: no final version may be one that an acknowledged write superseded (its sent
- *   context covered the version's dot) — whether that write's own version is still beside it or
- *   gone. An acknowledged delete whose tombstone is gone while a value it removed is back is that
- *   resurrection (reported once, not also as a lost delete).
+ * - No final version may be one that an acknowledged write superseded (its sent context covered
+ *   the version's dot): beside a version written over it, a false sibling; with every version
+ *   written over it gone, a resurrection. An acknowledged delete whose tombstone is gone while a
+ *   value it removed is back is that resurrection (reported once, not also as a lost delete).
  * - Phantom value: no read, and no final version, may show a value that no put on its key sent.
  * - A write that did not happen leaves no trace: its value is never among the final versions.
  */
@@ -242,8 +242,9 @@ function checkKey(key: string, writes: readonly OpRecord[], finals: readonly Fin
 }
 
 /**
- * No final version may be one that a write superseded: a present write covered by a write that is
- * present too is a false sibling; covered by an acknowledged write (present or not), a resurrection.
+ * No final version may be one that a write superseded: one covered by a write that is present too
+ * is a false sibling (reported once per such write); one covered only by writes that are gone, a
+ * resurrection when one of those was acknowledged.
  */
 function checkSupersededGone(key: string, writes: readonly OpRecord[], finals: readonly FinalVersion[], putByTag: ReadonlyMap<string, OpRecord>,
   dotOf: ReadonlyMap<number, Dot>, sentCtx: ReadonlyMap<number, CausalContext>, violations: Violation[]): void {
@@ -257,13 +258,17 @@ function checkSupersededGone(key: string, writes: readonly OpRecord[], finals: r
     const sw = writerOf(v);
     const sDot = v.dot ?? (sw ? dotOf.get(sw.id) : undefined);
     if (!sw || !sDot) continue;
-    for (const o of writes) {
-      if (o.id === sw.id || !contextCovers(sentCtx.get(o.id)!, sDot)) continue;
-      if (presentWriters.has(o.id)) {
-        violations.push({ invariant: 'false-sibling', key, detail: `${label(o)} was written over ${label(sw)} (${dotStr(sDot)}), yet both remain`, ops: [sw.id, o.id] });
-      } else if (o.outcome === 'ok') {
-        violations.push({ invariant: 'resurrection', key, detail: `${label(sw)} (${dotStr(sDot)}) is present, but acknowledged ${o.kind} #${o.id} superseded it`, ops: [sw.id, o.id] });
-      }
+    const over = writes.filter((o) => o.id !== sw.id && contextCovers(sentCtx.get(o.id)!, sDot));
+    const beside = over.filter((o) => presentWriters.has(o.id));
+    // One finding per version: beside a version written over it, a false sibling; with every
+    // version written over it gone, a resurrection.
+    for (const o of beside) {
+      violations.push({ invariant: 'false-sibling', key, detail: `${label(o)} was written over ${label(sw)} (${dotStr(sDot)}), yet both remain`, ops: [sw.id, o.id] });
+    }
+    if (beside.length > 0) continue;
+    for (const o of over) {
+      if (o.outcome !== 'ok') continue;
+      violations.push({ invariant: 'resurrection', key, detail: `${label(sw)} (${dotStr(sDot)}) is present, but acknowledged ${o.kind} #${o.id} superseded it`, ops: [sw.id, o.id] });
     }
   }
 }

@@ -95,13 +95,18 @@ describe('the fault checker itself', () => {
     assert.match(lost[0]!.detail, /delete #3/);
   });
 
-  it('reports a resurrection: a version an acknowledged write superseded, beside its tombstone or after it', () => {
+  it('reports a version an acknowledged write superseded: beside a version written over it, a false sibling; else a resurrection', () => {
     const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
     const d = op(2, 'delete', 'D', tok([['n0', 1]]), 'ok', tok([['n0', 2]]));
     assert.deepEqual(invariants([a, d], view(['A', 'n0', 1], [null, 'n0', 2])), ['false-sibling'], 'A beside the tombstone that covered it');
-    // D's tombstone was superseded by E (which saw it), and A came back after it.
+    // D's tombstone was superseded by E (which saw it and A): A beside E is a false sibling, once.
     const e = op(3, 'put', 'E', tok([['n0', 2]]), 'ok', tok([['n0', 3]]));
-    assert.deepEqual(invariants([a, d, e], view(['A', 'n0', 1], ['E', 'n0', 3])).sort(), ['false-sibling', 'resurrection']);
+    assert.deepEqual(invariants([a, d, e], view(['A', 'n0', 1], ['E', 'n0', 3])), ['false-sibling']);
+    // D's tombstone superseded by a blind F (which saw it, not A), A back: nothing written over A remains.
+    const f = { ...op(3, 'put', 'F', tok([], [['n0', 2]]), 'ok', tok([['n1', 1]], [['n0', 2]])), basis: ['~'] };
+    const found = checkHistory([a, d, f], finals(view(['A', 'n0', 1], ['F', 'n1', 1])));
+    assert.deepEqual(found.map((x) => x.invariant), ['resurrection']);
+    assert.match(found[0]!.detail, /acknowledged delete #2 superseded it/);
     // Superseded only by a write of unknown outcome: A may stay.
     const t = op(2, 'delete', 'T', tok([['n0', 1]]), 'timeout');
     assert.deepEqual(invariants([a, t], view(['A', 'n0', 1])), []);
