@@ -17,9 +17,11 @@
  *   a reset connection, `503 insufficient_replicas`, another 5xx). A refused connection, a 4xx
  *   and a `503 unavailable` (the node was starting or stopping and did not take the request) did
  *   not happen.
- * - Resurrection: no final version may be one that an acknowledged write superseded (its sent
- *   context covered the version's dot) — whether that write's own version is still beside it or
- *   gone.
+ * - No final version may be one that an acknowledged write superseded (its sent context covered
+ *   the version's dot): beside a version written over it, a false sibling; with every version
+ *   written over it gone, a resurrection. An acknowledged delete whose tombstone is gone while a
+ *   value it removed is back is that resurrection (reported once, not also as a lost delete).
+ * - Phantom value: no read, and no final version, may show a value that no put on its key sent.
  * - A write that did not happen leaves no trace: its value is never among the final versions.
  */
 import { seededRandom } from '../src/sim/prng.js';
@@ -145,7 +147,21 @@ export function checkHistory(history: readonly OpRecord[], finals: ReadonlyMap<s
     const finalVersions: FinalVersion[] = (first?.versions ?? []).map((v) => ({ value: v.value === null ? null : b64text(v.value), dot: dotOfView(v.context) }));
     checkKey(key, history.filter((op) => op.key === key && op.kind !== 'get'), finalVersions, violations, stats);
   }
+  checkReads(history, violations);
   return violations;
+}
+
+/** A read may show only values that some put on its key sent (whatever that put's outcome): anything else is a phantom. */
+function checkReads(history: readonly OpRecord[], violations: Violation[]): void {
+  const written = new Set(history.filter((op) => op.kind === 'put').map((op) => `${op.key}\0${op.tag ?? ''}`));
+  for (const op of history) {
+    if (op.kind !== 'get' || op.outcome !== 'ok') continue;
+    for (const tag of op.observed ?? []) {
+      if (tag !== '~' && !written.has(`${op.key}\0${tag}`)) {
+        violations.push({ invariant: 'phantom-value', key: op.key, detail: `get #${op.id} through n${op.node} read ${JSON.stringify(tag.slice(0, 60))}, which no put wrote`, ops: [op.id] });
+      }
+    }
+  }
 }
 
 /** The one dot a version's own context covers (undefined if it is not exactly one). */
@@ -207,6 +223,9 @@ function checkKey(key: string, writes: readonly OpRecord[], finals: readonly Fin
       if (isSuperseded(w)) stats.superseded++;
       else if (w.kind === 'put') stats.present++;
       else stats.tombstone++;
+    } else if (w.kind === 'delete' && finals.some((v) => v.value !== null && putByTag.has(v.value) && v.dot !== undefined && contextCovers(sentCtx.get(w.id)!, v.dot))) {
+      // The delete was undone: a value it removed is back. One fact, reported once, as the
+      // resurrection checkSupersededGone finds (not also as a lost delete).
     } else {
       const dot = dotOf.get(w.id)!;
       const coverers = writes.filter((o) => o.id !== w.id && contextCovers(sentCtx.get(o.id)!, dot)).map((o) => o.id);
@@ -223,8 +242,9 @@ function checkKey(key: string, writes: readonly OpRecord[], finals: readonly Fin
 }
 
 /**
- * No final version may be one that a write superseded: a present write covered by a write that is
- * present too is a false sibling; covered by an acknowledged write (present or not), a resurrection.
+ * No final version may be one that a write superseded: one covered by a write that is present too
+ * is a false sibling (reported once per such write); one covered only by writes that are gone, a
+ * resurrection when one of those was acknowledged.
  */
 function checkSupersededGone(key: string, writes: readonly OpRecord[], finals: readonly FinalVersion[], putByTag: ReadonlyMap<string, OpRecord>,
   dotOf: ReadonlyMap<number, Dot>, sentCtx: ReadonlyMap<number, CausalContext>, violations: Violation[]): void {
@@ -238,13 +258,17 @@ function checkSupersededGone(key: string, writes: readonly OpRecord[], finals: r
     const sw = writerOf(v);
     const sDot = v.dot ?? (sw ? dotOf.get(sw.id) : undefined);
     if (!sw || !sDot) continue;
-    for (const o of writes) {
-      if (o.id === sw.id || !contextCovers(sentCtx.get(o.id)!, sDot)) continue;
-      if (presentWriters.has(o.id)) {
-        violations.push({ invariant: 'false-sibling', key, detail: `${label(o)} was written over ${label(sw)} (${dotStr(sDot)}), yet both remain`, ops: [sw.id, o.id] });
-      } else if (o.outcome === 'ok') {
-        violations.push({ invariant: 'resurrection', key, detail: `${label(sw)} (${dotStr(sDot)}) is present, but acknowledged ${o.kind} #${o.id} superseded it`, ops: [sw.id, o.id] });
-      }
+    const over = writes.filter((o) => o.id !== sw.id && contextCovers(sentCtx.get(o.id)!, sDot));
+    const beside = over.filter((o) => presentWriters.has(o.id));
+    // One finding per version: beside a version written over it, a false sibling; with every
+    // version written over it gone, a resurrection.
+    for (const o of beside) {
+      violations.push({ invariant: 'false-sibling', key, detail: `${label(o)} was written over ${label(sw)} (${dotStr(sDot)}), yet both remain`, ops: [sw.id, o.id] });
+    }
+    if (beside.length > 0) continue;
+    for (const o of over) {
+      if (o.outcome !== 'ok') continue;
+      violations.push({ invariant: 'resurrection', key, detail: `${label(sw)} (${dotStr(sDot)}) is present, but acknowledged ${o.kind} #${o.id} superseded it`, ops: [sw.id, o.id] });
     }
   }
 }

@@ -95,16 +95,62 @@ describe('the fault checker itself', () => {
     assert.match(lost[0]!.detail, /delete #3/);
   });
 
-  it('reports a resurrection: a version an acknowledged write superseded, beside its tombstone or after it', () => {
+  it('reports a version an acknowledged write superseded: beside a version written over it, a false sibling; else a resurrection', () => {
     const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
     const d = op(2, 'delete', 'D', tok([['n0', 1]]), 'ok', tok([['n0', 2]]));
     assert.deepEqual(invariants([a, d], view(['A', 'n0', 1], [null, 'n0', 2])), ['false-sibling'], 'A beside the tombstone that covered it');
-    // D's tombstone was superseded by E (which saw it), and A came back after it.
+    // D's tombstone was superseded by E (which saw it and A): A beside E is a false sibling, once.
     const e = op(3, 'put', 'E', tok([['n0', 2]]), 'ok', tok([['n0', 3]]));
-    assert.deepEqual(invariants([a, d, e], view(['A', 'n0', 1], ['E', 'n0', 3])).sort(), ['false-sibling', 'resurrection']);
+    assert.deepEqual(invariants([a, d, e], view(['A', 'n0', 1], ['E', 'n0', 3])), ['false-sibling']);
+    // D's tombstone superseded by a blind F (which saw it, not A), A back: nothing written over A remains.
+    const f = { ...op(3, 'put', 'F', tok([], [['n0', 2]]), 'ok', tok([['n1', 1]], [['n0', 2]])), basis: ['~'] };
+    const found = checkHistory([a, d, f], finals(view(['A', 'n0', 1], ['F', 'n1', 1])));
+    assert.deepEqual(found.map((x) => x.invariant), ['resurrection']);
+    assert.match(found[0]!.detail, /acknowledged delete #2 superseded it/);
     // Superseded only by a write of unknown outcome: A may stay.
     const t = op(2, 'delete', 'T', tok([['n0', 1]]), 'timeout');
     assert.deepEqual(invariants([a, t], view(['A', 'n0', 1])), []);
+  });
+
+  it('a delete undone (its tombstone gone, the value it removed back) is one resurrection, not also a lost delete', () => {
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    const d = op(2, 'delete', 'D', tok([['n0', 1]]), 'ok', tok([['n0', 2]]));
+    const found = checkHistory([a, d], finals(view(['A', 'n0', 1])));
+    assert.deepEqual(found.map((x) => x.invariant), ['resurrection']);
+    assert.match(found[0]!.detail, /A \(#1\) \(n0:1\) is present, but acknowledged delete #2 superseded it/);
+    // Gone with nothing back: still a lost delete (a tombstone stands for the delete that wrote
+    // it), and A with it (D, which superseded A, did not survive).
+    assert.deepEqual(invariants([a, d], view()), ['lost-write', 'lost-write']);
+    // A value the delete did not cover (a blind put after it) does not turn a lost delete into a
+    // resurrection: D is lost, and A with it (D, which superseded A, did not survive).
+    const b = op(3, 'put', 'B', undefined, 'ok', own('n1', 1));
+    const lost = checkHistory([a, d, b], finals(view(['B', 'n1', 1])));
+    assert.deepEqual(lost.map((x) => x.invariant), ['lost-write', 'lost-write']);
+    assert.match(lost[1]!.detail, /acknowledged delete #2/);
+  });
+
+  it('reports a phantom: a value no put wrote, in a read or among the final versions', () => {
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    const read = (id: number, observed: string[]): OpRecord => ({ ...op(id, 'get', '', undefined, 'ok', tok([['n0', 1]])), tag: undefined, observed });
+    assert.deepEqual(invariants([a, read(2, ['A']), read(3, ['~'])], view(['A', 'n0', 1])), []);
+    const found = checkHistory([a, read(2, ['A', 'phantom-3'])], finals(view(['A', 'n0', 1])));
+    assert.deepEqual(found.map((x) => x.invariant), ['phantom-value']);
+    assert.match(found[0]!.detail, /get #2 through n0 read "phantom-3"/);
+    // A value written to another key is a phantom here too.
+    const other = { ...op(4, 'put', 'X', undefined, 'ok', own('n1', 1)), key: 'k2' };
+    assert.deepEqual(invariants([a, other, read(2, ['X'])], view(['A', 'n0', 1])), ['phantom-value']);
+    assert.deepEqual(invariants([a], view(['A', 'n0', 1], ['Z', 'n1', 1])), ['phantom-value']);
+  });
+
+  it('reports an undeterminable dot and a server error', () => {
+    const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
+    // A put answered with the context it sent (no new dot): its version cannot be tied to it.
+    const b = op(2, 'put', 'B', tok([['n0', 1]]), 'ok', tok([['n0', 1]]));
+    const found = checkHistory([a, b], finals(view(['B', 'n1', 1])));
+    assert.deepEqual(found.map((x) => x.invariant), ['undeterminable-dot']);
+    assert.match(found[0]!.detail, /put #2: expected one new dot, found 0/);
+    const failed = { ...op(2, 'get', '', undefined, 'status'), tag: undefined, status: 500, error: '{"error":"internal_error"}' };
+    assert.deepEqual(invariants([a, failed], view(['A', 'n0', 1])), ['server-error']);
   });
 
   it('a 503 unavailable is a write that did not happen: it supersedes nothing and leaves no value', () => {

@@ -222,7 +222,7 @@ export async function heal(cluster: FaultCluster, keys: string[]): Promise<{ fin
   let converged: string | undefined = 'never checked';
   for (; rounds < 30; rounds++) {
     for (const key of keys) {
-      for (let i = 0; i < SIZE; i++) {
+      for (let i = 0; i < cluster.nodes.length; i++) {
         try {
           const a = await cluster.http(i, 'GET', `/kv/${key}?r=all`, { timeoutMs: 5000 });
           if (a.status >= 500 && a.status !== 503) healErrors.push(`GET ${key} r=all via n${i}: ${a.status} ${a.text}`);

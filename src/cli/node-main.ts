@@ -33,7 +33,7 @@ import type { SecurityMaterial } from '../api/auth/load.js';
 import { actorIdFor, pinDataDir } from './data-dir.js';
 import { SEED_WAIT_LOG_INTERVAL_MS, missingSeeds, resolveNodeAddresses } from './addresses.js';
 import type { ResolvedAddresses } from './addresses.js';
-import { testBugsFromEnv, testTransportFaults, withServiceBug, withTransportBug } from './test-bugs.js';
+import { testBugsFromEnv, testTransportFaults, withEngineBug, withServiceBug, withTransportBug } from './test-bugs.js';
 import { createNodeObservability } from './node-metrics.js';
 import type { NodeObservability } from './node-metrics.js';
 import { registerEventLoopBusy } from './autoscale-metrics.js';
@@ -116,7 +116,8 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const identity = opts.memory ? undefined : pinDataDir(config.dataDir, config.nodeId);
   const security = loadSecuritySettings(config, logger);
   const judge: { runtime?: NodeRuntime } = {}; // compaction purges only tombstones anti-entropy confirmed
-  const engine = await openEngine(config, logger, opts.memory ?? false, clock, (k, v) => judge.runtime?.canPurge(k, v) ?? false);
+  const bugs = testBugsFromEnv(process.env, logger);
+  const engine = withEngineBug(await openEngine(config, logger, opts.memory ?? false, clock, (k, v) => judge.runtime?.canPurge(k, v) ?? false), bugs.engine);
   const observability = observe(engine);
   const transport = await openTransport(config, self, addrs.seeds, logger, engine, security, testTransportFaults(process.env, logger));
 
@@ -127,7 +128,6 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   });
   const incarnation = randomInt(2 ** 31);
   const actorId = actorIdFor(config.nodeId, identity, config.commitlogSync === 'group', incarnation);
-  const bugs = testBugsFromEnv(process.env, logger);
   const limits = startRateLimits(config, { clock, logger, transport, sighup: opts.sighup ?? true, security });
   const runtime = NodeRuntime.create({
     self, settings, engine, transport: withTransportBug(transport, bugs.transport), clock, logger, onFatal,
