@@ -73,7 +73,7 @@ export interface SimResult {
 }
 
 /** Partition transfer in the simulator: shorter waits than production's, small chunks. */
-const SIM_TRANSFER = { settleMs: 200, pullTimeoutMs: 300, markEveryMs: 50, docPushEveryMs: 200, docPushQuietMs: 120_000, chunkKeysMax: 2 };
+const SIM_TRANSFER = { settleMs: 200, pullTimeoutMs: 300, markEveryMs: 50, docPushEveryMs: 200, docPushQuietMs: 120_000, chunkKeysMax: 2, sweepQuietMs: 2_000, sweepEveryMs: 5_000 };
 
 const SETTINGS = { n: 3, partitions: 64, tickMs: 10, requestTimeoutMs: 300, maxValueBytes: 1 << 20 };
 
