@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       console.log(`ops: ${r.ops} (${r.acknowledged} acknowledged), events: ${r.events}, virtual time: ${(r.virtualMs / 1000).toFixed(1)} s`);
       console.log(`faults: ${r.faults.crashes} crashes, ${r.faults.partitions} partitions, ${r.faults.clogs} links clogged ` +
         `in ${r.faults.swizzles} swizzles, ${r.faults.dropped} messages dropped; converged: ${r.converged}`);
-      if (r.ringChange) console.log(`ring change: ${r.ringChange.kind} of ${r.ringChange.node} committed at ${Math.round(r.ringChange.atMs ?? -1)} ms, ${r.ringChange.streamedKeys ?? 0} keys streamed`);
+      if (r.ringChange) console.log(`ring change: ${r.ringChange.kind} of ${r.ringChange.node} committed at ${Math.round(r.ringChange.atMs ?? -1)} ms, ${r.ringChange.streamedKeys ?? 0} keys streamed, ${r.ringChange.droppedKeys ?? 0} dropped after`);
       if (r.options.engine === 'lsm') console.log(`storage: ${r.storage.flushes} flushes, ${r.storage.compactions} compactions`);
     }
     if (r.violations.length > 0) {

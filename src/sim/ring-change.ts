@@ -26,6 +26,8 @@ export interface RingChangeRecord {
   target?: { members: string[]; owners: readonly string[] };
   /** Keys the up nodes received by transfer since their last start (shown by `npm run sim`). */
   streamedKeys?: number;
+  /** Keys the up nodes dropped from partitions they gave away, since their last start. */
+  droppedKeys?: number;
 }
 
 /** The committed document of a change: the current one plus its transition (version + 1). */

@@ -73,7 +73,7 @@ export interface SimResult {
 }
 
 /** Partition transfer in the simulator: shorter waits than production's, small chunks. */
-const SIM_TRANSFER = { settleMs: 200, pullTimeoutMs: 300, markEveryMs: 50, docPushEveryMs: 200, docPushQuietMs: 120_000, chunkKeysMax: 2 };
+const SIM_TRANSFER = { settleMs: 200, pullTimeoutMs: 300, markEveryMs: 50, docPushEveryMs: 200, docPushQuietMs: 120_000, chunkKeysMax: 2, sweepQuietMs: 500, sweepEveryMs: 2_000 };
 
 const SETTINGS = { n: 3, partitions: 64, tickMs: 10, requestTimeoutMs: 300, maxValueBytes: 1 << 20 };
 
@@ -141,7 +141,11 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   const digest = digestOf(workload, finalStates);
   if (change) {
     change.streamedKeys = 0;
-    for (const n of cluster.upNodes()) change.streamedKeys += n.runtime?.stats()?.transfer.keysTotal ?? 0;
+    change.droppedKeys = 0;
+    for (const n of cluster.upNodes()) {
+      change.streamedKeys += n.runtime?.stats()?.transfer.keysTotal ?? 0;
+      change.droppedKeys += n.runtime?.stats()?.transfer.keysDroppedTotal ?? 0;
+    }
   }
   for (const n of cluster.nodes) n.runtime?.halt();
   return {
