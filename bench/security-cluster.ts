@@ -10,8 +10,10 @@
  *
  * The three clusters run side by side (each idle while another is measured) and every phase runs
  * mode after mode, round after round, so a change of load on a shared machine hits the modes
- * alike; each mode's figure is its median round. BENCH_SEC_PROFILE=<dir> writes a CPU profile
- * (`--cpu-prof`) of each mode's first node (summarise with bench/profile-summary.ts).
+ * alike. Each mode's cost is the median over rounds of 1 - mode/plain, both measured back to back
+ * in the same round (paired); the median throughputs are shown beside it. BENCH_SEC_PROFILE=<dir>
+ * writes CPU profiles (`--cpu-prof`) of each mode's first node under <dir>/<mode>/ (summarise the
+ * main thread's with bench/profile-summary.ts).
  *
  *   npm run build && npm run bench -- security-cluster [--seconds 8] [--rounds 3] [--records 5000] [--connections 48]
  *
@@ -90,7 +92,8 @@ async function startCluster(mode: Mode, root: string): Promise<Cluster> {
   const base = await freePortRange(9);
   const seeds = [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(',');
   const profileDir = process.env['BENCH_SEC_PROFILE'];
-  const profile = (i: number): string[] => (profileDir && i === 0 ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir), '--cpu-prof-name', `${mode}-n0.cpuprofile`] : []);
+  // One directory per mode: each thread of the node (main, workers) writes its own profile there.
+  const profile = (i: number): string[] => (profileDir && i === 0 ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir, mode)] : []);
   const procs: ChildProcess[] = [0, 1, 2].map((i) => spawn(process.execPath, [...profile(i), ...cliEntry(), 'start', '--node-id', `${mode[0]}${i}`,
     '--listen', `127.0.0.1:${base + i}`, '--http', `127.0.0.1:${base + 3 + i}`, '--resp', `127.0.0.1:${base + 6 + i}`, '--seeds', seeds,
     '--data', path.join(dir, `n${i}`), '--n', '3', '--commitlog-sync', 'group', '--log-level', 'warn', '--parent-pid', String(process.pid), ...sec.args],
@@ -165,16 +168,26 @@ async function phase(c: Cluster, name: PhaseName, seconds: number, o: ClusterBen
 
 export type ClusterRow = { mode: Mode; round: number; phase: PhaseName } & PhaseFigures;
 
-/** Each mode's median round per phase (best when two), and its cost against plain: 1 - mode / plain. */
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * Per phase and mode: the median throughput over rounds, and the cost against plain: the median
+ * over rounds of 1 - mode/plain, the two measured back to back in the same round.
+ */
 export function summarize(rows: readonly ClusterRow[]): { phase: PhaseName; mode: Mode; opsPerSec: number; costPct: number }[] {
-  const mid = (mode: Mode, p: PhaseName): number => {
-    const v = rows.filter((r) => r.mode === mode && r.phase === p).map((r) => r.opsPerSec).sort((a, b) => b - a);
-    return v.length === 0 ? 0 : v[Math.floor((v.length - 1) / 2)]!;
-  };
+  const ops = (mode: Mode, p: PhaseName, round: number): number | undefined => rows.find((r) => r.mode === mode && r.phase === p && r.round === round)?.opsPerSec;
+  const rounds = [...new Set(rows.map((r) => r.round))];
   return PHASES.flatMap((p) => MODES.map((mode) => {
-    const plain = mid('plain', p);
-    const ops = mid(mode, p);
-    return { phase: p, mode, opsPerSec: ops, costPct: plain > 0 ? Math.round(1000 * (1 - ops / plain)) / 10 : NaN };
+    const costs = rounds.flatMap((round) => {
+      const plain = ops('plain', p, round);
+      const mine = ops(mode, p, round);
+      return plain !== undefined && mine !== undefined && plain > 0 ? [1 - mine / plain] : [];
+    });
+    const mid = median(rows.filter((r) => r.mode === mode && r.phase === p).map((r) => r.opsPerSec));
+    return { phase: p, mode, opsPerSec: Math.round(mid), costPct: Math.round(1000 * median(costs)) / 10 };
   }));
 }
 
@@ -217,7 +230,7 @@ export async function runSecurityClusterBench(argv: readonly string[]): Promise<
     rmSync(root, { recursive: true, force: true });
   }
   const summary = summarize(rows);
-  console.log('median round per mode (cost = 1 - mode/plain):');
+  console.log('median over rounds (throughput; cost = 1 - mode/plain of the same round):');
   for (const s of summary) console.log(`  ${s.phase.padEnd(7)} ${s.mode.padEnd(6)} ${String(s.opsPerSec).padStart(7)} ops/s  cost ${s.mode === 'plain' ? '-' : `${s.costPct}%`}`);
   console.log(`load after: ${load()}`);
   const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
