@@ -22,6 +22,7 @@ const suites: Record<string, Suite> = {
   handoff: async () => (await import('./handoff.js')).runHandoffBench(),
   antientropy: async () => (await import('./antientropy.js')).runAntiEntropyBench(),
   security: async () => (await import('./security.js')).runSecurityBench(),
+  'security-cluster': async () => (await import('./security-cluster.js')).runSecurityClusterBench(process.argv.slice(2)),
   'request-path': async () => (await import('./request-path.js')).runRequestPathBench(),
   peers: async () => (await import('./peers.js')).runPeersBench(process.argv.slice(2)),
 };

@@ -26,15 +26,8 @@ import { FrameDecoder, FrameError, decodeWireMessage, encodeFrame } from '../cod
 import { TransportBase } from './transport-common.js';
 import type { TransportFaults, TransportLimits, FrameQueue } from './transport-common.js';
 import {
-  CONNECT_TIMEOUT_MS,
-  HANDSHAKE_TIMEOUT_MS,
-  RECONNECT_DELAY_BASE_MS,
-  RECONNECT_DELAY_MAX_MS,
-  RECONNECT_JITTER_RATIO,
-  TCP_KEEPALIVE_DELAY_MS,
-  TRANSPORT_PROTOCOL_VERSION,
-  WRITE_BATCH_BYTES_MAX,
-  WRITE_DIRECT_BYTES_MIN,
+  CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, RECONNECT_DELAY_BASE_MS, RECONNECT_DELAY_MAX_MS, RECONNECT_JITTER_RATIO,
+  TCP_KEEPALIVE_DELAY_MS, TRANSPORT_PROTOCOL_VERSION, WRITE_BATCH_BYTES_MAX, WRITE_DIRECT_BYTES_MIN,
 } from './transport-constants.js';
 import type { ClusterAuth, TransportTls } from './transport-auth.js';
 
@@ -99,7 +92,7 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
   private readonly conns = new Set<Conn>();
   private readonly helloFrame: Uint8Array;
   private readonly auth: ClusterAuth | undefined;
-  private readonly tls: TransportTls | undefined;
+  private tls: TransportTls | undefined;
   private closing: Promise<void> | undefined;
 
   /** Use `createTcpTransport`, which also starts listening. */
@@ -129,6 +122,13 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
   /** The port the server is (or was, once closed) bound to: the real one when asked for port 0. */
   get port(): number {
     return this.boundPort;
+  }
+
+  /** Certificate reload: new outbound dials present `next`, the listener too; open connections keep theirs. */
+  reloadTls(next: TransportTls): void {
+    if (!this.tls) throw new Error('the transport runs without TLS');
+    (this.server as tls.Server).setSecureContext({ cert: next.cert, key: next.key, ...(next.ca !== undefined ? { ca: next.ca } : {}) });
+    this.tls = next;
   }
 
   close(): Promise<void> {

@@ -29,6 +29,8 @@ import type { NodeConfig } from './config.js';
 import { ConfigError, splitHostPort } from './config.js';
 import { exposureWarning, loadSecurity } from '../api/auth/load.js';
 import { reloadTokensOnSighup } from '../api/auth/reload.js';
+import { listenerTarget, reloadTlsOnSighup } from '../api/auth/tls-reload.js';
+import type { TlsTarget } from '../api/auth/tls-reload.js';
 import type { SecurityMaterial } from '../api/auth/load.js';
 import { actorIdFor, pinDataDir } from './data-dir.js';
 import { SEED_WAIT_LOG_INTERVAL_MS, missingSeeds, resolveNodeAddresses } from './addresses.js';
@@ -61,7 +63,7 @@ export interface StartNodeOptions {
   onFatal?: (err: Error) => void;
   /** Use the in-memory engine (nothing durable). */
   memory?: boolean;
-  /** Reload the rate-limit rules on SIGHUP (the `gossamer start` process; default true). */
+  /** Reload the rate-limit rules, API tokens and TLS certificates on SIGHUP (the `gossamer start` process; default true). */
   sighup?: boolean;
 }
 
@@ -96,12 +98,30 @@ async function listenResp(
     ...(security.tokens ? { auth: security.tokens } : {}), ...(security.tls ? { tls: security.tls } : {}),
   });
   const addr = splitHostPort(config.resp);
+  return { resp, respPort: (await orCleanUp(resp.listen(addr.host, addr.port), cleanUp)).port };
+}
+
+/** `listening`, or, if it fails, `cleanUp` run before the failure goes on. */
+async function orCleanUp<T>(listening: Promise<T>, cleanUp: () => Promise<void>): Promise<T> {
   try {
-    return { resp, respPort: (await resp.listen(addr.host, addr.port)).port };
+    return await listening;
   } catch (e) {
     await cleanUp();
     throw e;
   }
+}
+
+/** With TLS, SIGHUP reloads the certificate, key and CA into the three listeners and the transport's dials. */
+function watchTls(
+  config: NodeConfig, enabled: boolean, parts: { http: GossamerHttpServer; resp: GossamerRespServer; transport: TcpTransport<Message> },
+  logger: Logger,
+): () => void {
+  if (!enabled || config.tls === undefined) return () => {};
+  const targets: TlsTarget[] = [
+    { name: 'transport', apply: (next) => parts.transport.reloadTls(next) },
+    ...[listenerTarget('http', parts.http.server), listenerTarget('resp', parts.resp.server)].filter((t) => t !== undefined),
+  ];
+  return reloadTlsOnSighup(config.tls, targets, logger);
 }
 
 export async function startNode(config: NodeConfig, opts: StartNodeOptions = {}): Promise<RunningNode> {
@@ -154,11 +174,9 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     await transport.close();
     await engine.close().catch(() => {});
   };
-  const httpPort = await http.listen(httpAddr.host, httpAddr.port).then((a) => a.port, async (e: unknown) => {
-    await cleanUp();
-    throw e;
-  });
+  const httpPort = (await orCleanUp(http.listen(httpAddr.host, httpAddr.port), cleanUp)).port;
   const { resp, respPort } = await listenResp(runtime, config, logger, limits.service, cleanUp, security);
+  const stopTls = watchTls(config, (opts.sighup ?? true) && security.tls !== undefined, { http, resp, transport }, logger);
   logger.info('node started', {
     nodeId: config.nodeId, actorId, listen: config.listen, http: `${httpAddr.host}:${httpPort}`,
     resp: `${splitHostPort(config.resp).host}:${respPort}`, dataDir: config.dataDir,
@@ -170,6 +188,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
       logger.info('shutting down', { nodeId: config.nodeId });
       await watchers.beforeStop(); // --decommission-on-stop hands the partitions over here, while the node still serves
       limits.close();
+      stopTls();
       // The runtime answers new requests `unavailable` at once and drains in-flight ones; the
       // HTTP server stops accepting connections and closes them as they go idle.
       await Promise.all([runtime.stop(), http.close(), resp.close()]);
