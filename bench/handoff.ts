@@ -6,11 +6,15 @@
  *
  *   npm run bench -- handoff
  *   GOSSAMER_BENCH_HINTS=20000 npm run bench -- handoff     (a shorter run)
+ *   GOSSAMER_BENCH_PROFILE=/tmp/replay.cpuprofile npm run bench -- handoff
+ *     (a CPU profile of the main thread during the replay alone, not the seeding or the load;
+ *      summarise it with bench/profile-summary.ts)
  *
  * Reference: Cassandra's default hint throttle, hinted_handoff_throttle (1024 KiB/s per delivery
  * thread). Goal: at least 10× that. Results: bench/results/handoff.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePorts, sleep } from '../test/cluster/helpers.js';
@@ -27,7 +31,33 @@ import type { PeerInfo } from '../src/ports/index.js';
 
 const CASSANDRA_THROTTLE_BYTES_PER_SEC = 1024 * 1024;
 
-interface Started { runtime: NodeRuntime; stop(): Promise<void> }
+/** Profiles the main thread from now until the returned function is awaited (when `file` is set). */
+async function profileFrom(file: string | undefined): Promise<() => Promise<void>> {
+  if (!file) return async () => {};
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+interface Started { runtime: NodeRuntime; engine: LsmEngineLike; stop(): Promise<void> }
+
+type LsmEngineLike = Awaited<ReturnType<typeof openLsmEngine>>;
+
+/** What each engine did during the replay: background work and any write slowdown it imposed. */
+function engineSummary(e: LsmEngineLike): Record<string, number> {
+  const s = e.stats();
+  return {
+    flushes: s.flushes, compactions: s.compactions, logSyncs: s.logSyncs, tables: s.tables,
+    stalls: s.stalls, stallMs: Math.round(s.stallMs), delayedWrites: s.delayedWrites, delayMs: Math.round(s.delayMs),
+    writeAmplification: +s.writeAmplification.toFixed(2),
+  };
+}
 
 async function startOne(self: PeerInfo, dir: string, port: number, seeds: string[]): Promise<Started> {
   const engine = await openLsmEngine({ dir, fs: new NodeFileSystem(), sync: 'group', clock: new SystemClock() });
@@ -39,7 +69,7 @@ async function startOne(self: PeerInfo, dir: string, port: number, seeds: string
   });
   runtime.start();
   return {
-    runtime,
+    runtime, engine,
     async stop() {
       await runtime.stop();
       await transport.close();
@@ -84,6 +114,7 @@ export async function runHandoffBench(hints = Number(process.env.GOSSAMER_BENCH_
     const loaded = sa.runtime.stats()?.hints.pendingTotal ?? 0;
     if (loaded !== hints) throw new Error(`the stand-in loaded ${loaded} hints, not ${hints}`);
     const sb = await startOne(b, dirB, pb!, seeds);
+    const stopProfile = await profileFrom(process.env.GOSSAMER_BENCH_PROFILE);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     let last = hints;
@@ -97,9 +128,11 @@ export async function runHandoffBench(hints = Number(process.env.GOSSAMER_BENCH_
     // the way it inflates wall time on a shared machine.
     const cpu = process.cpuUsage(cpu0);
     const cpuSecs = (cpu.user + cpu.system) / 1e6;
+    await stopProfile();
     const stats = sa.runtime.stats()!;
     const sample = sb.runtime.localState('bench-0');
     if (!sample || sample.siblings.length !== 1) throw new Error('the target does not hold the replayed keys');
+    const engines = { standIn: engineSummary(sa.engine), target: engineSummary(sb.engine) };
     await Promise.all([sa.stop(), sb.stop()]);
     const mbPerSec = stateBytes / secs / 1e6;
     const result = {
@@ -108,11 +141,12 @@ export async function runHandoffBench(hints = Number(process.env.GOSSAMER_BENCH_
       cpuSeconds: +cpuSecs.toFixed(2), cpuMsPer1kHints: +((cpuSecs * 1e6) / hints).toFixed(1),
       cassandraThrottleMbPerSec: +(CASSANDRA_THROTTLE_BYTES_PER_SEC / 1e6).toFixed(2),
       ratioToCassandraThrottle: +(stateBytes / secs / CASSANDRA_THROTTLE_BYTES_PER_SEC).toFixed(1),
-      cpus: os.cpus().length,
+      cpus: os.cpus().length, loadAverage: os.loadavg().map((x) => +x.toFixed(2)), engines,
     };
     console.log('| hints | value | seconds | keys/s | MB/s | Cassandra throttle MB/s | ratio | CPU s (both nodes) | CPU ms per 1k hints |');
     console.log('|---|---|---|---|---|---|---|---|---|');
     console.log(`| ${hints} | ${valueBytes} B | ${result.seconds} | ${result.keysPerSec} | ${result.mbPerSec} | ${result.cassandraThrottleMbPerSec} | ${result.ratioToCassandraThrottle}× | ${result.cpuSeconds} | ${result.cpuMsPer1kHints} |`);
+    console.log(`load average ${result.loadAverage.join(' ')}; engines ${JSON.stringify(engines)}`);
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     writeFileSync(new URL('./results/handoff.json', import.meta.url), JSON.stringify(result, null, 2));
   } finally {

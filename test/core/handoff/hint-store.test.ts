@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { HintStore, decodeHintRecord, encodeHintRecord, hintKey, parseHintKey, crc32 } from '../../../src/core/handoff/index.js';
 import { ReadyBuilder } from '../../../src/core/ready.js';
 import { keyspaceOf } from '../../../src/core/keys.js';
@@ -47,6 +48,23 @@ describe('hint records', () => {
     assert.ok(Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0);
     assert.deepEqual(parseHintKey(b), { target: 'n1', seq: 2 ** 33 + 1 });
     assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
+  });
+
+  it('the sliced CRC-32 equals zlib\'s for every length and start offset (8-byte body and the tail)', () => {
+    let x = 0x9e3779b9;
+    const bytes = new Uint8Array(300).map(() => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x >>> 24;
+    });
+    for (let len = 0; len <= bytes.length; len += len < 40 ? 1 : 37) {
+      for (let start = 0; start <= Math.min(len, 17); start++) {
+        const b = bytes.subarray(0, len);
+        assert.equal(crc32(b, start), zlibCrc32(b.subarray(start)) >>> 0, `length ${len} from ${start}`);
+      }
+    }
+    // A view at an odd offset of a larger buffer (as records arrive inside engine blocks).
+    const view = bytes.subarray(3, 203);
+    assert.equal(crc32(view, 4), zlibCrc32(view.subarray(4)) >>> 0);
   });
 });
 
