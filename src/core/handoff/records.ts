@@ -69,11 +69,20 @@ export function hintKey(target: string, seq: number): Uint8Array {
 export const HINT_RANGE = { gte: new Uint8Array([HINT_PREFIX]), lt: new Uint8Array([HINT_PREFIX + 1]) } as const;
 
 export function parseHintKey(k: Uint8Array): { target: string; seq: number } | undefined {
-  if (k.length < 3 || k[0] !== HINT_PREFIX) return undefined;
-  const len = k[1]!;
-  if (k.length !== 2 + len + 8) return undefined;
-  const dv = new DataView(k.buffer, k.byteOffset + 2 + len, 8);
-  return { target: fromUtf8(k.subarray(2, 2 + len)), seq: dv.getUint32(0) * 2 ** 32 + dv.getUint32(4) };
+  const seq = hintSeqOf(k);
+  return seq === undefined ? undefined : { target: fromUtf8(k.subarray(2, 2 + k[1]!)), seq };
+}
+
+/**
+ * The seq of a hint key, without decoding its target (replay reads keys of one target's range,
+ * thousands a second); `undefined` when `k` is not a well-formed hint key.
+ */
+export function hintSeqOf(k: Uint8Array): number | undefined {
+  if (k.length < 3 || k[0] !== HINT_PREFIX || k.length !== 2 + k[1]! + 8) return undefined;
+  const at = 2 + k[1]!;
+  const hi = ((k[at]! << 24) | (k[at + 1]! << 16) | (k[at + 2]! << 8) | k[at + 3]!) >>> 0;
+  const lo = ((k[at + 4]! << 24) | (k[at + 5]! << 16) | (k[at + 6]! << 8) | k[at + 7]!) >>> 0;
+  return hi * 2 ** 32 + lo;
 }
 
 export interface HintRecord {
