@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { HintStore, decodeHintRecord, encodeHintRecord, hintKey, parseHintKey, crc32 } from '../../../src/core/handoff/index.js';
+import { HintStore, decodeHintRecord, encodeHintRecord, hintKey, hintSeqOf, parseHintKey, crc32 } from '../../../src/core/handoff/index.js';
 import { ReadyBuilder } from '../../../src/core/ready.js';
 import { keyspaceOf } from '../../../src/core/keys.js';
 import type { StorageWrite } from '../../../src/core/keys.js';
@@ -48,6 +48,21 @@ describe('hint records', () => {
     assert.ok(Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0);
     assert.deepEqual(parseHintKey(b), { target: 'n1', seq: 2 ** 33 + 1 });
     assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
+  });
+
+  it('a key\'s seq is read without its target, and only from well-formed hint keys', () => {
+    for (const seq of [0, 1, 255, 256, 2 ** 32 - 1, 2 ** 32, 2 ** 33 + 7, Number.MAX_SAFE_INTEGER]) {
+      for (const target of ['b', 'nœud-7', 'x'.repeat(200)]) {
+        const k = hintKey(target, seq);
+        assert.equal(hintSeqOf(k), seq, `${target} ${seq}`);
+        assert.deepEqual(parseHintKey(k), { target, seq });
+      }
+    }
+    const k = hintKey('n1', 5);
+    assert.equal(hintSeqOf(k.subarray(0, k.length - 1)), undefined, 'one byte short');
+    assert.equal(hintSeqOf(Uint8Array.of(...k, 0)), undefined, 'one byte long');
+    assert.equal(hintSeqOf(Uint8Array.of(0x01, ...k.subarray(1))), undefined, 'another keyspace');
+    assert.equal(hintSeqOf(new Uint8Array(0)), undefined);
   });
 
   it('the sliced CRC-32 equals zlib\'s for every length and start offset (8-byte body and the tail)', () => {
