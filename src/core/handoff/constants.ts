@@ -12,8 +12,13 @@ export const HANDOFF_LIMITS = {
   deliveryBatchHintsMax: 256,
   /** Bytes of states in one delivery batch (a batch is closed once past it; one hint always fits a frame). */
   deliveryBatchBytesMax: 512 * 1024,
-  /** Bytes of hint records one read-ahead page of replay holds (about one batch's worth). */
-  deliveryReadPageBytesMax: 640 * 1024,
+  /**
+   * Hint records one read-ahead page of replay holds, and their bytes (about four batches'
+   * worth: each page is one range read of the engine, whose set-up — a seek in every table and
+   * the memtables — is paid per page, not per hint). One page per target is held at a time.
+   */
+  deliveryReadPageHintsMax: 1024,
+  deliveryReadPageBytesMax: 2 * 1024 * 1024 + 512 * 1024,
   /** A delivery not acknowledged within this many ticks counts as lost (the window halves). */
   deliveryTimeoutTicks: 100,
   /** How often (in ticks) expired hints are looked for. */

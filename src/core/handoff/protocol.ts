@@ -19,7 +19,7 @@ import type { FailureDetector } from './detector.js';
 import type { HintLimits, HintMeta } from './hint-store.js';
 import { HintStore } from './hint-store.js';
 import type { HandoffMessage } from './messages.js';
-import { decodeHintRecord, hintKey, parseHintKey } from './records.js';
+import { decodeHintRecord, hintKey, hintSeqOf } from './records.js';
 
 /** Past every seq a hint store hands out (seqs count up from 1 per target). */
 const HINT_SEQ_END = Number.MAX_SAFE_INTEGER;
@@ -190,9 +190,10 @@ export class HandoffProtocol {
   /** The next hints in order, up to a batch's bounds. */
   private batch(target: NodeId, s: Session): { seq: number; key: string; state: Uint8Array }[] {
     const out: { seq: number; key: string; state: Uint8Array }[] = [];
+    const taken = new Set<number>();
     let bytes = 0;
     while (out.length < HANDOFF_LIMITS.deliveryBatchHintsMax && bytes < HANDOFF_LIMITS.deliveryBatchBytesMax) {
-      const h = this.next(target, s, out);
+      const h = this.next(target, s, taken);
       if (!h) break;
       const raw = this.read(target, s, h);
       if (raw === undefined) {
@@ -209,6 +210,7 @@ export class HandoffProtocol {
         break;
       }
       out.push({ seq: h.seq, key: rec.key, state: rec.state });
+      taken.add(h.seq);
       bytes += rec.state.length;
     }
     return out;
@@ -228,12 +230,13 @@ export class HandoffProtocol {
     if (!hasPages(this.reader)) return this.reader.get(h.storageKey);
     const { entries } = this.reader.scanPage({
       gte: h.storageKey, lt: hintKey(target, HINT_SEQ_END),
-      countMax: HANDOFF_LIMITS.deliveryBatchHintsMax, bytesMax: HANDOFF_LIMITS.deliveryReadPageBytesMax,
+      countMax: HANDOFF_LIMITS.deliveryReadPageHintsMax, bytesMax: HANDOFF_LIMITS.deliveryReadPageBytesMax,
     });
     s.page = new Map();
     let first: Uint8Array | undefined;
     for (const [k, v] of entries) {
-      const seq = parseHintKey(k)?.seq;
+      // Every key of the range is this target's: its seq is read without decoding the target.
+      const seq = hintSeqOf(k);
       if (seq === undefined) continue;
       if (seq === h.seq) first = v;
       else s.page.set(seq, v);
@@ -241,20 +244,19 @@ export class HandoffProtocol {
     return first;
   }
 
-  private next(target: NodeId, s: Session, taken: readonly { seq: number }[]): HintMeta | undefined {
+  private next(target: NodeId, s: Session, taken: ReadonlySet<number>): HintMeta | undefined {
     for (;;) {
       let h = s.retry.shift();
       if (!h) {
         if (s.head >= s.queue.length) {
-          if (this.store.pendingFor(target) <= s.sending.size + taken.length) return undefined;
-          const skip = new Set(taken.map((t) => t.seq));
-          s.queue = [...this.store.hintsFor(target)].filter((x) => !s.sending.has(x.seq) && !skip.has(x.seq));
+          if (this.store.pendingFor(target) <= s.sending.size + taken.size) return undefined;
+          s.queue = [...this.store.hintsFor(target)].filter((x) => !s.sending.has(x.seq) && !taken.has(x.seq));
           s.head = 0;
           if (s.queue.length === 0) return undefined;
         }
         h = s.queue[s.head++];
       }
-      if (h && this.store.get(target, h.seq) === h && !s.sending.has(h.seq) && !taken.some((t) => t.seq === h.seq)) return h;
+      if (h && this.store.get(target, h.seq) === h && !s.sending.has(h.seq) && !taken.has(h.seq)) return h;
     }
   }
 }

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { HintStore, decodeHintRecord, encodeHintRecord, hintKey, parseHintKey, crc32 } from '../../../src/core/handoff/index.js';
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import { HintStore, decodeHintRecord, encodeHintRecord, hintKey, hintSeqOf, parseHintKey, crc32 } from '../../../src/core/handoff/index.js';
 import { ReadyBuilder } from '../../../src/core/ready.js';
 import { keyspaceOf } from '../../../src/core/keys.js';
 import type { StorageWrite } from '../../../src/core/keys.js';
@@ -47,6 +48,38 @@ describe('hint records', () => {
     assert.ok(Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0);
     assert.deepEqual(parseHintKey(b), { target: 'n1', seq: 2 ** 33 + 1 });
     assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
+  });
+
+  it('a key\'s seq is read without its target, and only from well-formed hint keys', () => {
+    for (const seq of [0, 1, 255, 256, 2 ** 32 - 1, 2 ** 32, 2 ** 33 + 7, Number.MAX_SAFE_INTEGER]) {
+      for (const target of ['b', 'nœud-7', 'x'.repeat(200)]) {
+        const k = hintKey(target, seq);
+        assert.equal(hintSeqOf(k), seq, `${target} ${seq}`);
+        assert.deepEqual(parseHintKey(k), { target, seq });
+      }
+    }
+    const k = hintKey('n1', 5);
+    assert.equal(hintSeqOf(k.subarray(0, k.length - 1)), undefined, 'one byte short');
+    assert.equal(hintSeqOf(Uint8Array.of(...k, 0)), undefined, 'one byte long');
+    assert.equal(hintSeqOf(Uint8Array.of(0x01, ...k.subarray(1))), undefined, 'another keyspace');
+    assert.equal(hintSeqOf(new Uint8Array(0)), undefined);
+  });
+
+  it('the sliced CRC-32 equals zlib\'s for every length and start offset (8-byte body and the tail)', () => {
+    let x = 0x9e3779b9;
+    const bytes = new Uint8Array(300).map(() => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x >>> 24;
+    });
+    for (let len = 0; len <= bytes.length; len += len < 40 ? 1 : 37) {
+      for (let start = 0; start <= Math.min(len, 17); start++) {
+        const b = bytes.subarray(0, len);
+        assert.equal(crc32(b, start), zlibCrc32(b.subarray(start)) >>> 0, `length ${len} from ${start}`);
+      }
+    }
+    // A view at an odd offset of a larger buffer (as records arrive inside engine blocks).
+    const view = bytes.subarray(3, 203);
+    assert.equal(crc32(view, 4), zlibCrc32(view.subarray(4)) >>> 0);
   });
 });
 

@@ -76,6 +76,19 @@ describe('handoff replay', () => {
     }
     h.flush();
     assert.equal(h.node(standIn).stats().hints.pending[b!], count);
+    // Count the stand-in's reads of its hint keyspace: replay reads pages, never hint by hint.
+    const disk = h.stores.get(standIn)!;
+    const reads = { pages: 0, points: 0 };
+    const scanPage = disk.scanPage.bind(disk);
+    const get = disk.get.bind(disk);
+    disk.scanPage = (o) => {
+      if (o.gte?.[0] === 0x02) reads.pages++;
+      return scanPage(o);
+    };
+    disk.get = (k) => {
+      if (k[0] === 0x02) reads.points++;
+      return get(k);
+    };
     down.delete(b!);
     h.tick();
     const rounds: number[] = [];
@@ -101,6 +114,11 @@ describe('handoff replay', () => {
     const stats = h.node(standIn).stats().hints;
     assert.equal(stats.pending[b!], undefined, JSON.stringify(stats));
     assert.equal(stats.delivered, count, 'each hint deleted once, after its acknowledgement');
+    assert.equal(reads.points, 0, 'no point reads of hints');
+    // A page per 1024 hints, plus the pages read again after the timeouts (40 batches: 40 pages
+    // if each batch read its own).
+    const pagesMax = Math.ceil(count / HANDOFF_LIMITS.deliveryReadPageHintsMax) + 12;
+    assert.ok(reads.pages >= Math.ceil(count / HANDOFF_LIMITS.deliveryReadPageHintsMax) && reads.pages <= pagesMax, `${reads.pages} pages read`);
     for (const i of [0, count >> 1, count - 1]) {
       assert.ok(statesEqual(h.node(b!).localState(`k${i}`), h.node(a!).localState(`k${i}`)), `b holds k${i}`);
     }
