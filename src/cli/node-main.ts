@@ -133,6 +133,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     self, settings, engine, transport: withTransportBug(transport, bugs.transport), clock, logger, onFatal,
     onFamilyMessage: limits.onFamilyMessage,
     incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
+    batchTurn: (flush) => { setImmediate(flush); },
   });
   judge.runtime = runtime;
   runtime.start();
