@@ -63,6 +63,8 @@ export interface StartNodeOptions {
   memory?: boolean;
   /** Reload the rate-limit rules on SIGHUP (the `gossamer start` process; default true). */
   sighup?: boolean;
+  /** One Ready per event-loop turn (default true); false pumps each event at once (the request-path bench's reference). */
+  batchReadys?: boolean;
 }
 
 async function openEngine(
@@ -133,7 +135,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     self, settings, engine, transport: withTransportBug(transport, bugs.transport), clock, logger, onFatal,
     onFamilyMessage: limits.onFamilyMessage,
     incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
-    batchTurn: (flush) => { setImmediate(flush); },
+    ...(opts.batchReadys === false ? {} : { batchTurn: (flush: () => void) => { setImmediate(flush); } }),
   });
   judge.runtime = runtime;
   runtime.start();
