@@ -135,7 +135,8 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
     self, settings, engine, transport: withTransportBug(transport, bugs.transport), clock, logger, onFatal,
     onFamilyMessage: limits.onFamilyMessage,
     incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
-    ...(opts.batchReadys === false ? {} : { batchTurn: (flush: () => void) => { setImmediate(flush); } }),
+    // GOSSAMER_BATCH_READYS=0: a Ready per event, as before batching (benches compare the two).
+    ...((opts.batchReadys ?? process.env.GOSSAMER_BATCH_READYS !== '0') ? { batchTurn: (flush: () => void) => { setImmediate(flush); } } : {}),
   });
   judge.runtime = runtime;
   runtime.start();
