@@ -67,6 +67,12 @@ export interface StartNodeOptions {
   batchReadys?: boolean;
 }
 
+/** One Ready per event-loop turn, unless turned off (GOSSAMER_BATCH_READYS=0: benches compare the two). */
+function batchTurnOf(opts: StartNodeOptions): { batchTurn?: (flush: () => void) => void } {
+  const on = opts.batchReadys ?? process.env.GOSSAMER_BATCH_READYS !== '0';
+  return on ? { batchTurn: (flush) => { setImmediate(flush); } } : {};
+}
+
 async function openEngine(
   config: NodeConfig, logger: Logger, memory: boolean, clock: SystemClock, canPurge?: (k: Uint8Array, v: Uint8Array) => boolean,
 ): Promise<StorageEngine> {
@@ -133,10 +139,8 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const limits = startRateLimits(config, { clock, logger, transport, sighup: opts.sighup ?? true, security });
   const runtime = NodeRuntime.create({
     self, settings, engine, transport: withTransportBug(transport, bugs.transport), clock, logger, onFatal,
-    onFamilyMessage: limits.onFamilyMessage,
-    incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
-    // GOSSAMER_BATCH_READYS=0: a Ready per event, as before batching (benches compare the two).
-    ...((opts.batchReadys ?? process.env.GOSSAMER_BATCH_READYS !== '0') ? { batchTurn: (flush: () => void) => { setImmediate(flush); } } : {}),
+    onFamilyMessage: limits.onFamilyMessage, incarnation, actorId, wire: observability.wire,
+    ...(bugs.reconcile ? { bug: bugs.reconcile } : {}), ...batchTurnOf(opts),
   });
   judge.runtime = runtime;
   runtime.start();
