@@ -6,7 +6,8 @@
  * beside the throughput: on a shared machine the CPU per request is the steadier figure, and it
  * is what a cut of the request path lowers.
  *
- *   npm run bench -- request-path                       (BENCH_RP_SECONDS=8, BENCH_RP_RESP_N=50000,
+ *   npm run bench -- request-path                       (BENCH_RP_SECONDS=8, BENCH_RP_RESP_N=50000, BENCH_RP_ENGINE=lsm,
+ *                                                        BENCH_RP_VARIANTS=unbatched,batched BENCH_RP_ROUNDS=2,
  *                                                        BENCH_RP_ONLY='http get,resp get' picks phases)
  *   node --cpu-prof --import tsx bench/request-path.ts  (a profile of the node and its drivers' waits)
  */
@@ -56,7 +57,8 @@ export async function measureRequestPath(
   const [listen, http, resp] = await freePorts(3);
   const { config } = loadConfig({ flags: { listen: `127.0.0.1:${listen}`, http: `127.0.0.1:${http}`, resp: `127.0.0.1:${resp}`, nodeId: 'rp', n: '1' }, env: {} });
   config.dataDir = join(dir, 'data');
-  const node = await startNode(config, { memory: true, logger: silent, sighup: false, ...VARIANTS[variant] });
+  // BENCH_RP_ENGINE=lsm: the real engine (group commit, fsync) instead of the memory one.
+  const node = await startNode(config, { memory: process.env.BENCH_RP_ENGINE !== 'lsm', logger: silent, sighup: false, ...VARIANTS[variant] });
   const out: PathFigure[] = [];
   try {
     const sys = { dialect: 'gossamer' as const, endpoints: [`127.0.0.1:${node.httpPort}`], writeQuery: 'supersede=local', config: '', stop: async () => {} };
