@@ -67,10 +67,13 @@ export interface StartNodeOptions {
   batchReadys?: boolean;
 }
 
-/** One Ready per event-loop turn, unless turned off (GOSSAMER_BATCH_READYS=0: benches compare the two). */
-function batchTurnOf(opts: StartNodeOptions): { batchTurn?: (flush: () => void) => void } {
+/**
+ * One Ready per event-loop turn, unless turned off (GOSSAMER_BATCH_READYS=0: benches compare the
+ * two); what the turn's Ready sends leaves at once, not a loop iteration later.
+ */
+function batchTurnOf(opts: StartNodeOptions, transport: { flushNow(): void }): { batchTurn?: (flush: () => void) => void } {
   const on = opts.batchReadys ?? process.env.GOSSAMER_BATCH_READYS !== '0';
-  return on ? { batchTurn: (flush) => { setImmediate(flush); } } : {};
+  return on ? { batchTurn: (flush) => { setImmediate(() => { flush(); transport.flushNow(); }); } } : {};
 }
 
 async function openEngine(
@@ -140,7 +143,7 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const runtime = NodeRuntime.create({
     self, settings, engine, transport: withTransportBug(transport, bugs.transport), clock, logger, onFatal,
     onFamilyMessage: limits.onFamilyMessage, incarnation, actorId, wire: observability.wire,
-    ...(bugs.reconcile ? { bug: bugs.reconcile } : {}), ...batchTurnOf(opts),
+    ...(bugs.reconcile ? { bug: bugs.reconcile } : {}), ...batchTurnOf(opts, transport),
   });
   judge.runtime = runtime;
   runtime.start();
