@@ -6,7 +6,8 @@
  * beside the throughput: on a shared machine the CPU per request is the steadier figure, and it
  * is what a cut of the request path lowers.
  *
- *   npm run bench -- request-path                       (BENCH_RP_SECONDS=8, BENCH_RP_RESP_N=50000,
+ *   npm run bench -- request-path                       (BENCH_RP_SECONDS=8, BENCH_RP_RESP_N=50000, BENCH_RP_ENGINE=lsm,
+ *                                                        BENCH_RP_VARIANTS=unbatched,batched BENCH_RP_ROUNDS=2,
  *                                                        BENCH_RP_ONLY='http get,resp get' picks phases)
  *   node --cpu-prof --import tsx bench/request-path.ts  (a profile of the node and its drivers' waits)
  */
@@ -24,7 +25,13 @@ import { parseRedisBenchmark, parseWrkResult } from './peers-report.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-export interface PathFigure { what: string; requests: number; perSec: number; cpuUsPerRequest: number; p99Ms: number }
+export interface PathFigure { variant: string; what: string; requests: number; perSec: number; cpuUsPerRequest: number; p99Ms: number }
+
+/** The builds of the node a run compares (BENCH_RP_VARIANTS): `batched` is production's. */
+const VARIANTS: Record<string, { batchReadys: boolean }> = {
+  batched: { batchReadys: true },
+  unbatched: { batchReadys: false },
+};
 
 function cpuUs(): number {
   const u = process.cpuUsage();
@@ -42,12 +49,16 @@ function runAsync(cmd: string, args: string[], env: Record<string, string> = {})
   }));
 }
 
-export async function measureRequestPath(seconds = Number(process.env.BENCH_RP_SECONDS ?? 8), respN = Number(process.env.BENCH_RP_RESP_N ?? 50_000)): Promise<PathFigure[]> {
+export async function measureRequestPath(
+  seconds = Number(process.env.BENCH_RP_SECONDS ?? 8), respN = Number(process.env.BENCH_RP_RESP_N ?? 50_000),
+  variant = 'batched',
+): Promise<PathFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'gossamer-rp-'));
   const [listen, http, resp] = await freePorts(3);
   const { config } = loadConfig({ flags: { listen: `127.0.0.1:${listen}`, http: `127.0.0.1:${http}`, resp: `127.0.0.1:${resp}`, nodeId: 'rp', n: '1' }, env: {} });
   config.dataDir = join(dir, 'data');
-  const node = await startNode(config, { memory: true, logger: silent, sighup: false });
+  // BENCH_RP_ENGINE=lsm: the real engine (group commit, fsync) instead of the memory one.
+  const node = await startNode(config, { memory: process.env.BENCH_RP_ENGINE !== 'lsm', logger: silent, sighup: false, ...VARIANTS[variant] });
   const out: PathFigure[] = [];
   try {
     const sys = { dialect: 'gossamer' as const, endpoints: [`127.0.0.1:${node.httpPort}`], writeQuery: 'supersede=local', config: '', stop: async () => {} };
@@ -61,7 +72,7 @@ export async function measureRequestPath(seconds = Number(process.env.BENCH_RP_S
       const text = await runAsync('wrk', ['-t1', '-c50', `-d${seconds}s`, '-s', script, `http://127.0.0.1:${node.httpPort}`], { PEERS_SEED: '1', PEERS_TAG: phase });
       const cpu = cpuUs() - c0;
       const r = parseWrkResult(text);
-      out.push({ what: `http ${phase}`, requests: r.requests, perSec: Math.round(r.requests / r.durationS), cpuUsPerRequest: Math.round((cpu / r.requests) * 10) / 10, p99Ms: r.p99Ms });
+      out.push({ variant, what: `http ${phase}`, requests: r.requests, perSec: Math.round(r.requests / r.durationS), cpuUsPerRequest: Math.round((cpu / r.requests) * 10) / 10, p99Ms: r.p99Ms });
     }
     const hasRb = spawnSync('sh', ['-c', 'command -v redis-benchmark'], { stdio: 'ignore' }).status === 0;
     for (const t of hasRb ? ['set', 'get'].filter((x) => only.includes(`resp ${x}`)) : []) {
@@ -69,7 +80,7 @@ export async function measureRequestPath(seconds = Number(process.env.BENCH_RP_S
       const text = await runAsync('redis-benchmark', ['-p', String(node.respPort), '-t', t, '-n', String(respN), '-c', '50', '-P', '1', '-r', '10000', '-d', '1024']);
       const cpu = cpuUs() - c0;
       const r = parseRedisBenchmark(text)[0];
-      if (r) out.push({ what: `resp ${t}`, requests: respN, perSec: r.requestsPerSec, cpuUsPerRequest: Math.round((cpu / respN) * 10) / 10, p99Ms: r.p99Ms });
+      if (r) out.push({ variant, what: `resp ${t}`, requests: respN, perSec: r.requestsPerSec, cpuUsPerRequest: Math.round((cpu / respN) * 10) / 10, p99Ms: r.p99Ms });
     }
   } finally {
     await node.stop();
@@ -79,9 +90,13 @@ export async function measureRequestPath(seconds = Number(process.env.BENCH_RP_S
 }
 
 export async function runRequestPathBench(): Promise<void> {
-  const rows = await measureRequestPath();
+  const variants = (process.env.BENCH_RP_VARIANTS ?? 'batched').split(',').filter((v) => v in VARIANTS);
+  const rows: PathFigure[] = [];
+  // Alternated, twice when comparing, so drifting load on a shared machine falls on every variant.
+  const rounds = variants.length > 1 ? Number(process.env.BENCH_RP_ROUNDS ?? 2) : 1;
+  for (let i = 0; i < rounds; i++) for (const v of variants) rows.push(...await measureRequestPath(undefined, undefined, v));
   console.log('request path: one node (N=1, memory engine) in this process; CPU of this process per request');
-  for (const r of rows) console.log(`  ${r.what.padEnd(9)} ${String(r.perSec).padStart(7)} req/s  ${String(r.cpuUsPerRequest).padStart(6)} µs CPU/request  p99 ${r.p99Ms} ms  (${r.requests} requests)`);
+  for (const r of rows) console.log(`  ${r.variant.padEnd(10)} ${r.what.padEnd(9)} ${String(r.perSec).padStart(7)} req/s  ${String(r.cpuUsPerRequest).padStart(6)} µs CPU/request  p99 ${r.p99Ms} ms  (${r.requests} requests)`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

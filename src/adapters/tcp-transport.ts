@@ -234,14 +234,14 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
     // frame and every released Ready handled in its poll phase — goes out in one write per
     // peer. (A microtask flushed after each I/O callback: one write syscall per message under
     // load, each one paying loopback delivery too.)
-    setImmediate(() => {
-      const links = this.flushPending;
-      this.flushPending = [];
-      for (const l of links) {
-        l.flushScheduled = false;
-        this.flush(l);
-      }
-    });
+    setImmediate(() => this.flushNow());
+  }
+
+  /** Writes this turn's frames now (the runtime's end-of-turn flush: else a loop iteration later). */
+  flushNow(): void {
+    const links = this.flushPending;
+    this.flushPending = [];
+    for (const l of links) { l.flushScheduled = false; this.flush(l); }
   }
   private flushPending: Link[] = [];
 

@@ -65,6 +65,17 @@ export interface StartNodeOptions {
   memory?: boolean;
   /** Reload the rate-limit rules, API tokens and TLS certificates on SIGHUP (the `gossamer start` process; default true). */
   sighup?: boolean;
+  /** One Ready per event-loop turn (default true); false pumps each event at once (the request-path bench's reference). */
+  batchReadys?: boolean;
+}
+
+/**
+ * One Ready per event-loop turn, unless turned off (GOSSAMER_BATCH_READYS=0: benches compare the
+ * two); what the turn's Ready sends leaves at once, not a loop iteration later.
+ */
+function batchTurnOf(opts: StartNodeOptions, transport: { flushNow(): void }): { batchTurn?: (flush: () => void) => void } {
+  const on = opts.batchReadys ?? process.env.GOSSAMER_BATCH_READYS !== '0';
+  return on ? { batchTurn: (flush) => { setImmediate(() => { flush(); transport.flushNow(); }); } } : {};
 }
 
 async function openEngine(
@@ -151,8 +162,8 @@ export async function startNode(config: NodeConfig, opts: StartNodeOptions = {})
   const limits = startRateLimits(config, { clock, logger, transport, sighup: opts.sighup ?? true, security });
   const runtime = NodeRuntime.create({
     self, settings, engine, transport: withTransportBug(transport, bugs.transport), clock, logger, onFatal,
-    onFamilyMessage: limits.onFamilyMessage,
-    incarnation, actorId, wire: observability.wire, ...(bugs.reconcile ? { bug: bugs.reconcile } : {}),
+    onFamilyMessage: limits.onFamilyMessage, incarnation, actorId, wire: observability.wire,
+    ...(bugs.reconcile ? { bug: bugs.reconcile } : {}), ...batchTurnOf(opts, transport),
   });
   judge.runtime = runtime;
   runtime.start();

@@ -17,8 +17,6 @@ import type { BootstrapConfig, ClusterMeta, MemberInfo } from '../core/node.js';
 import type { KeyState, ReconcileBug } from '../core/clock/state.js';
 import type { ClientOp, ClientReply, Consistency, Message, Ready } from '../core/types.js';
 import type { Ring } from '../core/ring/index.js';
-import { partitionForKey, preferenceList } from '../core/ring/index.js';
-import { utf8 } from '../core/bytes.js';
 import { GossamerError } from '../core/errors.js';
 import { isValidMessage } from '../core/messages.js';
 import type { ClusterDefaults, LocalVersionView, MemberView, NodeService, RingState, RingView } from './service.js';
@@ -30,7 +28,7 @@ import type { GossipSettings } from '../core/membership/gossip-constants.js';
 import { applyMembershipEvents } from './membership-view.js';
 import type { AdminOp } from '../core/membership/admin.js';
 import type { AdminReply } from './ring-admin.js';
-import { memberViews, ringStateOf, runAdmin } from './ring-admin.js';
+import { memberViews, ringStateOf, ringViewOf, runAdmin } from './ring-admin.js';
 import type { TransferOptions, TransferProgress } from '../core/transfer/index.js';
 import { roleChange } from './transfer-progress.js';
 
@@ -82,6 +80,12 @@ export interface RuntimeDeps {
    * validator: return true when taken.
    */
   onFamilyMessage?: (env: Envelope<unknown>) => boolean;
+  /**
+   * One Ready per event-loop turn: requests and messages of a turn are stepped into the core at
+   * once and their effects taken together when `flush` runs (`setImmediate` in production).
+   * Without it every event is pumped at once (the simulator: only its virtual clock schedules).
+   */
+  batchTurn?: (flush: () => void) => void;
 }
 
 export class NodeRuntime implements NodeService {
@@ -98,6 +102,8 @@ export class NodeRuntime implements NodeService {
   private tail: Promise<void> = Promise.resolve();
   private unreleased = 0;
   private tickTimer: TimerHandle | undefined;
+  /** A batched flush is scheduled for the end of this turn (see RuntimeDeps.batchTurn). */
+  private flushScheduled = false;
   private readonly logger: Logger;
   private fatal: Error | undefined;
 
@@ -237,7 +243,15 @@ export class NodeRuntime implements NodeService {
       this.logger.error('a message could not be handled', { from: env.from, type: env.msg.type, error: String(e) });
     }
     // A message may have installed a new cluster document (ring-push, gossip).
-    this.afterCore();
+    this.afterCoreSoon();
+  }
+
+  /** afterCore now, or once at the end of this turn when Readys are batched. */
+  private afterCoreSoon(): void {
+    if (!this.deps.batchTurn) return this.afterCore();
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    this.deps.batchTurn(() => { this.flushScheduled = false; if (!this.stopped) this.afterCore(); });
   }
 
   submit(op: ClientOp): Promise<ClientReply> {
@@ -256,10 +270,10 @@ export class NodeRuntime implements NodeService {
     } catch (e) {
       this.logger.error('a request could not be handled', { key: op.key, error: String(e) });
       this.waiting.delete(reqId);
-      this.pump();
+      this.afterCoreSoon();
       return Promise.resolve({ ok: false, error: 'unavailable', message: `the node could not handle the request: ${String(e)}` });
     }
-    this.pump();
+    this.afterCoreSoon();
     return p;
   }
 
@@ -331,6 +345,7 @@ export class NodeRuntime implements NodeService {
     while (this.waiting.size > 0 && this.deps.clock.nowMs() < deadline) {
       await new Promise<void>((resolve) => this.deps.clock.setTimer(this.deps.settings.tickMs, resolve));
     }
+    if (this.flushScheduled) this.afterCore();
     await this.tail;
     this.stopped = true;
     if (this.tickTimer) this.deps.clock.clearTimer(this.tickTimer);
@@ -348,26 +363,13 @@ export class NodeRuntime implements NodeService {
 
   // --- NodeService ----------------------------------------------------------------------------
 
-  isServing(): boolean {
-    return this.serving;
-  }
+  isServing(): boolean { return this.serving; }
 
-  coreRing(): Ring | undefined {
-    return this.node?.hasRing() ? this.node.currentRing : undefined;
-  }
+  coreRing(): Ring | undefined { return this.node?.hasRing() ? this.node.currentRing : undefined; }
 
   ring(): RingView | undefined {
     const ring = this.coreRing();
-    if (!ring) return undefined;
-    const meta = this.node?.clusterMeta();
-    return {
-      ...(meta ? { clusterId: meta.clusterId, version: meta.version } : {}),
-      partitionCount: ring.partitionCount,
-      n: ring.n,
-      owners: ring.owners,
-      preferenceList: (p) => preferenceList(ring, p),
-      partitionForKey: (key) => partitionForKey(ring, utf8(key)),
-    };
+    return ring ? ringViewOf(ring, this.node?.clusterMeta()) : undefined;
   }
 
   /** Ring members and every other member gossip knows, with their state and heartbeat here. */

@@ -9,8 +9,23 @@ import type { AdminOp, AdminResult, Node } from '../core/node.js';
 import type { Logger, PeerInfo, StorageEngine } from '../ports/index.js';
 import type { MemberInfo } from '../core/membership/index.js';
 import { transitionRing, transitionView } from '../core/membership/plan.js';
-import { ownership } from '../core/ring/index.js';
-import type { MemberState, MemberView, RingState } from './service.js';
+import { ownership, partitionForKey, preferenceList } from '../core/ring/index.js';
+import type { Ring } from '../core/ring/index.js';
+import type { ClusterMeta } from '../core/node.js';
+import { utf8 } from '../core/bytes.js';
+import type { MemberState, MemberView, RingState, RingView } from './service.js';
+
+/** What the API shows of the ring in force (and the document it came with). */
+export function ringViewOf(ring: Ring, meta: ClusterMeta | undefined): RingView {
+  return {
+    ...(meta ? { clusterId: meta.clusterId, version: meta.version } : {}),
+    partitionCount: ring.partitionCount,
+    n: ring.n,
+    owners: ring.owners,
+    preferenceList: (p) => preferenceList(ring, p),
+    partitionForKey: (key) => partitionForKey(ring, utf8(key)),
+  };
+}
 
 /** How many bytes a plan would move, and how that figure was reached. */
 export interface BytesEstimate {

@@ -303,10 +303,15 @@ class RespConnection {
     }
   }
 
+  /**
+   * Drains once the current callback and every promise reaction it set off have run: the
+   * replies of one data chunk, or of one released Ready, go out in one write at once (a
+   * setImmediate would cost a loop iteration and let the next poll's reads in first).
+   */
   private scheduleDrain(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.drain());
+    process.nextTick(() => this.drain());
   }
 
   /** Writes every finished reply at the head of the queue, in order, in one write. */

@@ -5,11 +5,11 @@
 import type { CausalContext } from '../clock/context.js';
 import type { ReconcileBug } from '../clock/state.js';
 import type { Dot } from '../clock/vclock.js';
-import { utf8 } from '../bytes.js';
 import type { Effects } from '../ready.js';
 import type { FailureDetector } from '../handoff/detector.js';
 import type { Ring } from '../ring/index.js';
-import { partitionForKey, preferenceListForKey } from '../ring/index.js';
+import { partitionOf } from '../ring/index.js';
+import { keyFacts } from './key-facts.js';
 import type { Consistency, NodeId } from '../types.js';
 
 /** Every version a node creates as a coordinator (the simulator's history records them). */
@@ -64,7 +64,8 @@ export interface KvEnv {
 
 /** The key's replicas, in preference order. */
 export function replicasFor(env: KvEnv, key: string): readonly NodeId[] {
-  return preferenceListForKey(env.ring(), utf8(key));
+  const ring = env.ring();
+  return ring.preferenceList(partitionOf(keyFacts(key).hash, ring.partitionCount));
 }
 
 /** The tick at which a request given `timeoutMs` (or the node's default) times out. */
@@ -84,7 +85,7 @@ export function standInsFor(env: KvEnv, key: string, replicas: readonly NodeId[]
   const seen = new Set(replicas);
   const out: NodeId[] = [];
   const q = ring.partitionCount;
-  const p = partitionForKey(ring, utf8(key));
+  const p = partitionOf(keyFacts(key).hash, q);
   for (let i = 0; i < q && seen.size < ring.members.length; i++) {
     const owner = ring.owners[(p + i) % q]!;
     if (seen.has(owner)) continue;

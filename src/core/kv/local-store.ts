@@ -6,10 +6,9 @@
  */
 import type { KeyState } from '../clock/state.js';
 import { EMPTY_STATE, decodeState, encodeState, isEmptyEncoding, isEmptyState, statesEqual, syncStates } from '../clock/state.js';
-import { utf8 } from '../bytes.js';
-import { dataKeyFromBytes, storageWrite } from '../keys.js';
+import { storageWrite } from '../keys.js';
 import type { Effects } from '../ready.js';
-import { keyHash } from '../ring/index.js';
+import { keyFacts } from './key-facts.js';
 import type { StoreReader } from '../types.js';
 
 export class LocalStore {
@@ -21,8 +20,7 @@ export class LocalStore {
   read(key: string): KeyState {
     const o = this.overlay.get(key);
     if (o) return o.state;
-    const k = utf8(key);
-    const raw = this.store.get(dataKeyFromBytes(k, keyHash(k)));
+    const raw = this.store.get(keyFacts(key).dataKey);
     return raw === undefined ? EMPTY_STATE : decodeState(raw);
   }
 
@@ -34,8 +32,7 @@ export class LocalStore {
   readEncoded(key: string): Uint8Array | null {
     const o = this.overlay.get(key);
     if (o) return isEmptyState(o.state) ? null : encodeState(o.state);
-    const k = utf8(key);
-    const raw = this.store.get(dataKeyFromBytes(k, keyHash(k)));
+    const raw = this.store.get(keyFacts(key).dataKey);
     return raw === undefined || isEmptyEncoding(raw) ? null : raw;
   }
 
@@ -50,10 +47,9 @@ export class LocalStore {
   }
 
   private put(key: string, state: KeyState, bytes: Uint8Array | null): void {
-    const k = utf8(key);
     const seq = this.fx.seq;
     this.overlay.set(key, { state, seq });
-    this.fx.write(storageWrite('data', dataKeyFromBytes(k, keyHash(k)), bytes));
+    this.fx.write(storageWrite('data', keyFacts(key).dataKey, bytes));
     const keys = this.keysBySeq.get(seq);
     if (keys) keys.push(key);
     else this.keysBySeq.set(seq, [key]);

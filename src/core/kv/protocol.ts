@@ -127,7 +127,9 @@ export class KvProtocol {
     // A node that left the ring stores no more replica writes: the coordinator's older document
     // counts it out (no acknowledgement), and a stand-in takes its place.
     if (this.env.acceptsReplicaTraffic?.() === false) return;
-    this.store.merge(key, incoming, this.env.settings.bug === 'replica-overwrites');
+    // A replica with nothing newer (a fresh key: most puts) stores the coordinator's bytes as
+    // they came, without encoding the state it decoded from them again.
+    this.store.merge(key, incoming, this.env.settings.bug === 'replica-overwrites', state);
     if (id !== 0) this.env.fx.send(from, { type: 'replica-put-ack', id, key });
   }
 

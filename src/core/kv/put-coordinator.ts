@@ -13,7 +13,7 @@
 import { coordinatorStateBudget } from '../clock/state-budget.js';
 import type { CausalContext } from '../clock/context.js';
 import { EMPTY_CONTEXT, joinContexts } from '../clock/context.js';
-import type { WriteResult } from '../clock/state.js';
+import type { KeyState, WriteResult } from '../clock/state.js';
 import type { Dot } from '../clock/vclock.js';
 import { CounterExhaustedError, applyWrite, encodeState } from '../clock/state.js';
 import type { NodeId, PutOp, QuorumMode } from '../types.js';
@@ -164,10 +164,10 @@ export class PutCoordinator {
     }
     // `supersede: 'local'` (RESP SET): the write also covers every version this replica has seen,
     // read in this same step, so repeated context-less SETs do not pile up siblings.
-    const context = op.supersede === 'local'
-      ? joinContexts(this.store.read(op.key).context, op.context ?? EMPTY_CONTEXT)
-      : op.context ?? EMPTY_CONTEXT;
-    const result = this.newVersion(op, context, requester, identity);
+    // The local state is read (and decoded) once: the context and the new version both use it.
+    const local = this.store.read(op.key);
+    const context = op.supersede === 'local' ? joinContexts(local.context, op.context ?? EMPTY_CONTEXT) : op.context ?? EMPTY_CONTEXT;
+    const result = this.newVersion(op, local, context, requester, identity);
     if (!result) return;
     const bytes = encodeState(result.state);
     // Whole states cross the wire, so each of a key's coordinators keeps to its share of the
@@ -282,10 +282,10 @@ export class PutCoordinator {
     this.hints.accept(slot.owner, req.key, req.state);
   }
 
-  private newVersion(op: PutOp, context: CausalContext, requester: Requester, identity: ForwardIdentity | undefined): WriteResult | undefined {
+  private newVersion(op: PutOp, local: KeyState, context: CausalContext, requester: Requester, identity: ForwardIdentity | undefined): WriteResult | undefined {
     const { settings } = this.env;
     try {
-      return applyWrite(this.store.read(op.key), {
+      return applyWrite(local, {
         coordinator: settings.actorId,
         context,
         value: op.value,
