@@ -2,8 +2,11 @@
  * The issue's multi-process demonstration, as a test: `gossamer dev --autoscale 3..6` (real node
  * processes, real TCP) under a load that rises, then stops. The cluster grows to at least 5 nodes
  * and shrinks back to 3 by itself, each change printed with its reason; every settled ring on the
- * way gives each member within 5% of an even share of the partitions; every write the load
- * generator saw acknowledged is readable at the end; the actuator's /metrics shows its decisions.
+ * way gives each member within 5% of an even share of the partitions; the actuator's /metrics
+ * shows its decisions; every write the load generator saw acknowledged is readable at the end.
+ * The read-back is thousands of GETs in seconds, itself a load the actuator would rightly answer
+ * by growing again: so it reads from the same three data directories started again by a plain
+ * `gossamer dev --nodes 3` (no autoscaler), once the autoscaled run has stopped.
  *
  * Thresholds on requests per node only (event loop and p99 depend on the machine's other load),
  * with short sustain and cooldown times, so the run is bounded; the test awaits what the cluster
@@ -36,6 +39,48 @@ interface Settled { atMs: number; counts: Map<string, number> }
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+
+/** A `gossamer dev` process: its output, the autoscaler's changes as they were printed, its exit. */
+class Dev {
+  readonly proc: ChildProcess;
+  readonly exit: Promise<number | null>;
+  out = '';
+  readonly decisions: string[] = [];
+
+  constructor(args: readonly string[], readonly t0: number) {
+    this.proc = spawn(process.execPath, [CLI, 'dev', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(this.proc);
+    const take = (d: Buffer): void => {
+      this.out += d.toString();
+      for (const line of d.toString().split('\n')) {
+        if (/^autoscale: scale |^gossamer dev: node-\d stopped/.test(line)) this.decisions.push(`+${((Date.now() - t0) / 1000).toFixed(1)} s ${line}`);
+      }
+    };
+    this.proc.stdout!.on('data', take);
+    this.proc.stderr!.on('data', take);
+    this.exit = new Promise((r) => this.proc.on('exit', (code) => { live.delete(this.proc); r(code); }));
+  }
+
+  fail(what: string): Error {
+    return new Error(`${what}\n--- decisions:\n${this.decisions.join('\n')}\n--- dev output (tail):\n${this.out.slice(-8000)}`);
+  }
+
+  /** Awaits a condition (checked every 100 ms), failing with the output if dev exits or the time runs out. */
+  async until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (this.proc.exitCode !== null) throw this.fail(`dev exited before: ${what}`);
+      if (Date.now() > deadline) throw this.fail(`${what}: not within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+
+  /** SIGINT: dev stops its nodes and exits 0. */
+  async stop(): Promise<void> {
+    this.proc.kill('SIGINT');
+    assert.equal(await this.exit, 0, this.fail('dev stops with 0 on SIGINT').message);
+  }
+}
 
 /** PUTs at a rising rate to the founders (never scaled in), recording each acknowledged write. */
 class Load {
@@ -93,21 +138,9 @@ describe('gossamer dev --autoscale 3..6 under a load that rises, then stops', { 
     const [listen, http, resp, metricsPort] = [base, base + 6, base + 12, base + 18];
     const configFile = path.join(dir, 'policy.json');
     writeFileSync(configFile, JSON.stringify(POLICY));
-    const proc = spawn(process.execPath, [CLI, 'dev', '--autoscale', '3..6', '--autoscale-config', configFile, '--autoscale-interval-ms', '500',
-      '--autoscale-metrics-port', String(metricsPort), '--data', path.join(dir, 'data'), '--partitions', String(Q),
-      '--listen-port', String(listen), '--http-port', String(http), '--resp-port', String(resp)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(proc);
+    const cluster = ['--data', path.join(dir, 'data'), '--partitions', String(Q), '--listen-port', String(listen), '--http-port', String(http), '--resp-port', String(resp)];
     const t0 = Date.now();
-    let out = '';
-    const decisions: string[] = [];
-    const take = (d: Buffer): void => {
-      out += d.toString();
-      for (const line of d.toString().split('\n')) if (/^autoscale: scale |^gossamer dev: node-\d stopped/.test(line)) decisions.push(`+${((Date.now() - t0) / 1000).toFixed(1)} s ${line}`);
-    };
-    proc.stdout.on('data', take);
-    proc.stderr.on('data', take);
-    const exit = new Promise<number | null>((r) => proc.on('exit', (code) => { live.delete(proc); r(code); }));
-    const fail = (what: string): Error => new Error(`${what}\n--- decisions:\n${decisions.join('\n')}\n--- dev output (tail):\n${out.slice(-8000)}`);
+    const dev = new Dev(['--autoscale', '3..6', '--autoscale-config', configFile, '--autoscale-interval-ms', '500', '--autoscale-metrics-port', String(metricsPort), ...cluster], t0);
 
     // The ring as node-0 (a founder, never scaled in) shows it; each settled ring that differs from the last is a step.
     const steps: Settled[] = [];
@@ -127,26 +160,19 @@ describe('gossamer dev --autoscale 3..6 under a load that rises, then stops', { 
         await sleep(200);
       }
     })();
-    const until = async (what: string, cond: () => boolean, timeoutMs: number): Promise<void> => {
-      const deadline = Date.now() + timeoutMs;
-      while (!cond()) {
-        if (proc.exitCode !== null) throw fail(`dev exited before: ${what}`);
-        if (Date.now() > deadline) throw fail(`${what}: not within ${timeoutMs} ms`);
-        await sleep(100);
-      }
-    };
     const members = (): number => steps.at(-1)?.counts.size ?? 0;
+    const count = (re: RegExp): number => (dev.out.match(re) ?? []).length;
 
     const load = new Load([http, http + 1, http + 2]);
     try {
-      await until('the first three nodes serve', () => out.includes('Press Ctrl-C') && members() === 3, 90_000);
+      await dev.until('the first three nodes serve', () => dev.out.includes('Press Ctrl-C') && members() === 3, 90_000);
       load.start();
-      await until('the cluster grows to at least 5 nodes', () => members() >= 5, 240_000);
+      await dev.until('the cluster grows to at least 5 nodes', () => members() >= 5, 240_000);
       load.stop();
       await load.drained();
       const loadStoppedS = (Date.now() - t0) / 1000;
-      await until('the cluster shrinks back to 3 nodes and the nodes it stopped have exited', () => members() === 3
-        && (out.match(/gossamer dev: node-\d stopped/g) ?? []).length === (out.match(/autoscale: scale in /g) ?? []).length, 240_000);
+      await dev.until('the cluster shrinks back to 3 nodes and the nodes it stopped have exited',
+        () => members() === 3 && count(/gossamer dev: node-\d stopped/g) === count(/autoscale: scale in /g), 240_000);
       watching = false;
       await watch;
 
@@ -159,20 +185,22 @@ describe('gossamer dev --autoscale 3..6 under a load that rises, then stops', { 
         for (const [node, owned] of s.counts) assert.ok(Math.abs(owned - even) <= 0.05 * even, `${node} owns ${owned} of ${Q} partitions on a ${s.counts.size}-node ring (even: ${even})`);
       }
       // Every decision printed with its reason; out on the request rate, in on the low load.
-      assert.ok((out.match(/autoscale: scale out \d → \d \(requests_high\) nodes=/g) ?? []).length >= 2, fail('two scale-outs printed').message);
-      assert.ok((out.match(/autoscale: scale in \d → \d \(load_low\) nodes=/g) ?? []).length >= 2, fail('two scale-ins printed').message);
+      assert.ok(count(/autoscale: scale out \d → \d \(requests_high\) nodes=/g) >= 2, dev.fail('two scale-outs printed').message);
+      assert.ok(count(/autoscale: scale in \d → \d \(load_low\) nodes=/g) >= 2, dev.fail('two scale-ins printed').message);
 
       // The actuator's own /metrics: desired vs actual nodes, and the decisions by reason.
       const metrics = (await request(metricsPort, 'GET', '/metrics')).text;
       assert.match(metrics, /^gossamer_autoscale_desired_nodes 3$/m);
       assert.match(metrics, /^gossamer_autoscale_actual_nodes 3$/m);
       const counted = (d: string, reason: string): number => Number(new RegExp(`^gossamer_autoscale_decisions_total\\{decision="${d}",reason="${reason}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
-      assert.ok(counted('out', 'requests_high') >= 2 && counted('in', 'load_low') >= 2, metrics);
-      assert.equal(counted('out', 'requests_high'), (out.match(/autoscale: scale out /g) ?? []).length, 'every scale-out printed is counted');
+      assert.equal(counted('out', 'requests_high'), count(/autoscale: scale out /g), `every scale-out printed is counted\n${metrics}`);
+      assert.equal(counted('in', 'load_low'), count(/autoscale: scale in /g), `every scale-in printed is counted\n${metrics}`);
+      assert.equal((await request(metricsPort, 'GET', '/nothing')).status, 404);
+      await dev.stop();
 
-      // Every acknowledged write readable, read at the founders. The read-back is load too (thousands
-      // of GETs in seconds): the actuator may rightly start scaling out again meanwhile, which is why
-      // its metrics were read first; dev stops whatever is under way on SIGINT.
+      // Every acknowledged write readable: the same three data directories, started again without the autoscaler.
+      const again = new Dev(['--nodes', '3', ...cluster], t0);
+      await again.until('the three nodes serve again', () => again.out.includes('Press Ctrl-C'), 90_000);
       assert.ok(load.acked.size > 500, `the load ran: ${load.acked.size} writes acknowledged, ${load.failed} failed`);
       const wrong: string[] = [];
       const keys = [...load.acked.keys()];
@@ -183,15 +211,15 @@ describe('gossamer dev --autoscale 3..6 under a load that rises, then stops', { 
         }));
       }
       assert.deepEqual(wrong.slice(0, 20), [], `${wrong.length} of ${keys.length} acknowledged writes unreadable`);
+      await again.stop();
 
       t.diagnostic(`load stopped at +${loadStoppedS.toFixed(1)} s; ${load.acked.size} writes acknowledged (${load.failed} failed), all readable`);
       t.diagnostic(`settled rings: ${steps.map((s) => `+${(s.atMs / 1000).toFixed(1)} s ${s.counts.size} nodes [${[...s.counts.values()].join(',')}]`).join('; ')}`);
-      for (const d of decisions) t.diagnostic(d);
+      for (const d of dev.decisions) t.diagnostic(d);
     } finally {
       watching = false;
       load.stop();
-      proc.kill('SIGINT');
+      for (const p of live) p.kill('SIGINT');
     }
-    assert.equal(await exit, 0, fail('dev stops with 0 on SIGINT').message);
   });
 });
