@@ -4,11 +4,9 @@
  * (src/core/autoscale), prints the decision (every change; a hold when its reason changes), and
  * carries it out: scale out starts one more node process (`--seeds` of the first nodes,
  * `--auto-join`, `--decommission-on-stop`), scale in stops the newest one with SIGTERM (its
- * `--decommission-on-stop` hands its partitions over before it exits).
- *
- * Not done until membership lands (M2.4): a started node joins only once `--auto-join` is
- * connected to join + commit; until then the policy waits for the new member (`change_pending`)
- * and gives the change up after `changeTimeoutMs`.
+ * `--decommission-on-stop` hands its partitions over before it exits). Until the members show
+ * the change the policy waits (`change_pending`), and gives it up after `changeTimeoutMs`.
+ * Each decision is also recorded in the actuator's own /metrics (autoscale-dev.ts).
  */
 import { readFileSync } from 'node:fs';
 import { AutoscalePolicy, autoscaleConfig, configProblems } from '../core/autoscale/index.js';

@@ -31,6 +31,8 @@ export interface DevOptions {
   /** JSON overrides of the autoscale policy's thresholds and timings. */
   autoscaleConfig?: string;
   autoscaleIntervalMs?: string;
+  /** Port of the actuator's own /metrics (default: the HTTP base port + 32; 0: not served). */
+  autoscaleMetricsPort?: string;
 }
 
 export interface DevIo {
@@ -106,7 +108,7 @@ export async function runDev(opts: DevOptions, io: DevIo, env: NodeJS.ProcessEnv
   process.on('SIGHUP', onSignal);
   await cluster.waitReady(plan);
   if (!cluster.stopping) printBanner(io, cluster.children, plan);
-  if (autoscale && !cluster.stopping) scaler = startDevAutoscale.run(autoscale, cluster, (i, extra) => childSpec(opts, plan, i, env, extra), io);
+  if (autoscale && !cluster.stopping) scaler = startDevAutoscale.run(autoscale, cluster, (i, extra) => childSpec(opts, plan, i, env, extra), io, plan.ports.http);
   const code = await cluster.done;
   scaler?.stop();
   process.off('SIGINT', onSignal);

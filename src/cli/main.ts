@@ -232,6 +232,7 @@ export function buildProgram(): Command {
     .option('--secure', 'TLS on every listener, a cluster secret and an admin token, generated (docs/security.md)')
     .option('--autoscale <min..max>', 'grow and shrink the cluster with its load, between MIN and MAX nodes (docs/autoscale.md)')
     .option('--autoscale-config <file>', 'JSON overrides of the autoscale thresholds and timings')
+    .option('--autoscale-metrics-port <p>', 'port of the autoscaler\'s own /metrics, desired vs actual nodes (default: HTTP port + 32; 0: off)')
     .addOption(new Option('--autoscale-interval-ms <ms>', 'how often the autoscale policy runs (default 5000)').hideHelp())
     .addOption(new Option('--ready-timeout-ms <ms>', 'how long to wait for the nodes to serve').default('60000').hideHelp())
     .action(action(async (opts: Record<string, string | undefined>) => {

@@ -62,7 +62,8 @@ export function scheduleRingChange(cluster: SimCluster, rng: Prng, kind: RingCha
   return record;
 }
 
-function commitWhenReady(cluster: SimCluster, rng: Prng, index: number, record: RingChangeRecord, tries: number): void {
+/** Commits the change once its node and a proposer are ready and no other change is under way (retried every 50 ms). */
+export function commitWhenReady(cluster: SimCluster, rng: Prng, index: number, record: RingChangeRecord, tries: number): void {
   const target = cluster.nodes[index]!;
   const spares = cluster.nodes.slice(cluster.founders.length);
   const proposers = cluster.nodes.filter((n, i) => i !== index && n.up && n.runtime?.clusterMeta() !== undefined);

@@ -73,9 +73,9 @@ export interface SimResult {
 }
 
 /** Partition transfer in the simulator: shorter waits than production's, small chunks. */
-const SIM_TRANSFER = { settleMs: 200, pullTimeoutMs: 300, markEveryMs: 50, docPushEveryMs: 200, docPushQuietMs: 120_000, chunkKeysMax: 2, sweepQuietMs: 500, sweepEveryMs: 2_000 };
+export const SIM_TRANSFER = { settleMs: 200, pullTimeoutMs: 300, markEveryMs: 50, docPushEveryMs: 200, docPushQuietMs: 120_000, chunkKeysMax: 2, sweepQuietMs: 500, sweepEveryMs: 2_000 };
 
-const SETTINGS = { n: 3, partitions: 64, tickMs: 10, requestTimeoutMs: 300, maxValueBytes: 1 << 20 };
+export const SETTINGS = { n: 3, partitions: 64, tickMs: 10, requestTimeoutMs: 300, maxValueBytes: 1 << 20 };
 
 /** Upper bound on virtual time for the safety phase: a stuck run fails instead of spinning. */
 const MAX_VIRTUAL_MS = 120_000;
@@ -209,10 +209,10 @@ async function safetyPhase(cluster: SimCluster, workload: Workload, nemesis: Nem
   return finished;
 }
 
-type FinalStates = Map<string, Map<string, KeyState>>;
+export type FinalStates = Map<string, Map<string, KeyState>>;
 
 /** No more faults: every node restarts, reads at R=all repair the replicas; returns what they hold. */
-async function livenessPhase(cluster: SimCluster, keys: readonly string[], ringChange: boolean): Promise<{ converged: boolean; finalStates: FinalStates }> {
+export async function livenessPhase(cluster: SimCluster, keys: readonly string[], ringChange: boolean): Promise<{ converged: boolean; finalStates: FinalStates }> {
   cluster.network.heal();
   for (let i = 0; i < cluster.nodes.length; i++) if (cluster.nodes[i]!.started) cluster.restart(i);
   await runUntil(cluster, () => cluster.allUp);

@@ -1,7 +1,7 @@
 /**
  * `gossamer dev --autoscale`: bad usage is exit 2 with one line before any node starts; a real
  * dev cluster runs the loop (it scrapes the nodes and prints its decisions) and stops cleanly.
- * Growing for real needs membership's join (M2.4): not asserted here.
+ * Growing and shrinking for real: test/cluster/autoscale-dev.test.ts.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +32,7 @@ describe('gossamer dev --autoscale', { timeout: 120_000 }, () => {
       [['--autoscale', '3..6', '--autoscale-config', bad], /hysteresis/],
       [['--autoscale', '3..6', '--autoscale-config', unknown], /unknown key "cooldown"/],
       [['--autoscale', '3..6', '--autoscale-config', path.join(dir, 'none.json')], /ENOENT/],
+      [['--autoscale', '3..6', '--autoscale-metrics-port', 'http'], /--autoscale-metrics-port must be a whole number 0\.\.65535/],
     ];
     for (const [args, re] of cases) {
       const r = await runCli(['dev', '--data', path.join(dir, 'never'), ...args]);
@@ -46,7 +47,7 @@ describe('gossamer dev --autoscale', { timeout: 120_000 }, () => {
   it('runs the policy over a real dev cluster, prints its decisions, and stops on SIGINT', async () => {
     requireBuild();
     const listen = await freePortRange(12);
-    const proc = spawn(process.execPath, [CLI, 'dev', '--autoscale', '3..4', '--autoscale-interval-ms', '300', '--data', path.join(dir, 'run'),
+    const proc = spawn(process.execPath, [CLI, 'dev', '--autoscale', '3..4', '--autoscale-interval-ms', '300', '--autoscale-metrics-port', '0', '--data', path.join(dir, 'run'),
       '--partitions', '64', '--listen-port', String(listen), '--http-port', String(listen + 4), '--resp-port', String(listen + 8)],
     { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

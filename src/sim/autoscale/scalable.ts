@@ -1,9 +1,8 @@
 /**
  * What the autoscale driver needs from a cluster, whatever it is: the modelled cluster of
- * model.ts today; the simulator's cluster of real nodes once it has join and leave steps (an
- * adapter that maps `addNode` to a new node + join + commit, `removeNode` to leave + commit,
- * `sample` to the node's own counters over the interval, and `advanceTo` to the virtual clock).
- * The driver never looks inside.
+ * model.ts, or the simulator's real nodes (sim-cluster.ts: `addNode` starts a spare and commits
+ * its join, `removeNode` commits a leave and stops the node once the ring no longer names it,
+ * `advanceTo` runs the virtual clock). The driver never looks inside.
  */
 import type { ClusterSnapshot } from '../../core/autoscale/index.js';
 
@@ -16,4 +15,9 @@ export interface ScalableCluster {
   addNode(dc: string): void;
   /** Starts the departure of `nodeId`: it hands its partitions over, then leaves. */
   removeNode(nodeId: string): void;
+}
+
+/** The same, for a cluster whose time passes asynchronously (the simulator's event queue). */
+export interface AsyncScalableCluster extends Omit<ScalableCluster, 'advanceTo'> {
+  advanceTo(nowMs: number): Promise<void>;
 }
