@@ -31,7 +31,7 @@ const POLICY = {
 /** Offered load: from RATE_START to RATE_MAX requests/s over RAMP_MS (over 15/node up to 4 nodes, under it at 5). */
 const RATE_START = 20;
 const RATE_MAX = 70;
-const RAMP_MS = 30_000;
+const RAMP_MS = 60_000;
 const IN_FLIGHT_MAX = 64;
 
 interface RingDoc { version: number; partitions: { owner: string }[]; transition?: unknown }
@@ -129,7 +129,7 @@ describe('gossamer dev --autoscale 3..6 under a load that rises, then stops', { 
   const dir = mkdtempSync(path.join(tmpdir(), 'gossamer-autoscale-dev-'));
   after(() => {
     for (const p of live) p.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('grows to at least 5 nodes and back to 3, balanced after each step, no acknowledged write lost', async (t) => {
@@ -167,7 +167,10 @@ describe('gossamer dev --autoscale 3..6 under a load that rises, then stops', { 
     try {
       await dev.until('the first three nodes serve', () => dev.out.includes('Press Ctrl-C') && members() === 3, 90_000);
       load.start();
+      const loadStartMs = Date.now();
       await dev.until('the cluster grows to at least 5 nodes', () => members() >= 5, 240_000);
+      // The load rises for a minute (the issue's shape), then stops.
+      await dev.until('the load has risen for a minute', () => Date.now() - loadStartMs >= RAMP_MS, RAMP_MS + 5_000);
       load.stop();
       await load.drained();
       const loadStoppedS = (Date.now() - t0) / 1000;
@@ -189,7 +192,12 @@ describe('gossamer dev --autoscale 3..6 under a load that rises, then stops', { 
       assert.ok(count(/autoscale: scale in \d → \d \(load_low\) nodes=/g) >= 2, dev.fail('two scale-ins printed').message);
 
       // The actuator's own /metrics: desired vs actual nodes, and the decisions by reason.
-      const metrics = (await request(metricsPort, 'GET', '/metrics')).text;
+      // "actual" is what the policy counted at its last decision (every 500 ms): await the one after the last leave.
+      let metrics = '';
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(250)) {
+        metrics = (await request(metricsPort, 'GET', '/metrics')).text;
+        if (/^gossamer_autoscale_actual_nodes 3$/m.test(metrics)) break;
+      }
       assert.match(metrics, /^gossamer_autoscale_desired_nodes 3$/m);
       assert.match(metrics, /^gossamer_autoscale_actual_nodes 3$/m);
       const counted = (d: string, reason: string): number => Number(new RegExp(`^gossamer_autoscale_decisions_total\\{decision="${d}",reason="${reason}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
