@@ -22,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
@@ -43,7 +43,21 @@ const VALUE_BYTES = 1024;
 
 export interface ClusterBenchOptions { seconds: number; rounds: number; records: number; connections: number }
 
-interface Cluster { endpoints: string[]; ca: string | undefined; token: string | undefined; stop(): Promise<void> }
+interface Cluster { endpoints: string[]; ca: string | undefined; token: string | undefined; pids: number[]; stop(): Promise<void> }
+
+/** CPU seconds (user + system) the processes used so far, from /proc (Linux); NaN where it cannot read. */
+function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15 of stat)
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
 
 function flag(argv: readonly string[], name: string, dflt: number): number {
   const i = argv.indexOf(`--${name}`);
@@ -113,7 +127,7 @@ async function startCluster(mode: Mode, root: string): Promise<Cluster> {
     }
     await sleep(100);
   }
-  return { endpoints: ports.map((p) => `127.0.0.1:${p}`), ca: sec.ca, token: mode === 'secure' ? TOKEN : undefined, stop };
+  return { endpoints: ports.map((p) => `127.0.0.1:${p}`), ca: sec.ca, token: mode === 'secure' ? TOKEN : undefined, pids: procs.map((p) => p.pid ?? 0), stop };
 }
 
 /** user0 .. user<records-1>, spread over the nodes, keep-alive, as the peer benchmark's preload. */
@@ -156,17 +170,21 @@ function wrk(args: string[], env: Record<string, string>): Promise<string> {
 }
 
 /** One wrk per node side by side (1 thread each), merged; https and the token header when the mode has them. */
-async function phase(c: Cluster, name: PhaseName, seconds: number, o: ClusterBenchOptions, dir: string, tag: string): Promise<PhaseFigures> {
+async function phase(c: Cluster, name: PhaseName, seconds: number, o: ClusterBenchOptions, dir: string, tag: string): Promise<PhaseFigures & { cpuUsPerOp: number }> {
   const script = path.join(dir, `${name}.lua`);
   writeFileSync(script, wrkScript({ dialect: 'gossamer', phase: name, records: o.records, valueBytes: VALUE_BYTES, readQuery: 'r=2', writeQuery: 'w=2&supersede=local' }));
   const conns = Math.max(1, Math.round(o.connections / c.endpoints.length));
   const auth = c.token ? ['-H', `Authorization: Bearer ${c.token}`] : [];
+  const cpu0 = cpuSeconds(c.pids);
   const outs = await Promise.all(c.endpoints.map((e, i) => wrk(['-t1', `-c${conns}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '5s', ...auth, '-s', script,
     `${c.ca ? 'https' : 'http'}://${e}`], { PEERS_SEED: String(i + 1), PEERS_TAG: tag })));
-  return mergeRuns(outs.map(parseWrkResult), requestsPerOp(name));
+  const cpu = cpuSeconds(c.pids) - cpu0;
+  const f = mergeRuns(outs.map(parseWrkResult), requestsPerOp(name));
+  // The three nodes' CPU per operation: what each mode costs the servers, less swayed than throughput by the machine's other load.
+  return { ...f, cpuUsPerOp: f.opsPerSec > 0 ? Math.round((1e6 * cpu) / (f.opsPerSec * seconds)) : NaN };
 }
 
-export type ClusterRow = { mode: Mode; round: number; phase: PhaseName } & PhaseFigures;
+export type ClusterRow = { mode: Mode; round: number; phase: PhaseName; cpuUsPerOp: number } & PhaseFigures;
 
 const median = (v: number[]): number => {
   const s = [...v].sort((a, b) => a - b);
@@ -177,7 +195,7 @@ const median = (v: number[]): number => {
  * Per phase and mode: the median throughput over rounds, and the cost against plain: the median
  * over rounds of 1 - mode/plain, the two measured back to back in the same round.
  */
-export function summarize(rows: readonly ClusterRow[]): { phase: PhaseName; mode: Mode; opsPerSec: number; costPct: number }[] {
+export function summarize(rows: readonly ClusterRow[]): { phase: PhaseName; mode: Mode; opsPerSec: number; costPct: number; cpuUsPerOp: number; cpuCostPct: number }[] {
   const ops = (mode: Mode, p: PhaseName, round: number): number | undefined => rows.find((r) => r.mode === mode && r.phase === p && r.round === round)?.opsPerSec;
   const rounds = [...new Set(rows.map((r) => r.round))];
   return PHASES.flatMap((p) => MODES.map((mode) => {
@@ -186,8 +204,16 @@ export function summarize(rows: readonly ClusterRow[]): { phase: PhaseName; mode
       const mine = ops(mode, p, round);
       return plain !== undefined && mine !== undefined && plain > 0 ? [1 - mine / plain] : [];
     });
-    const mid = median(rows.filter((r) => r.mode === mode && r.phase === p).map((r) => r.opsPerSec));
-    return { phase: p, mode, opsPerSec: Math.round(mid), costPct: Math.round(1000 * median(costs)) / 10 };
+    const cpuCosts = rounds.flatMap((round) => {
+      const plain = rows.find((r) => r.mode === 'plain' && r.phase === p && r.round === round)?.cpuUsPerOp;
+      const mine = rows.find((r) => r.mode === mode && r.phase === p && r.round === round)?.cpuUsPerOp;
+      return plain !== undefined && mine !== undefined && plain > 0 ? [mine / plain - 1] : [];
+    });
+    const mine = rows.filter((r) => r.mode === mode && r.phase === p);
+    return {
+      phase: p, mode, opsPerSec: Math.round(median(mine.map((r) => r.opsPerSec))), costPct: Math.round(1000 * median(costs)) / 10,
+      cpuUsPerOp: Math.round(median(mine.map((r) => r.cpuUsPerOp))), cpuCostPct: Math.round(1000 * median(cpuCosts)) / 10,
+    };
   }));
 }
 
@@ -209,7 +235,7 @@ async function measure(o: ClusterBenchOptions, root: string): Promise<ClusterRow
           const f = await phase(c, name, o.seconds, o, root, `${round}${mode}${name}`);
           if (f.errors > 0) throw new Error(`${mode} ${name}: ${f.errors} errors (non-2xx or socket errors): the bench is broken`);
           rows.push({ mode, round, phase: name, ...f });
-          console.log(`  round ${round} ${name.padEnd(7)} ${mode.padEnd(6)} ${String(f.opsPerSec).padStart(7)} ops/s  p50 ${f.p50Ms} ms  p99 ${f.p99Ms} ms  (load ${load()})`);
+          console.log(`  round ${round} ${name.padEnd(7)} ${mode.padEnd(6)} ${String(f.opsPerSec).padStart(7)} ops/s  ${f.cpuUsPerOp} CPU µs/op  p50 ${f.p50Ms} ms  p99 ${f.p99Ms} ms  (load ${load()})`);
         }
       }
     }
@@ -230,8 +256,11 @@ export async function runSecurityClusterBench(argv: readonly string[]): Promise<
     rmSync(root, { recursive: true, force: true });
   }
   const summary = summarize(rows);
-  console.log('median over rounds (throughput; cost = 1 - mode/plain of the same round):');
-  for (const s of summary) console.log(`  ${s.phase.padEnd(7)} ${s.mode.padEnd(6)} ${String(s.opsPerSec).padStart(7)} ops/s  cost ${s.mode === 'plain' ? '-' : `${s.costPct}%`}`);
+  console.log('median over rounds (throughput cost = 1 - mode/plain; CPU per op = the three nodes\' CPU / ops; both paired within a round):');
+  for (const s of summary) {
+    const cost = s.mode === 'plain' ? '' : `  throughput cost ${s.costPct}%, CPU per op +${s.cpuCostPct}%`;
+    console.log(`  ${s.phase.padEnd(7)} ${s.mode.padEnd(6)} ${String(s.opsPerSec).padStart(7)} ops/s  ${String(s.cpuUsPerOp).padStart(5)} CPU µs/op${cost}`);
+  }
   console.log(`load after: ${load()}`);
   const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(out, { recursive: true });

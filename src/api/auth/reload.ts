@@ -2,7 +2,8 @@
  * Rotating API tokens without a restart: on SIGHUP the node reads its tokens file again and, if
  * it parses, swaps the whole set in at once (a token removed from the file is refused from the
  * next request on; a new one works). A file that does not read or parse keeps the tokens in force
- * and logs one line saying why. The cluster secret and TLS certificates still need a restart.
+ * and logs one line saying why. TLS certificates reload on the same signal (tls-reload.ts); the
+ * cluster secret still needs a restart.
  */
 import type { Logger } from '../../ports/index.js';
 import { loadSecurity } from './load.js';
