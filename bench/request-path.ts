@@ -7,7 +7,7 @@
  * is what a cut of the request path lowers.
  *
  *   npm run bench -- request-path                       (BENCH_RP_SECONDS=8, BENCH_RP_RESP_N=50000, BENCH_RP_ENGINE=lsm,
- *                                                        BENCH_RP_VARIANTS=unbatched,batched BENCH_RP_ROUNDS=2,
+ *                                                        BENCH_RP_VARIANTS=unbatched,turn,batched BENCH_RP_ROUNDS=2,
  *                                                        BENCH_RP_ONLY='http get,resp get' picks phases)
  *   node --cpu-prof --import tsx bench/request-path.ts  (a profile of the node and its drivers' waits)
  */
@@ -28,9 +28,10 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 export interface PathFigure { variant: string; what: string; requests: number; perSec: number; cpuUsPerRequest: number; p99Ms: number }
 
 /** The builds of the node a run compares (BENCH_RP_VARIANTS): `batched` is production's. */
-const VARIANTS: Record<string, { batchReadys: boolean }> = {
-  batched: { batchReadys: true },
-  unbatched: { batchReadys: false },
+const VARIANTS: Record<string, { batchReadys: 'callback' | 'turn' | '0' }> = {
+  batched: { batchReadys: 'callback' },
+  turn: { batchReadys: 'turn' },
+  unbatched: { batchReadys: '0' },
 };
 
 function cpuUs(): number {
@@ -95,7 +96,7 @@ export async function runRequestPathBench(): Promise<void> {
   // Alternated, twice when comparing, so drifting load on a shared machine falls on every variant.
   const rounds = variants.length > 1 ? Number(process.env.BENCH_RP_ROUNDS ?? 2) : 1;
   for (let i = 0; i < rounds; i++) for (const v of variants) rows.push(...await measureRequestPath(undefined, undefined, v));
-  console.log('request path: one node (N=1, memory engine) in this process; CPU of this process per request');
+  console.log(`request path: one node (N=1, ${process.env.BENCH_RP_ENGINE === 'lsm' ? 'LSM engine, group commit' : 'memory engine'}) in this process; CPU of this process per request`);
   for (const r of rows) console.log(`  ${r.variant.padEnd(10)} ${r.what.padEnd(9)} ${String(r.perSec).padStart(7)} req/s  ${String(r.cpuUsPerRequest).padStart(6)} µs CPU/request  p99 ${r.p99Ms} ms  (${r.requests} requests)`);
 }
 

@@ -65,17 +65,20 @@ export interface StartNodeOptions {
   memory?: boolean;
   /** Reload the rate-limit rules, API tokens and TLS certificates on SIGHUP (the `gossamer start` process; default true). */
   sighup?: boolean;
-  /** One Ready per event-loop turn (default true); false pumps each event at once (the request-path bench's reference). */
-  batchReadys?: boolean;
+  /** How Readys are batched: per I/O callback (default), per event-loop turn, or '0' (one per event; the benches' reference). */
+  batchReadys?: 'callback' | 'turn' | '0';
 }
 
 /**
- * One Ready per event-loop turn, unless turned off (GOSSAMER_BATCH_READYS=0: benches compare the
- * two); what the turn's Ready sends leaves at once, not a loop iteration later.
+ * How Readys are batched (GOSSAMER_BATCH_READYS; benches compare them): `callback` (the default)
+ * takes one Ready per I/O callback — a RESP pipeline's commands, a frame batch's messages — once
+ * its promise reactions have run; `turn` one per event-loop turn (what the turn sends leaves at
+ * once, not a loop iteration later); `0` one per event, as the simulator does.
  */
 function batchTurnOf(opts: StartNodeOptions, transport: { flushNow(): void }): { batchTurn?: (flush: () => void) => void } {
-  const on = opts.batchReadys ?? process.env.GOSSAMER_BATCH_READYS !== '0';
-  return on ? { batchTurn: (flush) => { setImmediate(() => { flush(); transport.flushNow(); }); } } : {};
+  const mode = opts.batchReadys ?? process.env.GOSSAMER_BATCH_READYS ?? 'callback';
+  if (mode === 'turn') return { batchTurn: (flush) => { setImmediate(() => { flush(); transport.flushNow(); }); } };
+  return mode === '0' ? {} : { batchTurn: (flush) => { process.nextTick(flush); } };
 }
 
 async function openEngine(
