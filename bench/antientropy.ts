@@ -13,6 +13,8 @@
  */
 import { mulberry32 } from '../src/core/ring/classic.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
 import { Node } from '../src/core/node.js';
 import { createRing, keyHash } from '../src/core/ring/index.js';
 import { EMPTY_STATE, applyWrite, encodeState } from '../src/core/clock/state.js';
@@ -22,15 +24,33 @@ import { encodePayload } from '../src/codec/frame.js';
 import type { Message, StorePage, StorePageOptions, StoreReader } from '../src/core/types.js';
 import { pageFromScan } from '../src/storage/scan-page.js';
 
+/**
+ * An in-memory store whose values live in large shared slabs (one `ArrayBuffer` per 32 MiB), the
+ * way an engine keeps records in blocks, not one heap object per record: 2M separately allocated
+ * 1 KB buffers make every full GC walk 2M backing stores, a cost no real engine has.
+ */
 class MapReader implements StoreReader {
   readonly m = new Map<string, Uint8Array>();
+  private slab = new Uint8Array(0);
+  private slabUsed = 0;
+  private static readonly SLAB_BYTES = 32 * 1024 * 1024;
   get(key: Uint8Array): Uint8Array | undefined {
     return this.m.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
   }
   set(key: Uint8Array, v: Uint8Array | null): void {
     const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-    if (v === null) this.m.delete(k);
-    else this.m.set(k, v);
+    if (v === null) {
+      this.m.delete(k);
+      return;
+    }
+    if (this.slabUsed + v.length > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(MapReader.SLAB_BYTES, v.length));
+      this.slabUsed = 0;
+    }
+    const copy = this.slab.subarray(this.slabUsed, this.slabUsed + v.length);
+    copy.set(v);
+    this.slabUsed += v.length;
+    this.m.set(k, copy);
   }
   scanPage(o: StorePageOptions): StorePage {
     return pageFromScan((r) => {
@@ -87,8 +107,9 @@ function load(sides: [Side, Side], keys: number, missing: ReadonlySet<number>): 
 }
 
 /** Runs a repair at `a` until it ends, delivering every message; returns wire bytes and time. */
-function converge(sides: [Side, Side]): { bytes: number; ms: number; messages: number; progress: ReturnType<Node['antiEntropy']['progress']> } {
+function converge(sides: [Side, Side]): { bytes: number; ms: number; cpuMs: number; messages: number; progress: ReturnType<Node['antiEntropy']['progress']> } {
   const byId: Record<string, Side> = { a: sides[0], b: sides[1] };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let bytes = 0;
   let messages = 0;
@@ -113,7 +134,39 @@ function converge(sides: [Side, Side]): { bytes: number; ms: number; messages: n
       }
     }
   }
-  return { bytes, ms: performance.now() - t0, messages, progress: sides[0].node.antiEntropy.progress() };
+  const cpu = process.cpuUsage(cpu0);
+  return { bytes, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, messages, progress: sides[0].node.antiEntropy.progress() };
+}
+
+/** Runs `f`, and sums the garbage collector's pauses that began while it ran. */
+async function gcDuring<T>(f: () => T): Promise<{ result: T; gcMs: number }> {
+  let gcMs = 0;
+  let t0 = Infinity;
+  let t1 = Infinity;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.startTime >= t0 && e.startTime <= t1) gcMs += e.duration;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  // GOSSAMER_BENCH_AE_PROFILE=dir: a V8 CPU profile of the converge phase alone (bench/profile-summary.ts reads it).
+  const profileDir = process.env.GOSSAMER_BENCH_AE_PROFILE;
+  const session = profileDir ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  t0 = performance.now();
+  const result = f();
+  t1 = performance.now();
+  if (session && profileDir) {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(profileDir, { recursive: true });
+    writeFileSync(`${profileDir}/converge-${Date.now()}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
+  await new Promise((r) => setTimeout(r, 50)); // the observer's entries arrive asynchronously
+  obs.disconnect();
+  return { result, gcMs };
 }
 
 export async function runAntiEntropyBench(): Promise<unknown> {
@@ -128,11 +181,12 @@ export async function runAntiEntropyBench(): Promise<unknown> {
     const tLoad = performance.now();
     const minimum = load(sides, keys, miss);
     const loadMs = performance.now() - tLoad;
-    const r = converge(sides);
+    const gc = await gcDuring(() => converge(sides));
+    const r = gc.result;
     const roots = Array.from({ length: partitions }, (_, p) => sides[0].node.antiEntropy.root(p) === sides[1].node.antiEntropy.root(p));
     const equal = roots.every(Boolean);
     rows.push({
-      case: label, keys, differing: miss.size, convergeMs: Math.round(r.ms), bytes: r.bytes, minimumBytes: minimum,
+      case: label, keys, differing: miss.size, convergeMs: Math.round(r.ms), cpuMs: Math.round(r.cpuMs), gcMs: Math.round(gc.gcMs), bytes: r.bytes, minimumBytes: minimum,
       ratio: minimum > 0 ? +(r.bytes / minimum).toFixed(3) : null, messages: r.messages, exchanges: r.progress.total,
       keysRepaired: r.progress.keysRepaired, rootsEqual: equal, loadMs: Math.round(loadMs),
     });
