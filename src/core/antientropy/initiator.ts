@@ -22,6 +22,7 @@ export interface InitiatorDeps {
   readonly tree: PartitionTree;
   readonly deadlineTick: number;
   send(msg: AntiEntropyMessage): void;
+  /** This node's encoded state of `key` as stored (`null`: none). */
   stateOf(key: string): Uint8Array | null;
   /** Merges the peer's states; returns how many changed this node's. */
   apply(entries: readonly SyncEntry[]): number;
@@ -125,8 +126,10 @@ export class Initiator {
       for (const [k, h] of mine) if (theirs.get(k) !== h) differing.push(k);
     }
     for (const k of theirs.keys()) {
-      if (!covered.has(this.d.tree.leafOf(this.ringHashOf(k)))) continue;
-      if (!this.mineHas(k)) {
+      const ringHash = keyHash(utf8(k));
+      if (!covered.has(this.d.tree.leafOf(ringHash))) continue;
+      // The tree holds every key this node has a state of: no store read, no decode.
+      if (this.d.tree.hashOf(k, ringHash) === undefined) {
         differing.push(k);
         this.d.counters.keysCompared++;
       }
@@ -135,14 +138,6 @@ export class Initiator {
     this.leavesLeft = this.leavesLeft.filter((l) => !covered.has(l));
     if (this.leavesLeft.length > 0) this.askKeys();
     return this.maybeDone();
-  }
-
-  private ringHashOf(key: string): number {
-    return keyHash(utf8(key));
-  }
-
-  private mineHas(key: string): boolean {
-    return this.d.stateOf(key) !== null;
   }
 
   /** Sends this node's states of `keys` in batches within the message bounds. */

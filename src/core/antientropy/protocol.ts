@@ -51,10 +51,17 @@ export interface AntiEntropyEnv {
   readonly seed: number;
   ring(): Ring | undefined;
   nextId(): number;
-  /** This node's state of `key` (writes not yet durable included). */
-  read(key: string): KeyState;
-  /** Joins `state` into this node's state of `key` (a normal replica merge; writes if it changes). */
-  merge(key: string, state: KeyState): void;
+  /**
+   * This node's encoded state of `key` (writes not yet durable included; `null`: none): the
+   * engine's bytes where durable, not decoded and encoded again.
+   */
+  read(key: string): Uint8Array | null;
+  /**
+   * Joins `state` (decoded from `bytes`) into this node's state of `key` (a normal replica
+   * merge; writes if it changes, storing `bytes` as they are when the merge equals them);
+   * returns the resulting state and whether it changed.
+   */
+  merge(key: string, state: KeyState, bytes: Uint8Array): { state: KeyState; changed: boolean };
 }
 
 interface RepairJob {
@@ -226,7 +233,11 @@ export class AntiEntropyProtocol {
         const x = this.exchanges.get(msg.id);
         if (!x || x.peer !== from) return;
         const outcome = x.onReply(msg);
-        if (outcome) this.finish(msg.id, x, outcome);
+        if (!outcome) return;
+        this.finish(msg.id, x, outcome);
+        // Pipelined: a repair's next exchange starts as soon as one ends (the throttle still
+        // applies), not at the next tick: Q partitions no longer take Q / concurrency ticks.
+        if (x.forRepair && !this.rebuilding) this.startRepairs();
       }
     }
   }
@@ -282,7 +293,7 @@ export class AntiEntropyProtocol {
       id, peer, partition, forRepair, tree: forest.tree(partition),
       deadlineTick: this.env.time.tick + ANTIENTROPY_LIMITS.exchangeTimeoutTicks,
       send: (m) => this.send(peer, m),
-      stateOf: (key) => this.encodedState(key),
+      stateOf: (key) => this.env.read(key),
       apply: (entries) => this.applyEntries(partition, entries),
       counters: this.counters,
     });
@@ -376,16 +387,21 @@ export class AntiEntropyProtocol {
     let repaired = 0;
     for (const e of msg.entries) {
       if (!this.inPartition(e.key, msg.partition)) continue;
-      let incoming: KeyState | undefined;
+      if (e.state === null) {
+        // The initiator holds nothing: ours goes back as stored (no decode, no re-encode).
+        const mine = this.env.read(e.key);
+        if (mine !== null) back.push({ key: e.key, state: mine });
+        continue;
+      }
+      let incoming: KeyState;
       try {
-        incoming = e.state === null ? undefined : decodeState(e.state);
+        incoming = decodeState(e.state);
       } catch {
         continue; // an undecodable state is never merged
       }
-      if (incoming && this.mergeCounted(e.key, incoming)) repaired++;
-      const merged = this.env.read(e.key);
-      if (isEmptyState(merged)) continue;
-      if (!incoming || !statesEqual(merged, incoming)) back.push({ key: e.key, state: encodeState(merged) });
+      const r = this.mergeCounted(e.key, incoming, e.state);
+      if (r.changed) repaired++;
+      if (!isEmptyState(r.state) && !statesEqual(r.state, incoming)) back.push({ key: e.key, state: encodeState(r.state) });
     }
     this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: false, entries: back, repaired });
   }
@@ -394,11 +410,6 @@ export class AntiEntropyProtocol {
   private inPartition(key: string, partition: number): boolean {
     const f = this.trees();
     return f !== undefined && f.partitionOf(keyHash(utf8(key))) === partition;
-  }
-
-  private encodedState(key: string): Uint8Array | null {
-    const s = this.env.read(key);
-    return isEmptyState(s) ? null : encodeState(s);
   }
 
   /** Merges the peer's states; returns how many changed this node's state. */
@@ -412,17 +423,15 @@ export class AntiEntropyProtocol {
       } catch {
         continue;
       }
-      if (this.mergeCounted(e.key, incoming)) changed++;
+      if (this.mergeCounted(e.key, incoming, e.state).changed) changed++;
     }
     return changed;
   }
 
-  private mergeCounted(key: string, incoming: KeyState): boolean {
-    const before = this.env.read(key);
-    this.env.merge(key, incoming);
-    const changed = !statesEqual(before, this.env.read(key));
-    if (changed) this.counters.keysRepaired++;
-    return changed;
+  private mergeCounted(key: string, incoming: KeyState, bytes: Uint8Array): { state: KeyState; changed: boolean } {
+    const r = this.env.merge(key, incoming, bytes);
+    if (r.changed) this.counters.keysRepaired++;
+    return r;
   }
 
   private send(to: NodeId, msg: AntiEntropyMessage): void {
