@@ -152,7 +152,8 @@ export class Initiator {
       bytes = 0;
     };
     for (const key of keys) {
-      const state = this.d.stateOf(key);
+      // A key this node lacks goes as null without a read: the tree has every key it holds.
+      const state = this.d.tree.hashOf(key, keyHash(utf8(key))) === undefined ? null : this.d.stateOf(key);
       const size = state?.length ?? 0;
       if (batch.length >= ANTIENTROPY_LIMITS.keysPerMessageMax || (batch.length > 0 && bytes + size > ANTIENTROPY_LIMITS.syncBytesMax)) flush();
       batch.push({ key, state });
