@@ -12,17 +12,19 @@
  * it grows back by a twentieth of the ceiling per second (AIMD).
  */
 import type { KeyState } from '../clock/state.js';
-import { decodeState, encodeState, encodedTombstonesOnly, isEmptyEncoding, isEmptyState, statesEqual } from '../clock/state.js';
+import { decodeState, encodedTombstonesOnly, isEmptyEncoding } from '../clock/state.js';
 import { utf8 } from '../bytes.js';
 import type { Effects } from '../ready.js';
 import type { Ring } from '../ring/index.js';
 import { keyHash, preferenceList } from '../ring/index.js';
 import type { NodeId } from '../types.js';
 import { ANTIENTROPY_LIMITS } from './constants.js';
-import type { AntiEntropyMessage, SyncEntry } from './messages.js';
+import type { AntiEntropyMessage } from './messages.js';
 import { approxBytes } from './messages.js';
 import { Forest, stateHash } from './tree.js';
 import { Initiator } from './initiator.js';
+import type { SyncEnv } from './sync.js';
+import { answerSyncEntries, applySyncEntries, digestOf } from './sync.js';
 import { TombstoneTracker } from './tombstones.js';
 import type { AntiEntropyStats, RepairProgress } from './types.js';
 
@@ -294,7 +296,8 @@ export class AntiEntropyProtocol {
       deadlineTick: this.env.time.tick + ANTIENTROPY_LIMITS.exchangeTimeoutTicks,
       send: (m) => this.send(peer, m),
       stateOf: (key) => this.env.read(key),
-      apply: (entries) => this.applyEntries(partition, entries),
+      apply: (entries) => applySyncEntries(this.syncEnv(partition), entries),
+      digestOf: (key) => this.digest(key),
       counters: this.counters,
     });
     this.exchanges.set(id, x);
@@ -383,55 +386,31 @@ export class AntiEntropyProtocol {
       this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: true, entries: [], repaired: 0 });
       return;
     }
-    const back: SyncEntry[] = [];
-    let repaired = 0;
-    for (const e of msg.entries) {
-      if (!this.inPartition(e.key, msg.partition)) continue;
-      if (e.state === null) {
-        // The initiator holds nothing: ours goes back as stored (no decode, no re-encode).
-        const mine = this.env.read(e.key);
-        if (mine !== null) back.push({ key: e.key, state: mine });
-        continue;
-      }
-      let incoming: KeyState;
-      try {
-        incoming = decodeState(e.state);
-      } catch {
-        continue; // an undecodable state is never merged
-      }
-      const r = this.mergeCounted(e.key, incoming, e.state);
-      if (r.changed) repaired++;
-      if (!isEmptyState(r.state) && !statesEqual(r.state, incoming)) back.push({ key: e.key, state: encodeState(r.state) });
+    const { back, want, repaired } = answerSyncEntries(this.syncEnv(msg.partition), msg.entries);
+    this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: false, entries: back, repaired, ...(want.length > 0 ? { want } : {}) });
+  }
+
+  private syncEnv(partition: number): SyncEnv {
+    return {
+      read: (key) => this.env.read(key),
+      merge: (key, state, bytes) => this.env.merge(key, state, bytes),
+      inPartition: (key) => {
+        const f = this.trees();
+        return f !== undefined && f.partitionOf(keyHash(utf8(key))) === partition;
+      },
+      noteRepaired: () => { this.counters.keysRepaired++; },
+    };
+  }
+
+  /** This node's state of `key` with the values left out (`null`: none). */
+  private digest(key: string): Uint8Array | null {
+    const raw = this.env.read(key);
+    if (raw === null) return null;
+    try {
+      return digestOf(decodeState(raw));
+    } catch {
+      return null;
     }
-    this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: false, entries: back, repaired });
-  }
-
-
-  private inPartition(key: string, partition: number): boolean {
-    const f = this.trees();
-    return f !== undefined && f.partitionOf(keyHash(utf8(key))) === partition;
-  }
-
-  /** Merges the peer's states; returns how many changed this node's state. */
-  private applyEntries(partition: number, entries: readonly SyncEntry[]): number {
-    let changed = 0;
-    for (const e of entries) {
-      if (e.state === null || !this.inPartition(e.key, partition)) continue;
-      let incoming: KeyState;
-      try {
-        incoming = decodeState(e.state);
-      } catch {
-        continue;
-      }
-      if (this.mergeCounted(e.key, incoming, e.state).changed) changed++;
-    }
-    return changed;
-  }
-
-  private mergeCounted(key: string, incoming: KeyState, bytes: Uint8Array): { state: KeyState; changed: boolean } {
-    const r = this.env.merge(key, incoming, bytes);
-    if (r.changed) this.counters.keysRepaired++;
-    return r;
   }
 
   private send(to: NodeId, msg: AntiEntropyMessage): void {
