@@ -70,7 +70,7 @@ export class Node {
       self: this.id, fx: this.fx, time: this.time, tickMs: cfg.tickMs, seed: cfg.incarnation ?? 0,
       settings: { ...antiEntropyDefaults(cfg.tickMs), ...cfg.antiEntropy },
       ring: () => this.membership.ring, nextId: () => this.nextMsgId++,
-      read: (key) => this.kv.localState(key), merge: (key, state) => this.kv.mergeLocal(key, state),
+      read: (key) => this.kv.localEncoded(key), merge: (key, state, bytes) => this.kv.mergeLocal(key, state, bytes),
     });
     this.kv = new KvProtocol({
       self: this.id,

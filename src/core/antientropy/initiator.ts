@@ -22,7 +22,10 @@ export interface InitiatorDeps {
   readonly tree: PartitionTree;
   readonly deadlineTick: number;
   send(msg: AntiEntropyMessage): void;
+  /** This node's encoded state of `key` as stored (`null`: none). */
   stateOf(key: string): Uint8Array | null;
+  /** This node's state of `key` with the values left out (`null`: none; sync.ts). */
+  digestOf(key: string): Uint8Array | null;
   /** Merges the peer's states; returns how many changed this node's. */
   apply(entries: readonly SyncEntry[]): number;
   readonly counters: { keysCompared: number };
@@ -76,6 +79,8 @@ export class Initiator {
       case 'ae-sync-reply': {
         if (msg.busy) return 'failed';
         this.keysRepaired += this.d.apply(msg.entries) + msg.repaired;
+        // Keys we sent as a digest whose versions the peer lacks: now the whole states.
+        if (msg.want !== undefined && msg.want.length > 0) this.pushStates(msg.want, new Set());
         this.syncsOut--;
         return this.maybeDone();
       }
@@ -119,34 +124,37 @@ export class Initiator {
     const theirs = new Map<string, number>();
     keys.forEach((k, i) => theirs.set(k, hashes[i]!));
     const differing: string[] = [];
+    const bothHold = new Set<string>();
     for (const leaf of leaves) {
       const mine = this.d.tree.leafEntries(leaf);
       this.d.counters.keysCompared += mine.size;
-      for (const [k, h] of mine) if (theirs.get(k) !== h) differing.push(k);
+      for (const [k, h] of mine) {
+        const t = theirs.get(k);
+        if (t === h) continue;
+        differing.push(k);
+        if (t !== undefined) bothHold.add(k);
+      }
     }
     for (const k of theirs.keys()) {
-      if (!covered.has(this.d.tree.leafOf(this.ringHashOf(k)))) continue;
-      if (!this.mineHas(k)) {
+      const ringHash = keyHash(utf8(k));
+      if (!covered.has(this.d.tree.leafOf(ringHash))) continue;
+      // The tree holds every key this node has a state of: no store read, no decode.
+      if (this.d.tree.hashOf(k, ringHash) === undefined) {
         differing.push(k);
         this.d.counters.keysCompared++;
       }
     }
-    this.pushStates(differing);
+    this.pushStates(differing, bothHold);
     this.leavesLeft = this.leavesLeft.filter((l) => !covered.has(l));
     if (this.leavesLeft.length > 0) this.askKeys();
     return this.maybeDone();
   }
 
-  private ringHashOf(key: string): number {
-    return keyHash(utf8(key));
-  }
-
-  private mineHas(key: string): boolean {
-    return this.d.stateOf(key) !== null;
-  }
-
-  /** Sends this node's states of `keys` in batches within the message bounds. */
-  private pushStates(keys: readonly string[]): void {
+  /**
+   * Sends this node's states of `keys` in batches within the message bounds; a key in `digests`
+   * (the peer holds it too) goes as a digest, its values left out (sync.ts).
+   */
+  private pushStates(keys: readonly string[], digests: ReadonlySet<string>): void {
     let batch: SyncEntry[] = [];
     let bytes = 0;
     const flush = (): void => {
@@ -157,10 +165,13 @@ export class Initiator {
       bytes = 0;
     };
     for (const key of keys) {
-      const state = this.d.stateOf(key);
-      const size = state?.length ?? 0;
+      // A key this node lacks goes as null without a read: the tree has every key it holds.
+      const held = this.d.tree.hashOf(key, keyHash(utf8(key))) !== undefined;
+      const digest = held && digests.has(key) ? this.d.digestOf(key) : null;
+      const state = !held || digest !== null ? null : this.d.stateOf(key);
+      const size = (state?.length ?? 0) + (digest?.length ?? 0);
       if (batch.length >= ANTIENTROPY_LIMITS.keysPerMessageMax || (batch.length > 0 && bytes + size > ANTIENTROPY_LIMITS.syncBytesMax)) flush();
-      batch.push({ key, state });
+      batch.push(digest !== null ? { key, state: null, digest } : { key, state });
       bytes += size + key.length;
     }
     flush();

@@ -11,8 +11,13 @@ import { ANTIENTROPY_LIMITS } from './constants.js';
 
 export interface SyncEntry {
   readonly key: string;
-  /** The sender's encoded state of the key; `null` when it holds nothing. */
+  /** The sender's encoded state of the key; `null` when it holds nothing (or sends `digest`). */
   readonly state: Uint8Array | null;
+  /**
+   * With `state: null`, from an initiator that holds the key, as does the peer: its state with the
+   * values left out (sync.ts). The peer answers with its merged state, or names the key in `want`.
+   */
+  readonly digest?: Uint8Array;
 }
 
 export type AntiEntropyMessage =
@@ -44,6 +49,8 @@ export type AntiEntropyMessage =
     readonly type: 'ae-sync-reply'; readonly id: number; readonly busy: boolean; readonly entries: readonly SyncEntry[];
     /** Keys whose state at the peer the pushed states changed. */
     readonly repaired: number;
+    /** Keys sent as a digest whose whole state the peer needs (a version only the initiator holds). */
+    readonly want?: readonly string[];
   };
 
 export type AntiEntropyMessageType = AntiEntropyMessage['type'];
@@ -55,7 +62,8 @@ const isIndex = (v: unknown): boolean => typeof v === 'number' && Number.isInteg
 const isHash = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 52;
 const listOf = (v: unknown, max: number, ok: (x: unknown) => boolean): boolean => Array.isArray(v) && v.length <= max && v.every(ok);
 const isEntry = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as Obj)['key'] === 'string'
-  && ((v as Obj)['state'] === null || (v as Obj)['state'] instanceof Uint8Array);
+  && ((v as Obj)['state'] === null || (v as Obj)['state'] instanceof Uint8Array)
+  && ((v as Obj)['digest'] === undefined || (v as Obj)['digest'] instanceof Uint8Array);
 const L = ANTIENTROPY_LIMITS;
 
 export const ANTIENTROPY_VALIDATORS: { readonly [K in AntiEntropyMessageType]: (m: Obj) => boolean } = {
@@ -69,7 +77,8 @@ export const ANTIENTROPY_VALIDATORS: { readonly [K in AntiEntropyMessageType]: (
     && (m['keys'] as unknown[]).length === (m['hashes'] as unknown[]).length
     && (m['differing'] === undefined || listOf(m['differing'], L.hashesPerMessageMax, isIndex)),
   'ae-sync': (m) => isId(m['id']) && isIndex(m['partition']) && listOf(m['entries'], L.keysPerMessageMax, isEntry),
-  'ae-sync-reply': (m) => isId(m['id']) && typeof m['busy'] === 'boolean' && listOf(m['entries'], L.keysPerMessageMax, isEntry) && isId(m['repaired']),
+  'ae-sync-reply': (m) => isId(m['id']) && typeof m['busy'] === 'boolean' && listOf(m['entries'], L.keysPerMessageMax, isEntry) && isId(m['repaired'])
+    && (m['want'] === undefined || listOf(m['want'], L.keysPerMessageMax, (k) => typeof k === 'string')),
 };
 
 /** About how many bytes `msg` takes on the wire (for the rate limit and the bytes-sent metric). */
@@ -85,7 +94,8 @@ export function approxBytes(msg: AntiEntropyMessage): number {
       return n;
     case 'ae-sync':
     case 'ae-sync-reply':
-      for (const e of msg.entries) n += e.key.length + 4 + (e.state?.length ?? 1);
+      for (const e of msg.entries) n += e.key.length + 4 + (e.state?.length ?? 1) + (e.digest ? e.digest.length + 8 : 0);
+      if (msg.type === 'ae-sync-reply') for (const k of msg.want ?? []) n += k.length + 2;
       return n;
   }
 }

@@ -12,17 +12,19 @@
  * it grows back by a twentieth of the ceiling per second (AIMD).
  */
 import type { KeyState } from '../clock/state.js';
-import { decodeState, encodeState, encodedTombstonesOnly, isEmptyEncoding, isEmptyState, statesEqual } from '../clock/state.js';
+import { decodeState, encodedTombstonesOnly, isEmptyEncoding } from '../clock/state.js';
 import { utf8 } from '../bytes.js';
 import type { Effects } from '../ready.js';
 import type { Ring } from '../ring/index.js';
 import { keyHash, preferenceList } from '../ring/index.js';
 import type { NodeId } from '../types.js';
 import { ANTIENTROPY_LIMITS } from './constants.js';
-import type { AntiEntropyMessage, SyncEntry } from './messages.js';
+import type { AntiEntropyMessage } from './messages.js';
 import { approxBytes } from './messages.js';
 import { Forest, stateHash } from './tree.js';
 import { Initiator } from './initiator.js';
+import type { SyncEnv } from './sync.js';
+import { answerSyncEntries, applySyncEntries, digestOf } from './sync.js';
 import { TombstoneTracker } from './tombstones.js';
 import type { AntiEntropyStats, RepairProgress } from './types.js';
 
@@ -51,10 +53,17 @@ export interface AntiEntropyEnv {
   readonly seed: number;
   ring(): Ring | undefined;
   nextId(): number;
-  /** This node's state of `key` (writes not yet durable included). */
-  read(key: string): KeyState;
-  /** Joins `state` into this node's state of `key` (a normal replica merge; writes if it changes). */
-  merge(key: string, state: KeyState): void;
+  /**
+   * This node's encoded state of `key` (writes not yet durable included; `null`: none): the
+   * engine's bytes where durable, not decoded and encoded again.
+   */
+  read(key: string): Uint8Array | null;
+  /**
+   * Joins `state` (decoded from `bytes`) into this node's state of `key` (a normal replica
+   * merge; writes if it changes, storing `bytes` as they are when the merge equals them);
+   * returns the resulting state and whether it changed.
+   */
+  merge(key: string, state: KeyState, bytes: Uint8Array): { state: KeyState; changed: boolean };
 }
 
 interface RepairJob {
@@ -226,7 +235,11 @@ export class AntiEntropyProtocol {
         const x = this.exchanges.get(msg.id);
         if (!x || x.peer !== from) return;
         const outcome = x.onReply(msg);
-        if (outcome) this.finish(msg.id, x, outcome);
+        if (!outcome) return;
+        this.finish(msg.id, x, outcome);
+        // Pipelined: a repair's next exchange starts as soon as one ends (the throttle still
+        // applies), not at the next tick: Q partitions no longer take Q / concurrency ticks.
+        if (x.forRepair && !this.rebuilding) this.startRepairs();
       }
     }
   }
@@ -282,8 +295,9 @@ export class AntiEntropyProtocol {
       id, peer, partition, forRepair, tree: forest.tree(partition),
       deadlineTick: this.env.time.tick + ANTIENTROPY_LIMITS.exchangeTimeoutTicks,
       send: (m) => this.send(peer, m),
-      stateOf: (key) => this.encodedState(key),
-      apply: (entries) => this.applyEntries(partition, entries),
+      stateOf: (key) => this.env.read(key),
+      apply: (entries) => applySyncEntries(this.syncEnv(partition), entries),
+      digestOf: (key) => this.digest(key),
       counters: this.counters,
     });
     this.exchanges.set(id, x);
@@ -372,57 +386,31 @@ export class AntiEntropyProtocol {
       this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: true, entries: [], repaired: 0 });
       return;
     }
-    const back: SyncEntry[] = [];
-    let repaired = 0;
-    for (const e of msg.entries) {
-      if (!this.inPartition(e.key, msg.partition)) continue;
-      let incoming: KeyState | undefined;
-      try {
-        incoming = e.state === null ? undefined : decodeState(e.state);
-      } catch {
-        continue; // an undecodable state is never merged
-      }
-      if (incoming && this.mergeCounted(e.key, incoming)) repaired++;
-      const merged = this.env.read(e.key);
-      if (isEmptyState(merged)) continue;
-      if (!incoming || !statesEqual(merged, incoming)) back.push({ key: e.key, state: encodeState(merged) });
+    const { back, want, repaired } = answerSyncEntries(this.syncEnv(msg.partition), msg.entries);
+    this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: false, entries: back, repaired, ...(want.length > 0 ? { want } : {}) });
+  }
+
+  private syncEnv(partition: number): SyncEnv {
+    return {
+      read: (key) => this.env.read(key),
+      merge: (key, state, bytes) => this.env.merge(key, state, bytes),
+      inPartition: (key) => {
+        const f = this.trees();
+        return f !== undefined && f.partitionOf(keyHash(utf8(key))) === partition;
+      },
+      noteRepaired: () => { this.counters.keysRepaired++; },
+    };
+  }
+
+  /** This node's state of `key` with the values left out (`null`: none). */
+  private digest(key: string): Uint8Array | null {
+    const raw = this.env.read(key);
+    if (raw === null) return null;
+    try {
+      return digestOf(decodeState(raw));
+    } catch {
+      return null;
     }
-    this.send(from, { type: 'ae-sync-reply', id: msg.id, busy: false, entries: back, repaired });
-  }
-
-
-  private inPartition(key: string, partition: number): boolean {
-    const f = this.trees();
-    return f !== undefined && f.partitionOf(keyHash(utf8(key))) === partition;
-  }
-
-  private encodedState(key: string): Uint8Array | null {
-    const s = this.env.read(key);
-    return isEmptyState(s) ? null : encodeState(s);
-  }
-
-  /** Merges the peer's states; returns how many changed this node's state. */
-  private applyEntries(partition: number, entries: readonly SyncEntry[]): number {
-    let changed = 0;
-    for (const e of entries) {
-      if (e.state === null || !this.inPartition(e.key, partition)) continue;
-      let incoming: KeyState;
-      try {
-        incoming = decodeState(e.state);
-      } catch {
-        continue;
-      }
-      if (this.mergeCounted(e.key, incoming)) changed++;
-    }
-    return changed;
-  }
-
-  private mergeCounted(key: string, incoming: KeyState): boolean {
-    const before = this.env.read(key);
-    this.env.merge(key, incoming);
-    const changed = !statesEqual(before, this.env.read(key));
-    if (changed) this.counters.keysRepaired++;
-    return changed;
   }
 
   private send(to: NodeId, msg: AntiEntropyMessage): void {

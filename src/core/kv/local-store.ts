@@ -59,14 +59,16 @@ export class LocalStore {
    * Joins `incoming` into the local state of `key`; writes only when that changes it. With
    * `incomingBytes` (the encoding `incoming` was decoded from), a merge that comes out equal to
    * `incoming` — always, where this node had nothing — stores those bytes instead of encoding
-   * the state again (a hint replay writes thousands of keys a second this way).
+   * the state again (a hint replay writes thousands of keys a second this way). Returns the
+   * resulting local state and whether the merge changed it (anti-entropy reads no more).
    */
-  merge(key: string, incoming: KeyState, overwrite = false, incomingBytes?: Uint8Array): void {
+  merge(key: string, incoming: KeyState, overwrite = false, incomingBytes?: Uint8Array): { state: KeyState; changed: boolean } {
     const local = this.read(key);
     const merged = overwrite ? incoming : syncStates(local, incoming);
-    if (statesEqual(merged, local)) return;
+    if (statesEqual(merged, local)) return { state: local, changed: false };
     if (incomingBytes !== undefined && statesEqual(merged, incoming)) this.write(key, merged, incomingBytes);
     else this.write(key, merged);
+    return { state: merged, changed: true };
   }
 
   /** The Ready `seq` is durable: the engine now serves its writes. */

@@ -98,9 +98,14 @@ export class KvProtocol {
     return this.gets.repairsSent;
   }
 
+  /** This node's state of `key` as stored (`null`: none), without decoding it where it is durable. */
+  localEncoded(key: string): Uint8Array | null {
+    return this.store.readEncoded(key);
+  }
+
   /** Merges a state handed back by a stand-in into this node's own data (a replica merge). */
-  mergeLocal(key: string, state: KeyState, bytes?: Uint8Array): void {
-    this.store.merge(key, state, false, bytes);
+  mergeLocal(key: string, state: KeyState, bytes?: Uint8Array): { state: KeyState; changed: boolean } {
+    return this.store.merge(key, state, false, bytes);
   }
 
   /** Removes this node's copy of `key`: the transfer's sweep of partitions given away. */

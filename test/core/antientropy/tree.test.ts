@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { Forest, addHash, leafBitsFor, stateHash } from '../../../src/core/antientropy/index.js';
+import { murmur3Pair } from '../../../src/core/antientropy/tree.js';
+import { murmur3x86_32 } from '../../../src/core/ring/hash.js';
 import type { PartitionTree } from '../../../src/core/antientropy/index.js';
 import { ANTIENTROPY_LIMITS } from '../../../src/core/antientropy/constants.js';
 import { encodeState } from '../../../src/core/clock/state.js';
@@ -37,6 +39,22 @@ describe('anti-entropy trees', () => {
     assert.equal(stateHash(k, state('v')), stateHash(k, state('v')));
     assert.notEqual(stateHash(k, state('v')), stateHash(k, state('w')));
     assert.notEqual(stateHash(k, state('v')), stateHash(te.encode('k2'), state('v')));
+  });
+
+  it('the one-pass hash equals two separate MurmurHash3 runs (every length, so every tail)', () => {
+    // Replicas running the former two-pass code must compute the same roots.
+    const data = new Uint8Array(1031);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 131 + 7) & 0xff;
+    for (const len of [0, 1, 2, 3, 4, 5, 7, 8, 63, 1024, 1031]) {
+      const d = data.subarray(len === 1031 ? 0 : 3, (len === 1031 ? 0 : 3) + len); // an unaligned view too
+      for (const [sa, sb] of [[0x9747b28c, 0x5bd1e995], [0, 1], [0xffffffff, 12345]] as const) {
+        const want = (murmur3x86_32(d, sa) & 0xfffff) * 2 ** 32 + murmur3x86_32(d, sb);
+        assert.equal(murmur3Pair(d, sa, sb), want, `len ${len} seeds ${sa},${sb}`);
+      }
+    }
+    const k = te.encode('some-key');
+    const s = state('value');
+    assert.equal(stateHash(k, s), (murmur3x86_32(s, murmur3x86_32(k, 0x9747b28c)) & 0xfffff) * 2 ** 32 + murmur3x86_32(s, murmur3x86_32(k, 0x5bd1e995)));
   });
 
   it('a tree built in any order, or updated incrementally, has the same root as one built from scratch', () => {
