@@ -9,6 +9,7 @@
  *   BENCH_SUSTAINED_GETS=200000               random gets of loaded keys after the load
  *   BENCH_SUSTAINED_ENGINES=gossamer          only these engines (default gossamer,leveldb)
  *   BENCH_SUSTAINED_COMPRESSOR=zlib           Gossamer with zlib's async calls instead of its worker compressor
+ *   BENCH_SUSTAINED_MEMTABLE_MB=16            Gossamer with another memtable size (default: the engine's)
  *   BENCH_SUSTAINED_COMPRESSIBLE=1            values that compress (~3×) instead of random bytes
  *
  * Load: fresh keys (4 random bytes, as Gossamer's keys start with their hash, then a counter),
@@ -33,6 +34,8 @@ const INTERVAL_S = Number(process.env.BENCH_SUSTAINED_INTERVAL_S ?? 10);
 const GETS = Number(process.env.BENCH_SUSTAINED_GETS ?? 200_000);
 const ENGINES = (process.env.BENCH_SUSTAINED_ENGINES ?? 'gossamer,leveldb').split(',');
 const COMPRESSIBLE = process.env.BENCH_SUSTAINED_COMPRESSIBLE === '1';
+/** BENCH_SUSTAINED_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': extra node flags for each engine's child. */
+const NODE_ARGS = (process.env.BENCH_SUSTAINED_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const WRITERS = 64;
 /** Sampling period of the event-loop delay monitor; each sample is this plus the delay. */
 const LOOP_RESOLUTION_MS = 2;
@@ -101,7 +104,12 @@ async function openDb(engine: string, dir: string): Promise<Db> {
   const lsm = await import('../src/storage/lsm/index.js');
   // BENCH_SUSTAINED_COMPRESSOR=zlib compares with zlib's own asynchronous calls (the former default).
   const compressor = process.env.BENCH_SUSTAINED_COMPRESSOR === 'zlib' ? lsm.zlibCompressor : lsm.workerCompressor();
-  const db = await openLsmEngine({ dir, fs: nodeFileSystem, sync: 'group', clock: new SystemClock(), compressor });
+  // BENCH_SUSTAINED_MEMTABLE_MB: try another memtable size (default: the engine's).
+  const memtableMb = Number(process.env.BENCH_SUSTAINED_MEMTABLE_MB ?? 0);
+  const db = await openLsmEngine({
+    dir, fs: nodeFileSystem, sync: 'group', clock: new SystemClock(), compressor,
+    ...(memtableMb > 0 ? { memtableBytes: memtableMb * 1048576 } : {}),
+  });
   return {
     put: (k, v) => db.write([{ key: k, value: v }]),
     get: (k) => db.get(k) as Buffer | undefined,
@@ -242,7 +250,7 @@ async function child(engine: string, dir: string): Promise<void> {
 
 function runChild(engine: string, dir: string): Promise<EngineRun> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', engine, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', import.meta.filename, '--child', engine, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => {
       out += d.toString();
