@@ -72,7 +72,7 @@ interface Db {
   bytesWritten(): Promise<number>;
   close(): Promise<void>;
   extra(): Promise<unknown>;
-  /** A short line of engine state for each interval (Gossamer: tables, debt, slowdowns, stalls). */
+  /** A short line of engine state for each interval (Gossamer: tables, debt, slowdowns, stalls; puts per group fsync and its latency, cumulative). */
   progress?(): string;
 }
 
@@ -121,7 +121,8 @@ async function openDb(engine: string, dir: string): Promise<Db> {
     progress: () => {
       const s = db.stats();
       return `tables ${s.tables} (settled ${s.settledTables}) debt ${(s.compactionDebtBytes / 1048576).toFixed(0)} MB ` +
-        `running ${s.compactionsRunning} delayed ${s.delayedWrites} stalls ${s.stalls} WA ${s.writeAmplification.toFixed(2)}`;
+        `running ${s.compactionsRunning} delayed ${s.delayedWrites} stalls ${s.stalls} WA ${s.writeAmplification.toFixed(2)} ` +
+        `puts/fsync ${(s.userBytes / (28 + VALUE_BYTES) / Math.max(1, s.logSyncs)).toFixed(0)} fsync ${(s.logSyncMs / Math.max(1, s.logSyncs)).toFixed(2)} ms`;
     },
     extra: async () => {
       const { corruptions: _c, ...s } = db.stats();

@@ -101,7 +101,7 @@ export class LsmEngine implements StorageEngine {
     this.active = new Memtable(segment);
     this.log = new CommitLog(this.fs, this.dir, this.s.sync, this.s.periodicMs, this.s.groupCommitBytes, (err) => this.fail(err),
       // Its own timer, not `wait`: close releases waits at once, which would spin this loop.
-      (ms) => new Promise((resolve) => this.options.clock.setTimer(ms, resolve)));
+      (ms) => new Promise((resolve) => this.options.clock.setTimer(ms, resolve)), () => this.now());
     await this.log.start(segment, () => this.nextFileNumber++);
     this.afterChange();
   }
@@ -363,6 +363,7 @@ export class LsmEngine implements StorageEngine {
       userBytes: this.counters.userBytes,
       writeAmplification: this.counters.userBytes === 0 ? 0 : (this.log.bytes + flushedAndCompacted) / this.counters.userBytes,
       logSyncs: this.log.syncs,
+      logSyncMs: this.log.syncMs,
       logBytes: this.log.bytes,
       blockCacheBytes: this.cache.sizeBytes,
       blockCacheHits: this.cache.hits,
