@@ -9,6 +9,8 @@
  *   BENCH_SUSTAINED_GETS=200000               random gets of loaded keys after the load
  *   BENCH_SUSTAINED_ENGINES=gossamer          only these engines (default gossamer,leveldb)
  *   BENCH_SUSTAINED_COMPRESSOR=zlib           Gossamer with zlib's async calls instead of its worker compressor
+ *   BENCH_SUSTAINED_MEMTABLE_MB=16            Gossamer with another memtable size (default: the engine's)
+ *   BENCH_SUSTAINED_MERGE_MB=256              ... and another compaction mergeBytesMax (MiB)
  *   BENCH_SUSTAINED_COMPRESSIBLE=1            values that compress (~3×) instead of random bytes
  *
  * Load: fresh keys (4 random bytes, as Gossamer's keys start with their hash, then a counter),
@@ -33,6 +35,8 @@ const INTERVAL_S = Number(process.env.BENCH_SUSTAINED_INTERVAL_S ?? 10);
 const GETS = Number(process.env.BENCH_SUSTAINED_GETS ?? 200_000);
 const ENGINES = (process.env.BENCH_SUSTAINED_ENGINES ?? 'gossamer,leveldb').split(',');
 const COMPRESSIBLE = process.env.BENCH_SUSTAINED_COMPRESSIBLE === '1';
+/** BENCH_SUSTAINED_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': extra node flags for each engine's child. */
+const NODE_ARGS = (process.env.BENCH_SUSTAINED_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const WRITERS = 64;
 /** Sampling period of the event-loop delay monitor; each sample is this plus the delay. */
 const LOOP_RESOLUTION_MS = 2;
@@ -57,7 +61,7 @@ interface EngineRun {
   spaceAmplification: number;
   peakRssMB: number;
   /** cpuOverWall: CPU seconds (all threads) per wall second of the phase — above 1, reads ran in parallel. */
-  gets: { ops: number; perSec: number; p99Ms: number; found: number; cpuOverWall: number; cacheHitRate?: number };
+  gets: { ops: number; perSec: number; p99Ms: number; found: number; cpuOverWall: number; cpuUsPerGet: number; cacheHitRate?: number };
   extra?: unknown;
 }
 
@@ -68,7 +72,7 @@ interface Db {
   bytesWritten(): Promise<number>;
   close(): Promise<void>;
   extra(): Promise<unknown>;
-  /** A short line of engine state for each interval (Gossamer: tables, debt, slowdowns, stalls). */
+  /** A short line of engine state for each interval (Gossamer: tables, debt, slowdowns, stalls; puts per group fsync and its latency, cumulative). */
   progress?(): string;
 }
 
@@ -101,7 +105,14 @@ async function openDb(engine: string, dir: string): Promise<Db> {
   const lsm = await import('../src/storage/lsm/index.js');
   // BENCH_SUSTAINED_COMPRESSOR=zlib compares with zlib's own asynchronous calls (the former default).
   const compressor = process.env.BENCH_SUSTAINED_COMPRESSOR === 'zlib' ? lsm.zlibCompressor : lsm.workerCompressor();
-  const db = await openLsmEngine({ dir, fs: nodeFileSystem, sync: 'group', clock: new SystemClock(), compressor });
+  // BENCH_SUSTAINED_MEMTABLE_MB: try another memtable size (default: the engine's).
+  const memtableMb = Number(process.env.BENCH_SUSTAINED_MEMTABLE_MB ?? 0);
+  const mergeMb = Number(process.env.BENCH_SUSTAINED_MERGE_MB ?? 0);
+  const db = await openLsmEngine({
+    dir, fs: nodeFileSystem, sync: 'group', clock: new SystemClock(), compressor,
+    ...(memtableMb > 0 ? { memtableBytes: memtableMb * 1048576 } : {}),
+    ...(mergeMb > 0 ? { compaction: { mergeBytesMax: mergeMb * 1048576 } } : {}),
+  });
   return {
     put: (k, v) => db.write([{ key: k, value: v }]),
     get: (k) => db.get(k) as Buffer | undefined,
@@ -110,7 +121,8 @@ async function openDb(engine: string, dir: string): Promise<Db> {
     progress: () => {
       const s = db.stats();
       return `tables ${s.tables} (settled ${s.settledTables}) debt ${(s.compactionDebtBytes / 1048576).toFixed(0)} MB ` +
-        `running ${s.compactionsRunning} delayed ${s.delayedWrites} stalls ${s.stalls} WA ${s.writeAmplification.toFixed(2)}`;
+        `running ${s.compactionsRunning} delayed ${s.delayedWrites} stalls ${s.stalls} WA ${s.writeAmplification.toFixed(2)} ` +
+        `puts/fsync ${(s.userBytes / (28 + VALUE_BYTES) / Math.max(1, s.logSyncs)).toFixed(0)} fsync ${(s.logSyncMs / Math.max(1, s.logSyncs)).toFixed(2)} ms`;
     },
     extra: async () => {
       const { corruptions: _c, ...s } = db.stats();
@@ -208,7 +220,8 @@ async function getPhase(db: Db): Promise<EngineRun['gets']> {
   await Promise.all(Array.from({ length: WRITERS }, worker));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { ops: GETS, perSec: GETS / seconds, p99Ms: p99(lat), found, cpuOverWall: (cpu.user + cpu.system) / 1e6 / seconds };
+  const cpuUs = cpu.user + cpu.system;
+  return { ops: GETS, perSec: GETS / seconds, p99Ms: p99(lat), found, cpuOverWall: cpuUs / 1e6 / seconds, cpuUsPerGet: cpuUs / GETS };
 }
 
 async function child(engine: string, dir: string): Promise<void> {
@@ -223,7 +236,7 @@ async function child(engine: string, dir: string): Promise<void> {
   log(`${PUTS} puts of ${VALUE_BYTES} B, ${WRITERS} writers`);
   const load = await loadPhase(db, pool, log);
   const gets = await getPhase(db);
-  log(`gets: ${gets.perSec.toFixed(0)}/s, p99 ${gets.p99Ms.toFixed(2)} ms, found ${gets.found}/${gets.ops}, CPU/wall ${gets.cpuOverWall.toFixed(2)}`);
+  log(`gets: ${gets.perSec.toFixed(0)}/s, p99 ${gets.p99Ms.toFixed(2)} ms, found ${gets.found}/${gets.ops}, CPU/wall ${gets.cpuOverWall.toFixed(2)}, CPU ${gets.cpuUsPerGet.toFixed(1)} µs/get`);
   const userBytes = PUTS * (16 + VALUE_BYTES);
   // The commit log (or LevelDB's log) writes every user byte once more.
   const writeAmplification = (userBytes + (await db.bytesWritten())) / userBytes;
@@ -242,7 +255,7 @@ async function child(engine: string, dir: string): Promise<void> {
 
 function runChild(engine: string, dir: string): Promise<EngineRun> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', engine, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', import.meta.filename, '--child', engine, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => {
       out += d.toString();
@@ -274,12 +287,20 @@ export async function runSustainedStorageBench(): Promise<void> {
       console.log(`${r.engine.padEnd(9)} ${r.putsPerSec.toFixed(0).padStart(7)} puts/s over ${r.seconds.toFixed(0)} s (last/first interval ${r.lastOverFirst.toFixed(2)}), ` +
         `loop lag p99 ${r.loop.p99Ms.toFixed(1)} ms max ${r.loop.maxMs.toFixed(1)} ms busy ${((r.loop.utilization ?? 0) * 100).toFixed(0)}%, ` +
         `WA ${r.writeAmplification.toFixed(2)}, SA ${r.spaceAmplification.toFixed(2)}, peak RSS ${r.peakRssMB.toFixed(0)} MB, ` +
-        `gets ${r.gets.perSec.toFixed(0)}/s (p99 ${r.gets.p99Ms.toFixed(2)} ms, CPU/wall ${r.gets.cpuOverWall.toFixed(2)})`);
+        `gets ${r.gets.perSec.toFixed(0)}/s (p99 ${r.gets.p99Ms.toFixed(2)} ms, CPU/wall ${r.gets.cpuOverWall.toFixed(2)}, ${r.gets.cpuUsPerGet.toFixed(1)} CPU µs/get)`);
     }
     const g = runs.find((r) => r.engine === 'gossamer');
     const l = runs.find((r) => r.engine === 'leveldb');
-    const ratios = g && l ? { puts: g.putsPerSec / l.putsPerSec, gets: g.gets.perSec / l.gets.perSec, rss: g.peakRssMB / l.peakRssMB } : undefined;
-    if (ratios) console.log(`ratios (gossamer / leveldb): puts ${ratios.puts.toFixed(2)}× (goal ≥ 2), gets ${ratios.gets.toFixed(2)}× (goal ≥ 1), peak RSS ${ratios.rss.toFixed(2)}×`);
+    // getsPerCpu: gets per CPU-second (all threads), Gossamer's over LevelDB's: the comparison that
+    // does not depend on how many threads each may run on a shared machine.
+    const ratios = g && l ? {
+      puts: g.putsPerSec / l.putsPerSec, gets: g.gets.perSec / l.gets.perSec,
+      getsPerCpu: l.gets.cpuUsPerGet / g.gets.cpuUsPerGet, rss: g.peakRssMB / l.peakRssMB,
+    } : undefined;
+    if (ratios) {
+      console.log(`ratios (gossamer / leveldb): puts ${ratios.puts.toFixed(2)}× (goal ≥ 2), gets ${ratios.gets.toFixed(2)}× (goal ≥ 1), ` +
+        `gets per CPU-second ${ratios.getsPerCpu.toFixed(2)}×, peak RSS ${ratios.rss.toFixed(2)}×`);
+    }
     console.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     const outDir = join(import.meta.dirname, 'results');
     mkdirSync(outDir, { recursive: true });

@@ -6,8 +6,13 @@ export const KIB = 1024;
 export const MIB = 1024 * KIB;
 
 export const STORAGE_LIMITS = {
-  /** The active memtable is frozen (and flushed in the background) once it holds this much. */
-  memtableBytes: 4 * MIB,
+  /**
+   * The active memtable is frozen (and flushed in the background) once it holds this much.
+   * 32 MiB (was 4): with `compactionMergeBytesMax` below, a table is settled after one merge of
+   * four flushes, so a sustained insert load writes each byte three times (log, flush, one
+   * merge) instead of five (docs/storage.md, "Steady state").
+   */
+  memtableBytes: 32 * MIB,
   /**
    * Frozen memtables waiting for their flush. Beyond this the active memtable keeps taking
    * writes (they stay visible at once) but their acknowledgements wait until a flush finishes,
@@ -47,8 +52,12 @@ export const STORAGE_LIMITS = {
    * the whole store fits in one bounded merge.
    */
   compactionMaxSizeAmpPercent: 200,
-  /** Most input bytes of one merge: no merge grows with the data set. */
-  compactionMergeBytesMax: 256 * MIB,
+  /**
+   * Most input bytes of one merge: no merge grows with the data set. A table past half of it
+   * is settled; 192 MiB settles the merge of four 32 MiB memtables' tables (~27 MiB each with
+   * 1 KiB values).
+   */
+  compactionMergeBytesMax: 192 * MIB,
   /** Merge adjacent unsettled tables whatever their sizes past this many. */
   compactionMaxTables: 8,
   /** A settled table is rewritten alone once this % of it is estimated garbage (shadowed or purgeable). */

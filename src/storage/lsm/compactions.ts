@@ -141,7 +141,7 @@ export class Compactions {
   private context(): CompactionContext {
     const e = this.e;
     return {
-      fs: e.fs, dir: e.dir, compressor: e.compressor, cache: e.cache,
+      fs: e.fs, dir: e.dir, compressor: e.compressor, compressionHint: e.compressionHint, cache: e.cache,
       blockBytes: e.s.blockBytes, bloomFpRate: e.s.bloomFpRate, chunkBytes: e.s.tableWriteChunkBytes,
       sliceBytes: e.s.compactionSliceBytes, canPurge: e.options.canPurge,
       report: (r) => e.reportCorruption(r), nowMs: () => e.now(), wait: (ms) => e.wait(ms),

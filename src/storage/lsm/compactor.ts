@@ -8,6 +8,7 @@ import { mergeSources } from './merge.js';
 import { Table } from './sstable.js';
 import type { CorruptionReport } from './sstable.js';
 import { TableWriter } from './table-writer.js';
+import type { CompressionHint } from './table-writer.js';
 
 export class CompactionAborted extends Error {
   constructor() {
@@ -69,6 +70,7 @@ export interface CompactionContext {
   fs: FileSystem;
   dir: string;
   compressor: Compressor;
+  compressionHint?: CompressionHint;
   cache: BlockCache;
   blockBytes: number;
   bloomFpRate: number;
@@ -107,7 +109,7 @@ export async function runCompaction(
   const path = joinPath(ctx.dir, tableFileName(num));
   // A damaged input's meta may not know its count: then the filter is built at the end.
   const expectedKeys = inputs.some((t) => t.meta.count === 0 && t.blockCount > 0) ? undefined : inputs.reduce((s, t) => s + t.meta.count, 0);
-  const w = new TableWriter(ctx.fs, path, ctx.blockBytes, ctx.bloomFpRate, ctx.compressor, expectedKeys);
+  const w = new TableWriter(ctx.fs, path, ctx.blockBytes, ctx.bloomFpRate, ctx.compressor, expectedKeys, ctx.compressionHint);
   let installed = false;
   try {
     await w.open();

@@ -24,6 +24,7 @@ import { fileNumber, recoverState } from './recovery.js';
 import { Table, tableFileName } from './sstable.js';
 import type { CorruptionReport, TableMeta } from './sstable.js';
 import { TableWriter } from './table-writer.js';
+import type { CompressionHint } from './table-writer.js';
 import { WriteController } from './write-controller.js';
 
 /**
@@ -46,6 +47,8 @@ export class LsmEngine implements StorageEngine {
   readonly cache: BlockCache;
   readonly s: Settings;
   readonly compressor: Compressor;
+  /** Shared by this engine's table writers (flushes and merges): see CompressionHint. */
+  readonly compressionHint: CompressionHint = { incompressible: 0 };
   readonly controller: WriteController;
   private readonly compactions: Compactions;
   private readonly logger: Logger;
@@ -98,7 +101,7 @@ export class LsmEngine implements StorageEngine {
     this.active = new Memtable(segment);
     this.log = new CommitLog(this.fs, this.dir, this.s.sync, this.s.periodicMs, this.s.groupCommitBytes, (err) => this.fail(err),
       // Its own timer, not `wait`: close releases waits at once, which would spin this loop.
-      (ms) => new Promise((resolve) => this.options.clock.setTimer(ms, resolve)));
+      (ms) => new Promise((resolve) => this.options.clock.setTimer(ms, resolve)), () => this.now());
     await this.log.start(segment, () => this.nextFileNumber++);
     this.afterChange();
   }
@@ -281,7 +284,7 @@ export class LsmEngine implements StorageEngine {
     const num = this.nextFileNumber++;
     this.emit({ type: 'flush-start', table: num });
     const path = joinPath(this.dir, tableFileName(num));
-    const w = new TableWriter(this.fs, path, this.s.blockBytes, this.s.bloomFpRate, this.compressor, mt.tree.size);
+    const w = new TableWriter(this.fs, path, this.s.blockBytes, this.s.bloomFpRate, this.compressor, mt.tree.size, this.compressionHint);
     await w.open();
     // Each drain awaits the compressor and an append, which lets writes and reads run.
     for (const [k, v] of mt.tree.entries()) {
@@ -360,6 +363,7 @@ export class LsmEngine implements StorageEngine {
       userBytes: this.counters.userBytes,
       writeAmplification: this.counters.userBytes === 0 ? 0 : (this.log.bytes + flushedAndCompacted) / this.counters.userBytes,
       logSyncs: this.log.syncs,
+      logSyncMs: this.log.syncMs,
       logBytes: this.log.bytes,
       blockCacheBytes: this.cache.sizeBytes,
       blockCacheHits: this.cache.hits,

@@ -149,6 +149,8 @@ export interface LsmStats extends StorageEngineStats {
   /** (commit log + flushed + compacted bytes) / user bytes. */
   writeAmplification: number;
   logSyncs: number;
+  /** Time the group commits spent in fdatasync (ms, all syncs): logSyncMs / logSyncs is one fsync's latency. */
+  logSyncMs: number;
   logBytes: number;
   blockCacheBytes: number;
   blockCacheHits: number;

@@ -18,6 +18,16 @@ const ARENA_BYTES = 256 * 1024;
 /** After a run of incompressible blocks, one block in this many tries compression again. */
 const RETRY_EVERY_BLOCKS = 64;
 
+/**
+ * Whether recent blocks compressed, shared by every table writer of one engine: a new table
+ * starts from what the last ones saw, rather than trying every block of its first chunk (64
+ * blocks before its first drain) on data that has not compressed for a long time.
+ */
+export interface CompressionHint {
+  /** Consecutive blocks that did not compress (capped in effect at the retry threshold). */
+  incompressible: number;
+}
+
 interface PendingBlock {
   coded: Promise<CompressedBlock>;
   lastKey: Buffer;
@@ -34,7 +44,6 @@ export class TableWriter {
   private pending: PendingBlock[] = [];
   private pendingRaw = 0;
   private unsynced = 0;
-  private incompressible = 0;
   private offset = 0;
   /** The current arena; the block being built starts at `blockStart` and runs `blockLen` bytes. */
   private block: Buffer;
@@ -65,6 +74,7 @@ export class TableWriter {
     private readonly compressor: Compressor,
     /** How many entries the table will hold, at most, when known (a memtable's, a merge's inputs'). */
     expectedKeys?: number,
+    private readonly hint: CompressionHint = { incompressible: 0 },
   ) {
     this.block = Buffer.allocUnsafe(Math.max(ARENA_BYTES, blockBytes * 2));
     if (expectedKeys !== undefined && expectedKeys > 0) this.filter = BloomFilter.sized(expectedKeys, bloomFpRate);
@@ -121,7 +131,7 @@ export class TableWriter {
     let bytes = 0;
     for (const b of blocks) {
       const c = await b.coded;
-      if (this.incompressible < 4 || c.codec !== CODEC_NONE) this.incompressible = c.codec === CODEC_NONE ? this.incompressible + 1 : 0;
+      if (this.hint.incompressible < 4 || c.codec !== CODEC_NONE) this.hint.incompressible = c.codec === CODEC_NONE ? this.hint.incompressible + 1 : 0;
       coded.push(c);
       bytes += c.data.length + FRAME_OVERHEAD;
     }
@@ -168,7 +178,7 @@ export class TableWriter {
     // than inline: each zlib call sets up a fresh ~256 KiB deflate state (measured under load:
     // ~250 µs of CPU per async 4 KiB call against ~70 µs sync), and 1 call in 8 took 15% of
     // the engine's main thread under a sustained incompressible load.
-    const coded = this.incompressible < 4 || this.blocks % RETRY_EVERY_BLOCKS === 0
+    const coded = this.hint.incompressible < 4 || this.blocks % RETRY_EVERY_BLOCKS === 0
       ? this.compressor.compress(raw)
       : Promise.resolve({ codec: CODEC_NONE, data: raw });
     coded.catch(() => undefined);
