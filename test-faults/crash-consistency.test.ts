@@ -23,7 +23,7 @@ const WORKLOAD_MS = 20_000;
 const tok = (clock: [string, number][], cloud: [string, number][] = []): string =>
   encodeContextToken(normalizeContext(clock.map(([node, counter]) => ({ node, counter, tsMs: 0 })), cloud.map(([node, counter]) => ({ node, counter }))));
 /** A version's own context, as /admin/local gives it: its dot alone. */
-const own = (node: string, counter: number): string => encodeContextToken(addDotToContext(EMPTY_CONTEXT, { node, counter }));
+const own = (node: string, counter: number): string => encodeContextToken(addDotToContext(EMPTY_CONTEXT, { node, counter }, 0));
 
 describe('the fault checker itself', () => {
   it('newDot finds the one event a write added, folded into the clock or not', () => {
@@ -31,7 +31,7 @@ describe('the fault checker itself', () => {
     assert.deepEqual(newDot(tok([['n0', 3]]), tok([['n0', 4]])), { node: 'n0', counter: 4 });
     // Sent n0:2, the coordinator n1 already had n1:1..4 from blind writes: the new dot stays apart.
     const sent = encodeContextToken(normalizeContext([{ node: 'n0', counter: 2, tsMs: 0 }], []));
-    const returned = encodeContextToken(addDotToContext(normalizeContext([{ node: 'n0', counter: 2, tsMs: 0 }], []), { node: 'n1', counter: 5 }));
+    const returned = encodeContextToken(addDotToContext(normalizeContext([{ node: 'n0', counter: 2, tsMs: 0 }], []), { node: 'n1', counter: 5 }, 0));
     assert.deepEqual(newDot(sent, returned), { node: 'n1', counter: 5 });
     // A dot that closes a gap folds the cloud into the clock: still exactly one new event.
     assert.deepEqual(newDot(tok([['n2', 1]], [['n2', 3]]), tok([['n2', 3]])), { node: 'n2', counter: 2 });
@@ -88,7 +88,7 @@ describe('the fault checker itself', () => {
     // Two concurrent deletes of A (both saw it); only D1's tombstone is left: D2 is lost.
     const a = op(1, 'put', 'A', undefined, 'ok', tok([['n0', 1]]));
     const d1 = op(2, 'delete', 'D1', tok([['n0', 1]]), 'ok', tok([['n0', 2]]));
-    const d2 = op(3, 'delete', 'D2', tok([['n0', 1]]), 'ok', encodeContextToken(addDotToContext(normalizeContext([{ node: 'n0', counter: 1, tsMs: 0 }], []), { node: 'n1', counter: 1 })));
+    const d2 = op(3, 'delete', 'D2', tok([['n0', 1]]), 'ok', encodeContextToken(addDotToContext(normalizeContext([{ node: 'n0', counter: 1, tsMs: 0 }], []), { node: 'n1', counter: 1 }, 0)));
     assert.deepEqual(invariants([a, d1, d2], view([null, 'n0', 2], [null, 'n1', 1])), []);
     const lost = checkHistory([a, d1, d2], finals(view([null, 'n0', 2])));
     assert.deepEqual(lost.map((x) => x.invariant), ['lost-write']);

@@ -60,7 +60,7 @@ describe('the fault suite\'s hooks in the node', () => {
 
   const text = (s: string): Uint8Array => new TextEncoder().encode(s);
   const state = (...vs: (string | null)[]): KeyState => ({
-    context: vs.reduce((c, _, i) => addDotToContext(c, { node: 'n0', counter: i + 1 }), EMPTY_CONTEXT),
+    context: vs.reduce((c, _, i) => addDotToContext(c, { node: 'n0', counter: i + 1 }, 0), EMPTY_CONTEXT),
     siblings: vs.map((v, i) => ({ dot: { node: 'n0', counter: i + 1 }, value: v === null ? null : text(v), contentType: '', tsMs: 0 })),
   });
 
@@ -95,7 +95,7 @@ describe('the fault suite\'s hooks in the node', () => {
   });
 
   it('put-context-without-dot answers every third write with the context it was sent', async () => {
-    const withDot = addDotToContext(EMPTY_CONTEXT, { node: 'n0', counter: 1 });
+    const withDot = addDotToContext(EMPTY_CONTEXT, { node: 'n0', counter: 1 }, 0);
     const broken = withServiceBug(replying(() => ({ ok: true, op: 'put', context: withDot })), 'put-context-without-dot');
     const put = { op: 'put', key: 'k', value: text('v') } as ClientOp;
     const contexts = [];

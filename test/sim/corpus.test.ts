@@ -185,11 +185,11 @@ describe('the checker judges from what clients observed', () => {
   const rec = (opId: number, client: number, tag: string, basis: string[]): HistoryRecord =>
     ({ opId, client, node: 'n0', kind: 'put', key: 'k', tag, startMs: 0, endMs: 1, outcome: 'ok', basis });
   const finalWith = (tag: string, d: typeof dot): Map<string, Map<string, KeyState>> =>
-    new Map([['k', new Map([['n0', { context: addDotToContext(EMPTY_CONTEXT, d), siblings: [{ dot: d, value: null, contentType: tag, tsMs: 0 }] }]])]]);
+    new Map([['k', new Map([['n0', { context: addDotToContext(EMPTY_CONTEXT, d, 0), siblings: [{ dot: d, value: null, contentType: tag, tsMs: 0 }] }]])]]);
 
   it('a write covering a version its client never saw does not supersede it', () => {
     // B's context covers A's dot, but B's client never observed A: A is lost.
-    const created = [{ key: 'k', tag: 'A', dot, context: EMPTY_CONTEXT }, { key: 'k', tag: 'B', dot: { node: 'n1', counter: 1 }, context: addDotToContext(EMPTY_CONTEXT, dot) }];
+    const created = [{ key: 'k', tag: 'A', dot, context: EMPTY_CONTEXT }, { key: 'k', tag: 'B', dot: { node: 'n1', counter: 1 }, context: addDotToContext(EMPTY_CONTEXT, dot, 0) }];
     const lost = checkInvariants({ history: [rec(1, 0, 'A', []), rec(2, 1, 'B', [])], created, finalStates: finalWith('B', { node: 'n1', counter: 1 }) });
     assert.deepEqual(lost.map((v) => v.invariant), ['lost-write']);
     assert.match(lost[0]!.detail, /put A/);

@@ -7,7 +7,12 @@
  *   counters are far below the ceiling — or already in the state. So no client can bring a
  *   counter within `MAX_COUNTER - CLIENT_COUNTER_CEILING` (~2.8e14 writes) of exhaustion;
  * - each entry's timestamp is lowered to the write's own time, so a far-future entry cannot stay
- *   the newest forever and push real entries out when the clock is pruned.
+ *   the newest forever and push real entries out when the clock is pruned;
+ * - an entry ahead of what the local state knows of its node is news to this replica: it gets the
+ *   write's own time. Its own time may be old or 0 (tokens of earlier builds folded a PUT's dot
+ *   with time 0), and pruning reads time as age: an "old" entry past the soft bound would be
+ *   dropped by this very write, and the version it covers — which this replica missed — would
+ *   come back as a false sibling when a replica that holds it merges.
  */
 import type { CausalContext } from './context.js';
 import { EMPTY_CONTEXT, addDotToContext, normalizeContext } from './context.js';
@@ -24,7 +29,7 @@ export function boundClientContext(sent: CausalContext, local: CausalContext, no
   const clock: ClockEntry[] = [];
   for (const e of sent.clock) {
     const counter = Math.min(e.counter, limit(e.node));
-    const tsMs = Math.min(e.tsMs, nowMs);
+    const tsMs = counter > counterOf(local.clock, e.node) ? nowMs : Math.min(e.tsMs, nowMs);
     if (counter !== e.counter || tsMs !== e.tsMs) changed = true;
     clock.push(counter === e.counter && tsMs === e.tsMs ? e : { node: e.node, counter, tsMs });
   }
@@ -33,7 +38,7 @@ export function boundClientContext(sent: CausalContext, local: CausalContext, no
     if (d.counter <= limit(d.node)) cloud.push(d);
     else changed = true;
   }
-  return changed ? normalizeContext(clock as VClock, cloud) : sent;
+  return changed ? normalizeContext(clock as VClock, cloud, nowMs) : sent;
 }
 
 function cloudMax(cloud: readonly Dot[], node: string): number {
@@ -47,5 +52,5 @@ function cloudMax(cloud: readonly Dot[], node: string): number {
  * `/admin/local` shows per version, where the key's context would claim every sibling).
  */
 export function versionContext(v: Version): CausalContext {
-  return addDotToContext(EMPTY_CONTEXT, v.dot);
+  return addDotToContext(EMPTY_CONTEXT, v.dot, v.tsMs);
 }

@@ -95,9 +95,14 @@ function newestTime(clock: VClock): number {
   return max;
 }
 
-/** Adds one dot as a single known event (not contiguous knowledge). */
-export function addDotToContext(ctx: CausalContext, dot: Dot): CausalContext {
-  return normalizeContext(ctx.clock, [...ctx.cloud, dot], 0, dot);
+/**
+ * Adds one dot as a single known event (not contiguous knowledge). `tsMs` is the dot's own time:
+ * if the dot extends its actor's clock entry it folds there with that time, because pruning reads
+ * an entry's time as its age (a dot folded with time 0 would read as idle for decades and could be
+ * pruned at the next write — the crash loop's false sibling of session 4).
+ */
+export function addDotToContext(ctx: CausalContext, dot: Dot, tsMs: number): CausalContext {
+  return normalizeContext(ctx.clock, [...ctx.cloud, dot], tsMs, dot);
 }
 
 /**

@@ -133,7 +133,7 @@ export function applyWrite(local: KeyState, sent: NewWrite, bug: ReconcileBug = 
   if (w.dot !== undefined && (hasDot(local.siblings, w.dot) || contextCovers(local.context, w.dot))) {
     // The same forwarded write again (a retry, a duplicate, or a stale forward): it is already
     // here, or already superseded here. Making it again would change nothing.
-    return { state: local, dot: w.dot, clientContext: addDotToContext(w.context, w.dot), created: false };
+    return { state: local, dot: w.dot, clientContext: addDotToContext(w.context, w.dot, w.tsMs), created: false };
   }
   const actor = w.dot?.node ?? w.coordinator;
   const dot: Dot = w.dot ?? { node: actor, counter: (bug === 'reuse-dots' ? ownLiveMax(local, actor) : lastCounter(local, w)) + 1 };
@@ -146,12 +146,12 @@ export function applyWrite(local: KeyState, sent: NewWrite, bug: ReconcileBug = 
   // A forwarded dot extends its actor's entry only when contiguous (its forwarder numbers the
   // key's writes 1, 2, … but they may arrive out of order): it goes to the cloud, which folds it.
   let context: CausalContext = w.dot === undefined
-    ? normalizeContext(addDot(joined.clock, dot, w.tsMs), joined.cloud)
+    ? normalizeContext(addDot(joined.clock, dot, w.tsMs), joined.cloud, w.tsMs)
     : normalizeContext(joined.clock, [...joined.cloud, dot], w.tsMs, dot);
   const keep = new Set(siblings.map((v) => v.dot.node));
   keep.add(actor);
   context = pruneContext(context, keep, w.tsMs);
-  const clientContext = bug === 'overclaim-put' ? context : addDotToContext(w.context, dot);
+  const clientContext = bug === 'overclaim-put' ? context : addDotToContext(w.context, dot, w.tsMs);
   return { state: { context, siblings }, dot, clientContext, created: true };
 }
 

@@ -93,6 +93,30 @@ describe('sibling reconciliation', () => {
     assert.deepEqual(values(syncStates(atB.state, replicaA)), ['Y']);
   });
 
+  it('a PUT answer\'s new dot is young: a write through a replica that missed it still supersedes it (session 4 CI trace)', () => {
+    // The crash loop's second false sibling: a forwarded write X got dot F:4; its PUT answer
+    // folded F:4 into the clock with time 0. The client wrote Y over X through replica B, which
+    // had missed X (it knew F:3). B joined the context, the clock had 30 entries (past the soft
+    // bound), F:4's time 0 read as "idle for an hour", pruning dropped it, and A's X came back.
+    const T = Date.UTC(2026, 11, 1); // wall-clock times: an hour ago is past 0
+    const others = Array.from({ length: 28 }, (_, i) => ({ node: `n${String(i).padStart(2, '0')}`, counter: 1, tsMs: T + i }));
+    const base = [...others, { node: 'F^a', counter: 3, tsMs: T }].sort((a, b) => (a.node < b.node ? -1 : 1));
+    const older = { dot: { node: 'F^a', counter: 3 }, value: enc('W'), contentType: 't', tsMs: T };
+    const replicaB: KeyState = { context: { clock: base, cloud: [] }, siblings: [older] };
+    const x = applyWrite(replicaB, {
+      coordinator: 'A', dot: { node: 'F^a', counter: 4 }, context: replicaB.context, value: enc('X'), contentType: 't', tsMs: T + 100,
+    });
+    const replicaA = x.state;
+    assert.equal(x.clientContext.clock.find((e) => e.node === 'F^a')?.tsMs, T + 100, 'the answer\'s new dot folds with its own time');
+    const y = applyWrite(replicaB, { coordinator: 'B', context: x.clientContext, value: enc('Y'), contentType: 't', tsMs: T + 200 });
+    assert.ok(contextCovers(y.state.context, { node: 'F^a', counter: 4 }), 'the write claims less than its client saw');
+    assert.deepEqual(values(syncStates(replicaA, y.state)), ['Y']);
+    // Tokens handed out before this fix carry time 0 on such entries: a write still keeps them.
+    const stale = { clock: x.clientContext.clock.map((e) => (e.node === 'F^a' ? { ...e, tsMs: 0 } : e)), cloud: x.clientContext.cloud };
+    const y2 = applyWrite(replicaB, { coordinator: 'B', context: stale, value: enc('Y'), contentType: 't', tsMs: T + 200 });
+    assert.deepEqual(values(syncStates(replicaA, y2.state)), ['Y']);
+  });
+
   it('young clock entries are kept up to the hard bound; old ones go past the soft bound; no live sibling is dropped', () => {
     const chain = (count: number, tsOf: (i: number) => number): KeyState => {
       let s = EMPTY_STATE;

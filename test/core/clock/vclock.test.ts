@@ -107,7 +107,7 @@ describe('causal context tokens', () => {
   it('a full dot cloud keeps the dot just added, whatever its node sorts as', () => {
     const cloud = Array.from({ length: MAX_CLOUD_DOTS }, (_, i) => ({ node: `z${i}`, counter: 5 }));
     const ctx = normalizeContext(EMPTY_CLOCK, cloud);
-    const added = addDotToContext(ctx, { node: 'a', counter: 9 });
+    const added = addDotToContext(ctx, { node: 'a', counter: 9 }, 0);
     assert.equal(added.cloud.length, MAX_CLOUD_DOTS);
     assert.ok(added.cloud.some((d) => d.node === 'a' && d.counter === 9));
   });
