@@ -12,7 +12,7 @@
  * Every write the core asks for names its keyspace (`StorageWrite.space`), and the builders below
  * are the only way to make one, so a write's keyspace always matches its key's first byte.
  */
-import { utf8 } from './bytes.js';
+import { fromUtf8, utf8 } from './bytes.js';
 import { keyHash } from './ring/index.js';
 import { assert } from './errors.js';
 
@@ -80,4 +80,24 @@ export function metaKey(name: string): Uint8Array {
   out[0] = META_PREFIX;
   out.set(k, 1);
   return out;
+}
+
+/** Bytes before the key's own bytes in a data storage key (`0x01 | ring hash (4 bytes) | key`). */
+export const DATA_KEY_OFFSET = 5;
+
+/**
+ * The names of the data keys stored in [gte, lt) of ring hashes, read from `reader` page by page
+ * (anti-entropy's trees keep no key names; a leaf is such a range).
+ */
+export function* dataKeysIn(
+  reader: { scanPage(o: { gte: Uint8Array; lt: Uint8Array; after?: Uint8Array; countMax: number; bytesMax: number }): { entries: readonly (readonly [Uint8Array, Uint8Array])[]; resumeAfter: Uint8Array | undefined } },
+  gte: number, lt: number,
+): Generator<string> {
+  const range = dataRange(gte, lt);
+  let after: Uint8Array | undefined;
+  do {
+    const page = reader.scanPage({ ...range, ...(after ? { after } : {}), countMax: 1024, bytesMax: 1024 * 1024 });
+    for (const [k] of page.entries) yield fromUtf8(k.subarray(DATA_KEY_OFFSET));
+    after = page.resumeAfter;
+  } while (after);
 }

@@ -12,6 +12,7 @@
  * acknowledged write is on disk at the coordinator and at every replica that acknowledged it.
  */
 import { AntiEntropyProtocol } from './antientropy/index.js';
+import { dataKeysIn } from './keys.js';
 import type { KeyState } from './clock/state.js';
 import { assert, assertNever } from './errors.js';
 import { ALWAYS_ALIVE, HANDOFF_LIMITS, HandoffProtocol } from './handoff/index.js';
@@ -71,6 +72,7 @@ export class Node {
       settings: { ...antiEntropyDefaults(cfg.tickMs), ...cfg.antiEntropy },
       ring: () => this.membership.ring, nextId: () => this.nextMsgId++,
       read: (key) => this.kv.localEncoded(key), merge: (key, state, bytes) => this.kv.mergeLocal(key, state, bytes),
+      keysIn: (gte, lt) => dataKeysIn(store, gte, lt),
     });
     this.kv = new KvProtocol({
       self: this.id,

@@ -4,6 +4,7 @@
  * durable. The engine's promises settle from the virtual clock's queue.
  */
 import type { PageOptions, ScanOptions, ScanPage, StorageEngine, WriteOp } from '../ports/storage.js';
+import { BTree } from '../storage/btree.js';
 import { pageFromScan } from '../storage/scan-page.js';
 import type { EventQueue } from './virtual-time.js';
 import type { Prng } from './prng.js';
@@ -26,7 +27,8 @@ export class SimDisk {
 }
 
 export class SimDiskEngine implements StorageEngine {
-  private readonly live: Map<string, Uint8Array>;
+  /** Sorted (latin1 order is unsigned byte order): a range read costs its range, not the disk. */
+  private readonly live = new BTree<string, Uint8Array>();
   private lastSyncAt = 0;
   private crashed = false;
 
@@ -36,7 +38,7 @@ export class SimDiskEngine implements StorageEngine {
     private readonly rng: Prng,
     private readonly fsyncMs: { min: number; max: number } = { min: 0.2, max: 2 },
   ) {
-    this.live = new Map(disk.durable);
+    for (const [k, v] of disk.durable) this.live.set(k, v);
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
@@ -69,11 +71,12 @@ export class SimDiskEngine implements StorageEngine {
   *scan(options: ScanOptions = {}): IterableIterator<[Uint8Array, Uint8Array]> {
     const lo = options.gte ? latin1(options.gte) : undefined;
     const hi = options.lt ? latin1(options.lt) : undefined;
-    const keys = [...this.live.keys()].filter((k) => (lo === undefined || k >= lo) && (hi === undefined || k < hi)).sort();
     let n = 0;
-    for (const k of keys) {
+    // A clone is O(1) and copy-on-write: the scan sees a snapshot even if writes interleave.
+    for (const [k, v] of this.live.clone().entries(lo)) {
+      if (hi !== undefined && k >= hi) return;
       if (options.limit !== undefined && n++ >= options.limit) return;
-      yield [fromLatin1(k), this.live.get(k)!];
+      yield [fromLatin1(k), v];
     }
   }
 

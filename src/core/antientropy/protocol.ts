@@ -21,7 +21,8 @@ import type { NodeId } from '../types.js';
 import { ANTIENTROPY_LIMITS } from './constants.js';
 import type { AntiEntropyMessage } from './messages.js';
 import { approxBytes } from './messages.js';
-import { Forest, stateHash } from './tree.js';
+import type { KeysIn } from './tree.js';
+import { Forest, keyIdHash, stateHash } from './tree.js';
 import { Initiator } from './initiator.js';
 import type { SyncEnv } from './sync.js';
 import { answerSyncEntries, applySyncEntries, digestOf } from './sync.js';
@@ -64,6 +65,8 @@ export interface AntiEntropyEnv {
    * returns the resulting state and whether it changed.
    */
   merge(key: string, state: KeyState, bytes: Uint8Array): { state: KeyState; changed: boolean };
+  /** The names of the stored keys in a range of ring hashes (the trees keep no key names). */
+  readonly keysIn: KeysIn;
 }
 
 interface RepairJob {
@@ -103,7 +106,7 @@ export class AntiEntropyProtocol {
   private trees(): Forest | undefined {
     const ring = this.env.ring();
     if (!ring) return undefined;
-    if (!this.forest || this.forest.partitionCount !== ring.partitionCount) this.forest = new Forest(ring.partitionCount);
+    if (!this.forest || this.forest.partitionCount !== ring.partitionCount) this.forest = new Forest(ring.partitionCount, this.env.keysIn);
     return this.forest;
   }
 
@@ -135,7 +138,7 @@ export class AntiEntropyProtocol {
     const tree = forest.tree(p);
     if (tree.hashOf(key, ringHash) !== stateHash(utf8(key), state)) return false;
     if (!this.tombstones.mayPurge(key, this.fellows(ring, p), this.equalAt.get(p), this.env.time.nowMs, this.env.settings.tombstoneGraceMs)) return false;
-    tree.set(key, ringHash, undefined);
+    tree.set(ringHash, keyIdHash(utf8(key)), undefined);
     this.tombstones.forget(key);
     this.counters.tombstonesPurged++;
     return true;

@@ -16,7 +16,7 @@
  * coordinator still on an older document may have landed meanwhile), or after the next change.
  */
 import { fromUtf8 } from '../bytes.js';
-import { dataRange } from '../keys.js';
+import { DATA_KEY_OFFSET, dataRange } from '../keys.js';
 import type { Membership } from '../membership/index.js';
 import { partitionOf, partitionRange } from '../ring/index.js';
 import type { NodeId, StoreReader } from '../types.js';
@@ -45,8 +45,6 @@ export interface SweepEnv {
 const ALL = dataRange(0, 2 ** 32);
 /** About this many bytes of keys and states read per page of keys to drop (the first always comes). */
 const PAGE_BYTES_MAX = 1024 * 1024;
-/** Storage data keys are `0x01 | hash (4 bytes) | key`. */
-const KEY_OFFSET = 5;
 
 export class StaleSweeper {
   /** Where the pass goes on: from `gte`, strictly after `after` when set. */
@@ -107,7 +105,7 @@ export class StaleSweeper {
       // Not ours: drop from this key on, within the partition.
       const page = this.env.reader.scanPage({ gte: k, lt: range.lt, countMax: keys, bytesMax: PAGE_BYTES_MAX });
       for (const [key] of page.entries) {
-        this.env.drop(fromUtf8(key.subarray(KEY_OFFSET)));
+        this.env.drop(fromUtf8(key.subarray(DATA_KEY_OFFSET)));
         this.after = key;
         keys--;
         this.droppedTotal++;

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { Forest, addHash, leafBitsFor, stateHash } from '../../../src/core/antientropy/index.js';
-import { murmur3Pair } from '../../../src/core/antientropy/tree.js';
+import { KeyHashTable, murmur3Pair } from '../../../src/core/antientropy/tree.js';
 import { murmur3x86_32 } from '../../../src/core/ring/hash.js';
 import type { PartitionTree } from '../../../src/core/antientropy/index.js';
 import { ANTIENTROPY_LIMITS } from '../../../src/core/antientropy/constants.js';
@@ -22,6 +22,22 @@ function state(value: string, counter = 1): Uint8Array {
 
 function keys(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `key-${i}`);
+}
+
+/** A store's key names, as the trees read them (`KeysIn`): those of `ks` in a range of ring hashes. */
+function keysIn(ks: readonly string[]) {
+  const hashed = ks.map((k) => [k, keyHash(te.encode(k))] as const).sort((a, b) => a[1] - b[1]);
+  const firstAtOrAbove = (h: number): number => {
+    let lo = 0;
+    let hi = hashed.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (hashed[mid]![1] < h) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return (gte: number, lt: number): string[] => hashed.slice(firstAtOrAbove(gte), firstAtOrAbove(lt)).map(([k]) => k);
 }
 
 describe('anti-entropy trees', () => {
@@ -59,9 +75,9 @@ describe('anti-entropy trees', () => {
 
   it('a tree built in any order, or updated incrementally, has the same root as one built from scratch', () => {
     const q = 16;
-    const a = new Forest(q);
-    const b = new Forest(q);
     const ks = keys(500);
+    const a = new Forest(q, keysIn(ks));
+    const b = new Forest(q, keysIn(ks));
     for (const k of ks) a.update(k, keyHash(te.encode(k)), state(`v-${k}`));
     for (const k of [...ks].reverse()) b.update(k, keyHash(te.encode(k)), state('old'));
     for (const k of ks) b.update(k, keyHash(te.encode(k)), state(`v-${k}`));
@@ -83,7 +99,7 @@ describe('anti-entropy trees', () => {
   });
 
   it('inner nodes are the sums of their children, down to the leaves', () => {
-    const f = new Forest(4);
+    const f = new Forest(4, keysIn(keys(300)));
     for (const k of keys(300)) f.update(k, keyHash(te.encode(k)), state(k));
     const t = f.tree(0);
     assert.ok(t.size > 0);
@@ -106,12 +122,12 @@ describe('anti-entropy trees', () => {
 
   it('diff: descending only where hashes differ finds exactly the differing keys (one side empty, every key different, a few)', () => {
     const ks = keys(400);
-    const full = new Forest(2);
+    const full = new Forest(2, keysIn(ks));
     for (const k of ks) full.update(k, keyHash(te.encode(k)), state(k));
-    const empty = new Forest(2);
-    const allOther = new Forest(2);
+    const empty = new Forest(2, keysIn([]));
+    const allOther = new Forest(2, keysIn(ks));
     for (const k of ks) allOther.update(k, keyHash(te.encode(k)), state(`other-${k}`));
-    const few = new Forest(2);
+    const few = new Forest(2, keysIn(ks));
     const changed = new Set(['key-3', 'key-77', 'key-250']);
     for (const k of ks) few.update(k, keyHash(te.encode(k)), state(changed.has(k) ? 'x' : k));
     const diffOf = (a: Forest, b: Forest): Set<string> => {
@@ -124,6 +140,58 @@ describe('anti-entropy trees', () => {
     assert.deepEqual(diffOf(full, allOther), new Set(ks));
     assert.deepEqual(diffOf(full, few), changed);
     assert.deepEqual(diffOf(full, full), new Set());
+  });
+
+  it('the key table agrees with a map under random sets and removals (growth, backward-shift deletion)', () => {
+    let seed = 12345;
+    const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const table = new KeyHashTable(16);
+    const model = new Map<string, number>();
+    for (let step = 0; step < 50_000; step++) {
+      // Few distinct rings, so probe runs collide and wrap; ids tell keys of one ring apart.
+      const ring = rnd() % 64;
+      const id = rnd() % 512;
+      const name = `${ring}/${id}`;
+      const hash = rnd() % 3 === 0 ? undefined : rnd() * 1024 + (rnd() & 1023);
+      assert.equal(table.set(ring, id, hash), model.get(name), `step ${step}`);
+      if (hash === undefined) model.delete(name);
+      else model.set(name, hash);
+      if (step % 997 === 0) {
+        assert.equal(table.size, model.size);
+        for (const [k, h] of model) {
+          const [r, i] = k.split('/').map(Number);
+          assert.equal(table.get(r!, i!), h, `step ${step}: ${k}`);
+        }
+      }
+    }
+  });
+
+  it('holds no key names: at most 43 bytes a key beyond the leaf sums, and a leaf names only keys it has a state of', () => {
+    const ks = keys(100_000);
+    const f = new Forest(64, keysIn([...ks, 'never-written']));
+    for (const k of ks) f.update(k, keyHash(te.encode(k)), state(k));
+    assert.equal(f.keyCount(), ks.length);
+    // 16 bytes a slot, the table at least 3/8 full (doubled past 3/4): ≤ 42.7 bytes a key.
+    const leafSumBytes = 64 * 2 ** leafBitsFor(64) * 8;
+    const perKey = (f.bytes() - leafSumBytes) / ks.length;
+    assert.ok(perKey <= 43, `${perKey.toFixed(1)} bytes a key`);
+    const h = keyHash(te.encode('never-written'));
+    const t = f.tree(f.partitionOf(h));
+    assert.ok(!t.leafEntries(t.leafOf(h)).has('never-written'));
+    // Every written key is named by its leaf, with the hash the tree summed.
+    const named = new Set<string>();
+    for (let p = 0; p < 64; p++) {
+      const tree = f.tree(p);
+      for (let leaf = 0; leaf < 2 ** tree.leafBits; leaf++) {
+        let sum = 0;
+        for (const [k, hash] of tree.leafEntries(leaf)) {
+          named.add(k);
+          sum = addHash(sum, hash);
+        }
+        assert.equal(sum, tree.nodeHash(tree.depth, leaf));
+      }
+    }
+    assert.equal(named.size, ks.length);
   });
 });
 
