@@ -70,9 +70,8 @@ export class Node {
     this.ae = new AntiEntropyProtocol({
       self: this.id, fx: this.fx, time: this.time, tickMs: cfg.tickMs, seed: cfg.incarnation ?? 0,
       settings: { ...antiEntropyDefaults(cfg.tickMs), ...cfg.antiEntropy },
-      ring: () => this.membership.ring, nextId: () => this.nextMsgId++,
+      ring: () => this.membership.ring, nextId: () => this.nextMsgId++, keysIn: (gte, lt) => dataKeysIn(store, gte, lt),
       read: (key) => this.kv.localEncoded(key), merge: (key, state, bytes) => this.kv.mergeLocal(key, state, bytes),
-      keysIn: (gte, lt) => dataKeysIn(store, gte, lt),
     });
     this.kv = new KvProtocol({
       self: this.id,
