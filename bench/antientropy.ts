@@ -23,6 +23,7 @@ import { dataKeyFromBytes } from '../src/core/keys.js';
 import { encodePayload } from '../src/codec/frame.js';
 import type { Message, StorePage, StorePageOptions, StoreReader } from '../src/core/types.js';
 import { pageFromScan } from '../src/storage/scan-page.js';
+import { BTree } from '../src/storage/btree.js';
 
 /**
  * An in-memory store whose values live in large shared slabs (one `ArrayBuffer` per 32 MiB), the
@@ -30,7 +31,8 @@ import { pageFromScan } from '../src/storage/scan-page.js';
  * 1 KB buffers make every full GC walk 2M backing stores, a cost no real engine has.
  */
 class MapReader implements StoreReader {
-  readonly m = new Map<string, Uint8Array>();
+  /** Sorted, as an engine's keys are: a range read costs its range (anti-entropy reads leaves' key names). */
+  readonly m = new BTree<string, Uint8Array>();
   private slab = new Uint8Array(0);
   private slabUsed = 0;
   private static readonly SLAB_BYTES = 32 * 1024 * 1024;
@@ -56,8 +58,12 @@ class MapReader implements StoreReader {
     return pageFromScan((r) => {
       const lo = r.gte ? Buffer.from(r.gte).toString('latin1') : undefined;
       const hi = r.lt ? Buffer.from(r.lt).toString('latin1') : undefined;
-      const keys = [...this.m.keys()].filter((k) => (lo === undefined || k >= lo) && (hi === undefined || k < hi)).sort();
-      return keys.slice(0, r.limit ?? keys.length).map((k): [Uint8Array, Uint8Array] => [new Uint8Array(Buffer.from(k, 'latin1')), this.m.get(k)!]);
+      const out: [Uint8Array, Uint8Array][] = [];
+      for (const [k, v] of this.m.entries(lo)) {
+        if ((hi !== undefined && k >= hi) || out.length >= (r.limit ?? Infinity)) break;
+        out.push([new Uint8Array(Buffer.from(k, 'latin1')), v]);
+      }
+      return out;
     }, o);
   }
 }
