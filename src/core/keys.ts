@@ -15,6 +15,7 @@
 import { fromUtf8, utf8 } from './bytes.js';
 import { keyHash } from './ring/index.js';
 import { assert } from './errors.js';
+import type { StoreReader } from './types.js';
 
 export const META_PREFIX = 0x00;
 export const DATA_PREFIX = 0x01;
@@ -89,10 +90,7 @@ export const DATA_KEY_OFFSET = 5;
  * The names of the data keys stored in [gte, lt) of ring hashes, read from `reader` page by page
  * (anti-entropy's trees keep no key names; a leaf is such a range).
  */
-export function* dataKeysIn(
-  reader: { scanPage(o: { gte: Uint8Array; lt: Uint8Array; after?: Uint8Array; countMax: number; bytesMax: number }): { entries: readonly (readonly [Uint8Array, Uint8Array])[]; resumeAfter: Uint8Array | undefined } },
-  gte: number, lt: number,
-): Generator<string> {
+export function* dataKeysIn(reader: Pick<StoreReader, 'scanPage'>, gte: number, lt: number): Generator<string> {
   const range = dataRange(gte, lt);
   let after: Uint8Array | undefined;
   do {

@@ -30,8 +30,8 @@ const SEED_A = 0x9747b28c;
 const SEED_B = 0x5bd1e995;
 
 /** The 52-bit digest of a key's encoded state (the key is part of it). */
-export function stateHash(keyBytes: Uint8Array, state: Uint8Array): number {
-  return murmur3Pair(state, keyIdHash(keyBytes), murmur3x86_32(keyBytes, SEED_B));
+export function stateHash(keyBytes: Uint8Array, state: Uint8Array, id = keyIdHash(keyBytes)): number {
+  return murmur3Pair(state, id, murmur3x86_32(keyBytes, SEED_B));
 }
 
 /** The second 32-bit hash of a key that, with its ring hash, names it in a tree's table. */
@@ -294,9 +294,8 @@ export class PartitionTree {
    * table — a name without a hash here (a key whose state is gone) is left out.
    */
   leafEntries(leaf: number): ReadonlyMap<string, number> {
-    if (this.leafSums[leaf] === 0 && this.size === 0) return EMPTY;
+    if (this.size === 0 || !this.keysIn) return EMPTY;
     const out = new Map<string, number>();
-    if (!this.keysIn) return out;
     const { gte, lt } = this.leafRange(leaf);
     for (const key of this.keysIn(gte, lt)) {
       const bytes = utf8(key);
@@ -341,7 +340,7 @@ export class Forest {
   update(key: string, ringHash: number, state: Uint8Array | null): boolean {
     const bytes = utf8(key);
     const id = keyIdHash(bytes);
-    const hash = state === null ? undefined : murmur3Pair(state, id, murmur3x86_32(bytes, SEED_B));
+    const hash = state === null ? undefined : stateHash(bytes, state, id);
     return this.tree(this.partitionOf(ringHash)).set(ringHash, id, hash);
   }
 
