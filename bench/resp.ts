@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { freePortRange, sleep } from '../test/cluster/helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** GOSSAMER_BENCH_CLI runs another build (an A/B of two builds of the node). */
+const CLI = process.env.GOSSAMER_BENCH_CLI ? path.resolve(process.env.GOSSAMER_BENCH_CLI) : path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const CLIENTS = 50;
 const PIPELINES = [1, 16] as const;
 
@@ -29,6 +30,8 @@ interface Row {
   op: 'SET' | 'GET';
   perSec: number;
   p50Ms: number | null;
+  /** The server process's CPU (user + system) per request: steadier than req/s on a shared machine. */
+  cpuUsPerRequest: number | null;
 }
 
 export interface RespBenchResult {
@@ -58,8 +61,8 @@ async function waitPort(port: number, ms: number): Promise<void> {
 }
 
 /** Redis 7 `--csv`: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",... */
-function bench(port: number, pipeline: number, requests: number): { op: 'SET' | 'GET'; perSec: number; p50Ms: number | null }[] {
-  const r = spawnSync('redis-benchmark', ['-p', String(port), '-c', String(CLIENTS), '-t', 'set,get', '-n', String(requests),
+function bench(port: number, pipeline: number, requests: number, op: 'SET' | 'GET'): { op: 'SET' | 'GET'; perSec: number; p50Ms: number | null } {
+  const r = spawnSync('redis-benchmark', ['-p', String(port), '-c', String(CLIENTS), '-t', op.toLowerCase(), '-n', String(requests),
     '-r', '10000', '-P', String(pipeline), '--csv'], { encoding: 'utf8', timeout: 600_000 });
   const out: { op: 'SET' | 'GET'; perSec: number; p50Ms: number | null }[] = [];
   for (const line of (r.stdout ?? '').split('\n')) {
@@ -67,8 +70,18 @@ function bench(port: number, pipeline: number, requests: number): { op: 'SET' | 
     if (cells[0] !== 'SET' && cells[0] !== 'GET') continue;
     out.push({ op: cells[0], perSec: Math.round(Number(cells[1])), p50Ms: cells[4] ? Number(cells[4]) : null });
   }
-  if (out.length !== 2) throw new Error(`redis-benchmark on ${port} gave no figures: ${(r.stderr ?? '').slice(0, 300)}`);
-  return out;
+  if (out.length !== 1) throw new Error(`redis-benchmark on ${port} gave no figures: ${(r.stderr ?? '').slice(0, 300)}`);
+  return out[0]!;
+}
+
+/** CPU seconds (user + system) a process used so far, from /proc (Linux); NaN where it cannot read. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
+  } catch {
+    return NaN;
+  }
 }
 
 function stop(p: ChildProcess): Promise<void> {
@@ -96,12 +109,17 @@ export async function runRespBench(): Promise<RespBenchResult | undefined> {
   const rows: Row[] = [];
   try {
     await Promise.all([waitPort(base + 2, 30_000), waitPort(base + 3, 30_000)]);
-    bench(base + 2, 16, 20_000); // warm-up: JIT, connections, memtable
+    bench(base + 2, 16, 20_000, 'SET'); // warm-up: JIT, connections, memtable
     for (const pipeline of PIPELINES) {
-      for (const [target, port] of [['gossamer', base + 2], ['redis', base + 3]] as const) {
-        for (const r of bench(port, pipeline, requests)) {
-          rows.push({ target, pipeline, ...r });
-          console.log(`${target.padEnd(8)} -P ${String(pipeline).padEnd(2)} ${r.op}: ${r.perSec} req/s, p50 ${r.p50Ms ?? '?'} ms`);
+      for (const [target, port, pid] of [['gossamer', base + 2, node.pid], ['redis', base + 3, redis.pid]] as const) {
+        // One op per redis-benchmark run, so each gets its own CPU reading.
+        for (const op of ['SET', 'GET'] as const) {
+          const cpu0 = cpuSeconds(pid);
+          const r = bench(port, pipeline, requests, op);
+          const cpu = cpuSeconds(pid) - cpu0;
+          const cpuUsPerRequest = Number.isFinite(cpu) ? Math.round((cpu * 1e6) / requests * 10) / 10 : null;
+          rows.push({ target, pipeline, ...r, cpuUsPerRequest });
+          console.log(`${target.padEnd(8)} -P ${String(pipeline).padEnd(2)} ${r.op}: ${r.perSec} req/s, p50 ${r.p50Ms ?? '?'} ms, ${cpuUsPerRequest ?? '?'} CPU µs/request`);
         }
       }
     }
@@ -114,11 +132,11 @@ export async function runRespBench(): Promise<RespBenchResult | undefined> {
     const rd = rows.find((r) => r.target === 'redis' && r.pipeline === pipeline && r.op === op);
     return { pipeline, op, ratio: g && rd && rd.perSec > 0 ? Math.round((g.perSec / rd.perSec) * 1000) / 1000 : null };
   }));
-  console.log('\n| pipeline | op | Gossamer req/s | Redis req/s | Gossamer / Redis |\n|---|---|---|---|---|');
+  console.log('\n| pipeline | op | Gossamer req/s | Redis req/s | Gossamer / Redis | CPU µs/request: Gossamer / Redis |\n|---|---|---|---|---|---|');
   for (const x of ratios) {
     const g = rows.find((r) => r.target === 'gossamer' && r.pipeline === x.pipeline && r.op === x.op)!;
     const rd = rows.find((r) => r.target === 'redis' && r.pipeline === x.pipeline && r.op === x.op)!;
-    console.log(`| -P ${x.pipeline} | ${x.op} | ${g.perSec} | ${rd.perSec} | ${x.ratio ?? '–'} |`);
+    console.log(`| -P ${x.pipeline} | ${x.op} | ${g.perSec} | ${rd.perSec} | ${x.ratio ?? '–'} | ${g.cpuUsPerRequest ?? '?'} / ${rd.cpuUsPerRequest ?? '?'} |`);
   }
   const result: RespBenchResult = {
     date: new Date().toISOString(),

@@ -76,6 +76,7 @@ export function createRespServer(service: NodeService, opts: RespServerOptions =
   };
 
   const perClient = new Map<string, number>();
+  const flusher = new ReplyFlusher();
   server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
     const client = socket.remoteAddress ?? '';
     const mine = perClient.get(client) ?? 0;
@@ -97,6 +98,7 @@ export function createRespServer(service: NodeService, opts: RespServerOptions =
       session: { id: nextClientId++, name: null, remoteAddress: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` },
       maxValueBytes: opts.maxValueBytes ?? service.defaults().maxValueBytes,
       countCommand: () => { totalCommands++; },
+      flusher,
       ...(opts.gate ? { gate: opts.gate } : {}),
       ...(opts.auth ? { auth: opts.auth } : {}),
     });
@@ -144,6 +146,35 @@ interface ConnectionDeps {
   countCommand: () => void;
   gate?: (clientIp: string, command: string) => RespGateDecision;
   auth?: TokenAuth;
+  flusher: ReplyFlusher;
+}
+
+/**
+ * Writes the replies of every connection once per event-loop turn, after the poll phase has run
+ * every socket's reads (setImmediate), as Redis writes its clients' replies before it sleeps. A
+ * write to a loopback client that is asleep wakes it, and that wake-up is paid inside the write
+ * (about 20 µs here, against 7 µs to a busy client; docs/resp.md): writing each connection's
+ * reply as soon as its command is done interleaves writes with the next connections' commands,
+ * so the client sleeps between them and each write pays the wake-up. One round of writes at the
+ * end of the turn wakes it once.
+ */
+class ReplyFlusher {
+  private readonly due = new Set<RespConnection>();
+  private scheduled = false;
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    for (const conn of this.due) {
+      this.due.delete(conn);
+      conn.drain();
+    }
+  };
+
+  add(conn: RespConnection): void {
+    this.due.add(conn);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
 }
 
 function serveConnection(socket: net.Socket, deps: ConnectionDeps): void {
@@ -164,7 +195,6 @@ class RespConnection {
   private readonly commands: RespCommands;
   private readonly slots: Slot[] = [];
   private ended = false;
-  private flushScheduled = false;
   private paused = false;
   private closeIdle = false;
   /** Commands waiting behind one the gate holds (leaky bucket), run in order when it is due. */
@@ -303,20 +333,13 @@ class RespConnection {
     }
   }
 
-  /**
-   * Drains once the current callback and every promise reaction it set off have run: the
-   * replies of one data chunk, or of one released Ready, go out in one write at once (a
-   * setImmediate would cost a loop iteration and let the next poll's reads in first).
-   */
+  /** Drains at the end of this event-loop turn, with every other connection's replies (ReplyFlusher). */
   private scheduleDrain(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    process.nextTick(() => this.drain());
+    this.deps.flusher.add(this);
   }
 
   /** Writes every finished reply at the head of the queue, in order, in one write. */
-  private drain(): void {
-    this.flushScheduled = false;
+  drain(): void {
     if (this.ended) return;
     const parts: (string | Uint8Array)[] = [];
     let close = false;
