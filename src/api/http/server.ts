@@ -19,6 +19,7 @@ import type { HttpRateGate } from '../ratelimit/http-gate.js';
 import { renderNodeStats } from '../../runtime/stats-text.js';
 import type { TokenAuth } from '../auth/tokens.js';
 import { checkHttpAuth } from '../auth/http-auth.js';
+import { TurnWrites } from '../turn-writes.js';
 
 export interface HttpServerOptions extends RouterOptions {
   logger?: Logger;
@@ -105,6 +106,7 @@ class RequestHandler {
   /** Set by close(): replies then say `Connection: close`. */
   closing = false;
   private readonly serveMetrics: boolean;
+  private readonly turnWrites = new TurnWrites();
 
   constructor(
     private readonly service: NodeService, private readonly opts: HttpServerOptions, private readonly routerOpts: RouterOptions,
@@ -203,9 +205,10 @@ class RequestHandler {
       this.send(req, res, route, response);
       return;
     }
+    // The node's answers are written at the end of the turn, all together (TurnWrites).
     response.then(
-      (r) => this.send(req, res, route, r),
-      (e: unknown) => this.send(req, res, route, toResponse(e, this.routerOpts, `${req.method ?? ''} ${route}`)),
+      (r) => this.turnWrites.add(() => this.send(req, res, route, r)),
+      (e: unknown) => this.turnWrites.add(() => this.send(req, res, route, toResponse(e, this.routerOpts, `${req.method ?? ''} ${route}`))),
     );
   }
 

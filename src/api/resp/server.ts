@@ -18,6 +18,7 @@ import type { RespReply } from './reply.js';
 import { concatParts, encodeInto, error, simple } from './reply.js';
 import type { Permission, TokenAuth } from '../auth/tokens.js';
 import { respNeed } from '../auth/tokens.js';
+import { TurnWrites } from '../turn-writes.js';
 
 export interface RespServerOptions {
   logger?: Logger;
@@ -76,7 +77,7 @@ export function createRespServer(service: NodeService, opts: RespServerOptions =
   };
 
   const perClient = new Map<string, number>();
-  const flusher = new ReplyFlusher();
+  const turnWrites = new TurnWrites();
   server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
     const client = socket.remoteAddress ?? '';
     const mine = perClient.get(client) ?? 0;
@@ -98,7 +99,7 @@ export function createRespServer(service: NodeService, opts: RespServerOptions =
       session: { id: nextClientId++, name: null, remoteAddress: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` },
       maxValueBytes: opts.maxValueBytes ?? service.defaults().maxValueBytes,
       countCommand: () => { totalCommands++; },
-      flusher,
+      turnWrites,
       ...(opts.gate ? { gate: opts.gate } : {}),
       ...(opts.auth ? { auth: opts.auth } : {}),
     });
@@ -146,35 +147,7 @@ interface ConnectionDeps {
   countCommand: () => void;
   gate?: (clientIp: string, command: string) => RespGateDecision;
   auth?: TokenAuth;
-  flusher: ReplyFlusher;
-}
-
-/**
- * Writes the replies of every connection once per event-loop turn, after the poll phase has run
- * every socket's reads (setImmediate), as Redis writes its clients' replies before it sleeps. A
- * write to a loopback client that is asleep wakes it, and that wake-up is paid inside the write
- * (about 20 µs here, against 7 µs to a busy client; docs/resp.md): writing each connection's
- * reply as soon as its command is done interleaves writes with the next connections' commands,
- * so the client sleeps between them and each write pays the wake-up. One round of writes at the
- * end of the turn wakes it once.
- */
-class ReplyFlusher {
-  private readonly due = new Set<RespConnection>();
-  private scheduled = false;
-  private readonly flush = (): void => {
-    this.scheduled = false;
-    for (const conn of this.due) {
-      this.due.delete(conn);
-      conn.drain();
-    }
-  };
-
-  add(conn: RespConnection): void {
-    this.due.add(conn);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(this.flush);
-  }
+  turnWrites: TurnWrites;
 }
 
 function serveConnection(socket: net.Socket, deps: ConnectionDeps): void {
@@ -195,6 +168,7 @@ class RespConnection {
   private readonly commands: RespCommands;
   private readonly slots: Slot[] = [];
   private ended = false;
+  private drainQueued = false;
   private paused = false;
   private closeIdle = false;
   /** Commands waiting behind one the gate holds (leaky bucket), run in order when it is due. */
@@ -333,13 +307,18 @@ class RespConnection {
     }
   }
 
-  /** Drains at the end of this event-loop turn, with every other connection's replies (ReplyFlusher). */
+  /** Drains at the end of this event-loop turn, with every other connection's replies (TurnWrites). */
   private scheduleDrain(): void {
-    this.deps.flusher.add(this);
+    if (this.drainQueued) return;
+    this.drainQueued = true;
+    this.deps.turnWrites.add(this.drainNow);
   }
 
+  private readonly drainNow = (): void => this.drain();
+
   /** Writes every finished reply at the head of the queue, in order, in one write. */
-  drain(): void {
+  private drain(): void {
+    this.drainQueued = false;
     if (this.ended) return;
     const parts: (string | Uint8Array)[] = [];
     let close = false;
