@@ -13,11 +13,10 @@
  * frame (transport-auth.ts); a peer that cannot is refused, counted in `authFailures`, and none
  * of its frames reaches the node. With `tls`, connections run over TLS (mutual if `tls.mutual`).
  *
- * Sending never blocks and never throws. Frames wait in a bounded per-peer queue while the link
- * is down or the socket is congested (`write` returned false, no 'drain' yet); when the queue is
- * full the oldest frames are dropped and counted. Frames written in the same tick are batched into
- * one `write`. A dropped link is redialed with exponential backoff and jitter, forever, until the
- * peer is removed or the transport closed.
+ * Sending never blocks and never throws. Frames wait in a bounded per-peer queue while the link is down or
+ * the socket congested (`write` returned false, no 'drain' yet); a full queue drops its oldest, counted. A
+ * turn's frames to a peer leave in one `write`. A dropped link is redialed with exponential backoff and
+ * jitter, forever, until the peer is removed or the transport closed.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -206,12 +205,8 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
     const socket = this.tls
       ? tls.connect({ ...tcp, ...this.tls, ...(net.isIP(host) === 0 ? { servername: host } : {}) })
       : net.connect(tcp);
-    // tls.connect (Node 20) ignores `noDelay` and `keepAlive`: without these calls a node's
-    // outbound TLS links ran Nagle's algorithm, and a small frame written while the previous one
-    // was unacknowledged waited for the peer's delayed ACK: up to 40 ms on a replica write or ack
-    // (round trips p99 43 ms against 2 ms in clear; test/adapters/tcp-transport.test.ts).
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
+    // tls.connect (Node 20) ignores noDelay and keepAlive: Nagle held replica frames for the peer's delayed ACK (docs/transport.md).
+    socket.setNoDelay(true).setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
     const conn = this.track(socket, 'out', link);
     link.conn = conn;
     const connectTimer = setTimeout(() => socket.destroy(new Error('connect timeout')), this.timings.connectTimeoutMs);
@@ -285,8 +280,7 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
       socket.destroy();
       return;
     }
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
+    socket.setNoDelay(true).setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
     const conn = this.track(socket, 'in', undefined);
     socket.write(this.helloFor(conn));
   }

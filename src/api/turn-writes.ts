@@ -12,11 +12,21 @@
 export class TurnWrites {
   private due: (() => void)[] = [];
   private scheduled = false;
+
+  /** `onError` hears a write that threw (a bug); by default the error is thrown again, on its own. */
+  constructor(private readonly onError: (err: unknown) => void = (e) => { process.nextTick(() => { throw e; }); }) {}
+
   private readonly flush = (): void => {
     this.scheduled = false;
     const due = this.due;
     this.due = [];
-    for (const write of due) write();
+    for (const write of due) {
+      try {
+        write();
+      } catch (e) {
+        this.onError(e); // one failing write must not cost the others theirs
+      }
+    }
   };
 
   /** Runs `write` at the end of this turn, after every write scheduled before it. */

@@ -29,3 +29,16 @@ describe('TurnWrites', () => {
     assert.equal(runs, 1);
   });
 });
+
+describe('TurnWrites, a failing write', () => {
+  it('still runs the writes after it, and reports the error', async () => {
+    const errors: unknown[] = [];
+    const w = new TurnWrites((e) => errors.push(e));
+    const seen: string[] = [];
+    w.add(() => { throw new Error('boom'); });
+    w.add(() => seen.push('after'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(seen, ['after']);
+    assert.equal((errors[0] as Error | undefined)?.message, 'boom');
+  });
+});

@@ -106,7 +106,7 @@ class RequestHandler {
   /** Set by close(): replies then say `Connection: close`. */
   closing = false;
   private readonly serveMetrics: boolean;
-  private readonly turnWrites = new TurnWrites();
+  private readonly turnWrites = new TurnWrites((e) => this.logger.error('http reply write failed', { err: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
 
   constructor(
     private readonly service: NodeService, private readonly opts: HttpServerOptions, private readonly routerOpts: RouterOptions,

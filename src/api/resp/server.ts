@@ -77,7 +77,7 @@ export function createRespServer(service: NodeService, opts: RespServerOptions =
   };
 
   const perClient = new Map<string, number>();
-  const turnWrites = new TurnWrites();
+  const turnWrites = new TurnWrites((e) => onBug(e, 'resp reply write'));
   server.on(opts.tls ? 'secureConnection' : 'connection', (socket: net.Socket) => {
     const client = socket.remoteAddress ?? '';
     const mine = perClient.get(client) ?? 0;
