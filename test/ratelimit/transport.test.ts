@@ -29,9 +29,11 @@ describe('rl-* messages over the inter-node transport', () => {
   const logger: Logger = { debug() {}, info() {}, error: (m) => { warnings.push(m); }, warn: (m) => { warnings.push(m); } };
 
   before(async () => {
-    const [listen, http] = await freePorts(2);
+    // Three ports asked for: the RESP port was http + 1, never reserved, and a CI run lost it
+    // to another test's socket (EADDRINUSE).
+    const [listen, http, resp] = await freePorts(3);
     const { config } = loadConfig({
-      flags: { listen: `127.0.0.1:${listen}`, http: `127.0.0.1:${http}`, resp: `127.0.0.1:${http! + 1}`, nodeId: 'n0' },
+      flags: { listen: `127.0.0.1:${listen}`, http: `127.0.0.1:${http}`, resp: `127.0.0.1:${resp}`, nodeId: 'n0' },
       env: {},
     });
     config.rateLimits = [{ name: 'c', algorithm: 'token_bucket', limit: 100, windowMs: 1000, scope: 'cluster' }];
