@@ -23,7 +23,7 @@ import { dataKeyFromBytes } from '../src/core/keys.js';
 import { encodePayload } from '../src/codec/frame.js';
 import type { Message, StorePage, StorePageOptions, StoreReader } from '../src/core/types.js';
 import { pageFromScan } from '../src/storage/scan-page.js';
-import { BTree } from '../src/storage/btree.js';
+import { BTree, latin1Range } from '../src/storage/btree.js';
 
 /**
  * An in-memory store whose values live in large shared slabs (one `ArrayBuffer` per 32 MiB), the
@@ -55,16 +55,7 @@ class MapReader implements StoreReader {
     this.m.set(k, copy);
   }
   scanPage(o: StorePageOptions): StorePage {
-    return pageFromScan((r) => {
-      const lo = r.gte ? Buffer.from(r.gte).toString('latin1') : undefined;
-      const hi = r.lt ? Buffer.from(r.lt).toString('latin1') : undefined;
-      const out: [Uint8Array, Uint8Array][] = [];
-      for (const [k, v] of this.m.entries(lo)) {
-        if ((hi !== undefined && k >= hi) || out.length >= (r.limit ?? Infinity)) break;
-        out.push([new Uint8Array(Buffer.from(k, 'latin1')), v]);
-      }
-      return out;
-    }, o);
+    return pageFromScan((r) => [...latin1Range(this.m, r)].map(([k, v]): [Uint8Array, Uint8Array] => [new Uint8Array(Buffer.from(k, 'latin1')), v]), o);
   }
 }
 

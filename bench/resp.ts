@@ -11,12 +11,13 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePortRange, sleep } from '../test/cluster/helpers.js';
+import { cpuSeconds } from './proc-cpu.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** GOSSAMER_BENCH_CLI runs another build (an A/B of two builds of the node). */
@@ -74,16 +75,6 @@ function bench(port: number, pipeline: number, requests: number, op: 'SET' | 'GE
   return out[0]!;
 }
 
-/** CPU seconds (user + system) a process used so far, from /proc (Linux); NaN where it cannot read. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
-  } catch {
-    return NaN;
-  }
-}
-
 function stop(p: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (p.exitCode !== null || p.signalCode !== null) return resolve();
@@ -114,9 +105,9 @@ export async function runRespBench(): Promise<RespBenchResult | undefined> {
       for (const [target, port, pid] of [['gossamer', base + 2, node.pid], ['redis', base + 3, redis.pid]] as const) {
         // One op per redis-benchmark run, so each gets its own CPU reading.
         for (const op of ['SET', 'GET'] as const) {
-          const cpu0 = cpuSeconds(pid);
+          const cpu0 = cpuSeconds([pid]);
           const r = bench(port, pipeline, requests, op);
-          const cpu = cpuSeconds(pid) - cpu0;
+          const cpu = cpuSeconds([pid]) - cpu0;
           const cpuUsPerRequest = Number.isFinite(cpu) ? Math.round((cpu * 1e6) / requests * 10) / 10 : null;
           rows.push({ target, pipeline, ...r, cpuUsPerRequest });
           console.log(`${target.padEnd(8)} -P ${String(pipeline).padEnd(2)} ${r.op}: ${r.perSec} req/s, p50 ${r.p50Ms ?? '?'} ms, ${cpuUsPerRequest ?? '?'} CPU µs/request`);

@@ -22,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
@@ -34,6 +34,7 @@ import { requestsPerOp, wrkScript } from './peers-lua.js';
 import { mergeRuns, parseWrkResult } from './peers-report.js';
 import type { PhaseFigures, PhaseName } from './peers-report.js';
 import { cliEntry } from './peers-systems.js';
+import { cpuSeconds } from './proc-cpu.js';
 
 export const MODES = ['plain', 'tls', 'secure'] as const;
 export type Mode = (typeof MODES)[number];
@@ -44,20 +45,6 @@ const VALUE_BYTES = 1024;
 export interface ClusterBenchOptions { seconds: number; rounds: number; records: number; connections: number }
 
 interface Cluster { endpoints: string[]; ca: string | undefined; token: string | undefined; pids: number[]; stop(): Promise<void> }
-
-/** CPU seconds (user + system) the processes used so far, from /proc (Linux); NaN where it cannot read. */
-function cpuSeconds(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15 of stat)
-    } catch {
-      return NaN;
-    }
-  }
-  return ticks / 100; // USER_HZ
-}
 
 function flag(argv: readonly string[], name: string, dflt: number): number {
   const i = argv.indexOf(`--${name}`);

@@ -201,11 +201,10 @@ export class TcpTransport<M = unknown> extends TransportBase<M, Link> {
       this.dropLink(link);
       return;
     }
-    const tcp = { host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS };
     const socket = this.tls
-      ? tls.connect({ ...tcp, ...this.tls, ...(net.isIP(host) === 0 ? { servername: host } : {}) })
-      : net.connect(tcp);
-    // tls.connect (Node 20) ignores noDelay and keepAlive: Nagle held replica frames for the peer's delayed ACK (docs/transport.md).
+      ? tls.connect({ host, port, ...this.tls, ...(net.isIP(host) === 0 ? { servername: host } : {}) })
+      : net.connect({ host, port });
+    // Set here for both kinds: tls.connect (Node 20) ignores these options, and Nagle held replica frames (docs/transport.md).
     socket.setNoDelay(true).setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
     const conn = this.track(socket, 'out', link);
     link.conn = conn;

@@ -1,6 +1,7 @@
 /** One HTTP(S) exchange with a node over a keep-alive agent (node:http: fetch refuses some ports). */
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 
 /** https: the CA that signs the nodes' certificates (PEM), when not a public one. */
 export interface ClientTls {
@@ -27,6 +28,19 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * https.Agent's sockets come from tls.connect, which leaves Nagle's algorithm on (Node 20; plain
+ * http turns it off): a write made while an earlier one is unacknowledged would wait for the
+ * server's delayed ACK, up to 40 ms. Turned off once, where each socket is made.
+ */
+class NoDelayHttpsAgent extends https.Agent {
+  override createConnection(...args: Parameters<https.Agent['createConnection']>): ReturnType<https.Agent['createConnection']> {
+    const socket = super.createConnection(...args);
+    if (socket instanceof net.Socket) socket.setNoDelay(true);
+    return socket;
+  }
+}
+
 export class HttpTransport {
   private readonly agents = new Map<string, http.Agent>();
 
@@ -36,7 +50,7 @@ export class HttpTransport {
     let a = this.agents.get(endpoint);
     if (!a) {
       const opts = { keepAlive: true, maxSockets: this.maxSocketsPerNode };
-      a = this.tls ? new https.Agent({ ...opts, ...this.tls }) : new http.Agent(opts);
+      a = this.tls ? new NoDelayHttpsAgent({ ...opts, ...this.tls }) : new http.Agent(opts);
       this.agents.set(endpoint, a);
     }
     return a;
@@ -55,10 +69,6 @@ export class HttpTransport {
         res.on('error', (e) => reject(new NetworkError(endpoint, e.message)));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
       });
-      // https.request, through tls.connect, leaves Nagle's algorithm on (Node 20; plain http turns
-      // it off): a write made while an earlier one is unacknowledged would wait for the server's
-      // delayed ACK, up to 40 ms. Node makes the call once per socket.
-      if (this.tls) req.on('socket', (s) => { s.setNoDelay(true); });
       req.setTimeout(opts.timeoutMs, () => req.destroy(new NetworkError(endpoint, `no answer within ${opts.timeoutMs} ms`)));
       req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof NetworkError ? e : new NetworkError(endpoint, e.code ?? e.message)));
       req.end(opts.body);

@@ -4,7 +4,7 @@
  * durable. The engine's promises settle from the virtual clock's queue.
  */
 import type { PageOptions, ScanOptions, ScanPage, StorageEngine, WriteOp } from '../ports/storage.js';
-import { BTree } from '../storage/btree.js';
+import { BTree, latin1Range } from '../storage/btree.js';
 import { pageFromScan } from '../storage/scan-page.js';
 import type { EventQueue } from './virtual-time.js';
 import type { Prng } from './prng.js';
@@ -69,15 +69,7 @@ export class SimDiskEngine implements StorageEngine {
   }
 
   *scan(options: ScanOptions = {}): IterableIterator<[Uint8Array, Uint8Array]> {
-    const lo = options.gte ? latin1(options.gte) : undefined;
-    const hi = options.lt ? latin1(options.lt) : undefined;
-    let n = 0;
-    // A clone is O(1) and copy-on-write: the scan sees a snapshot even if writes interleave.
-    for (const [k, v] of this.live.clone().entries(lo)) {
-      if (hi !== undefined && k >= hi) return;
-      if (options.limit !== undefined && n++ >= options.limit) return;
-      yield [fromLatin1(k), v];
-    }
+    for (const [k, v] of latin1Range(this.live, options)) yield [fromLatin1(k), v];
   }
 
   scanPage(options: PageOptions): ScanPage {

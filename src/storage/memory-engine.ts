@@ -1,4 +1,4 @@
-import { BTree } from './btree.js';
+import { BTree, latin1Range } from './btree.js';
 import { copyBytes, fromLatin1, toLatin1 } from './bytes.js';
 import { StorageError } from './engine.js';
 import type { PageOptions, ScanOptions, ScanPage, StorageEngine, WriteOp } from '../ports/storage.js';
@@ -35,18 +35,7 @@ export class MemoryEngine implements StorageEngine {
 
   *scan(options: ScanOptions = {}): IterableIterator<[Uint8Array, Uint8Array]> {
     this.check();
-    const limit = options.limit ?? Infinity;
-    if (limit <= 0) return;
-    const lo = options.gte ? toLatin1(options.gte) : undefined;
-    const hi = options.lt ? toLatin1(options.lt) : undefined;
-    // A clone is O(1) and copy-on-write: the scan sees a snapshot even if writes interleave.
-    const snapshot = this.tree.clone();
-    let n = 0;
-    for (const [k, v] of snapshot.entries(lo)) {
-      if (hi !== undefined && k >= hi) return;
-      yield [fromLatin1(k), copyBytes(v)];
-      if (++n >= limit) return;
-    }
+    for (const [k, v] of latin1Range(this.tree, options)) yield [fromLatin1(k), copyBytes(v)];
   }
 
   scanPage(options: PageOptions): ScanPage {
