@@ -26,7 +26,7 @@ import type { AdminOp, AdminResult } from './membership/admin.js';
 import { RingAdmin } from './membership/admin.js';
 import { ReadyBuilder } from './ready.js';
 import type { Ring } from './ring/index.js';
-import type { ClientOp, NodeId, Ready, StoreReader } from './types.js';
+import type { ClientOp, ClientReply, GetOp, NodeId, Ready, StoreReader } from './types.js';
 import type { AntiEntropyControl, NodeConfig, NodeStats } from './node-config.js';
 import { antiEntropyDefaults, createGossip, dataWriteHook, kvSettings } from './node-config.js';
 import type { TransferProgress } from './transfer/index.js';
@@ -102,10 +102,7 @@ export class Node {
   /** Whether the node has a ring (loaded, formed or given); it serves only then. */
   hasRing(): boolean { return this.membership.ring !== undefined; }
 
-  get currentRing(): Ring {
-    assert(this.membership.ring, 'the node has no ring yet');
-    return this.membership.ring;
-  }
+  get currentRing(): Ring { assert(this.membership.ring, 'the node has no ring yet'); return this.membership.ring; }
 
   /** The cluster metadata in force (members with their addresses, Q, N), once loaded or formed. */
   clusterMeta(): ClusterMeta | undefined { return this.membership.clusterMeta; }
@@ -136,6 +133,9 @@ export class Node {
     }
     this.kv.request(reqId, op);
   }
+
+  /** A read this node answers at once, outside the Ready pipeline, or undefined (KvProtocol.getNow). */
+  getNow(op: GetOp): ClientReply | undefined { return this.hasRing() ? this.kv.getNow(op) : undefined; }
 
   /** Routes a peer's message to the protocol that owns its type. */
   step(from: NodeId, msg: Message): void {
@@ -178,9 +178,7 @@ export class Node {
   loadHints(entries: Iterable<readonly [Uint8Array, Uint8Array]>): void { this.handoff.store.load(entries); }
 
   /** The hints this node holds for `key`, with their target (the states stay on disk). */
-  hintsForKey(key: string): readonly { readonly target: NodeId; readonly storageKey: Uint8Array }[] {
-    return this.handoff.store.hintsForKey(key);
-  }
+  hintsForKey(key: string): readonly { readonly target: NodeId; readonly storageKey: Uint8Array }[] { return this.handoff.store.hintsForKey(key); }
 
   stats(): NodeStats {
     return {

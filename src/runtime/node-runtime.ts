@@ -7,15 +7,14 @@
  * Ready's writes are durable. Writes are handed to the engine as soon as a Ready is taken, so a
  * group-commit engine batches the writes of many Readys into one fsync.
  */
-import type { Clock, Envelope, Logger, PeerInfo, StorageEngine, TimerHandle, Transport } from '../ports/index.js';
+import type { Envelope, Logger, PeerInfo, TimerHandle } from '../ports/index.js';
 import { silentLogger } from '../ports/index.js';
-import type { NodeConfig, NodeEvent, NodeStats } from '../core/node.js';
+import type { NodeConfig, NodeStats } from '../core/node.js';
 import { HINT_RANGE } from '../core/handoff/index.js';
-import type { HintLimits } from '../core/handoff/index.js';
 import { Node } from '../core/node.js';
 import type { BootstrapConfig, ClusterMeta, MemberInfo } from '../core/node.js';
-import type { KeyState, ReconcileBug } from '../core/clock/state.js';
-import type { ClientOp, ClientReply, Consistency, Message, Ready } from '../core/types.js';
+import type { KeyState } from '../core/clock/state.js';
+import type { ClientOp, ClientReply, GetOp, Message, Ready } from '../core/types.js';
 import type { Ring } from '../core/ring/index.js';
 import { GossamerError } from '../core/errors.js';
 import { isValidMessage } from '../core/messages.js';
@@ -23,70 +22,16 @@ import type { ClusterDefaults, LocalVersionView, MemberView, NodeService, RingSt
 import { RUNTIME_LIMITS } from './constants.js';
 import { localVersionsOf } from './local-versions.js';
 import { TreeRebuild, canPurgeEntry, treeRootsOf } from './antientropy-rebuild.js';
-import type { AntiEntropySettings, RepairProgress } from '../core/antientropy/index.js';
-import type { GossipSettings } from '../core/membership/gossip-constants.js';
+import type { RepairProgress } from '../core/antientropy/index.js';
 import { applyMembershipEvents } from './membership-view.js';
 import type { AdminOp } from '../core/membership/admin.js';
 import type { AdminReply } from './ring-admin.js';
 import { memberViews, ringStateOf, ringViewOf, runAdmin } from './ring-admin.js';
-import type { TransferOptions, TransferProgress } from '../core/transfer/index.js';
+import type { TransferProgress } from '../core/transfer/index.js';
 import { roleChange } from './transfer-progress.js';
 
-export interface RuntimeSettings {
-  n: number;
-  partitions: number;
-  tickMs: number;
-  requestTimeoutMs: number;
-  r: Consistency;
-  w: Consistency;
-  maxValueBytes: number;
-  replication?: Record<string, number>;
-  /** Inter-node addresses of the nodes that form the first ring together (this node's may be among them). */
-  seeds: string[];
-  /** A gossip round every this many ms (1000 by default); the failure detector's timings follow it. */
-  gossipIntervalMs?: number;
-}
-
-export interface RuntimeDeps {
-  self: PeerInfo;
-  settings: RuntimeSettings;
-  engine: StorageEngine;
-  transport: Transport<Message>;
-  clock: Clock;
-  logger?: Logger;
-  /** Drawn at random at each start (NodeConfig.incarnation): replies queued for an earlier run never match. */
-  incarnation?: number;
-  /** The name this run's dots carry (see NodeConfig.actorId); the node id by default. */
-  actorId?: string;
-  /** Test-only fault injection (see ReconcileBug). */
-  bug?: ReconcileBug;
-  observer?: (event: NodeEvent) => void;
-  /** Sees every inter-node message sent and every valid one received (metrics: RPC latencies). */
-  wire?: { sent(to: string, msg: Message): void; received(from: string, msg: Message): void };
-  /** This start's generation (gossip: new and larger at every start); default the clock's ms at `start`. */
-  generation?: number;
-  /** Gossip and failure-detector settings beyond the interval (tests; test-only knobs included). */
-  gossip?: Partial<GossipSettings>;
-  /** Bounds of the hints this node keeps as a stand-in (tests; the core's defaults otherwise). */
-  hintLimits?: Partial<HintLimits>;
-  /** Anti-entropy's interval and throttle (the core's defaults otherwise). */
-  antiEntropy?: Partial<AntiEntropySettings>;
-  /** Partition transfer's settle time, chunk bounds and pacing (the core's defaults otherwise). */
-  transfer?: Partial<TransferOptions>;
-  /** Called when the node can no longer run safely (a failed fsync): the process should exit. */
-  onFatal?: (err: Error) => void;
-  /**
-   * Messages of other families (e.g. the rate limiter's `rl-*`), offered before the core's
-   * validator: return true when taken.
-   */
-  onFamilyMessage?: (env: Envelope<unknown>) => boolean;
-  /**
-   * One Ready per event-loop turn: requests and messages of a turn are stepped into the core at
-   * once and their effects taken together when `flush` runs (`setImmediate` in production).
-   * Without it every event is pumped at once (the simulator: only its virtual clock schedules).
-   */
-  batchTurn?: (flush: () => void) => void;
-}
+export type { RuntimeDeps, RuntimeSettings } from './runtime-deps.js';
+import type { RuntimeDeps } from './runtime-deps.js';
 
 export class NodeRuntime implements NodeService {
   readonly nodeId: string;
@@ -254,7 +199,25 @@ export class NodeRuntime implements NodeService {
     this.deps.batchTurn(() => { this.flushScheduled = false; if (!this.stopped) this.afterCore(); });
   }
 
+  /**
+   * A read answered now — no promise, no Ready — where the core can (Node.getNow: this node is
+   * the key's only replica and its state is durable); undefined otherwise: `submit` it then.
+   */
+  getNow(op: GetOp): ClientReply | undefined {
+    const node = this.node;
+    if (!node || !this.serving || this.fatal) return undefined;
+    try {
+      return node.getNow(op);
+    } catch {
+      return undefined; // undecodable local data: the usual path reports it
+    }
+  }
+
   submit(op: ClientOp): Promise<ClientReply> {
+    if (op.op === 'get') {
+      const now = this.getNow(op);
+      if (now) return Promise.resolve(now);
+    }
     const node = this.node;
     if (!node || !this.serving) {
       return Promise.resolve({ ok: false, error: 'unavailable', message: this.stopping ? 'node is shutting down' : 'node is starting' });

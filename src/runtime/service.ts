@@ -2,7 +2,7 @@
  * What the client-facing servers (HTTP, RESP, admin) need from a running node. The runtime
  * implements it; API tests can use a fake.
  */
-import type { ClientOp, ClientReply, Consistency } from '../core/types.js';
+import type { ClientOp, ClientReply, Consistency, GetOp } from '../core/types.js';
 import type { CausalContext } from '../core/clock/context.js';
 import type { NodeStats } from '../core/node.js';
 import type { RepairProgress } from '../core/antientropy/index.js';
@@ -85,6 +85,12 @@ export interface NodeService {
   /** True once the node serves requests with a known ring; false while starting or stopping. */
   isServing(): boolean;
   submit(op: ClientOp): Promise<ClientReply>;
+  /**
+   * A read answered synchronously when the node can answer it alone with nothing to wait for
+   * (it is the key's only replica and the key's state is durable); undefined: `submit` it.
+   * Optional: a service without it has every read submitted.
+   */
+  getNow?(op: GetOp): ClientReply | undefined;
   ring(): RingView | undefined;
   members(): MemberView[];
   /** What this node stores for `key` itself, without coordination. */

@@ -5,7 +5,7 @@
  * with a fake NodeService.
  */
 import { groupByDc } from './ui/dc-groups.js';
-import type { ClientReply, Consistency, ErrorResult } from '../../core/types.js';
+import type { ClientReply, Consistency, ErrorResult, GetOp } from '../../core/types.js';
 import type { Version } from '../../core/clock/state.js';
 import { encodeContextToken } from '../../core/clock/context.js';
 import type { NodeService } from '../../runtime/service.js';
@@ -32,7 +32,8 @@ export interface HttpResponse {
 export type Headers = Record<string, string | string[] | undefined>;
 
 export type Plan =
-  | { readonly kind: 'respond'; readonly response: HttpResponse | Promise<HttpResponse> }
+  /** `nodeAnswer`: a response the node gave synchronously, written at the end of the turn with the node's other answers (TurnWrites). */
+  | { readonly kind: 'respond'; readonly response: HttpResponse | Promise<HttpResponse>; readonly nodeAnswer?: boolean }
   | { readonly kind: 'body'; readonly maxBytes: number; readonly handle: (body: Uint8Array) => Promise<HttpResponse> };
 
 export interface RouterOptions {
@@ -251,14 +252,15 @@ function planKv(service: NodeService, opts: RouterOptions, method: string, rawKe
 
   if (method === 'GET' || method === 'HEAD') {
     const head = method === 'HEAD';
-    return respond(withDeadline(service.submit({ op: 'get', key, r: params.r, quorum: params.quorum, repair: params.repair, timeoutMs: params.timeoutMs }),
-      limitMs,
-      requiredOf(params.r ?? defaults.r, defaults.n))
-      .then((reply) => {
-        if (!reply.ok) return replyError(reply);
-        if (reply.op !== 'get') throw unexpectedReply(reply);
-        return getResponse(reply.siblings, encodeContextToken(reply.context), head);
-      }));
+    const op: GetOp = { op: 'get', key, r: params.r, quorum: params.quorum, repair: params.repair, timeoutMs: params.timeoutMs };
+    const answer = (reply: ClientReply): HttpResponse => {
+      if (!reply.ok) return replyError(reply);
+      if (reply.op !== 'get') throw unexpectedReply(reply);
+      return getResponse(reply.siblings, encodeContextToken(reply.context), head);
+    };
+    const now = service.getNow?.(op);
+    if (now) return { kind: 'respond', response: answer(now), nodeAnswer: true };
+    return respond(withDeadline(service.submit(op), limitMs, requiredOf(params.r ?? defaults.r, defaults.n)).then(answer));
   }
 
   const putReply = (value: Uint8Array | null, contentType: string): Promise<HttpResponse> =>

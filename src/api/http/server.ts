@@ -175,7 +175,7 @@ class RequestHandler {
       // A body nobody asked for (e.g. on a 4xx): let node:http discard it, but never buffer it.
       // Refused before 100 Continue: the client may or may not send the body now; start afresh.
       if (expectsContinue) res.setHeader('Connection', 'close');
-      this.settle(req, res, route, plan.response);
+      this.settle(req, res, route, plan.response, plan.nodeAnswer);
       return;
     }
     if (expectsContinue) res.writeContinue();
@@ -200,12 +200,14 @@ class RequestHandler {
       : { kind: 'respond', response: errorResponse(new HttpError('method_not_allowed', `${method} is not allowed here; use GET`, {}, { Allow: 'GET, HEAD' })) };
   }
 
-  private settle(req: IncomingMessage, res: ServerResponse, route: RouteName, response: HttpResponse | Promise<HttpResponse>): void {
+  private settle(req: IncomingMessage, res: ServerResponse, route: RouteName, response: HttpResponse | Promise<HttpResponse>, nodeAnswer = false): void {
+    // The node's answers are written at the end of the turn, all together (TurnWrites); the
+    // server's own (refusals, errors, pages) at once.
     if (!(response instanceof Promise)) {
-      this.send(req, res, route, response);
+      if (nodeAnswer) this.turnWrites.add(() => this.send(req, res, route, response));
+      else this.send(req, res, route, response);
       return;
     }
-    // The node's answers are written at the end of the turn, all together (TurnWrites).
     response.then(
       (r) => this.turnWrites.add(() => this.send(req, res, route, r)),
       (e: unknown) => this.turnWrites.add(() => this.send(req, res, route, toResponse(e, this.routerOpts, `${req.method ?? ''} ${route}`))),

@@ -147,6 +147,8 @@ export class RespCommands {
       case 'GET': {
         if (argc !== 2) throw wrongArity(name);
         const key = keyOf(args[1]!);
+        const now = this.order.idle(key) ? this.getNow(key) : undefined;
+        if (now) return { reply: now };
         return { reply: this.order.schedule([key], 'read', () => this.get(key)).then((r) => (r instanceof Uint8Array || r === null ? bulk(r) : r)) };
       }
       case 'MGET':
@@ -178,6 +180,13 @@ export class RespCommands {
 
   private unavailableIfStopped(): ErrorResult | undefined {
     return this.ctx.service.isServing() ? undefined : { ok: false, error: 'unavailable', message: 'the node is starting or shutting down' };
+  }
+
+  /** A GET the node answers synchronously (NodeService.getNow), or undefined: then it is submitted. */
+  private getNow(key: string): RespReply | undefined {
+    if (!this.ctx.service.isServing()) return undefined;
+    const reply = this.ctx.service.getNow?.({ op: 'get', key });
+    return reply?.ok && reply.op === 'get' ? bulk(newestValue(reply.siblings)) : undefined;
   }
 
   /** The newest value, null when absent, or an error reply. */

@@ -29,6 +29,11 @@ export class KeyOrder {
     return this.last.size;
   }
 
+  /** No command on `key` is in flight: a read of it may answer at once. */
+  idle(key: string): boolean {
+    return !this.last.has(key);
+  }
+
   /**
    * Runs `start` once the earlier commands it must follow have answered; `start`'s promise
    * settling ends this command's hold on its keys.

@@ -25,6 +25,16 @@ export class LocalStore {
   }
 
   /**
+   * The state of `key` when it is durable — no write of it waits in a Ready — else undefined.
+   * Only a durable state may be answered outside the Ready pipeline (KvProtocol.getNow).
+   */
+  readDurable(key: string): KeyState | undefined {
+    if (this.overlay.has(key)) return undefined;
+    const raw = this.store.get(keyFacts(key).dataKey);
+    return raw === undefined ? EMPTY_STATE : decodeState(raw);
+  }
+
+  /**
    * The local state of `key` as `replica-get-reply` carries it: `null` when empty. A durable state
    * goes out as the engine's bytes, without decoding and re-encoding it: both ends decode to the
    * same state (decoding normalizes, and normalizing a normalized state changes nothing).

@@ -4,10 +4,10 @@
  * Effects leave only through the Ready builder in `KvEnv`.
  */
 import type { KeyState } from '../clock/state.js';
-import { decodeState } from '../clock/state.js';
+import { decodeState, readAnswer } from '../clock/state.js';
 import { assert, assertNever } from '../errors.js';
-import { isDcLevel, resolveRequirement } from '../quorum/index.js';
-import type { ClientOp, NodeId, StoreReader } from '../types.js';
+import { isDcLevel, resolveRequirement, tallyRequirement } from '../quorum/index.js';
+import type { ClientOp, ClientReply, GetOp, NodeId, StoreReader } from '../types.js';
 import type { KvEnv } from './env.js';
 import { dcOfFn, deadlineTick, replicasFor } from './env.js';
 import { ForwardCoordinator, fromWireOp } from './forward-coordinator.js';
@@ -42,6 +42,26 @@ export class KvProtocol {
 
   request(reqId: number, op: ClientOp): void {
     this.coordinate(op, { kind: 'local', reqId }, false);
+  }
+
+  /**
+   * A read answered at once, outside the Ready pipeline, when that changes nothing a client can
+   * see: this node is the key's only replica (so the read asks nobody else and has nothing to
+   * repair), the level is met by that one replica, and the key's state is durable (no write of
+   * it waits in a Ready, so the answer shows nothing that a crash could still take back — the
+   * reason answers otherwise wait for the Readys before them). Undefined: take the usual path.
+   */
+  getNow(op: GetOp): ClientReply | undefined {
+    const { settings, self } = this.env;
+    const replicas = replicasFor(this.env, op.key);
+    if (replicas.length !== 1 || replicas[0] !== self) return undefined;
+    const dcOf = dcOfFn(this.env);
+    const resolved = resolveRequirement(op.r ?? settings.defaultR, this.env.ring().n, replicas, dcOf, dcOf(self), 'r');
+    if (!resolved.ok || tallyRequirement(resolved.req, new Set(replicas), new Set()) !== 'won') return undefined;
+    const state = this.store.readDurable(op.key);
+    if (state === undefined) return undefined;
+    const answer = readAnswer(state, settings.bug);
+    return { ok: true, op: 'get', siblings: answer.siblings, context: answer.context };
   }
 
   step(from: NodeId, msg: KvMessage): void {
