@@ -118,6 +118,8 @@ export interface StorePage {
 /** The synchronous read side of the local storage engine. */
 export interface StoreReader {
   get(key: Uint8Array): Uint8Array | undefined;
+  /** `get` without a copy, where the store has one (StorageEngine.peek): read at once, never written into. */
+  peek?(key: Uint8Array): Uint8Array | undefined;
   /** One page of a key range in ascending order (partition transfer serves chunks from it). */
   scanPage(options: StorePageOptions): StorePage;
 }

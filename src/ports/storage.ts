@@ -74,6 +74,12 @@ export interface StorageEngine {
   /** The latest value of `key`, including writes whose `write` promise has not resolved yet. */
   get(key: Uint8Array): Uint8Array | undefined;
   /**
+   * `get` without the copy: the bytes may be the engine's own memory. The caller reads them at
+   * once and never writes into them (the engine never writes into bytes it has handed out, so
+   * keeping them only pins memory). Optional: `get` serves where an engine has no cheaper read.
+   */
+  peek?(key: Uint8Array): Uint8Array | undefined;
+  /**
    * Applies a batch atomically. Visible to `get` at once; the promise resolves when the batch
    * is durable under the engine's sync policy (with `group` commit: after the fsync that
    * covers it). A batch whose promise never resolved may be lost by a crash, whole.

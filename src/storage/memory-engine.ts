@@ -14,9 +14,14 @@ export class MemoryEngine implements StorageEngine {
   private closed = false;
 
   get(key: Uint8Array): Uint8Array | undefined {
-    this.check();
-    const v = this.tree.get(toLatin1(key));
+    const v = this.peek(key);
     return v === undefined ? undefined : copyBytes(v);
+  }
+
+  /** The stored bytes themselves (StorageEngine.peek). */
+  peek(key: Uint8Array): Uint8Array | undefined {
+    this.check();
+    return this.tree.get(toLatin1(key));
   }
 
   write(batch: readonly WriteOp[]): Promise<void> {

@@ -37,6 +37,27 @@ export function runEngineCompliance(name: string, makeEngine: () => Promise<Engi
       assert.equal(engine.get(enc('nope')), undefined);
     });
 
+    withEngine('peek answers what get answers, and the engine never writes into bytes it handed out', async ({ engine }) => {
+      if (!engine.peek) return;
+      const keys = Array.from({ length: 400 }, (_, i) => enc(`peek-${String(i).padStart(4, '0')}`));
+      const round = async (tag: string): Promise<void> => {
+        for (let i = 0; i < keys.length; i += 50) {
+          await engine.write(keys.slice(i, i + 50).map((key, j) => ({ key, value: enc(`${tag}-${i + j}-${'x'.repeat(200)}`) })));
+        }
+      };
+      await round('first');
+      await engine.write([{ key: keys[7]!, value: null }]);
+      const seen = keys.map((k) => engine.peek!(k));
+      keys.forEach((k, i) => assert.deepEqual(seen[i], engine.get(k), `peek and get differ for key ${i}`));
+      assert.equal(seen[7], undefined, 'a deleted key peeks as absent');
+      const before = seen.map((v) => (v === undefined ? undefined : Buffer.from(v).toString()));
+      // Overwrite everything (flushes and compactions run in the engines that have them).
+      await round('second');
+      await round('third');
+      seen.forEach((v, i) => assert.equal(v === undefined ? undefined : Buffer.from(v).toString(), before[i], `bytes peeked for key ${i} changed`));
+      assert.match(dec(engine.peek(keys[3]!)) ?? '', /^third-3-/);
+    });
+
     withEngine('a write is visible at once, before its promise resolves', async ({ engine }) => {
       const p = engine.write([{ key: enc('a'), value: enc('1') }]);
       assert.equal(dec(engine.get(enc('a'))), '1');

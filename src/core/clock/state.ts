@@ -290,7 +290,11 @@ export function encodedTombstonesOnly(b: Uint8Array): boolean {
   }
 }
 
-export function decodeState(b: Uint8Array): KeyState {
+/**
+ * Decodes a state. Its values are copies, so a state kept does not pin the bytes it came from;
+ * with `shareValues` they are views into `b` instead (a read answered and dropped at once).
+ */
+export function decodeState(b: Uint8Array, shareValues = false): KeyState {
   const r = new ByteReader(b);
   const format = r.u8();
   if (format !== STATE_FORMAT) throw new DecodeError(`unknown state format ${format}`);
@@ -304,7 +308,7 @@ export function decodeState(b: Uint8Array): KeyState {
     const flags = r.u8();
     const contentType = r.string();
     const tsMs = r.varint();
-    const value = flags & FLAG_TOMBSTONE ? null : r.bytes().slice();
+    const value = flags & FLAG_TOMBSTONE ? null : shareValues ? r.bytes() : r.bytes().slice();
     siblings.push({ dot: { node, counter }, value, contentType, tsMs });
   }
   if (!r.done) throw new DecodeError('trailing bytes in state');

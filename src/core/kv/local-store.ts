@@ -30,8 +30,10 @@ export class LocalStore {
    */
   readDurable(key: string): KeyState | undefined {
     if (this.overlay.has(key)) return undefined;
-    const raw = this.store.get(keyFacts(key).dataKey);
-    return raw === undefined ? EMPTY_STATE : decodeState(raw);
+    const k = keyFacts(key).dataKey;
+    // Answered and dropped at once: the values may stay views into the store's own bytes.
+    const raw = this.store.peek ? this.store.peek(k) : this.store.get(k);
+    return raw === undefined ? EMPTY_STATE : decodeState(raw, true);
   }
 
   /**

@@ -128,6 +128,15 @@ export class LsmEngine implements StorageEngine {
   // ---------------------------------------------------------------- reads
 
   get(key: Uint8Array): Uint8Array | undefined {
+    return this.lookup(key, true);
+  }
+
+  /** `get` without copying what it finds (StorageEngine.peek): memtable records and cached blocks are never written into. */
+  peek(key: Uint8Array): Uint8Array | undefined {
+    return this.lookup(key, false);
+  }
+
+  private lookup(key: Uint8Array, copy: boolean): Uint8Array | undefined {
     this.checkOpen();
     const k = toLatin1(key);
     let v = this.active.tree.get(k);
@@ -137,14 +146,14 @@ export class LsmEngine implements StorageEngine {
         if (v !== undefined) break;
       }
     }
-    if (v !== undefined) return v === null ? undefined : copyBytes(v);
+    if (v !== undefined) return v === null ? undefined : copy ? copyBytes(v) : v;
     const tables = this.tables;
     if (tables.length === 0) return undefined;
     const kb = asBuffer(key);
     const h1 = keyHash1(kb);
     const h2 = keyHash2(kb);
     for (const t of tables) {
-      const r = t.get(kb, h1, h2);
+      const r = t.get(kb, h1, h2, copy);
       if (r !== undefined) return r ?? undefined;
     }
     return undefined;

@@ -300,9 +300,10 @@ export class Table {
 
   /**
    * A copy of the value (null: tombstone), or undefined when the table does not hold the key.
-   * `h1`, `h2` are the key's bloom hashes (keyHash1/keyHash2), computed once per lookup.
+   * `h1`, `h2` are the key's bloom hashes (keyHash1/keyHash2), computed once per lookup. With
+   * `copy` false, a view into the cached block instead (StorageEngine.peek).
    */
-  get(key: Buffer, h1: number, h2: number): Uint8Array | null | undefined {
+  get(key: Buffer, h1: number, h2: number, copy = true): Uint8Array | null | undefined {
     if (compareKeys(key, this.minKey) < 0 || compareKeys(key, this.maxKey) > 0) return undefined;
     if (this.filter !== null && !this.filter.mayContainHashes(h1, h2)) return undefined;
     const bi = this.findBlock(key);
@@ -322,8 +323,9 @@ export class Table {
         const vl = e[mid * 4 + 3]!;
         if (vl < 0) return null;
         const vo = e[mid * 4 + 2]!;
-        // A copy: the caller owns it, and it does not pin the cached block.
-        return new Uint8Array(b.data.buffer, b.data.byteOffset + vo, vl).slice();
+        // By default a copy: the caller owns it, and it does not pin the cached block.
+        const view = new Uint8Array(b.data.buffer, b.data.byteOffset + vo, vl);
+        return copy ? view.slice() : view;
       }
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
