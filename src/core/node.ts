@@ -136,6 +136,8 @@ export class Node {
 
   /** A read this node answers at once, outside the Ready pipeline, or undefined (KvProtocol.getNow). */
   getNow(op: GetOp): ClientReply | undefined { return this.hasRing() ? this.kv.getNow(op) : undefined; }
+  /** A Redis GET's answer (the newest value) where `getNow` would answer, else undefined (KvProtocol.newestNow). */
+  newestNow(key: string): Uint8Array | null | undefined { return this.hasRing() ? this.kv.newestNow(key) : undefined; }
 
   /** Routes a peer's message to the protocol that owns its type. */
   step(from: NodeId, msg: Message): void {

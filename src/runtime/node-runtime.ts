@@ -213,6 +213,17 @@ export class NodeRuntime implements NodeService {
     }
   }
 
+  /** A Redis GET's answer now (the newest value; null: none), where `getNow` would answer; else undefined. */
+  newestNow(key: string): Uint8Array | null | undefined {
+    const node = this.node;
+    if (!node || !this.serving || this.fatal) return undefined;
+    try {
+      return node.newestNow(key);
+    } catch {
+      return undefined;
+    }
+  }
+
   submit(op: ClientOp): Promise<ClientReply> {
     if (op.op === 'get') {
       const now = this.getNow(op);

@@ -91,6 +91,8 @@ export interface NodeService {
    * Optional: a service without it has every read submitted.
    */
   getNow?(op: GetOp): ClientReply | undefined;
+  /** Where `getNow` would answer a read of `key` at the default R: the newest sibling's value (null: none), else undefined. */
+  newestNow?(key: string): Uint8Array | null | undefined;
   ring(): RingView | undefined;
   members(): MemberView[];
   /** What this node stores for `key` itself, without coordination. */

@@ -182,11 +182,11 @@ export class RespCommands {
     return this.ctx.service.isServing() ? undefined : { ok: false, error: 'unavailable', message: 'the node is starting or shutting down' };
   }
 
-  /** A GET the node answers synchronously (NodeService.getNow), or undefined: then it is submitted. */
+  /** A GET the node answers synchronously (NodeService.newestNow), or undefined: then it is submitted. */
   private getNow(key: string): RespReply | undefined {
     if (!this.ctx.service.isServing()) return undefined;
-    const reply = this.ctx.service.getNow?.({ op: 'get', key });
-    return reply?.ok && reply.op === 'get' ? bulk(newestValue(reply.siblings)) : undefined;
+    const value = this.ctx.service.newestNow?.(key);
+    return value === undefined ? undefined : bulk(value);
   }
 
   /** The newest value, null when absent, or an error reply. */

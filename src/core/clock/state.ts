@@ -257,6 +257,45 @@ export function isEmptyEncoding(b: Uint8Array): boolean {
 }
 
 /**
+ * What a Redis GET answers, read straight from an encoded state: the value of the newest sibling
+ * by timestamp (ties: the later in order; null when there is none or it is a tombstone) — the
+ * same as picking from `decodeState(b).siblings`, without building the state. The value is a view
+ * into `b`. Throws DecodeError on a state that does not parse.
+ */
+export function newestValueOfEncoded(b: Uint8Array): Uint8Array | null {
+  const r = new ByteReader(b);
+  if (r.u8() !== STATE_FORMAT) throw new DecodeError('unknown state format');
+  const clock = r.varint();
+  for (let i = 0; i < clock; i++) {
+    r.bytes();
+    r.varint();
+    r.varint();
+  }
+  const cloud = r.varint();
+  for (let i = 0; i < cloud; i++) {
+    r.bytes();
+    r.varint();
+  }
+  const n = r.varint();
+  let bestTs = -1;
+  let best: Uint8Array | null = null;
+  for (let i = 0; i < n; i++) {
+    r.bytes();
+    r.varint();
+    const tombstone = (r.u8() & FLAG_TOMBSTONE) !== 0;
+    r.bytes();
+    const tsMs = r.varint();
+    const value = tombstone ? null : r.bytes();
+    if (tsMs >= bestTs) {
+      bestTs = tsMs;
+      best = value;
+    }
+  }
+  if (!r.done) throw new DecodeError('trailing bytes in state');
+  return best;
+}
+
+/**
  * Whether an encoded state holds at least one version and only tombstones, read without decoding
  * it (no strings or values are made: anti-entropy asks this of every write). False for anything
  * that does not parse.

@@ -25,15 +25,14 @@ export class LocalStore {
   }
 
   /**
-   * The state of `key` when it is durable — no write of it waits in a Ready — else undefined.
-   * Only a durable state may be answered outside the Ready pipeline (KvProtocol.getNow).
+   * The encoded state of `key` (null: none) when it is durable — no write of it waits in a
+   * Ready — else undefined. Only a durable state may be answered outside the Ready pipeline
+   * (KvProtocol.getNow). The bytes may be the store's own (`peek`): read them at once.
    */
-  readDurable(key: string): KeyState | undefined {
+  durableBytes(key: string): Uint8Array | null | undefined {
     if (this.overlay.has(key)) return undefined;
     const k = keyFacts(key).dataKey;
-    // Answered and dropped at once: the values may stay views into the store's own bytes.
-    const raw = this.store.peek ? this.store.peek(k) : this.store.get(k);
-    return raw === undefined ? EMPTY_STATE : decodeState(raw, true);
+    return (this.store.peek ? this.store.peek(k) : this.store.get(k)) ?? null;
   }
 
   /**

@@ -4,9 +4,9 @@
  * Effects leave only through the Ready builder in `KvEnv`.
  */
 import type { KeyState } from '../clock/state.js';
-import { decodeState, readAnswer } from '../clock/state.js';
+import { EMPTY_STATE, decodeState, newestValueOfEncoded, readAnswer } from '../clock/state.js';
 import { assert, assertNever } from '../errors.js';
-import { isDcLevel, resolveRequirement, tallyRequirement } from '../quorum/index.js';
+import { isDcLevel, resolveConsistency, resolveRequirement } from '../quorum/index.js';
 import type { ClientOp, ClientReply, GetOp, NodeId, StoreReader } from '../types.js';
 import type { KvEnv } from './env.js';
 import { dcOfFn, deadlineTick, replicasFor } from './env.js';
@@ -52,16 +52,32 @@ export class KvProtocol {
    * reason answers otherwise wait for the Readys before them). Undefined: take the usual path.
    */
   getNow(op: GetOp): ClientReply | undefined {
+    const raw = this.durableNow(op);
+    if (raw === undefined) return undefined;
+    // Answered and dropped at once: the values may stay views into the store's bytes.
+    const answer = readAnswer(raw === null ? EMPTY_STATE : decodeState(raw, true), this.env.settings.bug);
+    return { ok: true, op: 'get', siblings: answer.siblings, context: answer.context };
+  }
+
+  /**
+   * What a Redis GET answers (the newest sibling's value; null: none, or a tombstone) when
+   * `getNow` would answer, read from the stored bytes without decoding the state; else undefined.
+   */
+  newestNow(key: string): Uint8Array | null | undefined {
+    const raw = this.durableNow({ op: 'get', key });
+    return raw === undefined ? undefined : raw === null ? null : newestValueOfEncoded(raw);
+  }
+
+  /** The key's stored state (null: none) where `getNow` may answer from it, else undefined. */
+  private durableNow(op: GetOp): Uint8Array | null | undefined {
     const { settings, self } = this.env;
     const replicas = replicasFor(this.env, op.key);
     if (replicas.length !== 1 || replicas[0] !== self) return undefined;
-    const dcOf = dcOfFn(this.env);
-    const resolved = resolveRequirement(op.r ?? settings.defaultR, this.env.ring().n, replicas, dcOf, dcOf(self), 'r');
-    if (!resolved.ok || tallyRequirement(resolved.req, new Set(replicas), new Set()) !== 'won') return undefined;
-    const state = this.store.readDurable(op.key);
-    if (state === undefined) return undefined;
-    const answer = readAnswer(state, settings.bug);
-    return { ok: true, op: 'get', siblings: answer.siblings, context: answer.context };
+    // One replica, this node: every level that resolves to one reply (the DC levels included:
+    // the only replica is in this node's DC) is met by this node's own read.
+    const level = resolveConsistency(op.r ?? settings.defaultR, this.env.ring().n, 1, 'r');
+    if (!level.ok || level.count > 1) return undefined;
+    return this.store.durableBytes(op.key);
   }
 
   step(from: NodeId, msg: KvMessage): void {

@@ -111,14 +111,56 @@ describe('Node.getNow (a read answered outside the Ready pipeline)', () => {
     assert.ok(mine === 40 && theirs === 80);
   });
 
-  it('leaves a level it cannot meet alone to the usual path (which refuses it)', () => {
+  it('answers every level one replica meets, and leaves one it cannot meet to the usual path (which refuses it)', () => {
     const { nodes, stores } = cluster(['a'], 1);
     const a = nodes.get('a')!;
+    for (const r of ['one', 'quorum', 'all', 'local_one', 'local_quorum', 'each_quorum', 1] as const) {
+      assert.equal(a.getNow({ op: 'get', key: 'k', r })?.ok, true, `r=${r} is met by the only replica`);
+    }
     const op: GetOp = { op: 'get', key: 'k', r: 2 };
     assert.equal(a.getNow(op), undefined);
     a.request(1, op);
     const usual = drain(a, stores.get('a')!).replies.get(1);
     assert.equal(usual?.ok, false);
+  });
+
+  it('newestNow answers what a Redis GET picks from getNow\'s siblings: newest by time, the later on a tie, null for a tombstone', () => {
+    const { nodes, stores } = cluster(['a'], 1);
+    const a = nodes.get('a')!;
+    const store = stores.get('a')!;
+    let id = 1;
+    const put = (key: string, value: string | null, tsMs: number, withContext = false): void => {
+      a.setTime(tsMs);
+      const ctx = withContext ? a.getNow({ op: 'get', key }) : undefined;
+      const context = ctx?.ok && ctx.op === 'get' ? ctx.context : undefined;
+      a.request(id++, { op: 'put', key, value: value === null ? null : enc(value), w: 1, ...(context ? { context } : {}) });
+      drain(a, store);
+    };
+    put('one', 'v', 1000);
+    put('siblings', 'older', 1000);
+    put('siblings', 'newer', 2000);
+    put('siblings', 'oldest', 500);
+    put('tie', 'first', 3000);
+    put('tie', 'second', 3000);
+    put('deleted', 'v', 1000);
+    put('deleted', null, 2000, true);
+    put('tomb-older', 'live', 5000);
+    put('tomb-older', null, 4000);
+    const picked = (key: string): string | null | undefined => {
+      const r = a.getNow({ op: 'get', key });
+      assert.ok(r?.ok && r.op === 'get');
+      let best: (typeof r.siblings)[number] | undefined;
+      for (const v of r.siblings) if (best === undefined || v.tsMs >= best.tsMs) best = v;
+      return dec(best?.value ?? null);
+    };
+    for (const key of ['one', 'siblings', 'tie', 'deleted', 'tomb-older', 'absent']) {
+      const now = a.newestNow(key);
+      assert.notEqual(now, undefined, key);
+      assert.equal(dec(now ?? null), picked(key), key);
+    }
+    assert.equal(dec(a.newestNow('siblings') ?? null), 'newer');
+    assert.equal(a.newestNow('deleted'), null);
+    assert.equal(dec(a.newestNow('tomb-older') ?? null), 'live');
   });
 
   it('has nothing to answer before the node has a ring', () => {
