@@ -83,6 +83,9 @@ function stop(p: ChildProcess): Promise<void> {
   });
 }
 
+/** Requests per op and server before the measured runs. */
+const WARMUP_REQUESTS = 40_000;
+
 export async function runRespBench(): Promise<RespBenchResult | undefined> {
   if (!which('redis-benchmark') || !which('redis-server')) {
     console.log('resp bench skipped: redis-benchmark and redis-server are needed (apt-get install redis-server redis-tools)');
@@ -100,7 +103,9 @@ export async function runRespBench(): Promise<RespBenchResult | undefined> {
   const rows: Row[] = [];
   try {
     await Promise.all([waitPort(base + 2, 30_000), waitPort(base + 3, 30_000)]);
-    bench(base + 2, 16, 20_000, 'SET'); // warm-up: JIT, connections, memtable
+    // Warm-up, not reported, for both servers alike: the JIT (each op's path), connections, the
+    // memtable. Gossamer's GET path takes a few seconds to reach its steady rate (V8's tiers).
+    for (const port of [base + 2, base + 3]) for (const op of ['SET', 'GET'] as const) bench(port, 1, WARMUP_REQUESTS, op);
     for (const pipeline of PIPELINES) {
       for (const [target, port, pid] of [['gossamer', base + 2, node.pid], ['redis', base + 3, redis.pid]] as const) {
         // One op per redis-benchmark run, so each gets its own CPU reading.
