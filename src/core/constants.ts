@@ -70,3 +70,12 @@ export const CORE_LIMITS = {
   /** Largest claim weight of a member (the config's bound; weights are relative shares). */
   memberWeightMax: 1000,
 } as const;
+
+export const KV_TIMING = {
+  /**
+   * A read asks the replicas its level needs; when they have not all answered after this long,
+   * it asks the others too (Cassandra's speculative retry): a replica that died a moment ago,
+   * before the failure detector says so, costs a read this much instead of its whole timeout.
+   */
+  readSpareAfterMs: 50,
+} as const;

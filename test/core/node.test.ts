@@ -57,7 +57,7 @@ describe('coordinator scenarios (3 nodes, N=3)', () => {
     h.request('w1', 'a', { op: 'put', key: 'k', value: enc('v'), w: 1 });
     h.drop(() => true);
     assert.equal(h.node('c').localState('k').siblings.length, 0);
-    h.request('r', 'b', { op: 'get', key: 'k', r: 1 });
+    h.request('r', 'b', { op: 'get', key: 'k', r: 3 });
     h.settle();
     for (const id of ['a', 'b', 'c']) assert.deepEqual(h.node(id).localState('k').siblings.map((v) => dec(v.value)), ['v'], id);
   });

@@ -1,8 +1,14 @@
 /**
- * Coordinating reads. Each read asks every replica (in every DC), answers the client once the
- * level's requirement is met (or as soon as it can no longer be: under `local_*` only the
- * coordinator's DC's replies count, under `each_quorum` a majority of each DC's), keeps listening until every replica has answered or time
- * runs out, and then repairs every replica that answered with less than the merged state.
+ * Coordinating reads. A read at a plain level (`one`, `quorum`, a number, `all`) asks only the
+ * replicas the level needs — this node first when it is one, then the others believed alive in
+ * preference-list order — and keeps the rest as spares: a spare is asked when an asked replica
+ * fails, and every spare once the asked ones have not all answered after `readSpareAfterMs`
+ * (Cassandra's speculative retry). A read at a DC level (`local_*`, `each_quorum`) or with
+ * blocking repair asks every replica (in every DC). The client is answered once the level's
+ * requirement is met (or as soon as it can no longer be: under `local_*` only the coordinator's
+ * DC's replies count, under `each_quorum` a majority of each DC's); the read keeps listening until
+ * every replica it asked has answered or time runs out, and then repairs every replica that
+ * answered with less than the merged state.
  *
  * With `repair: 'blocking'` the answer waits instead: for every replica's reply (or the
  * deadline, once R is met), then for the repaired replicas' acknowledgements, so a client that
@@ -11,6 +17,7 @@
 import { readAnswer } from '../clock/state.js';
 import type { KeyState } from '../clock/state.js';
 import { EMPTY_STATE, decodeState, encodeState, statesEqual, syncStates } from '../clock/state.js';
+import { KV_TIMING } from '../constants.js';
 import type { NodeId } from '../types.js';
 import type { Requirement, TallyStatus } from '../quorum/index.js';
 import { tallyRequirement } from '../quorum/index.js';
@@ -22,6 +29,10 @@ import type { Replier, Requester } from './requester.js';
 export class GetRequest {
   readonly replies = new Map<NodeId, KeyState>();
   private readonly failed = new Set<NodeId>();
+  /** Replicas asked so far (this node included when it is one). */
+  readonly asked = new Set<NodeId>();
+  /** Replicas not asked yet, in the order they would be. */
+  spares: NodeId[] = [];
   private mergedCache: KeyState | undefined;
   responded = false;
   /** Blocking repair: replicas whose repair is not acknowledged yet (undefined: none sent). */
@@ -35,6 +46,8 @@ export class GetRequest {
     readonly deadlineTick: number,
     readonly requester: Requester,
     readonly blocking: boolean,
+    /** The tick after which the spares are asked (speculative retry). */
+    readonly sparesTick: number,
   ) {}
 
   /** Records a replica's state, once per replica; anything from a non-replica is ignored. */
@@ -62,8 +75,16 @@ export class GetRequest {
     return tallyRequirement(this.need, new Set(this.replies.keys()), this.failed);
   }
 
+  /** Asked replicas that have neither answered nor failed. */
+  get outstanding(): number {
+    let n = 0;
+    for (const node of this.asked) if (!this.replies.has(node) && !this.failed.has(node)) n++;
+    return n;
+  }
+
+  /** Every replica asked has answered or failed, and no spare is left that the level still needs. */
   get complete(): boolean {
-    return this.replies.size + this.failed.size >= this.replicas.length;
+    return this.outstanding === 0 && (this.spares.length === 0 || this.status() === 'won');
   }
 
   /** The join of every reply so far (kept until the next reply: the answer and read repair both need it). */
@@ -94,18 +115,36 @@ export class GetCoordinator {
     return this.table.size;
   }
 
-  start(key: string, replicas: readonly NodeId[], need: Requirement, deadline: number, requester: Requester, blocking = false): void {
+  /** `targeted`: ask only the replicas the level needs, the others as spares (a plain level without blocking repair). */
+  start(key: string, replicas: readonly NodeId[], need: Requirement, deadline: number, requester: Requester, blocking = false, targeted = false): void {
+    const { self, detector, settings, time } = this.env;
     const id = this.env.nextId();
-    const req = new GetRequest(key, replicas, need, deadline, requester, blocking);
+    const sparesTick = time.tick + Math.max(1, Math.ceil(KV_TIMING.readSpareAfterMs / settings.tickMs));
+    const req = new GetRequest(key, replicas, need, deadline, requester, blocking, sparesTick);
     this.table.set(id, req);
     // Replicas believed down count as failed from the start: when R is out of reach of the rest,
     // the read answers once those have replied, not after the timeout.
-    for (const node of replicas) if (node !== this.env.self && !this.env.detector.isAlive(node)) req.fail(node);
-    for (const node of replicas) {
-      if (node !== this.env.self && !req.hasFailed(node)) this.env.fx.send(node, { type: 'replica-get', id, key });
+    for (const node of replicas) if (node !== self && !detector.isAlive(node)) req.fail(node);
+    const mine = replicas.includes(self);
+    const others = replicas.filter((node) => node !== self && !req.hasFailed(node));
+    const asked = targeted ? Math.max(0, need.total - (mine ? 1 : 0)) : others.length;
+    req.spares = others.slice(asked);
+    for (const node of others.slice(0, asked)) this.ask(id, req, node);
+    if (mine) {
+      req.asked.add(self);
+      req.record(self, this.store.read(key));
     }
-    if (replicas.includes(this.env.self)) req.record(this.env.self, this.store.read(key));
     this.decide(id, req);
+  }
+
+  private ask(id: number, req: GetRequest, node: NodeId): void {
+    req.asked.add(node);
+    this.env.fx.send(node, { type: 'replica-get', id, key: req.key });
+  }
+
+  /** Asks spares: `count` of them, or every one. */
+  private askSpares(id: number, req: GetRequest, count = req.spares.length): void {
+    for (const node of req.spares.splice(0, count)) this.ask(id, req, node);
   }
 
   /** A replica's answer; one for another key (a stale id from an earlier run) is ignored. */
@@ -140,6 +179,7 @@ export class GetCoordinator {
 
   tick(): void {
     for (const [id, req] of this.table) {
+      if (req.spares.length > 0 && !req.responded && this.env.time.tick >= req.sparesTick) this.askSpares(id, req);
       if (this.env.time.tick < req.deadlineTick) continue;
       if (req.repairing) {
         // Blocking repair out of time: answer with what was read; the repairs are on their way.
@@ -164,6 +204,11 @@ export class GetCoordinator {
 
   private decide(id: number, req: GetRequest): void {
     if (req.repairing) return; // every reply is in; waiting for repair acknowledgements
+    // An asked replica failed: a spare takes its place while the level is still short.
+    if (!req.responded && req.spares.length > 0) {
+      const short = req.need.total - req.replies.size - req.outstanding;
+      if (short > 0) this.askSpares(id, req, short);
+    }
     const status = req.status();
     if (!req.responded && status === 'won' && !req.blocking) {
       this.answer(req);

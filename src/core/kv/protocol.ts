@@ -207,7 +207,8 @@ export class KvProtocol {
     const resolved = resolveRequirement(level, n, replicas, dcOf, dcOf(self), op.op === 'get' ? 'r' : 'w');
     if (!resolved.ok) return this.replier.reply(requester, badRequest(resolved.message));
     if (op.op === 'get') {
-      this.gets.start(op.key, replicas, resolved.req, deadlineTick(this.env, op.timeoutMs), requester, op.repair === 'blocking');
+      const blocking = op.repair === 'blocking';
+      this.gets.start(op.key, replicas, resolved.req, deadlineTick(this.env, op.timeoutMs), requester, blocking, !blocking && !isDcLevel(level));
       return;
     }
     if (!replicas.includes(self) && !forwarded) {

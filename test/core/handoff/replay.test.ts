@@ -172,14 +172,16 @@ describe('read repair', () => {
 
   it('by default a read answers at R and repairs afterwards', () => {
     const { h } = cluster();
-    const [a, , c] = ownersOf(h, 'k');
+    const [a, b] = ownersOf(h, 'k');
     h.request('put', a!, { op: 'put', key: 'k', value: utf8('v'), w: 1 });
-    h.drop((m) => m.to === c);
+    h.drop((m) => m.to === b); // b, the replica an R=2 read at a asks, misses the write
     h.settle();
-    h.request('get', a!, { op: 'get', key: 'k', r: 1 });
-    assert.ok(h.replies.get('get')?.ok);
+    h.request('get', a!, { op: 'get', key: 'k', r: 2 });
+    h.deliver((m) => m.msg.type === 'replica-get' && m.to === b);
+    h.deliver((m) => m.msg.type === 'replica-get-reply');
+    assert.ok(h.replies.get('get')?.ok, 'answered at R, before any repair is acknowledged');
     h.settle();
-    assert.ok(statesEqual(h.node(c!).localState('k'), h.node(a!).localState('k')));
+    assert.ok(statesEqual(h.node(b!).localState('k'), h.node(a!).localState('k')));
     assert.equal(h.node(a!).stats().readRepairs, 1);
   });
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Harness } from '../harness.js';
 import type { ClientReply } from '../../../src/core/types.js';
 import { preferenceListForKey } from '../../../src/core/ring/index.js';
+import { KV_TIMING } from '../../../src/core/constants.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -13,15 +14,54 @@ function failure(r: ClientReply | undefined): { error: string; required?: number
 }
 
 describe('get coordination', () => {
+  it('a read at a plain level asks only the replicas it needs (its own copy first); all, a DC level and blocking repair ask every one', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const others = preferenceListForKey(h.node('a').currentRing, enc('k')).filter((id) => id !== 'a');
+    const asked = (op: Parameters<Harness['request']>[2]): string[] => {
+      h.drop(() => true);
+      h.request(`r${JSON.stringify(op)}`, 'a', op);
+      return h.inflight.filter((m) => m.msg.type === 'replica-get').map((m) => m.to);
+    };
+    assert.deepEqual(asked({ op: 'get', key: 'k', r: 1 }), [], 'R=1 at a replica: its own copy answers');
+    assert.deepEqual(asked({ op: 'get', key: 'k', r: 'quorum' }), [others[0]], 'R=2: the next replica in the preference list');
+    assert.deepEqual(asked({ op: 'get', key: 'k', r: 'all' }).sort(), [...others].sort());
+    assert.deepEqual(asked({ op: 'get', key: 'k', r: 'local_quorum' }).sort(), [...others].sort(), 'DC levels ask every replica');
+    assert.deepEqual(asked({ op: 'get', key: 'k', r: 1, repair: 'blocking' }).sort(), [...others].sort(), 'blocking repair asks every replica');
+  });
+
+  it('asks the spares when the replicas it asked have not all answered after readSpareAfterMs, and answers from them', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const [first, spare] = preferenceListForKey(h.node('a').currentRing, enc('k')).filter((id) => id !== 'a');
+    h.request('w', 'a', { op: 'put', key: 'k', value: enc('v'), w: 3 });
+    h.settle();
+    h.request('r', 'a', { op: 'get', key: 'k', r: 2 });
+    h.drop((m) => m.to === first); // the first replica asked is silent (not yet suspected)
+    h.tick(KV_TIMING.readSpareAfterMs / 10 - 1); // the harness ticks every 10 ms
+    assert.equal(h.inflight.filter((m) => m.msg.type === 'replica-get').length, 0, 'no spare asked before its time');
+    assert.equal(h.replies.get('r'), undefined);
+    h.tick(1);
+    assert.deepEqual(h.inflight.filter((m) => m.msg.type === 'replica-get').map((m) => m.to), [spare]);
+    h.settle();
+    const reply = h.replies.get('r');
+    assert.ok(reply?.ok && reply.op === 'get' && reply.siblings.length === 1, 'answered from its own copy and the spare');
+    assert.equal(h.node('a').inFlight(), 1, 'still listening for the silent replica (read repair)');
+    h.tick(10); // the harness's 100 ms request timeout
+    assert.equal(h.node('a').inFlight(), 0, 'forgotten at its deadline');
+  });
+
   it('fails as soon as too many replicas answer with unusable states, without waiting for the timeout', () => {
     const h = new Harness(['a', 'b', 'c']);
     h.request('r', 'a', { op: 'get', key: 'k', r: 2, timeoutMs: 10_000 });
-    const gets = h.inflight.splice(0);
-    for (const g of gets) {
-      assert.ok(g.msg.type === 'replica-get');
-      h.node('a').step(g.to, { type: 'replica-get-reply', id: g.msg.id, key: 'k', state: new Uint8Array([99]) });
+    // R=2 at a replica: it asks one other replica; when that one fails, the last one.
+    for (let round = 0; round < 2; round++) {
+      const gets = h.inflight.splice(0);
+      assert.equal(gets.length, 1, `round ${round}: one replica asked`);
+      for (const g of gets) {
+        assert.ok(g.msg.type === 'replica-get');
+        h.node('a').step(g.to, { type: 'replica-get-reply', id: g.msg.id, key: 'k', state: new Uint8Array([99]) });
+      }
+      h.flush();
     }
-    h.flush();
     assert.deepEqual(failure(h.replies.get('r')), { error: 'insufficient_replicas', required: 2, received: 1 });
     assert.equal(h.node('a').inFlight(), 0, 'the read is forgotten once every replica has answered');
   });
