@@ -149,11 +149,11 @@ export class LsmEngine implements StorageEngine {
     if (v !== undefined) return v === null ? undefined : copy ? copyBytes(v) : v;
     const tables = this.tables;
     if (tables.length === 0) return undefined;
-    const kb = asBuffer(key);
-    const h1 = keyHash1(kb);
-    const h2 = keyHash2(kb);
+    // The tables read keys as bytes: no Buffer view needed (making one costs more than the hashes).
+    const h1 = keyHash1(key);
+    const h2 = keyHash2(key);
     for (const t of tables) {
-      const r = t.get(kb, h1, h2, copy);
+      const r = t.get(key, h1, h2, copy);
       if (r !== undefined) return r ?? undefined;
     }
     return undefined;

@@ -294,7 +294,7 @@ export class Table {
   }
 
   /** Index of the first block whose last key is >= key (blockCount when none). */
-  private findBlock(key: Buffer): number {
+  private findBlock(key: Uint8Array): number {
     return this.index.find(key);
   }
 
@@ -303,7 +303,7 @@ export class Table {
    * `h1`, `h2` are the key's bloom hashes (keyHash1/keyHash2), computed once per lookup. With
    * `copy` false, a view into the cached block instead (StorageEngine.peek).
    */
-  get(key: Buffer, h1: number, h2: number, copy = true): Uint8Array | null | undefined {
+  get(key: Uint8Array, h1: number, h2: number, copy = true): Uint8Array | null | undefined {
     if (compareKeys(key, this.minKey) < 0 || compareKeys(key, this.maxKey) > 0) return undefined;
     if (this.filter !== null && !this.filter.mayContainHashes(h1, h2)) return undefined;
     const bi = this.findBlock(key);
