@@ -2,8 +2,9 @@
  * Coordinating reads. A read at a plain level (`one`, `quorum`, a number, `all`) asks only the
  * replicas the level needs — this node first when it is one, then the others believed alive in
  * preference-list order — and keeps the rest as spares: a spare is asked when an asked replica
- * fails, and every spare once the asked ones have not all answered after `readSpareAfterMs`
- * (Cassandra's speculative retry). A read at a DC level (`local_*`, `each_quorum`) or with
+ * fails, and every spare once the asked ones have not all answered after the 99th percentile of
+ * recent replica round trips, and never before `readSpareAfterMs` (Cassandra's speculative retry:
+ * read-latency.ts). A read at a DC level (`local_*`, `each_quorum`) or with
  * blocking repair asks every replica (in every DC). The client is answered once the level's
  * requirement is met (or as soon as it can no longer be: under `local_*` only the coordinator's
  * DC's replies count, under `each_quorum` a majority of each DC's); the read keeps listening until
@@ -23,6 +24,7 @@ import type { Requirement, TallyStatus } from '../quorum/index.js';
 import { tallyRequirement } from '../quorum/index.js';
 import type { KvEnv } from './env.js';
 import type { LocalStore } from './local-store.js';
+import { ReadLatency } from './read-latency.js';
 import type { Replier, Requester } from './requester.js';
 
 /** One read in flight: the replies so far, and whether the client has its answer. */
@@ -31,6 +33,8 @@ export class GetRequest {
   private readonly failed = new Set<NodeId>();
   /** Replicas asked so far (this node included when it is one). */
   readonly asked = new Set<NodeId>();
+  /** The tick each other replica was asked at (its round trip feeds `ReadLatency`). */
+  readonly askedAt = new Map<NodeId, number>();
   /** Replicas not asked yet, in the order they would be. */
   spares: NodeId[] = [];
   private mergedCache: KeyState | undefined;
@@ -106,6 +110,8 @@ export class GetRequest {
 
 export class GetCoordinator {
   private readonly table = new Map<number, GetRequest>();
+  /** When a read asks its spares: the 99th percentile of recent round trips, at least readSpareAfterMs. */
+  private readonly latency = new ReadLatency();
   /** Read-repair writes sent (to peers or applied locally) since this run started. */
   repairsSent = 0;
 
@@ -119,7 +125,7 @@ export class GetCoordinator {
   start(key: string, replicas: readonly NodeId[], need: Requirement, deadline: number, requester: Requester, blocking = false, targeted = false): void {
     const { self, detector, settings, time } = this.env;
     const id = this.env.nextId();
-    const sparesTick = time.tick + Math.max(1, Math.ceil(KV_TIMING.readSpareAfterMs / settings.tickMs));
+    const sparesTick = time.tick + this.latency.spareDelay(Math.max(1, Math.ceil(KV_TIMING.readSpareAfterMs / settings.tickMs)));
     const req = new GetRequest(key, replicas, need, deadline, requester, blocking, sparesTick);
     this.table.set(id, req);
     // Replicas believed down count as failed from the start: when R is out of reach of the rest,
@@ -139,6 +145,7 @@ export class GetCoordinator {
 
   private ask(id: number, req: GetRequest, node: NodeId): void {
     req.asked.add(node);
+    req.askedAt.set(node, this.env.time.tick);
     this.env.fx.send(node, { type: 'replica-get', id, key: req.key });
   }
 
@@ -161,6 +168,8 @@ export class GetCoordinator {
         return;
       }
     }
+    const askedAt = req.askedAt.get(from);
+    if (askedAt !== undefined && !req.replies.has(from)) this.latency.add(this.env.time.tick - askedAt);
     req.record(from, decoded);
     this.decide(id, req);
   }

@@ -14,6 +14,27 @@ function failure(r: ClientReply | undefined): { error: string; required?: number
 }
 
 describe('get coordination', () => {
+  it('waits longer before asking spares once replica reads have been slow (no retry storm under load)', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const [first, spare] = preferenceListForKey(h.node('a').currentRing, enc('k')).filter((id) => id !== 'a');
+    h.request('w', 'a', { op: 'put', key: 'k', value: enc('v'), w: 3 });
+    h.settle();
+    // 128 reads whose replicas answer 8 ticks (80 ms) late: past the 50 ms floor.
+    for (let i = 0; i < 128; i++) {
+      h.request(`slow${i}`, 'a', { op: 'get', key: 'k', r: 2 });
+      h.tick(8);
+      h.settle();
+    }
+    h.request('r', 'a', { op: 'get', key: 'k', r: 2 });
+    h.drop((m) => m.to === first);
+    h.tick(8);
+    assert.equal(h.inflight.filter((m) => m.msg.type === 'replica-get').length, 0, 'no spare within the usual round trip');
+    h.tick(1);
+    assert.deepEqual(h.inflight.filter((m) => m.msg.type === 'replica-get').map((m) => m.to), [spare], 'the spare once the p99 has passed');
+    h.settle();
+    assert.ok(h.replies.get('r')?.ok);
+  });
+
   it('a read at a plain level asks only the replicas it needs (its own copy first); all, a DC level and blocking repair ask every one', () => {
     const h = new Harness(['a', 'b', 'c']);
     const others = preferenceListForKey(h.node('a').currentRing, enc('k')).filter((id) => id !== 'a');
