@@ -204,31 +204,25 @@ export class NodeRuntime implements NodeService {
    * the key's only replica and its state is durable); undefined otherwise: `submit` it then.
    */
   getNow(op: GetOp): ClientReply | undefined {
+    return this.answerNow((node) => node.getNow(op));
+  }
+
+  /** A Redis GET's answer now (the newest value; null: none), where `getNow` would answer; else undefined. */
+  newestNow(key: string): Uint8Array | null | undefined {
+    return this.answerNow((node) => node.newestNow(key));
+  }
+
+  private answerNow<T>(read: (node: Node) => T | undefined): T | undefined {
     const node = this.node;
     if (!node || !this.serving || this.fatal) return undefined;
     try {
-      return node.getNow(op);
+      return read(node);
     } catch {
       return undefined; // undecodable local data: the usual path reports it
     }
   }
 
-  /** A Redis GET's answer now (the newest value; null: none), where `getNow` would answer; else undefined. */
-  newestNow(key: string): Uint8Array | null | undefined {
-    const node = this.node;
-    if (!node || !this.serving || this.fatal) return undefined;
-    try {
-      return node.newestNow(key);
-    } catch {
-      return undefined;
-    }
-  }
-
   submit(op: ClientOp): Promise<ClientReply> {
-    if (op.op === 'get') {
-      const now = this.getNow(op);
-      if (now) return Promise.resolve(now);
-    }
     const node = this.node;
     if (!node || !this.serving) {
       return Promise.resolve({ ok: false, error: 'unavailable', message: this.stopping ? 'node is shutting down' : 'node is starting' });

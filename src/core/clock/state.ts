@@ -257,12 +257,10 @@ export function isEmptyEncoding(b: Uint8Array): boolean {
 }
 
 /**
- * What a Redis GET answers, read straight from an encoded state: the value of the newest sibling
- * by timestamp (ties: the later in order; null when there is none or it is a tombstone) — the
- * same as picking from `decodeState(b).siblings`, without building the state. The value is a view
- * into `b`. Throws DecodeError on a state that does not parse.
+ * A reader of an encoded state past its format byte and its context (skipped, not decoded): at
+ * the sibling count. Throws DecodeError on another format; ByteReader throws on a short state.
  */
-export function newestValueOfEncoded(b: Uint8Array): Uint8Array | null {
+function readerAtSiblings(b: Uint8Array): ByteReader {
   const r = new ByteReader(b);
   if (r.u8() !== STATE_FORMAT) throw new DecodeError('unknown state format');
   const clock = r.varint();
@@ -276,6 +274,17 @@ export function newestValueOfEncoded(b: Uint8Array): Uint8Array | null {
     r.bytes();
     r.varint();
   }
+  return r;
+}
+
+/**
+ * What a Redis GET answers, read straight from an encoded state: the value of the newest sibling
+ * by timestamp (ties: the later in order; null when there is none or it is a tombstone) — the
+ * same as picking from `decodeState(b).siblings`, without building the state. The value is a view
+ * into `b`. Throws DecodeError on a state that does not parse.
+ */
+export function newestValueOfEncoded(b: Uint8Array): Uint8Array | null {
+  const r = readerAtSiblings(b);
   const n = r.varint();
   let bestTs = -1;
   let best: Uint8Array | null = null;
@@ -302,19 +311,7 @@ export function newestValueOfEncoded(b: Uint8Array): Uint8Array | null {
  */
 export function encodedTombstonesOnly(b: Uint8Array): boolean {
   try {
-    const r = new ByteReader(b);
-    if (r.u8() !== STATE_FORMAT) return false;
-    const clock = r.varint();
-    for (let i = 0; i < clock; i++) {
-      r.bytes();
-      r.varint();
-      r.varint();
-    }
-    const cloud = r.varint();
-    for (let i = 0; i < cloud; i++) {
-      r.bytes();
-      r.varint();
-    }
+    const r = readerAtSiblings(b);
     const n = r.varint();
     for (let i = 0; i < n; i++) {
       r.bytes();

@@ -31,9 +31,7 @@ import type { Replier, Requester } from './requester.js';
 export class GetRequest {
   readonly replies = new Map<NodeId, KeyState>();
   private readonly failed = new Set<NodeId>();
-  /** Replicas asked so far (this node included when it is one). */
-  readonly asked = new Set<NodeId>();
-  /** The tick each other replica was asked at (its round trip feeds `ReadLatency`). */
+  /** The replicas asked so far (this node included when it is one) and the tick each was asked at. */
   readonly askedAt = new Map<NodeId, number>();
   /** Replicas not asked yet, in the order they would be. */
   spares: NodeId[] = [];
@@ -82,7 +80,7 @@ export class GetRequest {
   /** Asked replicas that have neither answered nor failed. */
   get outstanding(): number {
     let n = 0;
-    for (const node of this.asked) if (!this.replies.has(node) && !this.failed.has(node)) n++;
+    for (const node of this.askedAt.keys()) if (!this.replies.has(node) && !this.failed.has(node)) n++;
     return n;
   }
 
@@ -137,14 +135,13 @@ export class GetCoordinator {
     req.spares = others.slice(asked);
     for (const node of others.slice(0, asked)) this.ask(id, req, node);
     if (mine) {
-      req.asked.add(self);
+      req.askedAt.set(self, time.tick);
       req.record(self, this.store.read(key));
     }
     this.decide(id, req);
   }
 
   private ask(id: number, req: GetRequest, node: NodeId): void {
-    req.asked.add(node);
     req.askedAt.set(node, this.env.time.tick);
     this.env.fx.send(node, { type: 'replica-get', id, key: req.key });
   }
