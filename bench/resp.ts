@@ -4,6 +4,11 @@
  * bench starts on a spare loopback port, in the same run; prints both and the ratio.
  * Goal (issue 14): Gossamer ≥ 0.5× Redis at `-P 1`.
  *
+ * Two more servers, measured in the same run, say where the floor of a durable SET lies on this
+ * machine: Redis made durable (`--appendonly yes --appendfsync always`: every write fsynced
+ * before its answer) and bench/resp-floor.ts, the least a durable key-value server in Node.js
+ * does (a Map, a log, group-committed fdatasync). Each is reported as a ratio to Redis.
+ *
  *   npm run build && npm run bench -- resp
  *   GOSSAMER_BENCH_RESP_N=20000 npm run bench -- resp          (a shorter run)
  *
@@ -25,8 +30,10 @@ const CLI = process.env.GOSSAMER_BENCH_CLI ? path.resolve(process.env.GOSSAMER_B
 const CLIENTS = 50;
 const PIPELINES = [1, 16] as const;
 
+type Target = 'gossamer' | 'redis' | 'redis-fsync-always' | 'node-floor';
+
 interface Row {
-  target: 'gossamer' | 'redis';
+  target: Target;
   pipeline: number;
   op: 'SET' | 'GET';
   perSec: number;
@@ -40,7 +47,8 @@ export interface RespBenchResult {
   machine: { cpus: number; node: string; loadAvgAtStart: number[] };
   settings: { clients: number; requests: number; randomKeys: number; gossamer: string };
   rows: Row[];
-  ratios: { pipeline: number; op: string; ratio: number | null }[];
+  /** Each server's req/s over Redis's (`ratio`: Gossamer's, the goal's figure). */
+  ratios: { pipeline: number; op: string; ratio: number | null; redisFsyncAlways: number | null; nodeFloor: number | null }[];
   command: string;
 }
 
@@ -94,20 +102,26 @@ export async function runRespBench(): Promise<RespBenchResult | undefined> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   const requests = Number(process.env.GOSSAMER_BENCH_RESP_N ?? 100_000);
   const loadAvgAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
-  const base = await freePortRange(4);
+  const base = await freePortRange(6);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gossamer-bench-resp-'));
   const node = spawn(process.execPath, [CLI, 'start', '--node-id', 'bench', '--listen', `127.0.0.1:${base}`, '--http', `127.0.0.1:${base + 1}`,
     '--resp', `127.0.0.1:${base + 2}`, '--data', dataDir, '--n', '1', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const redis = spawn('redis-server', ['--port', String(base + 3), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
     '--protected-mode', 'no'], { stdio: 'ignore' });
+  const redisFsync = spawn('redis-server', ['--port', String(base + 4), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes',
+    '--appendfsync', 'always', '--dir', dataDir, '--protected-mode', 'no'], { stdio: 'ignore' });
+  const floor = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'resp-floor.ts'), String(base + 5), path.join(dataDir, 'floor.log')],
+    { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT });
+  const targets: [Target, number, number | undefined][] = [['gossamer', base + 2, node.pid], ['redis', base + 3, redis.pid],
+    ['redis-fsync-always', base + 4, redisFsync.pid], ['node-floor', base + 5, floor.pid]];
   const rows: Row[] = [];
   try {
-    await Promise.all([waitPort(base + 2, 30_000), waitPort(base + 3, 30_000)]);
-    // Warm-up, not reported, for both servers alike: the JIT (each op's path), connections, the
+    await Promise.all(targets.map(([, port]) => waitPort(port, 30_000)));
+    // Warm-up, not reported, for every server alike: the JIT (each op's path), connections, the
     // memtable. Gossamer's GET path takes a few seconds to reach its steady rate (V8's tiers).
-    for (const port of [base + 2, base + 3]) for (const op of ['SET', 'GET'] as const) bench(port, 1, WARMUP_REQUESTS, op);
+    for (const [, port] of targets) for (const op of ['SET', 'GET'] as const) bench(port, 1, WARMUP_REQUESTS, op);
     for (const pipeline of PIPELINES) {
-      for (const [target, port, pid] of [['gossamer', base + 2, node.pid], ['redis', base + 3, redis.pid]] as const) {
+      for (const [target, port, pid] of targets) {
         // One op per redis-benchmark run, so each gets its own CPU reading.
         for (const op of ['SET', 'GET'] as const) {
           const cpu0 = cpuSeconds([pid]);
@@ -115,24 +129,32 @@ export async function runRespBench(): Promise<RespBenchResult | undefined> {
           const cpu = cpuSeconds([pid]) - cpu0;
           const cpuUsPerRequest = Number.isFinite(cpu) ? Math.round((cpu * 1e6) / requests * 10) / 10 : null;
           rows.push({ target, pipeline, ...r, cpuUsPerRequest });
-          console.log(`${target.padEnd(8)} -P ${String(pipeline).padEnd(2)} ${r.op}: ${r.perSec} req/s, p50 ${r.p50Ms ?? '?'} ms, ${cpuUsPerRequest ?? '?'} CPU µs/request`);
+          console.log(`${target.padEnd(18)} -P ${String(pipeline).padEnd(2)} ${r.op}: ${r.perSec} req/s, p50 ${r.p50Ms ?? '?'} ms, ${cpuUsPerRequest ?? '?'} CPU µs/request`);
         }
       }
     }
   } finally {
-    await Promise.all([stop(node), stop(redis)]);
+    await Promise.all([stop(node), stop(redis), stop(redisFsync), stop(floor)]);
     rmSync(dataDir, { recursive: true, force: true });
   }
-  const ratios = PIPELINES.flatMap((pipeline) => (['SET', 'GET'] as const).map((op) => {
-    const g = rows.find((r) => r.target === 'gossamer' && r.pipeline === pipeline && r.op === op);
-    const rd = rows.find((r) => r.target === 'redis' && r.pipeline === pipeline && r.op === op);
-    return { pipeline, op, ratio: g && rd && rd.perSec > 0 ? Math.round((g.perSec / rd.perSec) * 1000) / 1000 : null };
-  }));
-  console.log('\n| pipeline | op | Gossamer req/s | Redis req/s | Gossamer / Redis | CPU µs/request: Gossamer / Redis |\n|---|---|---|---|---|---|');
+  const find = (target: Target, pipeline: number, op: string): Row | undefined => rows.find((r) => r.target === target && r.pipeline === pipeline && r.op === op);
+  const ratioOf = (target: Target, pipeline: number, op: string): number | null => {
+    const t = find(target, pipeline, op);
+    const rd = find('redis', pipeline, op);
+    return t && rd && rd.perSec > 0 ? Math.round((t.perSec / rd.perSec) * 1000) / 1000 : null;
+  };
+  const ratios = PIPELINES.flatMap((pipeline) => (['SET', 'GET'] as const).map((op) => ({
+    pipeline, op, ratio: ratioOf('gossamer', pipeline, op),
+    redisFsyncAlways: ratioOf('redis-fsync-always', pipeline, op), nodeFloor: ratioOf('node-floor', pipeline, op),
+  })));
+  console.log('\nreq/s (ratio to Redis) and server CPU µs per request');
+  console.log('| pipeline | op | Redis | Gossamer | Redis, appendfsync always | Node floor (resp-floor.ts) |\n|---|---|---|---|---|---|');
   for (const x of ratios) {
-    const g = rows.find((r) => r.target === 'gossamer' && r.pipeline === x.pipeline && r.op === x.op)!;
-    const rd = rows.find((r) => r.target === 'redis' && r.pipeline === x.pipeline && r.op === x.op)!;
-    console.log(`| -P ${x.pipeline} | ${x.op} | ${g.perSec} | ${rd.perSec} | ${x.ratio ?? '–'} | ${g.cpuUsPerRequest ?? '?'} / ${rd.cpuUsPerRequest ?? '?'} |`);
+    const cell = (t: Target, ratio: number | null): string => {
+      const r = find(t, x.pipeline, x.op)!;
+      return `${r.perSec}${ratio === null ? '' : ` (${ratio}×)`}, ${r.cpuUsPerRequest ?? '?'} µs`;
+    };
+    console.log(`| -P ${x.pipeline} | ${x.op} | ${cell('redis', null)} | ${cell('gossamer', x.ratio)} | ${cell('redis-fsync-always', x.redisFsyncAlways)} | ${cell('node-floor', x.nodeFloor)} |`);
   }
   const result: RespBenchResult = {
     date: new Date().toISOString(),
