@@ -9,16 +9,25 @@
  * GET answers do not: a pipeline mixing the two may be answered out of order. redis-benchmark
  * sends one kind per run.)
  *
- *   node --import tsx bench/resp-floor.ts <port> <log file> [nosync]
+ *   node --import tsx bench/resp-floor.ts <port> <log file> [nosync|dsync] [echo]
+ *
+ * `dsync` opens the log O_DSYNC and skips the fdatasync (one write, durable when it returns);
+ * `nosync` never syncs; `echo` parses nothing: each read's bytes are logged as they came and
+ * answered with one +OK (right for `redis-benchmark -t set -P 1` only): the ceiling of a durable
+ * answer in Node.js.
  */
 import fs from 'node:fs';
 import net from 'node:net';
 
 const port = Number(process.argv[2]);
 const logFile = process.argv[3];
-const durable = process.argv[4] !== 'nosync';
-if (!Number.isInteger(port) || logFile === undefined) throw new Error('usage: resp-floor.ts <port> <log file> [nosync]');
-const fd = fs.openSync(logFile, 'a');
+const mode = process.argv[4] ?? 'fdatasync';
+const echo = process.argv[5] === 'echo';
+if (!Number.isInteger(port) || logFile === undefined || !['fdatasync', 'dsync', 'nosync'].includes(mode)) {
+  throw new Error('usage: resp-floor.ts <port> <log file> [fdatasync|nosync|dsync] [echo]');
+}
+const { O_WRONLY, O_APPEND, O_CREAT, O_DSYNC } = fs.constants;
+const fd = fs.openSync(logFile, O_WRONLY | O_APPEND | O_CREAT | (mode === 'dsync' ? O_DSYNC : 0));
 const values = new Map<string, Buffer>();
 const OK = Buffer.from('+OK\r\n');
 const NIL = Buffer.from('$-1\r\n');
@@ -42,7 +51,7 @@ function commit(): void {
       for (const w of answered) w.socket.write(w.count === 1 ? OK : Buffer.from('+OK\r\n'.repeat(w.count)));
       commit();
     };
-    if (durable) fs.fdatasync(fd, done);
+    if (mode === 'fdatasync') fs.fdatasync(fd, done);
     else done(null);
   });
 }
@@ -70,6 +79,12 @@ net.createServer((socket) => {
   socket.setNoDelay(true);
   let pending: Buffer | undefined;
   socket.on('data', (chunk: Buffer) => {
+    if (echo) {
+      batch.push(chunk);
+      waiting.push({ socket, count: 1 });
+      commit();
+      return;
+    }
     const buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
     const replies: Buffer[] = [];
     let sets = 0;
