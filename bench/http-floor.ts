@@ -7,35 +7,14 @@
  *   node --import tsx bench/http-floor.ts <port> <log file>
  *   wrk -t1 -c50 -d10s --latency -s <peers put script> http://127.0.0.1:<port>    (docs/benchmarks.md)
  */
-import fs from 'node:fs';
 import http from 'node:http';
+import { floorLog } from './floor-log.js';
 
 const port = Number(process.argv[2]);
 const logFile = process.argv[3];
 if (!Number.isInteger(port) || logFile === undefined) throw new Error('usage: http-floor.ts <port> <log file>');
-const fd = fs.openSync(logFile, 'a');
+const log = floorLog(logFile, 'fdatasync');
 const values = new Map<string, Buffer>();
-let batch: Buffer[] = [];
-let waiting: http.ServerResponse[] = [];
-let inFlight = false;
-
-function commit(): void {
-  if (inFlight || batch.length === 0) return;
-  inFlight = true;
-  const data = Buffer.concat(batch);
-  const answered = waiting;
-  batch = [];
-  waiting = [];
-  fs.write(fd, data, 0, data.length, null, (err) => {
-    if (err) throw err;
-    fs.fdatasync(fd, (e) => {
-      if (e) throw e;
-      inFlight = false;
-      for (const res of answered) { res.writeHead(204); res.end(); }
-      commit();
-    });
-  });
-}
 
 http.createServer((req, res) => {
   const key = (req.url ?? '').split('?')[0]!;
@@ -45,9 +24,9 @@ http.createServer((req, res) => {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       values.set(key, body);
-      batch.push(Buffer.from(key), body);
-      waiting.push(res);
-      commit();
+      log.append(Buffer.from(key));
+      log.append(body);
+      log.whenDurable(() => { res.writeHead(204); res.end(); });
     });
     return;
   }

@@ -16,45 +16,21 @@
  * answered with one +OK (right for `redis-benchmark -t set -P 1` only): the ceiling of a durable
  * answer in Node.js.
  */
-import fs from 'node:fs';
 import net from 'node:net';
+import { SYNC_MODES, floorLog } from './floor-log.js';
+import type { SyncMode } from './floor-log.js';
 
 const port = Number(process.argv[2]);
 const logFile = process.argv[3];
 const mode = process.argv[4] ?? 'fdatasync';
 const echo = process.argv[5] === 'echo';
-if (!Number.isInteger(port) || logFile === undefined || !['fdatasync', 'dsync', 'nosync'].includes(mode)) {
+if (!Number.isInteger(port) || logFile === undefined || !SYNC_MODES.includes(mode)) {
   throw new Error('usage: resp-floor.ts <port> <log file> [fdatasync|nosync|dsync] [echo]');
 }
-const { O_WRONLY, O_APPEND, O_CREAT, O_DSYNC } = fs.constants;
-const fd = fs.openSync(logFile, O_WRONLY | O_APPEND | O_CREAT | (mode === 'dsync' ? O_DSYNC : 0));
+const log = floorLog(logFile, mode as SyncMode);
 const values = new Map<string, Buffer>();
 const OK = Buffer.from('+OK\r\n');
 const NIL = Buffer.from('$-1\r\n');
-
-let batch: Buffer[] = [];
-let waiting: { socket: net.Socket; count: number }[] = [];
-let inFlight = false;
-
-function commit(): void {
-  if (inFlight || batch.length === 0) return;
-  inFlight = true;
-  const data = Buffer.concat(batch);
-  const answered = waiting;
-  batch = [];
-  waiting = [];
-  fs.write(fd, data, 0, data.length, null, (err) => {
-    if (err) throw err;
-    const done = (e: NodeJS.ErrnoException | null): void => {
-      if (e) throw e;
-      inFlight = false;
-      for (const w of answered) w.socket.write(w.count === 1 ? OK : Buffer.from('+OK\r\n'.repeat(w.count)));
-      commit();
-    };
-    if (mode === 'fdatasync') fs.fdatasync(fd, done);
-    else done(null);
-  });
-}
 
 /** One command at `at`: its arguments and where the next one starts, or undefined if incomplete. */
 function parse(buf: Buffer, at: number): { args: Buffer[]; next: number } | undefined {
@@ -80,9 +56,8 @@ net.createServer((socket) => {
   let pending: Buffer | undefined;
   socket.on('data', (chunk: Buffer) => {
     if (echo) {
-      batch.push(chunk);
-      waiting.push({ socket, count: 1 });
-      commit();
+      log.append(chunk);
+      log.whenDurable(() => socket.write(OK));
       return;
     }
     const buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
@@ -97,7 +72,7 @@ net.createServer((socket) => {
       const op = name?.toString('latin1').toUpperCase();
       if (op === 'SET' && key !== undefined && value !== undefined) {
         values.set(key.toString(), Buffer.from(value));
-        batch.push(Buffer.from(buf.subarray(key.byteOffset - buf.byteOffset, value.byteOffset - buf.byteOffset + value.length)));
+        log.append(Buffer.from(buf.subarray(key.byteOffset - buf.byteOffset, value.byteOffset - buf.byteOffset + value.length)));
         sets++;
       } else if (op === 'GET' && key !== undefined) {
         const v = values.get(key.toString());
@@ -108,10 +83,7 @@ net.createServer((socket) => {
     }
     pending = at < buf.length ? Buffer.from(buf.subarray(at)) : undefined;
     if (replies.length > 0) socket.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
-    if (sets > 0) {
-      waiting.push({ socket, count: sets });
-      commit();
-    }
+    if (sets > 0) log.whenDurable(() => socket.write(sets === 1 ? OK : Buffer.from('+OK\r\n'.repeat(sets))));
   });
   socket.on('error', () => socket.destroy());
 }).listen(port, '127.0.0.1');
