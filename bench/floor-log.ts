@@ -5,8 +5,12 @@
  */
 import fs from 'node:fs';
 
-export type SyncMode = 'fdatasync' | 'dsync' | 'nosync';
-export const SYNC_MODES: readonly string[] = ['fdatasync', 'dsync', 'nosync'];
+export const SYNC_MODES = ['fdatasync', 'dsync', 'nosync'] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
+
+export function isSyncMode(s: string): s is SyncMode {
+  return (SYNC_MODES as readonly string[]).includes(s);
+}
 
 export interface FloorLog {
   append(data: Buffer): void;

@@ -17,17 +17,16 @@
  * answer in Node.js.
  */
 import net from 'node:net';
-import { SYNC_MODES, floorLog } from './floor-log.js';
-import type { SyncMode } from './floor-log.js';
+import { floorLog, isSyncMode } from './floor-log.js';
 
 const port = Number(process.argv[2]);
 const logFile = process.argv[3];
 const mode = process.argv[4] ?? 'fdatasync';
 const echo = process.argv[5] === 'echo';
-if (!Number.isInteger(port) || logFile === undefined || !SYNC_MODES.includes(mode)) {
+if (!Number.isInteger(port) || logFile === undefined || !isSyncMode(mode)) {
   throw new Error('usage: resp-floor.ts <port> <log file> [fdatasync|nosync|dsync] [echo]');
 }
-const log = floorLog(logFile, mode as SyncMode);
+const log = floorLog(logFile, mode);
 const values = new Map<string, Buffer>();
 const OK = Buffer.from('+OK\r\n');
 const NIL = Buffer.from('$-1\r\n');
